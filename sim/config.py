@@ -1,0 +1,507 @@
+"""Scenario configuration: the pydantic schema, TOML loading, ``extends`` and ``--set``.
+
+This is the one place a parameter is *declared*: its type, unit, validity bounds and
+sweep range. Its *value* and source live once, in ``configs/baseline.toml`` (a comment
+per key). Every field is required, so a scenario either ``extends`` the baseline or
+states every value itself.
+
+Errors are one line that names the file and the key path, raised as
+:class:`ConfigError`; the command line prints that line and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class ConfigError(ValueError):
+    """A bad scenario or experiment input; ``str(err)`` is the one-line message."""
+
+
+# --------------------------------------------------------------------------- field helper
+
+
+def P(*, unit: str, desc: str, ge: float | None = None, le: float | None = None,
+      gt: float | None = None, lt: float | None = None,
+      sweep: tuple[float, float] | None = None) -> Any:
+    """A required parameter with unit, description, validity bounds and an optional sweep range.
+
+    ``sweep`` is the (low, high) range that designs (``sim.sweep``) and sensitivity
+    analyses sample from; it defaults to the validity bounds when both are finite.
+    """
+    extra: dict[str, Any] = {"unit": unit}
+    if sweep is not None:
+        extra["sweep"] = tuple(sweep)
+    return Field(..., ge=ge, le=le, gt=gt, lt=lt, description=desc, json_schema_extra=extra)
+
+
+def Prob(*, desc: str, sweep: tuple[float, float] | None = None) -> Any:
+    """A probability or share in [0, 1]."""
+    return P(unit="fraction", desc=desc, ge=0.0, le=1.0, sweep=sweep)
+
+
+def Month(*, desc: str) -> Any:
+    """A calendar month written ``YYYY-MM``."""
+    return Field(..., description=desc, pattern=MONTH_RE.pattern, json_schema_extra={"unit": "YYYY-MM"})
+
+
+def month_index(month: str, start_month: str) -> int:
+    """Months from ``start_month`` to ``month`` (both ``YYYY-MM``): t = 12 (y - y0) + (m - m0)."""
+    y, m = (int(x) for x in month.split("-"))
+    y0, m0 = (int(x) for x in start_month.split("-"))
+    return 12 * (y - y0) + (m - m0)
+
+
+def month_date(start_month: str, t: int) -> date:
+    """First day of the month ``t`` months after ``start_month``."""
+    y0, m0 = (int(x) for x in start_month.split("-"))
+    k = (m0 - 1) + t
+    return date(y0 + k // 12, k % 12 + 1, 1)
+
+
+class Section(BaseModel):
+    """Base of every config section: unknown keys are errors, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+def _check_bands(rates: dict[str, float]) -> dict[str, float]:
+    """Age-band keys ``"a-b"`` or ``"a+"`` must cover ages 0.. without gaps, ending in ``"a+"``."""
+    from sim.region import parse_band  # local import: region imports config
+
+    spans = sorted(parse_band(k) for k in rates)
+    if not spans or spans[0][0] != 0 or spans[-1][1] is not None:
+        raise ValueError(f"age bands must start at 0 and end with an open band 'a+', got {sorted(rates)}")
+    for (a0, b0), (a1, _) in zip(spans, spans[1:]):
+        if b0 is None or b0 + 1 != a1:
+            raise ValueError(f"age bands must be contiguous, got {sorted(rates)}")
+    for k, v in rates.items():
+        if v < 0:
+            raise ValueError(f"rate for band {k} must be >= 0, got {v}")
+    return rates
+
+
+AgeRates = dict[str, float]
+
+
+# --------------------------------------------------------------------------- sections
+
+
+class RunSection(Section):
+    start_month: str = Month(desc="First simulated month (t = 0)")
+    end_month: str = Month(desc="Last simulated month, inclusive")
+    seed: int = P(unit="integer", desc="Root seed; replicate seeds are spawned from it with numpy's SeedSequence", ge=0)
+    seeds: int = P(unit="runs", desc="Default number of replicate seeds for `onerecord run`", ge=1, le=10_000)
+    report_year: int = P(unit="year", desc="Year whose figures summary.csv reports beside the end of the horizon", ge=2000, le=2100)
+
+    @model_validator(mode="after")
+    def _order(self) -> "RunSection":
+        if month_index(self.end_month, self.start_month) < 0:
+            raise ValueError(f"end_month {self.end_month} is before start_month {self.start_month}")
+        return self
+
+
+class RegionSection(Section):
+    kind: Literal["real", "synthetic"] = Field(..., description="Real Central Norway municipalities or a synthetic region")
+    population_year: Literal[2020, 2023] = Field(..., description="Which SSB population column the real region uses (held constant)")
+    seed: int = P(unit="integer", desc="Seed of the region (practices, cohorts), shared by all replicates", ge=0)
+    gp_list_mean_persons: float = P(unit="persons/list", desc="Mean GP list length; GPs per municipality = max(1, round(pop / list))", gt=0, sweep=(990, 1084))
+    office_size_pmf: list[float] = Field(..., description="Probability of an office of 1, 2, ... GPs (fraction per size)")
+    single_office_below_persons: float = P(unit="persons", desc="Municipalities below this size always have one GP office", ge=0)
+    single_office_prob_below_5000: float = Prob(desc="Probability that a municipality of 2,000-5,000 residents has one office")
+    share_gps_salaried: float = Prob(desc="Share of GPs whose office is salaried (municipal)", sweep=(0.145, 0.219))
+    synthetic_municipalities: int = P(unit="municipalities", desc="Synthetic region: number of municipalities", ge=1, le=2000)
+    synthetic_population: int = P(unit="persons", desc="Synthetic region: total residents", ge=100)
+    synthetic_size_sigma: float = P(unit="log-persons", desc="Synthetic region: sd of log municipal population (lognormal)", ge=0, le=5)
+    synthetic_municipalities_per_council: int = P(unit="municipalities", desc="Synthetic region: municipalities per regional council", ge=1)
+    synthetic_municipalities_per_trust: int = P(unit="municipalities", desc="Synthetic region: municipalities per hospital trust", ge=1)
+    synthetic_hospitals_per_trust: int = P(unit="hospitals", desc="Synthetic region: local hospitals per trust", ge=1)
+
+    @field_validator("office_size_pmf")
+    @classmethod
+    def _pmf(cls, v: list[float]) -> list[float]:
+        if not v or any(p < 0 for p in v) or abs(sum(v) - 1.0) > 1e-6:
+            raise ValueError(f"must be non-negative and sum to 1, got sum {sum(v):.6f}")
+        return v
+
+
+class HospitalsSection(Section):
+    golive_month: dict[str, str] = Field(..., description="Planned go-live month (YYYY-MM) per hospital trust")
+    delay_probability: dict[str, float] = Field(..., description="Probability (fraction) that a trust's go-live slips")
+    delay_months_max: int = P(unit="months", desc="A slipping go-live slips by 1..max months (uniform)", ge=0, le=120)
+
+    @field_validator("golive_month")
+    @classmethod
+    def _months(cls, v: dict[str, str]) -> dict[str, str]:
+        for k, m in v.items():
+            if not MONTH_RE.match(m):
+                raise ValueError(f"{k}: month must be YYYY-MM, got {m!r}")
+        return v
+
+    @field_validator("delay_probability")
+    @classmethod
+    def _probs(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, p in v.items():
+            if not 0.0 <= p <= 1.0:
+                raise ValueError(f"{k}: probability must be in [0, 1], got {p}")
+        return v
+
+
+class FunctionalitySection(Section):
+    initial: float = Prob(desc="Perceived functionality of the platform at the start (0 unusable, 1 as promised)", sweep=(0.4, 0.8))
+    improvement_per_release: float = P(unit="functionality/release", desc="Rise in functionality with each release", ge=0, le=1, sweep=(0.0, 0.06))
+    release_interval_months: int = P(unit="months", desc="Months between releases", ge=1, le=60)
+    first_release_month: str = Month(desc="Month of the first release")
+    golive_shock: float = Prob(desc="Drop in perceived functionality at each hospital go-live (problems at go-live)", sweep=(0.0, 0.4))
+    shock_recovery_months: float = P(unit="months", desc="e-folding time of a go-live shock", gt=0, sweep=(6, 36))
+
+
+class MunicipalitySection(Section):
+    first_decision_month: str = Month(desc="First month a municipality can exercise its option")
+    decision_lead_months: int = P(unit="months", desc="A decision must come this many months before its wave", ge=0, le=60)
+    pre_committed: list[str] = Field(..., description="kommunenummer of municipalities committed before the start (join the first wave)")
+    threshold_mean: float = P(unit="score", desc="Mean of the heterogeneous decision thresholds", sweep=(-0.5, 1.0))
+    threshold_sd: float = P(unit="score", desc="Standard deviation of the decision thresholds", ge=0, sweep=(0.05, 0.6))
+    decision_noise: float = P(unit="score", desc="Logistic noise scale of a decision; 0 = deterministic threshold rule", ge=0, sweep=(0.02, 0.3))
+    weight_cost: float = P(unit="score per unit headroom", desc="Weight of budget headroom (capacity - net cost) / capacity", ge=0, sweep=(0, 2))
+    weight_functionality: float = P(unit="score per unit functionality", desc="Weight of perceived functionality above its reference", ge=0, sweep=(0, 3))
+    functionality_reference: float = Prob(desc="Functionality that a municipality counts as neutral")
+    weight_peers: float = P(unit="score per share", desc="Weight of the share of council peers that have joined", ge=0, sweep=(0, 2))
+    weight_gp: float = P(unit="score per share", desc="Weight of expected GP uptake (share of GPs on the platform in the trust area)", ge=0, sweep=(0, 1))
+    budget_capacity_nok_per_inhabitant_year: float = P(unit="NOK/inhabitant/year", desc="Net platform cost a municipality can carry", gt=0, sweep=(150, 600))
+    postpone_below_functionality: float = Prob(desc="A future wave is postponed when perceived functionality at its month is below this")
+    postpone_months: int = P(unit="months", desc="How far a postponed wave slips", ge=0, le=60)
+
+
+class RolloutSection(Section):
+    wave_months: list[str] = Field(..., description="Municipal go-live wave months (YYYY-MM), in order")
+    wave_capacity: list[int] = Field(..., description="Municipalities per wave (count), one per wave month")
+    history_end_month: str = Month(desc="Waves up to this month are history: never postponed")
+
+    @model_validator(mode="after")
+    def _waves(self) -> "RolloutSection":
+        if len(self.wave_months) != len(self.wave_capacity):
+            raise ValueError(f"wave_months has {len(self.wave_months)} entries, wave_capacity {len(self.wave_capacity)}")
+        for m in self.wave_months:
+            if not MONTH_RE.match(m):
+                raise ValueError(f"wave month must be YYYY-MM, got {m!r}")
+        if list(self.wave_months) != sorted(self.wave_months):
+            raise ValueError("wave_months must be in calendar order")
+        if any(c < 0 for c in self.wave_capacity):
+            raise ValueError("wave_capacity must be >= 0")
+        return self
+
+
+class GPSection(Section):
+    bass_p_per_year: float = P(unit="1/year", desc="Bass innovation coefficient p", ge=0, sweep=(0.001, 0.03))
+    bass_q_per_year: float = P(unit="1/year", desc="Bass imitation coefficient q", ge=0, sweep=(0.25, 0.6))
+    beta_u_per_knok: float = P(unit="1/(kNOK/GP/year)", desc="Sensitivity of the hazard to net utility U", ge=0, sweep=(0.0, 0.05))
+    peer_graph: Literal["municipality_council", "complete"] = Field(..., description="Peers of a practice: its municipality and council, or every practice")
+    peer_weight_municipality: float = P(unit="weight", desc="Weight of same-municipality practices in the peer share", ge=0)
+    peer_weight_council: float = P(unit="weight", desc="Weight of same-council practices in the peer share", ge=0)
+    offered_from_start: bool = Field(..., description="Offer the platform to every GP from t = 0 (Bass validation), not from its municipality's go-live")
+    salaried_follow_municipality: bool = Field(..., description="Salaried GP offices join when their municipality goes live")
+    functionality_fit: float = Prob(desc="How well the platform fits general practice (multiplies perceived functionality)", sweep=(0.5, 1.0))
+    current_system_functionality: float = Prob(desc="Functionality of the current GP system on the same scale")
+    functionality_value_knok_per_gp_year: float = P(unit="kNOK/GP/year", desc="Value of moving from functionality 0 to 1", ge=0, sweep=(0, 150))
+    network_benefit_knok_per_gp_year: float = P(unit="kNOK/GP/year", desc="Value when all the practice's partner providers share its record", ge=0, sweep=(0, 100))
+    switching_cost_knok_per_gp_year: float = P(unit="kNOK/GP/year", desc="Utility cost of switching away from the current system, outside its contract-end window", ge=0, sweep=(0, 60))
+    contract_length_years: float = P(unit="years", desc="Length of a current-system contract (ends are spread uniformly)", gt=0)
+    contract_end_window_months: int = P(unit="months", desc="Months before a contract end in which the switching cost does not apply", ge=0)
+    amortisation_years: float = P(unit="years", desc="Years over which one-off GP costs are annualised", gt=0, sweep=(3, 10))
+
+
+class GPPriceSection(Section):
+    licence_nok_per_gp_year: float = P(unit="NOK/GP/year", desc="Platform licence per GP per year", ge=0, sweep=(20_000, 120_000))
+    implementation_oneoff_nok_per_gp: float = P(unit="NOK/GP", desc="One-off implementation cost per GP", ge=0, sweep=(20_000, 100_000))
+    training_days_per_gp: float = P(unit="days/GP", desc="Training days per GP (lost consultations)", ge=0, sweep=(2, 5))
+    productivity_loss_share: float = Prob(desc="Share of consultations lost just after go-live", sweep=(0.1, 0.5))
+    productivity_loss_months: float = P(unit="months", desc="Duration of the post-go-live productivity loss", ge=0, sweep=(1, 6))
+    current_ehr_cost_nok_per_gp_year: float = P(unit="NOK/GP/year", desc="Cost of the current GP EHR system per GP per year", ge=0, sweep=(15_000, 60_000))
+    consultations_per_gp_year: float = P(unit="consultations/GP/year", desc="Consultations per GP per year", gt=0)
+    working_days_per_year: float = P(unit="days/year", desc="GP working days per year", gt=0, le=366)
+    net_income_per_consultation_nok: float = P(unit="NOK/consultation", desc="GP net income per consultation", ge=0, sweep=(450, 800))
+    hourly_value_nok: float = P(unit="NOK/hour", desc="Value of one GP hour", ge=0, sweep=(600, 1000))
+
+
+class AgreementSection(Section):
+    subsidy_nok_per_gp_year: float = P(unit="NOK/GP/year", desc="Subsidy per GP per year under a municipal/platform agreement", ge=0, sweep=(0, 60_000))
+    start_month: str = Month(desc="Month the agreement takes effect")
+
+
+class FinancingSection(Section):
+    state_share: float = Prob(desc="Share of the municipal part of the platform cost paid by the state", sweep=(0, 1))
+    regional_share: float = Prob(desc="Share of the municipal part paid by the region (Helse Midt-Norge)", sweep=(0, 0.5))
+    state_grant_nok: float = P(unit="NOK", desc="State grant (lump sum) towards the municipal part, before the shares", ge=0)
+    allocation_key: Literal["per_inhabitant", "per_inhabitant_floor", "per_user", "mix"] = Field(..., description="How the municipal part is split among joined municipalities")
+    floor_nok_per_municipality_year: float = P(unit="NOK/municipality/year", desc="Minimum gross allocation per municipality (key per_inhabitant_floor, mix)", ge=0)
+    mix_weight_inhabitant: float = Prob(desc="Key mix: weight on inhabitants (the rest per user)")
+
+    @model_validator(mode="after")
+    def _shares(self) -> "FinancingSection":
+        if self.state_share + self.regional_share > 1.0 + 1e-12:
+            raise ValueError(f"state_share + regional_share must be <= 1, got {self.state_share + self.regional_share}")
+        return self
+
+
+class EconomicsSection(Section):
+    investment_nok: float = P(unit="NOK", desc="Platform one-off investment (whole project)", ge=0, sweep=(2.8e9, 4.2e9))
+    investment_profile: dict[str, float] = Field(..., description="Share (fraction) of the investment paid in each year")
+    operating_nok_per_year: float = P(unit="NOK/year", desc="Platform annual operating cost once live", ge=0, sweep=(2e8, 6e8))
+    operating_start_year: int = P(unit="year", desc="First year of operating cost", ge=2000, le=2100)
+    non_hospital_share: float = Prob(desc="Municipal part of the platform cost", sweep=(0.2, 0.4))
+    status_quo_epj_nok_per_inhabitant_year: float = P(unit="NOK/inhabitant/year", desc="Municipal EPJ cost without the platform", ge=0, sweep=(60, 250))
+    discount_rate: float = P(unit="1/year", desc="Real discount rate", ge=0, le=0.2, sweep=(0.02, 0.06))
+    base_year: int = P(unit="year", desc="Year that NPVs discount to (money in 2023 NOK)", ge=2000, le=2100)
+    nurse_hourly_cost_nok: float = P(unit="NOK/hour", desc="Nurse hourly cost incl. employer costs", ge=0, sweep=(400, 560))
+    physician_hourly_cost_nok: float = P(unit="NOK/hour", desc="Hospital physician hourly cost incl. employer costs", ge=0, sweep=(700, 1000))
+    cost_per_adverse_event_nok: float = P(unit="NOK/event", desc="Cost of one adverse event", ge=0, sweep=(40_000, 150_000))
+    adverse_event_cost_share_patients: float = Prob(desc="Share of an adverse event's cost borne by patients (rest: the treating trust)")
+    users_per_inhabitant_municipal: float = P(unit="users/inhabitant", desc="Municipal platform users per inhabitant (per_user key)", ge=0)
+
+
+class NetworkSection(Section):
+    gp_consultations_per_person_year: AgeRates = Field(..., description="GP consultations per person per year (consultations/person/year) by age band")
+    legevakt_contacts_per_person_year: AgeRates = Field(..., description="Emergency primary care contacts per person per year by age band")
+    inpatient_stays_per_person_year: AgeRates = Field(..., description="Hospital inpatient stays per person per year by age band")
+    outpatient_consultations_per_person_year: AgeRates = Field(..., description="Hospital outpatient consultations per person per year by age band")
+    share_receiving_home_care: AgeRates = Field(..., description="Share (fraction) of residents receiving home care by age band")
+    share_long_term_nursing_home: AgeRates = Field(..., description="Share (fraction) of residents in long-term nursing home care by age band")
+    specialist_consultations_per_person_year: AgeRates = Field(..., description="Contract-specialist consultations per person per year by age band")
+    specialist_adoption_share: float = Prob(desc="Share of contract specialists on the platform", sweep=(0, 0.5))
+    message_channel_information_share: float = Prob(desc="Share of relevant information a message hand-over carries", sweep=(0.4, 0.8))
+    message_channel_mean_delay_days: float = P(unit="days", desc="Mean delay of a message hand-over", ge=0, sweep=(1, 4))
+    message_delay_information_loss_per_day: float = P(unit="fraction/day", desc="Information value lost per day of message delay", ge=0, le=1, sweep=(0, 0.1))
+    message_channels: list[str] = Field(..., description="Provider-type pairs with a message channel, as 'a-b' (gp, municipal, hospital, specialist, legevakt)")
+    share_handovers_missing_information: float = Prob(desc="Share of hand-over visits missing information when no information is carried", sweep=(0.07, 0.2))
+    search_minutes_per_missing_information_event: float = P(unit="minutes/event", desc="Search time per missing-information event", ge=0, sweep=(3, 10))
+    share_hospital_stays_with_adverse_event: float = Prob(desc="Share of hospital stays with an adverse event", sweep=(0.119, 0.139))
+    share_adverse_events_preventable: float = Prob(desc="Share of adverse events that are preventable", sweep=(0.4, 0.6))
+    share_preventable_from_information: float = Prob(desc="Share of preventable adverse events that full information at hand-over prevents", sweep=(0.23, 0.3))
+
+    @field_validator(
+        "gp_consultations_per_person_year", "legevakt_contacts_per_person_year", "inpatient_stays_per_person_year",
+        "outpatient_consultations_per_person_year", "share_receiving_home_care", "share_long_term_nursing_home",
+        "specialist_consultations_per_person_year",
+    )
+    @classmethod
+    def _bands(cls, v: AgeRates) -> AgeRates:
+        return _check_bands(v)
+
+    @field_validator("share_receiving_home_care", "share_long_term_nursing_home")
+    @classmethod
+    def _shares(cls, v: AgeRates) -> AgeRates:
+        for k, p in v.items():
+            if p > 1:
+                raise ValueError(f"share for band {k} must be in [0, 1], got {p}")
+        return v
+
+
+class Config(Section):
+    """A whole scenario. ``scenario`` names it; sections hold the parameters."""
+
+    scenario: str = Field(..., description="Scenario name, used in result paths", pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = Field(..., description="One line on what the scenario changes")
+    run: RunSection
+    region: RegionSection
+    hospitals: HospitalsSection
+    functionality: FunctionalitySection
+    municipality: MunicipalitySection
+    rollout: RolloutSection
+    gp: GPSection
+    gp_price: GPPriceSection
+    agreement: AgreementSection
+    financing: FinancingSection
+    economics: EconomicsSection
+    network: NetworkSection
+
+    # ---- derived time axis
+    @property
+    def n_months(self) -> int:
+        """Number of simulated months, start and end inclusive."""
+        return month_index(self.run.end_month, self.run.start_month) + 1
+
+    def t_of(self, month: str) -> int:
+        """Month index of ``YYYY-MM`` relative to the run's start."""
+        return month_index(month, self.run.start_month)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _deep_merge(base: dict, over: dict) -> dict:
+    """Merge ``over`` into a copy of ``base``; sub-tables merge, everything else replaces."""
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and not _is_value_table(k):
+            out[k] = _deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+# Tables whose keys are data (trust names, age bands, years): replaced whole by an override.
+_VALUE_TABLES = {
+    "golive_month", "delay_probability", "investment_profile",
+    "gp_consultations_per_person_year", "legevakt_contacts_per_person_year", "inpatient_stays_per_person_year",
+    "outpatient_consultations_per_person_year", "share_receiving_home_care", "share_long_term_nursing_home",
+    "specialist_consultations_per_person_year",
+}
+
+
+def _is_value_table(key: str) -> bool:
+    return key in _VALUE_TABLES
+
+
+def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict:
+    """Read ``path`` and resolve its ``extends`` chain (relative to the file that says it)."""
+    if path in chain:
+        cycle = " -> ".join(str(p) for p in (*chain, path))
+        raise ConfigError(f"{chain[0]}: extends: cycle: {cycle}")
+    if not path.exists():
+        where = f"{chain[-1]}: extends" if chain else f"{path}"
+        raise ConfigError(f"{where}: file not found: {path}")
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory, not a TOML file")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: malformed TOML: {err}") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text: {err}") from None
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ConfigError(f"{path}: extends: must be a file name string, got {parent!r}")
+    base = _read_toml((path.parent / parent).resolve(), (*chain, path))
+    return _deep_merge(base, data)
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """Parse ``section.key=value``; the value is a TOML literal, a bare word is a string.
+
+    Never evaluated as code: ``tomllib`` parses ``x = <value>``; if that fails the raw
+    text is taken as a string.
+    """
+    if "=" not in item:
+        raise ConfigError(f"--set {item}: expected section.key=value")
+    key, raw = item.split("=", 1)
+    key, raw = key.strip(), raw.strip()
+    if not key or any(not part for part in key.split(".")):
+        raise ConfigError(f"--set {item}: expected section.key=value")
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key.split("."), value
+
+
+def _known_keys(model: type[BaseModel], path: list[str]) -> list[str] | None:
+    """Field names at ``path`` in the schema (None where the path leaves the schema)."""
+    cls: Any = model
+    for part in path:
+        fields = getattr(cls, "model_fields", None)
+        if fields is None or part not in fields:
+            return None
+        cls = fields[part].annotation
+    fields = getattr(cls, "model_fields", None)
+    return list(fields) if fields is not None else None
+
+
+def _suggest(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(sorted(options))})"
+
+
+def apply_overrides(data: dict, overrides: list[str] | dict[str, Any], source: str = "--set") -> dict:
+    """Apply ``--set`` overrides (``["a.b=1"]`` or ``{"a.b": 1}``); unknown keys are errors."""
+    items = list(overrides.items()) if isinstance(overrides, dict) else [parse_override(o) for o in overrides]
+    out = dict(data)
+    for key, value in items:
+        parts = key.split(".") if isinstance(key, str) else key
+        dotted = ".".join(parts)
+        known = _known_keys(Config, parts[:-1])
+        if known is None or parts[-1] not in known:
+            opts = known if known is not None else list(Config.model_fields)
+            raise ConfigError(f"{source} {dotted}: unknown key{_suggest(parts[-1], opts)}")
+        node = out
+        for p in parts[:-1]:
+            node[p] = dict(node.get(p, {}))
+            node = node[p]
+        node[parts[-1]] = value
+    return out
+
+
+def _format_validation(path: str, err: ValidationError, data: dict) -> str:
+    e = err.errors()[0]
+    loc = [str(x) for x in e["loc"]]
+    if e["type"] == "extra_forbidden":
+        known = _known_keys(Config, loc[:-1]) or []
+        return f"{path}: {'.'.join(loc)}: unknown key{_suggest(loc[-1], known)}"
+    if e["type"] == "missing":
+        return f"{path}: {'.'.join(loc)}: missing (add it, or extends = \"baseline.toml\")"
+    msg = e["msg"].removeprefix("Value error, ")
+    got = e.get("input")
+    if isinstance(got, dict):
+        return f"{path}: {'.'.join(loc)}: {msg}"
+    return f"{path}: {'.'.join(loc)}: {msg}, got {got!r}"
+
+
+def validate(data: dict, source: str) -> Config:
+    """Validate a merged dict into a :class:`Config`; errors become one-line :class:`ConfigError`."""
+    try:
+        return Config.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_format_validation(source, err, data)) from None
+
+
+def load_config(path: str | Path, overrides: list[str] | dict[str, Any] | None = None) -> Config:
+    """Load a scenario TOML, resolve ``extends``, apply ``--set`` overrides and validate.
+
+    Raises :class:`ConfigError` with one line ``<file>: <key.path>: <problem>``.
+    """
+    p = Path(path)
+    data = _read_toml(p.resolve(), ())
+    if overrides:
+        data = apply_overrides(data, overrides, source=f"{p}: --set")
+    return validate(data, str(p))
+
+
+def config_to_dict(cfg: Config) -> dict:
+    """The resolved config as plain data (JSON/TOML-able)."""
+    return cfg.model_dump(mode="json")
+
+
+def with_overrides(cfg: Config, overrides: dict[str, Any]) -> Config:
+    """A copy of ``cfg`` with dotted-key overrides applied and re-validated."""
+    data = apply_overrides(config_to_dict(cfg), overrides, source=f"{cfg.scenario}: override")
+    return validate(data, cfg.scenario)
+
+
+def iter_parameters(model: type[BaseModel] = Config, prefix: str = ""):
+    """Yield ``(dotted_key, field_info)`` for every leaf parameter of the schema."""
+    for name, f in model.model_fields.items():
+        ann = f.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            yield from iter_parameters(ann, f"{prefix}{name}.")
+        else:
+            yield f"{prefix}{name}", f
+
+
+def sweep_range(key: str) -> tuple[float, float] | None:
+    """The declared sweep range of a dotted numeric key (None if it has none)."""
+    for k, f in iter_parameters():
+        if k == key:
+            extra = f.json_schema_extra or {}
+            return tuple(extra["sweep"]) if "sweep" in extra else None  # type: ignore[return-value]
+    raise ConfigError(f"{key}: unknown key{_suggest(key.split('.')[-1], [k for k, _ in iter_parameters()])}")
