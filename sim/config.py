@@ -430,16 +430,41 @@ def apply_overrides(data: dict, overrides: list[str] | dict[str, Any], source: s
     for key, value in items:
         parts = key.split(".") if isinstance(key, str) else key
         dotted = ".".join(parts)
-        known = _known_keys(Config, parts[:-1])
-        if known is None or parts[-1] not in known:
-            opts = known if known is not None else list(Config.model_fields)
-            raise ConfigError(f"{source} {dotted}: unknown key{_suggest(parts[-1], opts)}")
+        for depth in range(len(parts)):
+            known = _known_keys(Config, parts[:depth])
+            if known is None or parts[depth] not in known:
+                raise ConfigError(f"{source} {dotted}: unknown key{_suggest(parts[depth], known or [])}")
         node = out
         for p in parts[:-1]:
             node[p] = dict(node.get(p, {}))
             node = node[p]
         node[parts[-1]] = value
     return out
+
+
+def _num(v: Any) -> Any:
+    """0.0 -> 0 for messages; other values unchanged."""
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
+_MESSAGES = {
+    "greater_than_equal": "must be >= {ge}",
+    "greater_than": "must be > {gt}",
+    "less_than_equal": "must be <= {le}",
+    "less_than": "must be < {lt}",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "string_type": "must be a string",
+    "list_type": "must be a list",
+    "dict_type": "must be a table",
+    "literal_error": "must be {expected}",
+    "string_pattern_mismatch": "must match {pattern}",
+}
 
 
 def _format_validation(path: str, err: ValidationError, data: dict) -> str:
@@ -450,7 +475,7 @@ def _format_validation(path: str, err: ValidationError, data: dict) -> str:
         return f"{path}: {'.'.join(loc)}: unknown key{_suggest(loc[-1], known)}"
     if e["type"] == "missing":
         return f"{path}: {'.'.join(loc)}: missing (add it, or extends = \"baseline.toml\")"
-    msg = e["msg"].removeprefix("Value error, ")
+    msg = _MESSAGES.get(e["type"], "{msg}").format(msg=e["msg"].removeprefix("Value error, "), **{k: _num(v) for k, v in e.get("ctx", {}).items()})
     got = e.get("input")
     if isinstance(got, dict):
         return f"{path}: {'.'.join(loc)}: {msg}"

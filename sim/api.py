@@ -1,0 +1,166 @@
+"""The public Python API: what notebooks call and what every ``onerecord`` command wraps.
+
+    >>> import sim
+    >>> cfg = sim.load_config("configs/baseline.toml", ["run.seeds=4"])
+    >>> res = sim.run(cfg, seeds=4)
+    >>> res.summary[["seed", "share_gps_2030"]]
+    >>> res.save("results")            # results/baseline/<run id>/ with figures/
+
+Bad input raises :class:`ConfigError`, whose message is the one line the command line prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.config import Config, ConfigError
+from sim.config import load_config as _load_config
+from sim.results import RunTables, check_out_dir, manifest, now, read_run, write_run
+from sim.runner import run_replicates
+
+__all__ = ["ConfigError", "Config", "RunResults", "load_config", "run", "load_results", "uptake_curve", "sweep",
+           "sensitivity"]
+
+
+def load_config(path: str | Path, overrides: list[str] | dict[str, Any] | None = None, **kw: Any) -> Config:
+    """Load and validate a scenario TOML (``extends`` resolved).
+
+    ``overrides`` are ``--set`` strings (``["gp.bass_q_per_year=0.5"]``) or a dict of dotted keys;
+    keyword arguments use ``__`` for the dot: ``load_config(p, gp__bass_q_per_year=0.5)``.
+    """
+    merged: dict[str, Any] = {}
+    if isinstance(overrides, dict):
+        merged.update(overrides)
+    merged.update({k.replace("__", "."): v for k, v in kw.items()})
+    if isinstance(overrides, list):
+        cfg = _load_config(path, overrides)
+        return _load_config(path, overrides + [f"{k}={_toml_literal(v)}" for k, v in merged.items()]) if merged else cfg
+    return _load_config(path, merged or None)
+
+
+def _toml_literal(v: Any) -> str:
+    import json
+
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return json.dumps(v)
+
+
+def _as_config(config: Config | str | Path) -> Config:
+    return config if isinstance(config, Config) else load_config(config)
+
+
+def _replicates(cfg: Config, seeds: int | list[int] | None) -> list[int]:
+    if seeds is None:
+        return list(range(cfg.run.seeds))
+    if isinstance(seeds, int):
+        if seeds < 1:
+            raise ConfigError(f"--seeds: must be >= 1, got {seeds}")
+        return list(range(seeds))
+    return [int(s) for s in seeds]
+
+
+class RunResults:
+    """The tables of a run (all replicates) with the config and manifest that made them.
+
+    ``.timeseries``, ``.summary``, ``.costs_municipality``, ``.costs_gp`` and
+    ``.who_pays_who_gains`` are DataFrames with exactly the columns of the files.
+    """
+
+    def __init__(self, config: Config, tables: RunTables, manifest: dict, path: Path | None = None):
+        self.config, self.tables, self.manifest, self.path = config, tables, manifest, path
+
+    timeseries = property(lambda self: self.tables.timeseries)
+    summary = property(lambda self: self.tables.summary)
+    costs_municipality = property(lambda self: self.tables.costs_municipality)
+    costs_gp = property(lambda self: self.tables.costs_gp)
+    who_pays_who_gains = property(lambda self: self.tables.who_pays_who_gains)
+
+    @property
+    def run_id(self) -> str:
+        """Scenario name plus a hash of the resolved config and seeds."""
+        return self.manifest["run_id"]
+
+    def save(self, out: str | Path = "results", figures: bool = True, lang: str = "en") -> Path:
+        """Write ``<out>/<scenario>/<run id>/`` atomically (tables, manifest and, by default, figures)."""
+        from sim.plots import plot_tables
+
+        check_out_dir(out)
+
+        def draw(tmp: Path) -> None:
+            if figures:
+                plot_tables(read_run(tmp), tmp / "figures", lang, report_year=self.config.run.report_year)
+
+        self.path = write_run(out, self.config, self.tables, self.manifest, then=draw)
+        return self.path
+
+    def plot(self, name: str, lang: str = "en"):
+        """One figure (a matplotlib Figure) by name: adoption, coverage, gain_vs_uptake, cost_per_inhabitant,
+        who_pays_who_gains."""
+        from sim.plots import FIGURES
+
+        if name not in FIGURES:
+            raise ValueError(f"unknown figure {name!r}; known: {', '.join(FIGURES)}")
+        self.tables.summary.attrs["report_year"] = self.config.run.report_year
+        return FIGURES[name](self.tables, lang)
+
+    def __repr__(self) -> str:
+        return f"RunResults({self.run_id}, seeds={self.manifest['replicates']})"
+
+
+def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs: int = 1,
+        on_done: Callable[[int], None] | None = None) -> RunResults:
+    """Run replicate seeds of a scenario and return its tables (nothing is written).
+
+    Replicate r uses ``SeedSequence(config.run.seed, spawn_key=(r,))``; ``seeds`` is a count
+    (replicates 0..N-1) or a list of replicate indices; ``jobs`` > 1 runs them in a process pool
+    with identical results.
+    """
+    cfg = _as_config(config)
+    reps = _replicates(cfg, seeds)
+    if jobs < 1:
+        raise ConfigError(f"--jobs: must be >= 1, got {jobs}")
+    started = now()
+    tables = run_replicates(cfg, reps, jobs=jobs, on_done=on_done)
+    from sim.region import load_region
+
+    man = manifest(cfg, reps, started, now(), region=load_region(cfg.region).summary())
+    return RunResults(cfg, tables, man)
+
+
+def load_results(run_dir: str | Path) -> RunResults:
+    """A saved run directory as :class:`RunResults` (no re-run)."""
+    from sim.config import validate
+    from sim.results import read_manifest
+
+    man = read_manifest(run_dir)
+    return RunResults(validate(man["config"], f"{run_dir}/manifest.json"), read_run(run_dir), man, Path(run_dir))
+
+
+def uptake_curve(config: Config | str | Path, steps: int = 21, orders: tuple[str, ...] | None = None,
+                 seeds: int = 5) -> pd.DataFrame:
+    """Every metric against GP share per recruitment order (hospitals and municipalities on); tidy table."""
+    from sim import uptake
+
+    kw = {"orders": tuple(orders)} if orders else {}
+    return uptake.uptake_curve(_as_config(config), steps=steps, seeds=seeds, **kw)
+
+
+def sweep(experiment: str | Path, out: str | Path = "results", **kw: Any):
+    """Run (or resume) an experiment's sweep and return its results as a lazy pyarrow dataset."""
+    from sim import sweep as _sweep
+
+    exp = _sweep.load_experiment(experiment)
+    path = _sweep.run_sweep(exp, out, **kw)
+    return _sweep.open_dataset(path)
+
+
+def sensitivity(experiment: str | Path, out: str | Path = "results", **kw: Any):
+    """Global sensitivity (Morris or Sobol) and scenario discovery for an experiment; returns the index table."""
+    from sim import sensitivity as _sens
+
+    return _sens.sensitivity(experiment, out, **kw)

@@ -1,0 +1,183 @@
+"""The ``onerecord`` command line: a thin layer over :mod:`sim.api`.
+
+Bad input prints one line ``<file>: <key>: <problem>`` on stderr and exits with status 2,
+before anything is created under ``--out``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from functools import wraps
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim.config import ConfigError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="onerecord: agent-based rollout simulation of a shared regional health record.")
+
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a key: section.key=value (TOML literal).")]
+OutOpt = Annotated[Path, typer.Option("--out", help="Output root; runs go to OUT/<scenario>/<run id>/.")]
+LangOpt = Annotated[str, typer.Option("--lang", help="Figure labels: nb (Norwegian) or en (English).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+
+
+def _fail(msg: str, code: int = 2) -> None:
+    typer.echo(msg, err=True)
+    raise typer.Exit(code)
+
+
+def guarded(fn):
+    """Turn ConfigError into one line on stderr and exit 2; Ctrl-C into exit 130."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ConfigError as err:
+            _fail(f"onerecord: {err}")
+        except KeyboardInterrupt:
+            _fail("onerecord: interrupted; nothing half-written was kept", 130)
+
+    return wrapper
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in ("nb", "en"):
+        raise ConfigError(f"--lang: must be nb or en, got {lang!r}")
+
+
+def _progress(total: int, quiet: bool, what: str):
+    """A rich progress bar over ``total`` items (a no-op when quiet); returns (context, advance)."""
+    from contextlib import nullcontext
+
+    if quiet:
+        return nullcontext(), lambda *_: None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   TimeRemainingColumn(), transient=True, console=None)
+    task = bar.add_task(what, total=total)
+    return bar, lambda *_: bar.advance(task)
+
+
+@app.command()
+@guarded
+def run(
+    config: Annotated[Path, typer.Argument(help="Scenario TOML, e.g. configs/baseline.toml.")],
+    seeds: Annotated[int | None, typer.Option("--seeds", help="Replicate seeds (default: run.seeds).")] = None,
+    out: OutOpt = Path("results"),
+    set_: SetOpt = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for the replicates.")] = 1,
+    lang: LangOpt = "en",
+    quiet: QuietOpt = False,
+) -> None:
+    """Run replicate seeds of a scenario; write tables, manifest and figures to OUT/<scenario>/<run id>/."""
+    from sim import api
+    from sim.results import check_out_dir
+
+    _check_lang(lang)
+    cfg = api.load_config(config, list(set_ or []))
+    check_out_dir(out)
+    n = seeds if seeds is not None else cfg.run.seeds
+    if n < 1 or jobs < 1:
+        raise ConfigError(f"--seeds and --jobs must be >= 1, got {n} and {jobs}")
+    t0 = time.perf_counter()
+    bar, advance = _progress(n, quiet, f"{cfg.scenario}: seeds")
+    with bar:
+        res = api.run(cfg, seeds=n, jobs=jobs, on_done=advance)
+        path = res.save(out, lang=lang)
+    s = res.summary
+    y = cfg.run.report_year
+    typer.echo(f"wrote {path} ({n} seeds, {time.perf_counter() - t0:.1f} s): {y} GP uptake median "
+               f"{s[f'share_gps_{y}'].median():.2f}, one-record coverage {s[f'one_record_coverage_{y}'].median():.2f}, "
+               f"gain realized {s[f'gain_realized_{y}'].median():.2f}")
+
+
+@app.command()
+@guarded
+def plot(
+    results_dir: Annotated[Path, typer.Argument(help="A run directory (with manifest.json).")],
+    lang: LangOpt = "en",
+) -> None:
+    """Rebuild every figure of a run directory from its saved tables (no re-run)."""
+    from sim.plots import plot_run
+
+    _check_lang(lang)
+    paths = plot_run(results_dir, lang)
+    typer.echo(f"wrote {len(paths)} files to {results_dir / 'figures'}")
+
+
+@app.command()
+@guarded
+def compare(
+    run_dirs: Annotated[list[Path], typer.Argument(help="Two or more run directories.")],
+    out: OutOpt = Path("results/compare"),
+    lang: LangOpt = "en",
+) -> None:
+    """Plot scenarios side by side and print the key report-year figures with their spread over seeds."""
+    from sim.plots import compare_runs
+    from sim.results import check_out_dir
+
+    _check_lang(lang)
+    check_out_dir(out)
+    table, paths = compare_runs(run_dirs, out, lang)
+    with __import__("pandas").option_context("display.width", 120, "display.max_columns", 10):
+        typer.echo(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    typer.echo(f"wrote {len(paths)} figure files and compare.csv to {out}")
+
+
+@app.command("uptake-curve")
+@guarded
+def uptake_curve(
+    config: Annotated[Path, typer.Argument(help="Scenario TOML.")],
+    steps: Annotated[int, typer.Option("--steps", help="GP-share steps from 0 to 1.")] = 21,
+    orders: Annotated[list[str] | None, typer.Option("--orders", help="random, largest_first, most_connected_first, by_municipality")] = None,
+    seeds: Annotated[int, typer.Option("--seeds", help="Seeds for the random orders.")] = 5,
+    out: OutOpt = Path("results"),
+    set_: SetOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Hold hospitals and municipalities on the platform; sweep GP share per recruitment order."""
+    from sim import api
+    from sim.results import atomic_dir, check_out_dir
+
+    _check_lang(lang)
+    cfg = api.load_config(config, list(set_ or []))
+    check_out_dir(out)
+    if steps < 2 or seeds < 1:
+        raise ConfigError(f"--steps must be >= 2 and --seeds >= 1, got {steps} and {seeds}")
+    df = api.uptake_curve(cfg, steps=steps, orders=tuple(orders) if orders else None, seeds=seeds)
+    from sim.plots import plot_uptake_tables
+
+    target = Path(out) / cfg.scenario / "uptake_curve"
+    with atomic_dir(target) as tmp:
+        df.to_csv(tmp / "uptake_curve.csv", index=False)
+        plot_uptake_tables(df, tmp / "figures", lang)
+    typer.echo(f"wrote {target}/uptake_curve.csv and figures ({len(df)} rows)")
+
+
+@app.command()
+@guarded
+def params(
+    config: Annotated[Path | None, typer.Argument(help="Scenario TOML (default: configs/baseline.toml).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="md or csv")] = "md",
+) -> None:
+    """Print every scenario key with type, unit, value, allowed range, description and source."""
+    from sim.params import parameter_table, render
+
+    if fmt not in ("md", "csv"):
+        raise ConfigError(f"--format: must be md or csv, got {fmt!r}")
+    typer.echo(render(parameter_table(config), fmt), nl=False)
+
+
+def main() -> None:
+    """Entry point of the ``onerecord`` console script."""
+    app(prog_name="onerecord")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

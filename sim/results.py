@@ -1,0 +1,206 @@
+"""Result files: the run directory layout, atomic writes, the manifest, reading back.
+
+A run directory ``<out>/<scenario>/<run id>/`` holds
+
+* ``timeseries.parquet``: one row per (scenario, seed, month, level, key);
+* ``summary.csv``: one row per (scenario, seed);
+* ``costs_municipality.csv``, ``costs_gp.csv``, ``who_pays_who_gains.csv``;
+* ``manifest.json``: resolved config, seeds, package version, git commit, times, host;
+* ``figures/``: written by :mod:`sim.plots` from the files above.
+
+The directory is written under a temporary name beside its target and renamed whole,
+so an interrupted run leaves either a complete directory or none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from sim.config import Config, ConfigError, config_to_dict
+
+TABLE_FILES: dict[str, str] = {
+    "timeseries": "timeseries.parquet",
+    "summary": "summary.csv",
+    "costs_municipality": "costs_municipality.csv",
+    "costs_gp": "costs_gp.csv",
+    "who_pays_who_gains": "who_pays_who_gains.csv",
+}
+"""Table name -> file name in a run directory; the names are the interface."""
+
+CSV_DTYPES = {"kommunenummer": str, "key": str}
+
+
+@dataclass
+class RunTables:
+    """The tidy tables of one or more replicate runs (columns documented in the README)."""
+
+    timeseries: pd.DataFrame
+    summary: pd.DataFrame
+    costs_municipality: pd.DataFrame
+    costs_gp: pd.DataFrame
+    who_pays_who_gains: pd.DataFrame
+
+    @classmethod
+    def concat(cls, parts: list["RunTables"]) -> "RunTables":
+        """Stack the tables of several runs (row order: as given)."""
+        return cls(**{f.name: pd.concat([getattr(p, f.name) for p in parts], ignore_index=True) for f in fields(cls)})
+
+    def items(self):
+        """(name, DataFrame) pairs in file order."""
+        return [(name, getattr(self, name)) for name in TABLE_FILES]
+
+
+# --------------------------------------------------------------------------- identity
+
+
+def run_id(cfg: Config, replicates: list[int]) -> str:
+    """Scenario name plus an 8-hex hash of the resolved config and the replicate list.
+
+    The same config and seeds land in the same place: id = f"{scenario}-{sha256(config, seeds)[:8]}".
+    """
+    blob = json.dumps({"config": config_to_dict(cfg), "replicates": list(replicates)}, sort_keys=True)
+    return f"{cfg.scenario}-{hashlib.sha256(blob.encode()).hexdigest()[:8]}"
+
+
+def git_commit() -> str | None:
+    """The commit of the source tree the package runs from, if it is a git checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def manifest(cfg: Config, replicates: list[int], started: datetime, ended: datetime, **extra: Any) -> dict:
+    """The run's manifest: enough to reproduce it (resolved config, seeds) and to know where it came from."""
+    from sim import __version__
+
+    return {
+        "run_id": run_id(cfg, replicates),
+        "scenario": cfg.scenario,
+        "config": config_to_dict(cfg),
+        "root_seed": cfg.run.seed,
+        "replicates": list(replicates),
+        "seed_rule": "numpy.random.SeedSequence(root_seed, spawn_key=(replicate,))",
+        "package_version": __version__,
+        "git_commit": git_commit(),
+        "started": started.isoformat(),
+        "ended": ended.isoformat(),
+        "host": platform.node(),
+        "python": sys.version.split()[0],
+        **extra,
+    }
+
+
+def now() -> datetime:
+    """The current UTC time (manifest timestamps)."""
+    return datetime.now(timezone.utc)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def check_out_dir(out: str | Path) -> Path:
+    """Fail early (ConfigError) when the output root exists and is not a directory."""
+    p = Path(out)
+    if p.exists() and not p.is_dir():
+        raise ConfigError(f"--out {p}: exists and is a file, not a directory")
+    for parent in p.parents:
+        if parent.exists() and not parent.is_dir():
+            raise ConfigError(f"--out {p}: {parent} is a file, not a directory")
+    return p
+
+
+def write_table(df: pd.DataFrame, path: Path) -> None:
+    """Write one table by its file ending (Parquet or CSV, UTF-8, no index)."""
+    if path.suffix == ".parquet":
+        df.to_parquet(path, index=False)
+    else:
+        df.to_csv(path, index=False)
+
+
+def atomic_dir(target: Path):
+    """Context manager: yields a temporary directory that replaces ``target`` whole on success.
+
+    On an exception (or Ctrl-C) the temporary directory is removed and ``target`` is untouched.
+    """
+    from contextlib import contextmanager
+
+    @contextmanager
+    def _cm():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.parent / f".tmp-{target.name}-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir()
+        try:
+            yield tmp
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        old = None
+        if target.exists():
+            old = target.parent / f".old-{target.name}-{uuid.uuid4().hex[:8]}"
+            os.replace(target, old)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    return _cm()
+
+
+def write_run(out_root: str | Path, cfg: Config, tables: RunTables, man: dict,
+              then: "Callable[[Path], None] | None" = None) -> Path:
+    """Write a run directory atomically and return its path ``<out_root>/<scenario>/<run id>``.
+
+    ``then(tmp_dir)`` runs after the tables are written and before the rename (figures are
+    drawn there from the written files), so the directory appears complete or not at all.
+    """
+    target = Path(out_root) / cfg.scenario / man["run_id"]
+    with atomic_dir(target) as tmp:
+        for name, df in tables.items():
+            write_table(df, tmp / TABLE_FILES[name])
+        (tmp / "manifest.json").write_text(json.dumps(man, indent=2, ensure_ascii=False), encoding="utf-8")
+        if then is not None:
+            then(tmp)
+    return target
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_table(run_dir: str | Path, name: str) -> pd.DataFrame:
+    """One table of a run directory, with its documented dtypes (kommunenummer as text)."""
+    path = Path(run_dir) / TABLE_FILES[name]
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    return pd.read_csv(path, dtype=CSV_DTYPES)
+
+
+def read_run(run_dir: str | Path) -> RunTables:
+    """All tables of a run directory."""
+    d = Path(run_dir)
+    if not (d / "manifest.json").exists():
+        raise ConfigError(f"{d}: not a run directory (no manifest.json)")
+    return RunTables(**{name: read_table(d, name) for name in TABLE_FILES})
+
+
+def read_manifest(run_dir: str | Path) -> dict:
+    """The manifest of a run directory."""
+    p = Path(run_dir) / "manifest.json"
+    if not p.exists():
+        raise ConfigError(f"{Path(run_dir)}: not a run directory (no manifest.json)")
+    return json.loads(p.read_text(encoding="utf-8"))

@@ -1,0 +1,238 @@
+"""One run as a function: (config, replicate) -> tidy tables; replicates in parallel.
+
+A replicate's seed is ``SeedSequence(cfg.run.seed, spawn_key=(replicate,))`` on every
+executor, so the same config and replicate give identical tables whether they run
+alone, in a pool of 1 or 2 workers, or on Dask. The region and the care network depend
+only on the region and network sections, so they are built once per process and reused.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+import numpy as np
+import pandas as pd
+
+from sim.config import Config, month_date
+from sim.results import RunTables
+
+# Region-level columns copied from the model's monthly table into the timeseries.
+ACTOR_TYPES: dict[str, tuple[str, str]] = {
+    # key: (adopted count column, share column) of the model's monthly table
+    "hospital": ("n_hospitals_live", "share_hospitals_live"),
+    "municipality": ("n_municipalities_live", "share_municipalities_live"),
+    "gp_office": ("n_gp_offices_live", "share_gp_offices"),
+    "gp": ("n_gps_live", "share_gps"),
+}
+
+# Stocks are read at December of the report year; flows are summed over its months.
+FLOW_COLUMNS = ("search_hours", "search_nok", "adverse_events")
+STOCK_COLUMNS = (
+    "share_gps", "share_gp_offices", "share_list_patients", "n_gp_offices_live", "n_municipalities_live",
+    "share_residents_municipalities_live", "one_record_coverage", "handover_same_record",
+    "information_available", "gain_realized",
+)
+
+
+def replicate_seed(cfg: Config, replicate: int) -> np.random.SeedSequence:
+    """The seed of replicate r: ``SeedSequence(cfg.run.seed, spawn_key=(r,))``."""
+    return np.random.SeedSequence(cfg.run.seed, spawn_key=(int(replicate),))
+
+
+# --------------------------------------------------------------------------- region and network cache
+
+_CACHE: dict[str, tuple] = {}
+
+
+def _region_key(cfg: Config) -> str:
+    return json.dumps({"region": cfg.region.model_dump(mode="json"), "network": cfg.network.model_dump(mode="json"),
+                       "gp_price": cfg.gp_price.model_dump(mode="json"), "economics": cfg.economics.model_dump(mode="json")},
+                      sort_keys=True)
+
+
+def cached_region_network(cfg: Config):
+    """(Region, CareNetwork) for the config, built once per process per distinct region/network setup."""
+    from sim.network import build_network
+    from sim.region import load_region
+
+    key = _region_key(cfg)
+    if key not in _CACHE:
+        if len(_CACHE) >= 4:
+            _CACHE.pop(next(iter(_CACHE)))
+        region = load_region(cfg.region)
+        _CACHE[key] = (region, build_network(region, cfg))
+    return _CACHE[key]
+
+
+# --------------------------------------------------------------------------- tables from a model
+
+
+def _muni_level(cfg: Config, model, region, months: pd.Series) -> pd.DataFrame:
+    """Per municipality and month: live (0/1) and the share of its GPs on the platform."""
+    n_t, n_m = cfg.n_months, len(region.municipalities)
+    t = np.arange(n_t)[:, None]
+    live_month = np.asarray(model.muni_live_month)
+    live = ((live_month >= 0)[None, :] & (t >= live_month[None, :])).astype(np.int64)
+    pr = region.practices
+    join = np.asarray(model.gp_join_month)
+    joined_gps = np.zeros((n_t + 1, n_m))
+    ok = join >= 0
+    np.add.at(joined_gps, (join[ok], pr["muni_idx"].to_numpy()[ok]), pr["n_gps"].to_numpy()[ok])
+    joined_gps = np.cumsum(joined_gps[:n_t], axis=0)
+    gps_total = np.bincount(pr["muni_idx"], weights=pr["n_gps"], minlength=n_m)
+    return pd.DataFrame({
+        "t": np.repeat(np.arange(n_t), n_m),
+        "month": np.repeat(months.to_numpy(), n_m),
+        "level": "municipality",
+        "key": np.tile(region.municipalities["kommunenummer"].to_numpy(), n_t),
+        "n_adopted": live.ravel().astype(float),
+        "n_total": 1.0,
+        "share_adopted": live.ravel().astype(float),
+        "share_gps": (joined_gps / gps_total[None, :]).ravel(),
+    })
+
+
+def timeseries_table(cfg: Config, replicate: int, model, region) -> pd.DataFrame:
+    """The tidy timeseries of one run: region, actor-type and municipality rows per month.
+
+    Region rows (level "region", key "region") carry every monthly model column; actor-type
+    rows (level "actor_type", key hospital | municipality | gp_office | gp) carry n_adopted,
+    n_total and share_adopted; municipality rows (key = kommunenummer) carry live (n_adopted,
+    share_adopted in {0, 1}) and share_gps.
+    """
+    monthly = model.monthly().reset_index(drop=True)
+    region_rows = monthly.assign(level="region", key="region")
+    totals = {"hospital": len(region.hospitals), "municipality": len(region.municipalities),
+              "gp_office": len(region.practices), "gp": region.n_gps}
+    actor_rows = [
+        pd.DataFrame({"t": monthly["t"], "month": monthly["month"], "level": "actor_type", "key": k,
+                      "n_adopted": monthly[n].astype(float), "n_total": float(totals[k]), "share_adopted": monthly[s]})
+        for k, (n, s) in ACTOR_TYPES.items()
+    ]
+    ts = pd.concat([region_rows, *actor_rows, _muni_level(cfg, model, region, monthly["month"])], ignore_index=True)
+    ts.insert(0, "seed", int(replicate))
+    ts.insert(0, "scenario", cfg.scenario)
+    front = ["scenario", "seed", "t", "month", "level", "key", "n_adopted", "n_total", "share_adopted"]
+    return ts[front + [c for c in ts.columns if c not in front]]
+
+
+def _year_figures(monthly: pd.DataFrame, months: pd.DatetimeIndex, suffix: str) -> dict[str, float]:
+    """Stocks at the last month of the window, flows summed over the window's months."""
+    if len(months) == 0:
+        return {f"{c}_{suffix}": float("nan") for c in (*STOCK_COLUMNS, *FLOW_COLUMNS)}
+    sel = monthly[monthly["month"].isin(months)]
+    last = sel[sel["month"] == months.max()].iloc[0]
+    out = {f"{c}_{suffix}": float(last[c]) for c in STOCK_COLUMNS}
+    out |= {f"{c}_{suffix}": float(sel[c].sum()) for c in FLOW_COLUMNS}
+    return out
+
+
+def summary_row(cfg: Config, replicate: int, monthly: pd.DataFrame, econ: dict[str, pd.DataFrame]) -> dict:
+    """One summary row: report-year and end-of-horizon figures (stocks at December, flows summed)."""
+    y = cfg.run.report_year
+    month = pd.to_datetime(monthly["month"])
+    in_year = pd.DatetimeIndex(month[month.dt.year == y])
+    in_year = in_year if len(in_year) == 12 else pd.DatetimeIndex([])
+    last12 = pd.DatetimeIndex(month.iloc[-12:])
+    row: dict = {"scenario": cfg.scenario, "seed": int(replicate)}
+    row |= _year_figures(monthly.assign(month=month), in_year, str(y))
+    row |= _year_figures(monthly.assign(month=month), last12, "end")
+    cm = econ["costs_municipality"]
+    for suffix, year in ((str(y), y), ("end", int(last12.max().year))):
+        sel = cm[(cm["year"] == year) & cm["joined"].astype(bool)]
+        row[f"nok_per_inhabitant_median_municipality_{suffix}"] = (
+            float(sel["net_cost_nok_per_inhabitant"].median()) if len(sel) else float("nan"))
+    gp = econ["costs_gp"]
+    joined = gp[gp["joined_month"] >= 0]
+    row["gp_payback_years_median"] = float(joined["payback_years"].median()) if len(joined) else float("nan")
+    if "npv_net_cost_nok" in cm.columns:
+        row["npv_municipal_net_cost_nok"] = float(cm.drop_duplicates("kommunenummer")["npv_net_cost_nok"].sum())
+    return row
+
+
+# --------------------------------------------------------------------------- one run
+
+
+def simulate(cfg: Config, replicate: int, region=None, network=None):
+    """Build and run the model for one replicate; returns (model, region, network)."""
+    from sim.model import RolloutModel
+
+    if region is None or network is None:
+        region, network = cached_region_network(cfg)
+    model = RolloutModel(cfg, region=region, network=network, seed=replicate_seed(cfg, replicate))
+    model.run()
+    return model, region, network
+
+
+def _economics(cfg: Config, model, region, network) -> dict[str, pd.DataFrame]:
+    from sim.economics import run_economics
+
+    zeros = np.zeros(network.n_providers)
+    return run_economics(cfg, region, np.asarray(model.muni_live_month), np.asarray(model.gp_join_month),
+                         model.monthly(), no_platform_metrics=network.metrics(zeros))
+
+
+def run_one(cfg: Config, replicate: int, region=None, network=None) -> RunTables:
+    """All tables of one replicate run (scenario and seed columns added)."""
+    model, region, network = simulate(cfg, replicate, region, network)
+    econ = _economics(cfg, model, region, network)
+    tag = {"scenario": cfg.scenario, "seed": int(replicate)}
+
+    def tagged(df: pd.DataFrame) -> pd.DataFrame:
+        return pd.concat([pd.DataFrame(tag, index=df.index), df], axis=1)
+
+    return RunTables(
+        timeseries=timeseries_table(cfg, replicate, model, region),
+        summary=pd.DataFrame([summary_row(cfg, replicate, model.monthly(), econ)]),
+        costs_municipality=tagged(econ["costs_municipality"]),
+        costs_gp=tagged(econ["costs_gp"]),
+        who_pays_who_gains=tagged(econ["who_pays_who_gains"]),
+    )
+
+
+def summarise_run(cfg: Config, replicate: int, region=None, network=None) -> dict:
+    """The summary row of one replicate run (what sweeps keep)."""
+    model, region, network = simulate(cfg, replicate, region, network)
+    return summary_row(cfg, replicate, model.monthly(), _economics(cfg, model, region, network))
+
+
+# --------------------------------------------------------------------------- replicates
+
+
+def _pinned_run_one(cfg: Config, replicate: int) -> RunTables:
+    """run_one in a worker, BLAS pinned to one thread."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        return run_one(cfg, replicate)
+
+
+def run_replicates(cfg: Config, replicates: Iterable[int], jobs: int = 1,
+                   on_done: Callable[[int], None] | None = None) -> RunTables:
+    """Run replicates (in a spawn process pool when jobs > 1) and stack their tables in replicate order."""
+    reps = list(replicates)
+    results: dict[int, RunTables] = {}
+    if jobs <= 1 or len(reps) <= 1:
+        for r in reps:
+            results[r] = run_one(cfg, r)
+            if on_done:
+                on_done(r)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(_pinned_run_one, cfg, r): r for r in reps}
+            from concurrent.futures import as_completed
+
+            for fut in as_completed(futures):
+                r = futures[fut]
+                results[r] = fut.result()
+                if on_done:
+                    on_done(r)
+    return RunTables.concat([results[r] for r in reps])
+
+
+def month_labels(cfg: Config) -> list:
+    """First-of-month dates of the horizon."""
+    return [month_date(cfg.run.start_month, t) for t in range(cfg.n_months)]
