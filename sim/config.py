@@ -410,6 +410,9 @@ def _known_keys(model: type[BaseModel], path: list[str]) -> list[str] | None:
     """Field names at ``path`` in the schema (None where the path leaves the schema)."""
     cls: Any = model
     for part in path:
+        if str(part).isdigit() and getattr(cls, "__origin__", None) is list:  # an item of a list of tables
+            cls = cls.__args__[0]
+            continue
         fields = getattr(cls, "model_fields", None)
         if fields is None or part not in fields:
             return None
@@ -467,14 +470,16 @@ _MESSAGES = {
 }
 
 
-def _format_validation(path: str, err: ValidationError, data: dict) -> str:
+def format_validation_error(path: str, err: ValidationError, model: type[BaseModel] = Config,
+                            missing_hint: str = " (add it, or extends = \"baseline.toml\")") -> str:
+    """The first pydantic error as one line ``<file>: <key.path>: <problem>``; unknown keys get "did you mean"."""
     e = err.errors()[0]
     loc = [str(x) for x in e["loc"]]
     if e["type"] == "extra_forbidden":
-        known = _known_keys(Config, loc[:-1]) or []
+        known = _known_keys(model, loc[:-1]) or []
         return f"{path}: {'.'.join(loc)}: unknown key{_suggest(loc[-1], known)}"
     if e["type"] == "missing":
-        return f"{path}: {'.'.join(loc)}: missing (add it, or extends = \"baseline.toml\")"
+        return f"{path}: {'.'.join(loc)}: missing{missing_hint}"
     msg = _MESSAGES.get(e["type"], "{msg}").format(msg=e["msg"].removeprefix("Value error, "), **{k: _num(v) for k, v in e.get("ctx", {}).items()})
     got = e.get("input")
     if isinstance(got, dict):
@@ -487,7 +492,7 @@ def validate(data: dict, source: str) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(_format_validation(source, err, data)) from None
+        raise ConfigError(format_validation_error(source, err)) from None
 
 
 def load_config(path: str | Path, overrides: list[str] | dict[str, Any] | None = None) -> Config:
