@@ -287,6 +287,7 @@ class NetworkSection(Section):
     share_hospital_stays_with_adverse_event: float = Prob(desc="Share of hospital stays with an adverse event", sweep=(0.119, 0.139))
     share_adverse_events_preventable: float = Prob(desc="Share of adverse events that are preventable", sweep=(0.4, 0.6))
     share_preventable_from_information: float = Prob(desc="Share of preventable adverse events that full information at hand-over prevents", sweep=(0.23, 0.3))
+    care_messages_per_care_recipient_year: float = P(unit="messages/person/year", desc="Care messages each way between municipal care and the GP per home-care or nursing-home resident per year", ge=0, sweep=(2, 12))
 
     @field_validator(
         "gp_consultations_per_person_year", "legevakt_contacts_per_person_year", "inpatient_stays_per_person_year",
