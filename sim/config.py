@@ -267,6 +267,7 @@ class EconomicsSection(Section):
     cost_per_adverse_event_nok: float = P(unit="NOK/event", desc="Cost of one adverse event", ge=0, sweep=(40_000, 150_000))
     adverse_event_cost_share_patients: float = Prob(desc="Share of an adverse event's cost borne by patients (rest: the treating trust)")
     users_per_inhabitant_municipal: float = P(unit="users/inhabitant", desc="Municipal platform users per inhabitant (per_user key)", ge=0)
+    investment_annualisation_years: float = P(unit="years", desc="Years over which the municipal part of the platform investment is charged to a joined municipality as an annuity at discount_rate", gt=0, sweep=(5, 20))
 
 
 class NetworkSection(Section):
