@@ -1,0 +1,202 @@
+"""The three actors of the rollout and the rules they decide by (DESIGN.md, Agents).
+
+* :class:`Hospital`: one per health trust; goes live on the regional plan, possibly late.
+  Its go-live shifts everyone's perceived functionality (:func:`perceived_functionality`).
+* :class:`Municipality`: holds an option; decides at wave deadlines by a threshold rule
+  (:func:`municipal_score`, :func:`decision_probability`) and goes live with its wave.
+* :class:`GPPractice`: private; joins only by its own monthly decision with probability
+  :func:`gp_hazard`, whose inputs are :func:`peer_share` and :func:`gp_utility_knok`.
+
+The rules are pure functions over numpy arrays: the model evaluates them for every agent
+at once from the start-of-month state, so the order in which agents act within a month
+changes nothing but who takes the last slot of a wave. State lives in the model's arrays
+(indexed by each agent's ``idx``); an agent holds its fixed facts and reads and writes its
+own entries.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.config import FunctionalitySection
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.model import RolloutModel
+
+DT_YEARS = 1.0 / 12.0
+"""Length of one model step in years (DESIGN.md, Time and units)."""
+
+
+# --------------------------------------------------------------------------- rules (pure)
+
+
+def releases_by(t: np.ndarray, first_release_t: int, interval_months: int) -> np.ndarray:
+    """Number of releases out by month t: floor((t - t0) / interval) + 1 for t >= t0, else 0."""
+    t = np.asarray(t)
+    return np.where(t >= first_release_t, (t - first_release_t) // interval_months + 1, 0)
+
+
+def perceived_functionality(t: np.ndarray, cfg: FunctionalitySection, first_release_t: int,
+                            golive_t: np.ndarray) -> np.ndarray:
+    """Perceived functionality F(t) in [0, 1] (DESIGN.md, Hospital):
+
+        F(t) = clip(F0 + d * n_rel(t) - sum_k S * exp(-(t - t_k) / tau) * [t >= t_k], 0, 1)
+
+    F0 = ``initial``, d = ``improvement_per_release``, n_rel(t) = :func:`releases_by`,
+    S = ``golive_shock``, tau = ``shock_recovery_months``, t_k the go-live month of trust k.
+    """
+    t = np.asarray(t, dtype=float)
+    tk = np.asarray(golive_t, dtype=float).reshape(-1)
+    since = t[..., None] - tk  # months since each go-live
+    shocks = np.where(since >= 0, cfg.golive_shock * np.exp(-np.maximum(since, 0.0) / cfg.shock_recovery_months), 0.0)
+    raw = cfg.initial + cfg.improvement_per_release * releases_by(t.astype(np.int64), first_release_t,
+                                                                  cfg.release_interval_months)
+    return np.clip(raw - shocks.sum(axis=-1), 0.0, 1.0)
+
+
+def gp_hazard(peer_share: np.ndarray, utility_knok: np.ndarray, p_per_year: float, q_per_year: float,
+              beta_u_per_knok: float, dt_years: float = DT_YEARS) -> np.ndarray:
+    """Monthly join probability of a non-adopter (DESIGN.md, Adoption rule):
+
+        h_i = 1 - exp(-dt * (p + q * s_i) * exp(beta_u * U_i))
+
+    With beta_u = 0 and s_i the share of all GPs adopted this is the discrete-time Bass model.
+    """
+    rate = (p_per_year + q_per_year * np.asarray(peer_share)) * np.exp(beta_u_per_knok * np.asarray(utility_knok))
+    return -np.expm1(-dt_years * rate)
+
+
+def peer_share(adopted: np.ndarray, n_gps: np.ndarray, muni_idx: np.ndarray, council_idx: np.ndarray,
+               weight_municipality: float, weight_council: float, complete: bool = False) -> np.ndarray:
+    """GP-weighted adopted share of each practice's peers, s_i in [0, 1].
+
+    Groups: g = municipality, council (practices sharing it, i itself excluded). With
+    share_g(i) = sum_{j in g(i), j != i} n_j a_j / sum_{j in g(i), j != i} n_j,
+
+        s_i = sum_g w_g share_g(i) [g(i) non-empty] / sum_g w_g [g(i) non-empty]   (0 if no group)
+
+    ``complete``: every practice is a peer, s_i = sum_j n_j a_j / sum_j n_j (the Bass limit).
+    """
+    a = np.asarray(adopted, dtype=bool)
+    g = np.asarray(n_gps, dtype=float)
+    ga = g * a
+    if complete:
+        return np.full(len(a), ga.sum() / g.sum() if g.sum() > 0 else 0.0)
+    num = np.zeros(len(a))
+    den = np.zeros(len(a))
+    for group, w in ((np.asarray(muni_idx), weight_municipality), (np.asarray(council_idx), weight_council)):
+        tot = np.bincount(group, weights=g)[group] - g
+        adopted_others = np.bincount(group, weights=ga)[group] - ga
+        has = tot > 0
+        num += np.where(has, w * adopted_others / np.where(has, tot, 1.0), 0.0)
+        den += np.where(has, w, 0.0)
+    return np.divide(num, den, out=np.zeros(len(a)), where=den > 0)
+
+
+def in_contract_window(t: int, contract_end_phase_months: np.ndarray, contract_length_months: float,
+                       window_months: float) -> np.ndarray:
+    """True where month t lies within ``window`` months before the practice's next contract end.
+
+    Contract ends fall at phi_i + k * L (k integer); with d_i = (phi_i - t) mod L, the practice
+    is in its window when d_i < window.
+    """
+    d = np.mod(np.asarray(contract_end_phase_months) - t, contract_length_months)
+    return d < window_months
+
+
+def gp_utility_knok(functionality: float, network_share: np.ndarray, in_window: np.ndarray, *,
+                    functionality_value: float, functionality_fit: float, current_system_functionality: float,
+                    network_benefit: float, net_price: float, subsidy: float, switching_cost: float) -> np.ndarray:
+    """Net utility U_i of joining, kNOK per GP per year (DESIGN.md, Adoption rule):
+
+        U_i = v_F (fit * F - F_cur) + v_N * n_i - net price + subsidy - c_switch * [not in window_i]
+
+    v_F = value of functionality 0 -> 1, n_i = share of the practice's partners on the platform
+    (``CareNetwork.practice_network_share``), v_N = its value at n_i = 1.
+    """
+    n = np.asarray(network_share, dtype=float)
+    base = functionality_value * (functionality_fit * functionality - current_system_functionality) - net_price + subsidy
+    return base + network_benefit * n - switching_cost * (~np.asarray(in_window, dtype=bool))
+
+
+def municipal_score(headroom: np.ndarray, functionality: float, peers_decided: np.ndarray,
+                    gp_share_trust: np.ndarray, *, weight_cost: float, weight_functionality: float,
+                    functionality_reference: float, weight_peers: float, weight_gp: float) -> np.ndarray:
+    """Score of exercising the option (DESIGN.md, Municipal option decisions):
+
+        score_m = w_c (cap - c_m) / cap + w_F (F - F_ref) + w_p peers_m + w_g gp_m
+
+    headroom = (cap - c_m) / cap with c_m the expected net cost per inhabitant and year;
+    peers_m = share of its council peers decided; gp_m = share of GPs on the platform in its trust area.
+    """
+    return (weight_cost * np.asarray(headroom) + weight_functionality * (functionality - functionality_reference)
+            + weight_peers * np.asarray(peers_decided) + weight_gp * np.asarray(gp_share_trust))
+
+
+def decision_probability(score: np.ndarray, threshold: np.ndarray, noise: float) -> np.ndarray:
+    """P(yes) = sigmoid((score - theta) / noise); with noise 0 the threshold rule [score >= theta]."""
+    z = np.asarray(score, dtype=float) - np.asarray(threshold, dtype=float)
+    if noise == 0:
+        return (z >= 0).astype(float)
+    return 0.5 * (1.0 + np.tanh(0.5 * z / noise))  # = 1 / (1 + exp(-z / noise)), overflow-free
+
+
+# --------------------------------------------------------------------------- agents
+
+
+class Hospital(mesa.Agent):
+    """A health trust and its local hospitals: go live on the plan, possibly late (DESIGN.md, Hospital)."""
+
+    def __init__(self, model: RolloutModel, trust_idx: int, name: str, hospital_idx: np.ndarray,
+                 planned_t: int, live_t: int):
+        super().__init__(model)
+        self.trust_idx, self.name = trust_idx, name
+        self.hospital_idx = np.asarray(hospital_idx, dtype=np.int64)  # its local hospitals (region.hospitals rows)
+        self.planned_t, self.live_t = planned_t, live_t  # live_t = planned_t + drawn delay
+
+    def go_live(self) -> None:
+        """Switch its local hospitals on in the month it goes live (from t = 0 if live before the start)."""
+        m = self.model
+        if m.t == max(self.live_t, 0):
+            m.hospital_live_month[self.hospital_idx] = m.t
+            m.mark_changed()
+
+
+class Municipality(mesa.Agent):
+    """An option holder: decides at wave deadlines, goes live with its wave (DESIGN.md, Municipality)."""
+
+    def __init__(self, model: RolloutModel, idx: int, kommunenummer: str):
+        super().__init__(model)
+        self.idx, self.kommunenummer = idx, kommunenummer  # idx: its row in the model's arrays
+
+    @property
+    def threshold(self) -> float:
+        """theta_m, its own heterogeneous threshold (Granovetter), drawn by the model."""
+        return float(self.model.muni_threshold[self.idx])
+
+    def decide(self) -> None:
+        """Exercise the option with P(yes) from the start-of-month score; book the earliest free wave."""
+        m = self.model
+        if m.muni_decision_month[self.idx] >= 0 or m.muni_declined[self.idx]:
+            return
+        if m.muni_uniforms[self.idx, m.t] < m.muni_yes_probability[self.idx]:
+            m.join_wave(self.idx, m.t)
+
+
+class GPPractice(mesa.Agent):
+    """A GP office. Private: joins only by its own monthly decision (DESIGN.md, Adoption rule)."""
+
+    def __init__(self, model: RolloutModel, idx: int, n_gps: int):
+        super().__init__(model)
+        self.idx, self.n_gps = idx, n_gps  # idx: this practice's row in the model's arrays
+
+    def decide(self) -> None:
+        """Join with probability h_i(t), computed for all practices by the model."""
+        m = self.model
+        u = m.gp_uniforms[self.idx, m.t]  # drawn up front: same draws in every scenario
+        if m.gp_join_month[self.idx] < 0 and u < m.hazard[self.idx]:
+            m.gp_join_month[self.idx] = m.t
+            m.mark_changed()

@@ -1,0 +1,385 @@
+"""The rollout model: one Mesa ``Model`` that wires hospitals, municipalities and GP practices
+to the rollout calendar, the economics and the care network, and steps monthly.
+
+A month t (DESIGN.md, Time and units; STYLE.md, agents.py and model.py) runs these phases:
+
+1. hospitals whose (possibly delayed) go-live month is t switch on;
+2. at a wave deadline, every undecided municipality decides, in shuffled order (who books
+   the last slot of a wave), with P(yes) computed for all of them from the start-of-month state;
+3. waves due at t are postponed (perceived functionality too low, after the history) or go live;
+4. GP hazards are computed for all practices as one array from the state after 1-3, and
+   every practice decides (the order does not matter: each only touches its own entry);
+5. the month is recorded; the network metric pass runs only when the set on the platform
+   changed since the last pass.
+
+Random numbers (DESIGN.md, Random numbers): one ``SeedSequence`` per run, split into named
+child streams (:func:`named_stream`). Uniforms are drawn up front as matrices
+``u[agent, month]``, and each agent reads its own entry every month whatever its status, so
+two scenarios run with the same seed see the same draws (common random numbers).
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim.agents import (GPPractice, Hospital, Municipality, decision_probability, gp_hazard, gp_utility_knok,
+                        in_contract_window, municipal_score, peer_share, perceived_functionality)
+from sim.config import Config, month_date
+from sim.economics import expected_net_cost_nok_per_inhabitant_year, gp_price
+from sim.region import Region, load_region
+
+ADOPTION_COLUMNS: tuple[str, ...] = (
+    "t", "functionality", "n_gp_offices_live", "n_gps_live", "share_gp_offices", "share_gps", "share_list_patients",
+    "n_municipalities_decided", "n_municipalities_live", "share_municipalities_live",
+    "share_residents_municipalities_live", "n_hospitals_live", "share_hospitals_live",
+)
+"""Columns of :meth:`RolloutModel.monthly` besides ``month`` and the network metrics."""
+
+
+def named_stream(root: np.random.SeedSequence, name: str) -> np.random.Generator:
+    """A generator for the stream ``name`` of a run: ``SeedSequence(entropy, spawn_key + (crc32(name),))``.
+
+    Keyed by name, not by position, so adding a stream never shifts the draws of another.
+    """
+    key = zlib.crc32(name.encode("utf-8"))
+    return np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, key)))
+
+
+def root_seed(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:
+    """The run's ``SeedSequence`` from an int or a ``SeedSequence`` (used as given)."""
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, (bool, float)) or int(seed) != seed or seed < 0:
+        raise ValueError(f"seed must be a non-negative int or a numpy SeedSequence, got {seed!r}")
+    return np.random.SeedSequence(int(seed))
+
+
+def _metric_columns(network) -> tuple[str, ...]:
+    """The network's metric names: its ``METRIC_COLUMNS`` attribute, else ``sim.network.METRIC_COLUMNS``."""
+    cols = getattr(network, "METRIC_COLUMNS", None)
+    if cols is None:
+        from sim.network import METRIC_COLUMNS as cols
+    return tuple(cols)
+
+
+def _per_trust(table: dict, trust: str, key: str):
+    """The entry of a per-trust table (``hospitals.<key>``), falling back on ``default``."""
+    if trust in table:
+        return table[trust]
+    if "default" in table:
+        return table["default"]
+    raise ValueError(f"hospitals.{key}: no entry for trust {trust!r} and no 'default' "
+                     f"(known: {', '.join(sorted(table))})")
+
+
+@dataclass
+class WaveCalendar:
+    """The municipal rollout waves (DESIGN.md, Rollout calendar): data, not code.
+
+    ``planned_t``: planned month of each wave; ``month_t``: its month after postponements;
+    ``deadline_t`` = planned_t - decision_lead_months; ``postponable``: after the history.
+    """
+
+    planned_t: np.ndarray
+    month_t: np.ndarray
+    deadline_t: np.ndarray
+    capacity_left: np.ndarray
+    postponable: np.ndarray
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> "WaveCalendar":
+        ro = cfg.rollout
+        planned = np.array([cfg.t_of(m) for m in ro.wave_months], dtype=np.int64)
+        return cls(planned_t=planned, month_t=np.maximum(planned, 0),
+                   deadline_t=planned - cfg.municipality.decision_lead_months,
+                   capacity_left=np.array(ro.wave_capacity, dtype=np.int64),
+                   postponable=np.array([m > ro.history_end_month for m in ro.wave_months], dtype=bool))
+
+    def book(self, t: int | None) -> int:
+        """Take a slot in the earliest wave with free capacity whose deadline is >= t (any wave if
+        t is None); returns the wave index, or -1 when no wave has room."""
+        ok = self.capacity_left > 0
+        if t is not None:
+            ok &= self.deadline_t >= t
+        free = np.flatnonzero(ok)
+        if len(free) == 0:
+            return -1
+        w = int(free[0])
+        self.capacity_left[w] -= 1
+        return w
+
+    def due(self, t: int, functionality: float, below: float, postpone_months: int) -> np.ndarray:
+        """Waves that go live at t; postponable waves due at t slip by ``postpone_months`` when
+        functionality < ``below`` (checked again at the new month)."""
+        at_t = self.month_t == t
+        slip = at_t & self.postponable & (functionality < below) & (postpone_months > 0)
+        self.month_t[slip] += postpone_months
+        return np.flatnonzero(at_t & ~slip)
+
+
+class RolloutModel(mesa.Model):
+    """Helseplattformen's rollout, monthly from ``run.start_month`` to ``run.end_month``.
+
+    After :meth:`run`: ``gp_join_month`` (n_practices), ``muni_decision_month``,
+    ``muni_live_month`` (n_municipalities), ``hospital_live_month`` (n_hospitals), all int64
+    month indices with -1 for never; ``muni_declined`` (bool); :meth:`monthly`.
+    """
+
+    def __init__(self, cfg: Config, region: Region | None = None, network=None,
+                 seed: int | np.random.SeedSequence = 0):
+        self.cfg = cfg
+        self.seed_sequence = root_seed(seed)
+        super().__init__(rng=named_stream(self.seed_sequence, "activation"))
+        self.region = region if region is not None else load_region(cfg.region)
+        if network is None:
+            from sim.network import build_network
+
+            network = build_network(self.region, cfg)
+        self.network = network
+        self.n_months = cfg.n_months
+        self.t = -1  # month being simulated; -1 before the first step
+        self._setup_arrays()
+        self._draw()
+        self._create_agents()
+        self.functionality = perceived_functionality(np.arange(self.n_months), cfg.functionality,
+                                                     cfg.t_of(cfg.functionality.first_release_month),
+                                                     np.array([h.live_t for h in self._hospitals]))
+        self._economics_inputs()
+        self._precommit()
+        self._version, self._x_version, self._pns_version, self._metrics_version = 0, -1, -1, -1
+        self.n_metric_passes = 0
+        self.hazard = np.zeros(self.n_practices)
+        self._row: dict[str, float] = {}
+        self.metric_columns = _metric_columns(network)
+        self.datacollector = mesa.DataCollector(model_reporters={
+            c: (lambda m, c=c: m._row[c]) for c in (*ADOPTION_COLUMNS, *self.metric_columns)})
+
+    # ------------------------------------------------------------------ setup
+
+    def _setup_arrays(self) -> None:
+        reg, cfg = self.region, self.cfg
+        mu, pr = reg.municipalities, reg.practices
+        self.n_munis, self.n_practices, self.n_hospitals = len(mu), len(pr), len(reg.hospitals)
+        self.population = mu["population"].to_numpy(dtype=float)
+        self.muni_council = mu["council_idx"].to_numpy(dtype=np.int64)
+        self.muni_trust = mu["trust_idx"].to_numpy(dtype=np.int64)
+        self.gp_muni = pr["muni_idx"].to_numpy(dtype=np.int64)
+        self.gp_council = self.muni_council[self.gp_muni]
+        self.gp_trust = self.muni_trust[self.gp_muni]
+        self.gp_n = pr["n_gps"].to_numpy(dtype=np.int64)
+        self.gp_lists = pr["list_patients"].to_numpy(dtype=float)
+        self.gp_salaried = pr["salaried"].to_numpy(dtype=bool)
+        self.gp_follows = self.gp_salaried & cfg.gp.salaried_follow_municipality
+        self.gps_per_trust = np.bincount(self.gp_trust, weights=self.gp_n, minlength=len(reg.trusts))
+        self.gp_join_month = np.full(self.n_practices, -1, dtype=np.int64)
+        self.muni_decision_month = np.full(self.n_munis, -1, dtype=np.int64)
+        self.muni_live_month = np.full(self.n_munis, -1, dtype=np.int64)
+        self.muni_wave = np.full(self.n_munis, -1, dtype=np.int64)
+        self.muni_declined = np.zeros(self.n_munis, dtype=bool)
+        self.hospital_live_month = np.full(self.n_hospitals, -1, dtype=np.int64)
+        self.muni_peers = self._peer_matrix()
+        self.calendar = WaveCalendar.from_config(cfg)
+        first = max(cfg.t_of(cfg.municipality.first_decision_month), 0)
+        self.decision_months = frozenset(int(d) for d in self.calendar.deadline_t if d >= first)
+        self.decline_t = max(int(self.calendar.deadline_t.max()), 0) if len(self.calendar.deadline_t) else 0
+
+    def _peer_matrix(self) -> np.ndarray:
+        """Row-normalised peers of each municipality: its council's other members, or its trust
+        area's when it is alone in its council."""
+        c, tr = self.muni_council, self.muni_trust
+        same_council = c[:, None] == c[None, :]
+        same_trust = tr[:, None] == tr[None, :]
+        np.fill_diagonal(same_council, False)
+        np.fill_diagonal(same_trust, False)
+        peers = np.where(same_council.any(axis=1)[:, None], same_council, same_trust).astype(float)
+        n = peers.sum(axis=1, keepdims=True)
+        return np.divide(peers, n, out=np.zeros_like(peers), where=n > 0)
+
+    def _draw(self) -> None:
+        """All random draws of the run, up front, each from its own named stream."""
+        cfg, root = self.cfg, self.seed_sequence
+        n_trusts = len(self.region.trusts)
+        rng = named_stream(root, "hospital_delays")
+        self.u_hospital_slip, self.u_hospital_delay = rng.random(n_trusts), rng.random(n_trusts)
+        z = named_stream(root, "municipal_thresholds").standard_normal(self.n_munis)
+        self.muni_threshold = cfg.municipality.threshold_mean + cfg.municipality.threshold_sd * z
+        self.muni_uniforms = named_stream(root, "municipal_uniforms").random((self.n_munis, self.n_months))
+        self.gp_uniforms = named_stream(root, "gp_uniforms").random((self.n_practices, self.n_months))
+        self.contract_length_months = 12.0 * cfg.gp.contract_length_years
+        self.contract_end_phase = named_stream(root, "contract_ends").random(self.n_practices) * self.contract_length_months
+
+    def _create_agents(self) -> None:
+        cfg, reg = self.cfg, self.region
+        hc = cfg.hospitals
+        hosp_trust = reg.hospitals["trust_idx"].to_numpy()
+        self._hospitals = []
+        for k, name in enumerate(reg.trusts["hospital_trust"]):
+            planned = cfg.t_of(_per_trust(hc.golive_month, name, "golive_month"))
+            slips = self.u_hospital_slip[k] < _per_trust(hc.delay_probability, name, "delay_probability")
+            delay = 1 + int(self.u_hospital_delay[k] * hc.delay_months_max) if slips and hc.delay_months_max > 0 else 0
+            self._hospitals.append(Hospital(self, k, name, np.flatnonzero(hosp_trust == k), planned, planned + delay))
+        for m, knr in enumerate(reg.municipalities["kommunenummer"]):
+            Municipality(self, m, knr)
+        for i, n in enumerate(self.gp_n):
+            GPPractice(self, i, int(n))
+
+    def _economics_inputs(self) -> None:
+        """The numbers the agents take from the economics: municipal headroom, GP net price (kNOK)."""
+        cfg = self.cfg
+        cap = cfg.municipality.budget_capacity_nok_per_inhabitant_year
+        self.muni_net_cost = np.asarray(expected_net_cost_nok_per_inhabitant_year(cfg, self.region), dtype=float)
+        self.muni_headroom = (cap - self.muni_net_cost) / cap
+        self.gp_net_price_knok = gp_price(cfg).net_price_nok_per_gp_year / 1000.0
+        self.gp_subsidy_knok = cfg.agreement.subsidy_nok_per_gp_year / 1000.0
+        self.agreement_t = cfg.t_of(cfg.agreement.start_month)
+
+    def _precommit(self) -> None:
+        """Municipalities committed before the start decide at t = 0 and take the first free wave."""
+        knr = self.region.municipalities["kommunenummer"].to_numpy()
+        for m in np.flatnonzero(np.isin(knr, self.cfg.municipality.pre_committed)):
+            self.join_wave(int(m), t=0, any_wave=True)
+
+    # ------------------------------------------------------------------ state changes
+
+    def mark_changed(self) -> None:
+        """Note that the set of providers on the platform changed (the metric pass must rerun)."""
+        self._version += 1
+
+    def join_wave(self, m: int, t: int, any_wave: bool = False) -> bool:
+        """Municipality m exercises its option at t: it books the earliest free wave whose deadline it meets."""
+        w = self.calendar.book(None if any_wave else t)
+        if w < 0:
+            return False  # no room left in the plan: stays undecided
+        self.muni_decision_month[m], self.muni_wave[m] = t, w
+        return True
+
+    def _municipal_yes_probability(self) -> np.ndarray:
+        """P(yes) of every municipality from the start-of-month state (0 for the decided)."""
+        mc, t = self.cfg.municipality, self.t
+        decided = (self.muni_decision_month >= 0).astype(float)
+        gp_live = self.gp_join_month >= 0
+        gp_share_trust = np.divide(np.bincount(self.gp_trust, weights=self.gp_n * gp_live, minlength=len(self.gps_per_trust)),
+                                   self.gps_per_trust, out=np.zeros(len(self.gps_per_trust)), where=self.gps_per_trust > 0)
+        score = municipal_score(self.muni_headroom, float(self.functionality[t]), self.muni_peers @ decided,
+                                gp_share_trust[self.muni_trust], weight_cost=mc.weight_cost,
+                                weight_functionality=mc.weight_functionality,
+                                functionality_reference=mc.functionality_reference, weight_peers=mc.weight_peers,
+                                weight_gp=mc.weight_gp)
+        return np.where(decided > 0, 0.0, decision_probability(score, self.muni_threshold, mc.decision_noise))
+
+    def _waves_go_live(self) -> None:
+        """Postpone or switch on the waves due this month; salaried offices may follow their municipality."""
+        t, mc = self.t, self.cfg.municipality
+        due = self.calendar.due(t, float(self.functionality[t]), mc.postpone_below_functionality, mc.postpone_months)
+        if len(due) == 0:
+            return
+        live = np.isin(self.muni_wave, due) & (self.muni_live_month < 0)
+        self.muni_live_month[live] = t
+        follow = self.gp_follows & live[self.gp_muni] & (self.gp_join_month < 0)
+        self.gp_join_month[follow] = t
+        self.mark_changed()
+
+    def _gp_hazards(self) -> np.ndarray:
+        """h_i(t) for every practice from the current state; 0 where it cannot decide."""
+        g, t = self.cfg.gp, self.t
+        joined = self.gp_join_month >= 0
+        muni_live = self.muni_live_month >= 0
+        offered = np.ones(self.n_practices, dtype=bool) if g.offered_from_start else muni_live[self.gp_muni]
+        can = offered & ~joined & ~self.gp_follows
+        if not can.any():
+            return np.zeros(self.n_practices)
+        s = peer_share(joined, self.gp_n, self.gp_muni, self.gp_council, g.peer_weight_municipality,
+                       g.peer_weight_council, complete=g.peer_graph == "complete")
+        u = gp_utility_knok(
+            float(self.functionality[t]), self._practice_network_share(),
+            in_contract_window(t, self.contract_end_phase, self.contract_length_months, g.contract_end_window_months),
+            functionality_value=g.functionality_value_knok_per_gp_year, functionality_fit=g.functionality_fit,
+            current_system_functionality=g.current_system_functionality,
+            network_benefit=g.network_benefit_knok_per_gp_year, net_price=self.gp_net_price_knok,
+            subsidy=self.gp_subsidy_knok if t >= self.agreement_t else 0.0,
+            switching_cost=g.switching_cost_knok_per_gp_year)
+        return np.where(can, gp_hazard(s, u, g.bass_p_per_year, g.bass_q_per_year, g.beta_u_per_knok), 0.0)
+
+    # ------------------------------------------------------------------ network (cached per platform set)
+
+    def _platform_vector(self) -> np.ndarray:
+        if self._x_version != self._version:
+            t = self.t
+            self._x = self.network.platform_vector(
+                self.gp_join_month >= 0, (self.muni_live_month >= 0) & (self.muni_live_month <= t),
+                (self.hospital_live_month >= 0) & (self.hospital_live_month <= t))
+            self._x_version = self._version
+        return self._x
+
+    def _practice_network_share(self) -> np.ndarray:
+        if self._pns_version != self._version:
+            self._pns = np.asarray(self.network.practice_network_share(self._platform_vector()), dtype=float)
+            self._pns_version = self._version
+        return self._pns
+
+    def _metrics(self) -> dict[str, float]:
+        if self._metrics_version != self._version:
+            self._metric_values = self.network.metrics(self._platform_vector())
+            self._metrics_version = self._version
+            self.n_metric_passes += 1
+        return self._metric_values
+
+    # ------------------------------------------------------------------ stepping
+
+    def step(self) -> None:
+        """Advance one month (phases in the module docstring)."""
+        self.t = self.steps - 1  # Mesa counts steps from 1
+        if self.t >= self.n_months:
+            raise RuntimeError(f"the horizon ends at t = {self.n_months - 1} ({self.cfg.run.end_month})")
+        self.agents_by_type[Hospital].do("go_live")
+        if self.t in self.decision_months:
+            self.muni_yes_probability = self._municipal_yes_probability()
+            self.agents_by_type[Municipality].shuffle_do("decide")
+        if self.t == self.decline_t:
+            self.muni_declined |= self.muni_decision_month < 0
+        self._waves_go_live()
+        self.hazard = self._gp_hazards()
+        if self.hazard.any():
+            self.agents_by_type[GPPractice].do("decide")
+        self._record_month()
+        self.running = self.t < self.n_months - 1
+
+    def run(self) -> "RolloutModel":
+        """Step to the end of the horizon (``cfg.n_months`` steps in all)."""
+        while self.t < self.n_months - 1:
+            self.step()
+        return self
+
+    def _record_month(self) -> None:
+        t = self.t
+        gp = self.gp_join_month >= 0
+        live = self.muni_live_month >= 0
+        n_hosp = int((self.hospital_live_month >= 0).sum())
+        self._row = {
+            "t": t, "functionality": float(self.functionality[t]),
+            "n_gp_offices_live": int(gp.sum()), "n_gps_live": int(self.gp_n[gp].sum()),
+            "share_gp_offices": float(gp.mean()) if self.n_practices else 0.0,
+            "share_gps": float(self.gp_n[gp].sum() / max(self.gp_n.sum(), 1)),
+            "share_list_patients": float(self.gp_lists[gp].sum() / max(self.gp_lists.sum(), 1.0)),
+            "n_municipalities_decided": int((self.muni_decision_month >= 0).sum()),
+            "n_municipalities_live": int(live.sum()), "share_municipalities_live": float(live.mean()),
+            "share_residents_municipalities_live": float(self.population[live].sum() / self.population.sum()),
+            "n_hospitals_live": n_hosp, "share_hospitals_live": n_hosp / max(self.n_hospitals, 1),
+        }
+        metrics = self._metrics()
+        self._row.update({k: float(metrics[k]) for k in self.metric_columns})
+        self.datacollector.collect(self)
+
+    def monthly(self) -> pd.DataFrame:
+        """One row per simulated month: ``t``, ``month`` (first of month), adoption counts and
+        shares, perceived functionality and every network metric (``METRIC_COLUMNS``)."""
+        df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        df["t"] = df["t"].astype(np.int64)
+        months = pd.to_datetime([month_date(self.cfg.run.start_month, int(t)) for t in df["t"]])
+        df.insert(1, "month", months)
+        return df
