@@ -17,7 +17,11 @@ from sim.network.pathways import (
 )
 from sim.region import Region
 
-# --------------------------------------------------------------------------- the network
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """sum_i a_i b_i summed like ``a.sum()`` (so b = 1 gives exactly a.sum()), without BLAS: a threaded
+    BLAS dot on >10k entries stalls when the cores are busy."""
+    return float((a * b).sum())
 
 
 class CareNetwork:
@@ -57,6 +61,7 @@ class CareNetwork:
         persons = sub["persons"].to_numpy(dtype=np.int64)
         band = sub["band_idx"].to_numpy()
         m = sub["muni_idx"].to_numpy()
+        # each sub-cohort's provider node per kind (-1: not contacted this year)
         has = {k: np.zeros(len(sub), dtype=bool) for k in PROVIDER_KINDS}
         for i, c in enumerate(CONTACT_TYPES):
             has[CONTACT_PROVIDER[c]] |= flags[:, i]
@@ -64,46 +69,8 @@ class CareNetwork:
                "hospital": munis["hospital_idx"].to_numpy()[m], "specialist": munis["trust_idx"].to_numpy()[m]}
         nodes = np.column_stack([np.where(has[k], self.offsets[k] + ref[k], -1) for k in PROVIDER_KINDS])
 
-        # resident rows: one per distinct provider set
-        base = self.n_providers + 1
-        key = ((nodes + 1) * base ** np.arange(4)[None, :]).sum(axis=1)
-        uniq, first, inv = np.unique(key, return_index=True, return_inverse=True)
-        row_nodes = nodes[first]
-        self.rows = pd.DataFrame(row_nodes, columns=[f"{k}_node" for k in PROVIDER_KINDS])
-        self.rows["persons"] = np.bincount(inv, weights=persons, minlength=len(uniq)).astype(np.int64)
-        on = row_nodes >= 0
-        self.incidence = sparse.csr_array(
-            (np.ones(int(on.sum())), row_nodes[on], np.concatenate([[0], np.cumsum(on.sum(axis=1))])),
-            shape=(len(uniq), self.n_providers))
-        self._w = self.rows["persons"].to_numpy(dtype=float)
-        self.residents_total = int(persons.sum())
-
-        # hand-over edges: one per (hand-over kind, sender node, receiver node)
-        ev_pp = handover_events(flags, band, net)
-        aw_pp = stay_weights(flags, band, ev_pp, net)
-        msg = message_information(net)
-        role = {k: i for i, k in enumerate(PROVIDER_KINDS)}
-        parts = []
-        for j, h in enumerate(HANDOVERS):
-            r = np.nonzero(ev_pp[:, j] > 0)[0]
-            s_node, r_node = nodes[r, role[CHANNEL_ENDS[h.sender]]], nodes[r, role[CHANNEL_ENDS[h.receiver]]]
-            k = (j * base + s_node) * base + r_node
-            u, inv_e = np.unique(k, return_inverse=True)
-            parts.append(pd.DataFrame({
-                "handover": h.name, "sender": (u // base) % base, "receiver": u % base,
-                "receiver_kind": CHANNEL_ENDS[h.receiver],
-                "message_information": msg.get(frozenset((h.sender, h.receiver)), 0.0),
-                "events_per_year": np.bincount(inv_e, weights=persons[r] * ev_pp[r, j], minlength=len(u)),
-                "stay_weight_per_year": np.bincount(inv_e, weights=persons[r] * aw_pp[r, j], minlength=len(u)),
-            }))
-        self.handovers = pd.concat(parts, ignore_index=True)
-        e = self.handovers
-        self._ea, self._eb = e["sender"].to_numpy(np.int64), e["receiver"].to_numpy(np.int64)
-        self._ev = e["events_per_year"].to_numpy()
-        self._ev_total = float(self._ev.sum())
-        self._m_off = 1.0 - e["message_information"].to_numpy()
-        self._aw = e["stay_weight_per_year"].to_numpy()
-        self._kind = e["receiver_kind"].map({k: i for i, k in enumerate(PROVIDER_KINDS)}).to_numpy(np.int64)
+        self._build_rows(nodes, persons)
+        self._build_edges(nodes, flags, band, persons)
         self._search_hours_per_event = (net.share_handovers_missing_information
                                         * net.search_minutes_per_missing_information_event / 60.0)
         self._ae_per_stay = (net.share_hospital_stays_with_adverse_event * net.share_adverse_events_preventable
@@ -122,6 +89,49 @@ class CareNetwork:
         self._last: tuple[bytes, dict[str, float]] | None = None
         self._v_none = self._loss(np.zeros(self.n_providers))
         self._v_full = self._loss(np.ones(self.n_providers))
+
+    def _build_rows(self, nodes: np.ndarray, persons: np.ndarray) -> None:
+        """Resident rows (one per distinct provider set, persons summed) and the rows x providers incidence."""
+        base = self.n_providers + 1
+        key = ((nodes + 1) * base ** np.arange(nodes.shape[1])[None, :]).sum(axis=1)
+        uniq, first, inv = np.unique(key, return_index=True, return_inverse=True)
+        row_nodes = nodes[first]
+        self.rows = pd.DataFrame(row_nodes, columns=[f"{k}_node" for k in PROVIDER_KINDS])
+        self.rows["persons"] = np.bincount(inv, weights=persons, minlength=len(uniq)).astype(np.int64)
+        on = row_nodes >= 0
+        self.incidence = sparse.csr_array(
+            (np.ones(int(on.sum())), row_nodes[on], np.concatenate([[0], np.cumsum(on.sum(axis=1))])),
+            shape=(len(uniq), self.n_providers))
+        self._w = self.rows["persons"].to_numpy(dtype=float)
+        self.residents_total = int(persons.sum())
+
+    def _build_edges(self, nodes: np.ndarray, flags: np.ndarray, band: np.ndarray, persons: np.ndarray) -> None:
+        """Hand-over edges, one per (hand-over kind, sender node, receiver node): events and stay weights
+        per year summed over the sub-cohorts (persons x per-person rates)."""
+        net = self.cfg.network
+        ev_pp = handover_events(flags, band, net)
+        aw_pp = stay_weights(flags, band, ev_pp, net)
+        msg = message_information(net)
+        role = {k: i for i, k in enumerate(PROVIDER_KINDS)}
+        base = self.n_providers + 1
+        parts = []
+        for j, h in enumerate(HANDOVERS):
+            r = np.nonzero(ev_pp[:, j] > 0)[0]
+            s_node, r_node = nodes[r, role[CHANNEL_ENDS[h.sender]]], nodes[r, role[CHANNEL_ENDS[h.receiver]]]
+            u, inv = np.unique(s_node * base + r_node, return_inverse=True)
+            parts.append(pd.DataFrame({
+                "handover": h.name, "sender": u // base, "receiver": u % base, "receiver_kind": CHANNEL_ENDS[h.receiver],
+                "message_information": msg.get(frozenset((h.sender, h.receiver)), 0.0),
+                "events_per_year": np.bincount(inv, weights=persons[r] * ev_pp[r, j], minlength=len(u)),
+                "stay_weight_per_year": np.bincount(inv, weights=persons[r] * aw_pp[r, j], minlength=len(u)),
+            }))
+        self.handovers = e = pd.concat(parts, ignore_index=True)
+        self._ea, self._eb = e["sender"].to_numpy(np.int64), e["receiver"].to_numpy(np.int64)
+        self._ev = e["events_per_year"].to_numpy()
+        self._ev_total = float(self._ev.sum())
+        self._m_off = 1.0 - e["message_information"].to_numpy()
+        self._aw = e["stay_weight_per_year"].to_numpy()
+        self._kind = e["receiver_kind"].map({k: i for i, k in enumerate(PROVIDER_KINDS)}).to_numpy(np.int64)
 
     # ------------------------------------------------------------------ inputs
 
@@ -154,17 +164,17 @@ class CareNetwork:
         zero = self.incidence @ (x <= 0.0).astype(float)
         logx = self.incidence @ np.log(np.where(x > 0.0, x, 1.0))
         covered = np.where(zero == 0.0, np.exp(logx), 0.0)  # P(every provider of the row on) = prod_p x_p
-        coverage = float(self._w @ covered) / self.residents_total if self.residents_total else 1.0
+        coverage = _dot(self._w, covered) / self.residents_total if self.residents_total else 1.0
         same = x[self._ea] * x[self._eb]
         missing = (1.0 - same) * self._m_off  # 1 - I, I = same + (1 - same) m
         ev_missing = self._ev * missing
         if self._ev_total > 0:
-            same_share = float(self._ev @ same) / self._ev_total
+            same_share = _dot(self._ev, same) / self._ev_total
             info = 1.0 - float(ev_missing.sum()) / self._ev_total
         else:
             same_share = info = 1.0
         by_kind = np.bincount(self._kind, weights=ev_missing, minlength=len(PROVIDER_KINDS))
-        adverse = float(self._aw @ missing) * self._ae_per_stay
+        adverse = _dot(self._aw, missing) * self._ae_per_stay
         return coverage, same_share, info, by_kind, adverse
 
     def _loss(self, x: np.ndarray) -> float:
