@@ -1,0 +1,141 @@
+"""One run of a sweep, as a worker evaluates it: config from the design row, BLAS pinned, errors kept.
+
+An evaluator is a picklable callable ``evaluate(cfg, replicate, params) -> outputs`` where
+``outputs`` is a mapping of summary values, or a pair (mapping, region-level timeseries
+DataFrame). ``cfg`` is the base scenario with the row's parameters applied (``run.seed`` =
+the experiment seed); ``params`` holds every varied key, ``dummy.`` keys included, which the
+config does not. The default, :class:`ModelEvaluator`, runs the model through
+:func:`sim.runner.summarise_run`, whose seed is ``SeedSequence(cfg.run.seed, spawn_key=(replicate,))``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sim.config import Config, with_overrides
+from sim.sweep.experiment import DUMMY_PREFIX
+
+Evaluator = Callable[[Config, int, dict[str, Any]], Any]
+
+TIMING_COLUMNS = ("elapsed_s", "host", "pid")
+"""Columns that differ between executors and are ignored when sweeps are compared."""
+
+
+@dataclass(frozen=True)
+class ModelEvaluator:
+    """The model: summary row of one replicate (and its region-level monthly rows when ``timeseries``)."""
+
+    timeseries: bool = False
+
+    def __call__(self, cfg: Config, replicate: int, params: dict[str, Any]):
+        """``summarise_run(cfg, replicate)``; with timeseries, ``run_one`` and its region rows."""
+        from sim.runner import run_one, summarise_run
+
+        if not self.timeseries:
+            return summarise_run(cfg, replicate)
+        tables = run_one(cfg, replicate)
+        ts = tables.timeseries
+        ts = ts[ts["level"] == "region"].drop(columns=["scenario", "seed", "level", "key"], errors="ignore")
+        ts = ts.dropna(axis=1, how="all")
+        return tables.summary.iloc[0].to_dict(), ts.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class SweepContext:
+    """What every run of a sweep shares (sent to each worker once)."""
+
+    base: Config
+    outputs: tuple[str, ...]
+    evaluate: Evaluator
+
+
+def run_config(base: Config, params: Mapping[str, Any]) -> Config:
+    """The base config with a design row's parameters applied (``dummy.`` keys left out)."""
+    real = {k: v for k, v in params.items() if not k.startswith(DUMMY_PREFIX)}
+    return with_overrides(base, real) if real else base
+
+
+def evaluate_run(ctx: SweepContext, run: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate one run; never raises for the run's own errors.
+
+    Returns ``{"row": {run_id, design_row, replicate, params..., outputs..., elapsed_s, host, pid},
+    "timeseries": DataFrame | None}`` or, when the run raised, ``{"failure": {run_id, design_row,
+    replicate, params..., error_type, message, traceback}}``. BLAS is pinned to one thread.
+    """
+    from threadpoolctl import threadpool_limits
+
+    t0 = time.perf_counter()
+    params = {k: v for k, v in run.items() if k not in ("run_id", "design_row", "replicate")}
+    ident = {"run_id": run["run_id"], "design_row": int(run["design_row"]), "replicate": int(run["replicate"])}
+    try:
+        with threadpool_limits(limits=1):
+            cfg = run_config(ctx.base, params)
+            result = ctx.evaluate(cfg, int(run["replicate"]), params)
+        summary, ts = result if isinstance(result, tuple) else (result, None)
+        missing = [k for k in ctx.outputs if k not in summary]
+        if missing:
+            raise KeyError(f"outputs {missing} not produced by the evaluator (it gives: {sorted(summary)})")
+        outputs = {k: float("nan") if summary[k] is None else float(summary[k]) for k in ctx.outputs}
+    except Exception as err:  # a run's own failure is recorded, the sweep goes on
+        return {"failure": {**ident, **params, "error_type": type(err).__name__,
+                            "message": str(err).splitlines()[0] if str(err) else "",
+                            "traceback": traceback.format_exc()}}
+    row = {**ident, "seed": ctx.base.run.seed, **params, **outputs,
+           "elapsed_s": time.perf_counter() - t0, "host": platform.node(), "pid": os.getpid()}
+    if ts is not None:
+        ts = ts.copy()
+        for i, (k, v) in enumerate(ident.items()):
+            ts.insert(i, k, v)
+    return {"row": row, "timeseries": ts}
+
+
+# --------------------------------------------------------------------------- worker process set-up
+
+_CONTEXT: SweepContext | None = None
+
+
+def die_with(pid: int) -> None:
+    """Exit this worker as soon as process ``pid`` (the sweep's parent) ends, however it ends.
+
+    A watcher thread waits on a pidfd (Linux), else polls every second. (Forkserver workers are
+    children of the fork server, which lives as long as they do: the parent must be watched.)
+    """
+    import threading
+
+    def watch() -> None:
+        try:
+            import select
+
+            fd = os.pidfd_open(pid)
+            select.select([fd], [], [])  # readable when the process has exited
+        except (AttributeError, OSError):
+            while True:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    pass
+                time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
+def init_worker(ctx: SweepContext, parent_pid: int) -> None:
+    """Pool initializer: die with the parent, keep the sweep's shared context."""
+    global _CONTEXT
+    die_with(parent_pid)
+    _CONTEXT = ctx
+
+
+def evaluate_in_worker(run: dict[str, Any]) -> dict[str, Any]:
+    """:func:`evaluate_run` with the context the pool initializer stored."""
+    assert _CONTEXT is not None, "init_worker was not called in this process"
+    return evaluate_run(_CONTEXT, run)

@@ -1,0 +1,155 @@
+"""Executors: where runs are evaluated. Each is a context manager with the same three verbs.
+
+* ``submit(run) -> future``: evaluate one run (a dict) remotely;
+* ``wait_any(futures) -> done``: block until at least one future has finished;
+* ``capacity``: how many workers there are (the sweep keeps 4 x capacity runs in flight).
+
+``local``: a process pool (``forkserver`` where available, else ``spawn``) whose workers die
+with their parent. ``dask``: ``dask.distributed`` on a ``LocalCluster`` (one thread per
+worker process) or, given a scheduler address, on that cluster (e.g. ``dask-jobqueue`` on
+Slurm). Both evaluate :func:`sim.sweep.evaluate.evaluate_run`, which pins BLAS to one
+thread in the worker.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from sim.config import ConfigError
+from sim.sweep.evaluate import SweepContext, evaluate_in_worker, evaluate_run, init_worker
+
+EXECUTORS = ("local", "dask")
+
+
+class WorkerCrash(Exception):
+    """A worker process died while runs were in flight (which run caused it is not known)."""
+
+
+def default_workers() -> int:
+    """Workers when none are given: the CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+class LocalExecutor:
+    """A process pool on this machine; workers start by forkserver (or spawn) and die with their parent."""
+
+    crash_breaks_pool = True  # a dead worker fails every run in flight
+
+    def __init__(self, ctx: SweepContext, workers: int | None = None):
+        self.ctx, self.capacity = ctx, workers or default_workers()
+        methods = multiprocessing.get_all_start_methods()
+        self.mp = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if self.mp.get_start_method() == "forkserver":
+            self.mp.set_forkserver_preload(["sim.sweep.evaluate"])
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> "LocalExecutor":
+        self._start()
+        return self
+
+    def _start(self) -> None:
+        self.pool = ProcessPoolExecutor(max_workers=self.capacity, mp_context=self.mp,
+                                        initializer=init_worker, initargs=(self.ctx, os.getpid()))
+
+    def restart(self) -> None:
+        """A fresh pool after a worker crash broke the old one."""
+        self._stop(cancel=True)
+        self._start()
+
+    def submit(self, run: dict[str, Any]):
+        return self.pool.submit(evaluate_in_worker, run)
+
+    def wait_any(self, futures) -> set:
+        return wait(futures, return_when=FIRST_COMPLETED).done
+
+    def result(self, future) -> dict[str, Any]:
+        """The future's result; a broken pool becomes :class:`WorkerCrash`."""
+        try:
+            return future.result()
+        except BrokenProcessPool as err:
+            raise WorkerCrash(str(err)) from err
+
+    def _stop(self, cancel: bool) -> None:
+        if self.pool is None:
+            return
+        procs = list(getattr(self.pool, "_processes", {}).values()) if cancel else []
+        self.pool.shutdown(wait=not cancel, cancel_futures=cancel)
+        for p in procs:  # interrupted: do not wait for runs in flight
+            p.terminate()
+        for p in procs:
+            p.join(timeout=5)
+        self.pool = None
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._stop(cancel=exc_type is not None)
+
+
+class DaskExecutor:
+    """dask.distributed: a LocalCluster of single-threaded worker processes, or the cluster at ``scheduler``."""
+
+    crash_breaks_pool = False  # the scheduler reschedules; KilledWorker names the task
+
+    def __init__(self, ctx: SweepContext, workers: int | None = None, scheduler: str | None = None):
+        self.ctx, self.workers, self.scheduler = ctx, workers, scheduler
+        self.client = self.cluster = self._ctx_future = None
+
+    def __enter__(self) -> "DaskExecutor":
+        from dask.distributed import Client, LocalCluster
+
+        if self.scheduler is None:
+            self.cluster = LocalCluster(n_workers=self.workers or default_workers(), threads_per_worker=1,
+                                        processes=True, dashboard_address=None)
+            self.client = Client(self.cluster)
+        else:
+            self.client = Client(self.scheduler)
+        self._ctx_future = self.client.scatter(self.ctx, broadcast=True)
+        return self
+
+    @property
+    def capacity(self) -> int:
+        n = sum(w.get("nthreads", 1) for w in self.client.scheduler_info(n_workers=-1)["workers"].values())
+        return max(1, n or self.workers or 1)
+
+    def restart(self) -> None:
+        """Dask reschedules tasks of a lost worker itself."""
+
+    def submit(self, run: dict[str, Any]):
+        return self.client.submit(evaluate_run, self._ctx_future, run, pure=False)
+
+    def wait_any(self, futures) -> set:
+        from dask.distributed import wait as dask_wait
+
+        return dask_wait(list(futures), return_when="FIRST_COMPLETED").done
+
+    def result(self, future) -> dict[str, Any]:
+        """The future's result; a task that killed its workers becomes :class:`WorkerCrash`."""
+        from distributed.scheduler import KilledWorker
+
+        try:
+            return future.result()
+        except KilledWorker as err:
+            raise WorkerCrash(str(err)) from err
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def make_executor(kind: str, ctx: SweepContext, workers: int | None = None, scheduler: str | None = None):
+    """The executor called ``kind`` ("local" or "dask"); a scheduler address implies dask."""
+    if kind not in EXECUTORS:
+        raise ConfigError(f"--executor: must be one of {', '.join(EXECUTORS)}, got {kind!r}")
+    if workers is not None and workers < 1:
+        raise ConfigError(f"--workers: must be >= 1, got {workers}")
+    if kind == "dask" or scheduler is not None:
+        return DaskExecutor(ctx, workers, scheduler)
+    return LocalExecutor(ctx, workers)
