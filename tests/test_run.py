@@ -1,0 +1,160 @@
+"""`onerecord run` end to end: files, columns, figures, reproducibility, atomic writes, API = CLI."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import api
+from sim.results import TABLE_FILES, atomic_dir, read_run
+
+from .conftest import BASELINE, ROOT, SMALL
+
+SETS = [a for kv in SMALL for a in ("--set", kv)]
+DOCUMENTED_TS = [
+    "scenario", "seed", "t", "month", "level", "key", "n_adopted", "n_total", "share_adopted", "share_gps",
+    "functionality", "n_gp_offices_live", "n_gps_live", "share_gp_offices", "share_list_patients",
+    "n_municipalities_decided", "n_municipalities_live", "share_municipalities_live",
+    "share_residents_municipalities_live", "n_hospitals_live", "share_hospitals_live", "one_record_coverage",
+    "handover_same_record", "information_available", "search_hours", "search_hours_gp", "search_hours_municipal",
+    "search_hours_hospital", "search_hours_specialist", "search_nok", "adverse_events", "gain_realized",
+]
+SHARES = ["share_adopted", "share_gps", "functionality", "share_gp_offices", "share_list_patients",
+          "share_municipalities_live", "share_residents_municipalities_live", "share_hospitals_live",
+          "one_record_coverage", "handover_same_record", "information_available", "gain_realized"]
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="session")
+def run_dir(tmp_path_factory) -> Path:
+    """One small CLI run shared by the tests of this module (2 seeds, small synthetic region)."""
+    out = tmp_path_factory.mktemp("results")
+    res = cli("run", str(BASELINE), "--seeds", "2", "--out", str(out), "--quiet", *SETS)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("wrote ") and res.stdout.count("\n") == 1
+    (d,) = list((out / "baseline").iterdir())
+    return d
+
+
+def test_run_writes_every_file_and_figure(run_dir):
+    for f in TABLE_FILES.values():
+        assert (run_dir / f).exists(), f
+    man = json.loads((run_dir / "manifest.json").read_text())
+    for k in ("config", "replicates", "root_seed", "package_version", "git_commit", "started", "ended", "host"):
+        assert k in man
+    assert man["replicates"] == [0, 1] and man["run_id"] == run_dir.name
+    figs = {p.name for p in (run_dir / "figures").iterdir()}
+    for name in ("adoption", "coverage", "gain_vs_uptake", "cost_per_inhabitant", "who_pays_who_gains"):
+        assert {f"{name}_en.pdf", f"{name}_en.png"} <= figs
+    assert not list(run_dir.parent.glob(".tmp-*"))
+
+
+def test_timeseries_is_tidy_with_documented_columns(run_dir):
+    ts = pd.read_parquet(run_dir / "timeseries.parquet")
+    assert set(DOCUMENTED_TS) <= set(ts.columns)
+    assert set(ts["level"]) == {"region", "actor_type", "municipality"}
+    assert ts.duplicated(["scenario", "seed", "month", "level", "key"]).sum() == 0
+    months = pd.to_datetime(ts["month"])
+    assert (months.dt.day == 1).all() and months.min() == pd.Timestamp("2020-01-01")
+    assert ts["t"].max() == 191
+    for col in SHARES:
+        v = ts[col].dropna()
+        assert ((v >= 0) & (v <= 1)).all(), col
+    muni = ts[ts["level"] == "municipality"]
+    assert (muni["key"].str.len() == 4).all()
+    # adoption is a stock: never falls
+    reg = ts[ts["level"] == "region"].sort_values(["seed", "t"])
+    for col in ("n_gps_live", "n_municipalities_live", "n_hospitals_live"):
+        assert (reg.groupby("seed")[col].diff().dropna() >= 0).all(), col
+
+
+def test_summary_has_report_year_and_end_columns(run_dir):
+    s = pd.read_csv(run_dir / "summary.csv")
+    assert list(s["seed"]) == [0, 1]
+    for col in ("share_gps_2030", "one_record_coverage_2030", "gain_realized_2030", "share_gps_end",
+                "nok_per_inhabitant_median_municipality_2030", "search_hours_2030"):
+        assert col in s
+    ts = pd.read_parquet(run_dir / "timeseries.parquet")
+    reg = ts[(ts["level"] == "region") & (ts["seed"] == 0)]
+    dec = reg[pd.to_datetime(reg["month"]) == pd.Timestamp("2030-12-01")]
+    assert s.loc[0, "share_gps_2030"] == pytest.approx(float(dec["share_gps"].iloc[0]), rel=1e-12)
+    in2030 = reg[pd.to_datetime(reg["month"]).dt.year == 2030]
+    assert s.loc[0, "search_hours_2030"] == pytest.approx(float(in2030["search_hours"].sum()), rel=1e-12)
+
+
+def test_manifest_reproduces_the_run_and_api_equals_cli(run_dir, tmp_path):
+    res = api.load_results(run_dir)
+    again = api.run(res.config, seeds=res.manifest["replicates"])
+    saved = read_run(run_dir)
+    for name in TABLE_FILES:
+        fresh = getattr(again, name)
+        disk = getattr(saved, name)
+        assert list(fresh.columns) == list(disk.columns), name
+        if name != "timeseries":  # CSV round trip: compare values with the file's dtypes
+            buf = tmp_path / f"{name}.csv"
+            fresh.to_csv(buf, index=False)
+            fresh = pd.read_csv(buf, dtype={"kommunenummer": str, "key": str})
+        pd.testing.assert_frame_equal(fresh.reset_index(drop=True), disk.reset_index(drop=True), check_dtype=False)
+    assert again.run_id == run_dir.name
+
+
+def test_jobs_do_not_change_results(small_config):
+    one = api.run(small_config, seeds=[0, 1, 2], jobs=1)
+    two = api.run(small_config, seeds=[0, 1, 2], jobs=2)
+    pd.testing.assert_frame_equal(one.timeseries, two.timeseries)
+    pd.testing.assert_frame_equal(one.summary, two.summary)
+    assert not one.summary.iloc[0].equals(one.summary.iloc[1])  # seeds differ
+
+
+def test_plot_rebuilds_figures_from_saved_results(run_dir, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    shutil.rmtree(copy / "figures")
+    res = cli("plot", str(copy), "--lang", "nb")
+    assert res.returncode == 0, res.stderr
+    assert (copy / "figures" / "adoption_nb.pdf").exists() and (copy / "figures" / "who_pays_who_gains_nb.png").exists()
+    bad = cli("plot", str(tmp_path))
+    assert bad.returncode == 2 and "not a run directory" in bad.stderr
+
+
+def test_compare_prints_key_figures(run_dir, tmp_path):
+    res = cli("compare", str(run_dir), str(run_dir), "--out", str(tmp_path / "cmp"))
+    assert res.returncode == 0, res.stderr
+    assert "share_gps_2030" in res.stdout and (tmp_path / "cmp" / "compare_en.pdf").exists()
+    table = pd.read_csv(tmp_path / "cmp" / "compare.csv")
+    assert {"scenario", "figure", "median", "p05", "p95", "seeds"} <= set(table.columns)
+
+
+def test_atomic_dir_leaves_nothing_on_error(tmp_path):
+    target = tmp_path / "scen" / "run"
+    with pytest.raises(RuntimeError):
+        with atomic_dir(target) as tmp:
+            (tmp / "half.csv").write_text("x")
+            raise RuntimeError("interrupted")
+    assert not target.exists() and list((tmp_path / "scen").iterdir()) == []
+
+
+def test_ctrl_c_leaves_no_half_written_run(tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(BASELINE), "--seeds", "40", "--out", str(out)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(6)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    leftovers = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
+    assert leftovers == []
