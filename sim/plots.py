@@ -31,6 +31,9 @@ LABELS: dict[str, dict[str, str]] = {
         "state": "State", "region_trusts": "Region and trusts", "municipalities": "Municipalities",
         "gps": "GPs", "patients": "Patients", "median_band": "median, band 5-95% over seeds",
         "compare_title": "Scenarios compared", "scenario": "Scenario", "share_0_1": "Share (0-1)",
+        "uptake_x": "GP uptake (share of GPs on the platform)", "uptake_title": "By recruitment order",
+        "random": "random", "largest_first": "largest lists first", "most_connected_first": "most connected first",
+        "by_municipality": "by municipality",
     },
     "nb": {
         "month": "Måned", "share": "Andel som har tatt i bruk", "hospital": "Sykehus", "municipality": "Kommuner",
@@ -45,6 +48,9 @@ LABELS: dict[str, dict[str, str]] = {
         "state": "Staten", "region_trusts": "Region og helseforetak", "municipalities": "Kommunene",
         "gps": "Fastlegene", "patients": "Pasientene", "median_band": "median, bånd 5-95 % over frø",
         "compare_title": "Scenarioer sammenlignet", "scenario": "Scenario", "share_0_1": "Andel (0-1)",
+        "uptake_x": "Fastlegeoppslutning (andel fastleger på plattformen)", "uptake_title": "Etter rekrutteringsrekkefølge",
+        "random": "tilfeldig", "largest_first": "største lister først", "most_connected_first": "mest tilknyttet først",
+        "by_municipality": "kommunevis",
     },
 }
 
@@ -258,3 +264,37 @@ def compare_runs(run_dirs: list[str | Path], out_dir: str | Path, lang: str = "e
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "compare.csv", index=False)
     return table, paths
+
+
+# --------------------------------------------------------------------------- the uptake curve
+
+UPTAKE_METRICS = ("gain_realized", "one_record_coverage", "handover_same_record", "information_available")
+
+
+def plot_uptake_curve(df: pd.DataFrame, metric: str = "gain_realized", lang: str = "en", ax=None):
+    """One line per recruitment order: the median over seeds of ``metric`` against gp_share, with the
+    seeds' min-max band for seeded orders. Returns the Axes."""
+    if metric not in df.columns:
+        raise ValueError(f"metric {metric!r} is not a column of the table")
+    label("x", lang)  # validates lang
+    with paper_style() as plt:
+        if ax is None:
+            _, ax = plt.subplots()
+        for order, g in df.groupby("order", sort=False):
+            stats = g.groupby("gp_share")[metric].agg(["median", "min", "max"])
+            (line,) = ax.plot(stats.index, stats["median"], marker="o", ms=3, label=label(order, lang))
+            if g["seed"].nunique() > 1:
+                ax.fill_between(stats.index, stats["min"], stats["max"], color=line.get_color(), alpha=0.2, lw=0)
+        ax.set(xlabel=label("uptake_x", lang), ylabel=label(metric, lang), title=label("uptake_title", lang),
+               xlim=(0, 1), ylim=(0, 1.02))
+        ax.legend(loc="upper left")
+    return ax
+
+
+def plot_uptake_tables(df: pd.DataFrame, out_dir: str | Path, lang: str = "en") -> list[Path]:
+    """One figure per metric of the uptake-curve table, ``uptake_<metric>_<lang>.pdf/png``."""
+    paths: list[Path] = []
+    for metric in UPTAKE_METRICS:
+        ax = plot_uptake_curve(df, metric, lang)
+        paths += save(ax.figure, Path(out_dir) / f"uptake_{metric}_{lang}")
+    return paths

@@ -100,10 +100,29 @@ def test_plot_uptake_curve(setup):
     import matplotlib
 
     matplotlib.use("Agg")
-    from sim.uptake import plot_uptake_curve
+    from sim.plots import plot_uptake_curve
 
     _, _, _, df = setup
     ax = plot_uptake_curve(df, "gain_realized", lang="nb")
     assert len(ax.get_lines()) == len(ORDERS)
     with pytest.raises(ValueError, match="metric"):
         plot_uptake_curve(df, "no_such_metric")
+
+
+def test_uptake_curve_command_writes_table_and_figures(tmp_path):
+    import subprocess
+    import sys
+
+    from .conftest import BASELINE, ROOT, SMALL
+
+    sets = [a for kv in SMALL for a in ("--set", kv)]
+    res = subprocess.run([sys.executable, "-m", "sim", "uptake-curve", str(BASELINE), "--steps", "5", "--seeds", "2",
+                          "--out", str(tmp_path), *sets], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    d = tmp_path / "baseline" / "uptake_curve"
+    df = pd.read_csv(d / "uptake_curve.csv")
+    assert set(df["order"]) == set(ORDERS) and sorted(df["gp_share"].unique()) == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert (d / "figures" / "uptake_gain_realized_en.pdf").exists()
+    bad = subprocess.run([sys.executable, "-m", "sim", "uptake-curve", str(BASELINE), "--steps", "1", "--out", str(tmp_path / "x")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and not (tmp_path / "x").exists()
