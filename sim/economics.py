@@ -263,29 +263,100 @@ def allocate_with_floor(total: float, weights: np.ndarray, floor: float | np.nda
 # --------------------------------------------------------------------------- municipal cost seen ex ante
 
 
-def expected_net_cost_nok_per_inhabitant_year(cfg: Config, region: Region) -> np.ndarray:
-    """Annual net platform cost per inhabitant each municipality expects if every option holder joins.
+def ex_ante_charges_nok(cfg: Config, region: Region) -> pd.DataFrame:
+    """Each municipality's platform bill if every option holder joins (NOK, region row order).
 
     With nh = economics.non_hospital_share, I = investment_nok x sum(investment_profile),
-    G = min(state_grant_nok, nh I), O = operating_nok_per_year, k = 1 - state_share - regional_share:
-    investment charge K = k (nh I - G) x capital_charge_factor(discount_rate, investment_annualisation_years),
-    split by the key weights; operating part: the gross nh O split by the key with the floor
-    (:func:`allocate_with_floor`), times k. Result per inhabitant, minus the status-quo EPJ cost per
-    inhabitant (NOK/inhabitant/year, region row order). GP licence income is not counted (a
-    municipality does not count on GP uptake); the same rules as :func:`allocate_platform_cost`.
+    G = min(state_grant_nok, nh I), O = operating_nok_per_year, k = 1 - state_share - regional_share,
+    w_m the key weights (:func:`allocation_weights`):
+    investment_nok = k (nh I - G) w_m / sum w (its share of the net municipal investment, paid up front);
+    investment_charge_nok_per_year = investment_nok x capital_charge_factor(discount_rate, investment_annualisation_years);
+    operating_nok_per_year = k x (nh O split by the key with the floor, :func:`allocate_with_floor`).
+    GP licence income is not counted (a municipality does not count on GP uptake).
+    Columns: kommunenummer, name, population, investment_nok, investment_charge_nok_per_year, operating_nok_per_year.
     """
     e, f = cfg.economics, cfg.financing
     nh = e.non_hospital_share
     k = 1.0 - f.state_share - f.regional_share
     invest_muni = nh * e.investment_nok * sum(e.investment_profile.values())
-    grant = min(f.state_grant_nok, invest_muni)
-    charge = k * (invest_muni - grant) * capital_charge_factor(e.discount_rate, e.investment_annualisation_years)
-    pop = region.municipalities["population"].to_numpy(dtype=float)
+    net_invest = k * (invest_muni - min(f.state_grant_nok, invest_muni))
+    munis = region.municipalities
     w = allocation_weights(cfg, region)
-    everyone = np.ones(len(pop), dtype=bool)
-    investment = charge * w / w.sum() if w.sum() > 0 else np.full(len(pop), charge / len(pop))
-    operating = k * allocate_with_floor(nh * e.operating_nok_per_year, w, floor_nok_per_year(cfg), everyone)
-    return (investment + operating) / pop - e.status_quo_epj_nok_per_inhabitant_year
+    share = w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w))
+    everyone = np.ones(len(w), dtype=bool)
+    investment = net_invest * share
+    return pd.DataFrame({
+        "kommunenummer": munis["kommunenummer"].astype(str).to_numpy(),
+        "name": munis["name"].to_numpy(),
+        "population": munis["population"].to_numpy(dtype=np.int64),
+        "investment_nok": investment,
+        "investment_charge_nok_per_year": investment * capital_charge_factor(e.discount_rate, e.investment_annualisation_years),
+        "operating_nok_per_year": k * allocate_with_floor(nh * e.operating_nok_per_year, w, floor_nok_per_year(cfg), everyone),
+    })
+
+
+def expected_net_cost_nok_per_inhabitant_year(cfg: Config, region: Region) -> np.ndarray:
+    """Annual net platform cost per inhabitant each municipality expects if every option holder joins.
+
+    c_m = (investment charge_m + operating_m) / population_m - economics.status_quo_epj_nok_per_inhabitant_year,
+    the bill of :func:`ex_ante_charges_nok` (municipal part after the state grant, state and regional
+    shares, split by the allocation key with its floor; investment annualised over
+    investment_annualisation_years at the discount rate). NOK/inhabitant/year, region row order; the
+    same rules as :func:`allocate_platform_cost` when everyone joins at once.
+    """
+    bill = ex_ante_charges_nok(cfg, region)
+    annual = bill["investment_charge_nok_per_year"] + bill["operating_nok_per_year"]
+    return (annual / bill["population"]).to_numpy(dtype=float) - cfg.economics.status_quo_epj_nok_per_inhabitant_year
+
+
+OBSERVED_PRICE_ROWS: dict[tuple[str, str], str] = {
+    ("1554", "investment_oneoff"): "municipal_cost_averoy_investment_nok",
+    ("1554", "annual_operating"): "municipal_cost_averoy_annual_nok",
+    ("5038", "annual_total"): "municipal_cost_verdal_annual_nok",
+}
+"""Observed municipal prices: (kommunenummer, item) -> row key in sim/data/parameters_sources.csv.
+
+Averøy's offer (2023) was an 18.6 m one-off investment plus 2.2 m a year, so its annual figure pairs
+with the model's operating charge; Verdal's 2019 plan (4.5 m a year) pairs with operating plus the
+annualised investment charge."""
+
+
+def observed_prices_nok() -> dict[str, float]:
+    """The values of the :data:`OBSERVED_PRICE_ROWS` keys, read from the shipped parameters_sources.csv (read-only)."""
+    from sim.region import data_path
+
+    ps = pd.read_csv(data_path("parameters_sources.csv"), usecols=[0, 1])
+    ps = ps.set_index(ps.columns[0])[ps.columns[1]]
+    return {key: float(ps[key]) for key in OBSERVED_PRICE_ROWS.values()}
+
+
+def cross_check_observed_prices(cfg: Config, region: Region, observed: dict[str, float] | None = None) -> pd.DataFrame:
+    """The model's top-down bill (:func:`ex_ante_charges_nok`) for Averøy (1554) and Verdal (5038) against observed prices.
+
+    Items per municipality: investment_oneoff (its share of the net municipal investment),
+    annual_operating, annual_total (operating + investment charge). ``observed`` maps the
+    parameters_sources.csv keys of :data:`OBSERVED_PRICE_ROWS` to NOK (None: :func:`observed_prices_nok`).
+    Columns: kommunenummer, name, population, item, model_nok, model_nok_per_inhabitant, observed_key,
+    observed_nok, observed_nok_per_inhabitant, model_over_observed (NaN where nothing was observed).
+    Municipalities missing from the region are skipped.
+    """
+    obs = observed_prices_nok() if observed is None else observed
+    bill = ex_ante_charges_nok(cfg, region).set_index("kommunenummer")
+    rows = []
+    for knr in sorted({k for k, _ in OBSERVED_PRICE_ROWS}):
+        if knr not in bill.index:
+            continue
+        b = bill.loc[knr]
+        model = {"investment_oneoff": b["investment_nok"], "annual_operating": b["operating_nok_per_year"],
+                 "annual_total": b["operating_nok_per_year"] + b["investment_charge_nok_per_year"]}
+        for item, value in model.items():
+            key = OBSERVED_PRICE_ROWS.get((knr, item))
+            seen = float(obs[key]) if key is not None else float("nan")
+            rows.append({"kommunenummer": knr, "name": b["name"], "population": int(b["population"]), "item": item,
+                         "model_nok": float(value), "model_nok_per_inhabitant": float(value) / b["population"],
+                         "observed_key": key, "observed_nok": seen, "observed_nok_per_inhabitant": seen / b["population"],
+                         "model_over_observed": float(value) / seen if seen == seen and seen else float("nan")})
+    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- platform cost and financing
