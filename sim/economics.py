@@ -2,7 +2,26 @@
 
 Pure functions over numpy arrays and pandas tables: the GP price, hours and adverse
 events valued in NOK, the platform cost and its financing split, NPV and payback.
-No Mesa, no I/O. Money is 2023 NOK (real); years are calendar years.
+No Mesa, no I/O (bar :func:`observed_prices_nok`, which reads a shipped data file).
+Money is 2023 NOK (real); years are calendar years; amounts shared between payers are
+whole kroner by the largest-remainder method.
+
+Choices where the brief left room (details in each docstring):
+
+* "Joined" means live: past its go-live month (``muni_live_month``). A municipality that
+  never goes live pays nothing for the platform and keeps its status-quo EPJ cost.
+* The state grant lowers the municipal part of the investment, spread over the years pro
+  rata to it; the state and regional shares apply to what remains; GP licences lower the
+  municipal operating part (a surplus lowers the hospital part).
+* Operating cost is shared among the municipalities live that year (weighted by months
+  live); the floor key's floor is a minimum annual fee on that gross allocation.
+* Investment is pre-financed by the region and charged to each joining municipality as
+  equal annual charges from its go-live year (principal carried at the discount rate,
+  ``economics.investment_annualisation_years``), like Averøy's offer of a one-off plus an
+  annual charge; the region keeps the shares of municipalities that never join.
+* Gains are measured against nobody on the platform (the network metrics at x = 0).
+* Largest-remainder rounding can move one krone the "wrong" way when a total changes
+  (the Alabama paradox); monotonicity holds up to that krone per charge.
 """
 
 from __future__ import annotations
@@ -230,11 +249,11 @@ def floor_nok_per_year(cfg: Config) -> float:
 def allocate_with_floor(total: float, weights: np.ndarray, floor: float | np.ndarray, members: np.ndarray) -> np.ndarray:
     """Split ``total`` over ``members`` pro rata to ``weights``, none below its floor (real numbers).
 
-    Water-filling: a_i = max(f_i, lambda w_i), lambda such that sum_i a_i = total. Exactly the members
-    whose pro-rata share lambda_0 w_i is below f_i are raised (to f_i, or to lambda w_i >= f_i when
-    lambda_0 w_i < f_i <= lambda w_i cannot happen since lambda <= lambda_0); the others pay less
-    than pro rata, never below their floor. If sum_i f_i >= total: a_i = total f_i / sum f. Zero
-    weights on every member mean equal weights. Non-members get 0.
+    Water-filling: a_i = max(f_i, lambda w_i), lambda such that sum_i a_i = total. Since lambda <= the
+    pro-rata lambda_0 = total / sum w, every member whose pro-rata share lambda_0 w_i is below f_i is
+    raised to exactly f_i; the others pay at most their pro-rata share and never less than f_i. If
+    sum_i f_i >= total: a_i = total f_i / sum f. Zero weights on every member mean equal weights.
+    Non-members get 0.
     """
     members = np.asarray(members, dtype=bool)
     n = len(members)
