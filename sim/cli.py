@@ -160,6 +160,39 @@ def uptake_curve(
     typer.echo(f"wrote {target}/uptake_curve.csv and figures ({len(df)} rows)")
 
 
+@app.command("calibrate")
+@guarded
+def calibrate_cmd(
+    config: Annotated[Path, typer.Argument(help="Scenario TOML to calibrate; the fitted keys' sweep ranges are the priors.")],
+    quick: Annotated[bool, typer.Option("--quick", help="A small fit (seconds) for tests and smoke runs.")] = False,
+    out: OutOpt = Path("results"),
+    set_: SetOpt = None,
+    seeds: Annotated[int | None, typer.Option("--seeds", help="Replicate seeds per particle (default 2; quick 1).")] = None,
+    config_out: Annotated[Path | None, typer.Option("--config-out", help="Where to write calibrated.toml too (default: "
+                                                    "beside CONFIG, unless --quick or --set).")] = None,
+) -> None:
+    """Fit the adoption parameters to the 2020-2023 history (ABC-SMC); write OUT/<scenario>/calibration/."""
+    from sim import api
+    from sim.calibrate import calibrate as fit
+    from sim.results import atomic_dir, check_out_dir
+
+    cfg = api.load_config(config, list(set_ or []))
+    check_out_dir(out)
+    if seeds is not None and seeds < 1:
+        raise ConfigError(f"--seeds must be >= 1, got {seeds}")
+    if config_out is None and not quick and not set_:
+        config_out = config.parent / "calibrated.toml"
+    target = Path(out) / cfg.scenario / "calibration"
+    typer.echo(f"calibrating {cfg.scenario} ({'quick' if quick else 'default'} settings) ...")
+    with atomic_dir(target) as tmp:
+        res = fit(cfg, quick=quick, out_dir=tmp, seeds=seeds, config_path=config_out, base_config_path=config)
+    for _, r in res.parameters.iterrows():
+        typer.echo(f"  {r['parameter']:<30} {r['posterior_median']:.4g}  [{r['p05']:.4g}, {r['p95']:.4g}]")
+    cov = res.coverage["covered_90"]
+    typer.echo(f"wrote {target} ({res.wall_seconds:.0f} s; observed points inside the 90% band: {cov.sum()}/{len(cov)})"
+               + (f" and {config_out}" if config_out else ""))
+
+
 @app.command()
 @guarded
 def params(
