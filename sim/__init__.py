@@ -9,7 +9,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-_API = {"load_config", "run", "uptake_curve", "sweep", "sensitivity", "RunResults", "ConfigError"}
+# sweep and sensitivity are also subpackage/module names: call them as sim.api.sweep / sim.api.sensitivity.
+_API = {"load_config", "run", "load_results", "uptake_curve", "RunResults", "ConfigError"}
 
 
 def __getattr__(name: str):

@@ -12,6 +12,7 @@ Bad input raises :class:`ConfigError`, whose message is the one line the command
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -152,8 +153,7 @@ def uptake_curve(config: Config | str | Path, steps: int = 21, orders: tuple[str
 
 def sweep(experiment: str | Path, out: str | Path = "results", **kw: Any):
     """Run (or resume) an experiment's sweep and return its results as a lazy pyarrow dataset."""
-    from sim import sweep as _sweep
-
+    _sweep = import_module("sim.sweep")
     exp = _sweep.load_experiment(experiment)
     path = _sweep.run_sweep(exp, out, **kw)
     return _sweep.open_dataset(path)
@@ -161,6 +161,5 @@ def sweep(experiment: str | Path, out: str | Path = "results", **kw: Any):
 
 def sensitivity(experiment: str | Path, out: str | Path = "results", **kw: Any):
     """Global sensitivity (Morris or Sobol) and scenario discovery for an experiment; returns the index table."""
-    from sim import sensitivity as _sens
-
+    _sens = import_module("sim.sensitivity")
     return _sens.sensitivity(experiment, out, **kw)

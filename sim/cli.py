@@ -195,6 +195,39 @@ def calibrate_cmd(
 
 @app.command()
 @guarded
+def sweep(
+    experiment: Annotated[Path | None, typer.Argument(help="Experiment TOML, e.g. experiments/smoke.toml.")] = None,
+    executor: Annotated[str, typer.Option("--executor", help="local (process pool) or dask.")] = "local",
+    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (default: all cores).")] = None,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (default: a LocalCluster).")] = None,
+    shard: Annotated[str | None, typer.Option("--shard", help="I/N: run slice I (0..N-1) of N, e.g. $SLURM_ARRAY_TASK_ID/N.")] = None,
+    merge: Annotated[bool, typer.Option("--merge", help="Join the shards of OUT/<name> into one dataset.")] = False,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Rerun only the runs in failures.csv.")] = False,
+    out: OutOpt = Path("results"),
+    quiet: QuietOpt = False,
+) -> None:
+    """Run (or resume) an experiment's design on a process pool or Dask; results stream to Parquet."""
+    from importlib import import_module
+
+    from sim.results import check_out_dir
+
+    sw = import_module("sim.sweep")  # the package, not sim.api.sweep
+
+    if experiment is None:
+        raise ConfigError("sweep: missing EXPERIMENT (an experiment TOML file)")
+    exp = sw.load_experiment(experiment)
+    check_out_dir(out)
+    if merge:
+        path = sw.merge_shards(sw.sweep_path(out, exp.name))
+    else:
+        path = sw.run_sweep(exp, out, executor=executor, workers=workers, scheduler=scheduler, shard=shard,
+                            retry_failed=retry_failed, progress=not quiet)
+    st = sw.sweep_status(path)
+    typer.echo(f"wrote {path}: {st['done']} of {st['n_runs']} runs done, {st['failed']} failed, {st['missing']} missing")
+
+
+@app.command()
+@guarded
 def params(
     config: Annotated[Path | None, typer.Argument(help="Scenario TOML (default: configs/baseline.toml).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="md or csv")] = "md",
