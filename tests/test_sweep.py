@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from sim.config import ConfigError
-from sim.sweep import (TIMING_COLUMNS, expand_runs, load_experiment, make_design, merge_shards, open_dataset,
+from sim.sweep import (TIMING_COLUMNS, base_config, expand_runs, load_experiment, make_design, merge_shards, open_dataset,
                        run_sweep, salib_problem, sweep_status)
 from sim.sweep.store import read_failures
 
@@ -41,8 +41,8 @@ def toy(cfg, replicate, params):
 
 
 def slow_toy(cfg, replicate, params):
-    """:func:`toy`, 40 ms slower (so a sweep can be killed midway)."""
-    time.sleep(0.04)
+    """:func:`toy`, 100 ms slower (so a sweep can be killed midway)."""
+    time.sleep(0.1)
     return toy(cfg, replicate, params)
 
 
@@ -215,7 +215,7 @@ def test_executors_agree(toy_experiment, reference, tmp_path):
     """Local with 1 (the reference) and 2 workers and Dask give the same rows, sorted by run_id."""
     exp = load_experiment(toy_experiment)
     assert len(reference) == 24 and reference["run_id"].is_unique
-    two = run_sweep(exp, tmp_path / "two", workers=2, progress=False, evaluate=toy)
+    two = run_sweep(exp, tmp_path / "two", workers=2, progress=False, evaluate=slow_toy)
     pd.testing.assert_frame_equal(frame(two), reference, check_exact=True)
     dask = run_sweep(exp, tmp_path / "dask", executor="dask", workers=2, progress=False, evaluate=toy)
     pd.testing.assert_frame_equal(frame(dask), reference, check_exact=True)
@@ -410,17 +410,31 @@ def test_loop_keeps_a_bounded_window_and_isolates_a_crashing_run(toy_experiment,
 # --------------------------------------------------------------------------- the model
 
 
-def test_dummy_key_never_reaches_the_model(tmp_path):
-    """Two design rows that differ only in a dummy key give identical model outputs."""
+def test_model_sweep_agrees_across_executors_and_ignores_dummy_keys(tmp_path):
+    """The model itself: local with 1 and 2 workers and Dask give identical rows; rows that differ
+    only in a dummy key give identical outputs (the dummy's sensitivity index is exactly 0)."""
     economics = pytest.importorskip("sim.economics")
     if not hasattr(economics, "run_economics"):
         pytest.skip("the model's economics are not in yet")
-    body = '[[parameters]]\nkey = "dummy.x"\nlevels = [0.0, 1.0]\n'
-    path = write_experiment(tmp_path, design='"grid"', replicates=1, body=body,
-                            outputs='["share_gps_2030", "gain_realized_2030"]')
-    df = frame(run_sweep(path, tmp_path / "out", workers=1, progress=False))
-    assert len(df) == 2
-    assert df["dummy.x"].tolist() == [0.0, 1.0]
-    outputs = ["share_gps_2030", "gain_realized_2030"]
-    pd.testing.assert_frame_equal(df.loc[[0], outputs].reset_index(drop=True), df.loc[[1], outputs].reset_index(drop=True))
-    assert 0.0 <= df["share_gps_2030"].iloc[0] <= 1.0
+    outputs = ["share_gps_2030", "gain_realized_2030", "information_available_2030", "search_hours_2030"]
+    body = '[[parameters]]\nkey = "dummy.x"\nlevels = [0.0, 1.0]\n[[parameters]]\nkey = "gp.bass_q_per_year"\nlevels = [0.6]\n'
+    path = write_experiment(tmp_path, name="model", design='"grid"', replicates=2, body=body,
+                            outputs=repr(outputs).replace("'", '"'), timeseries="true")
+    root = run_sweep(path, tmp_path / "one", workers=1, progress=False)
+    one = frame(root)
+    assert len(one) == 4 and one[outputs].notna().all().all(), one
+
+    def monthly(sweep_dir):
+        ts = open_dataset(sweep_dir, "timeseries").to_table().to_pandas()
+        return ts.sort_values(["run_id", "t"]).reset_index(drop=True)
+
+    ts = monthly(root)
+    n_months = base_config(load_experiment(path)).n_months
+    assert set(ts["run_id"]) == set(one["run_id"])
+    assert ts.groupby("run_id")["t"].apply(list).map(lambda t: t == list(range(n_months))).all()
+    for kw in ({"workers": 2}, {"executor": "dask", "workers": 2}):
+        other = run_sweep(path, tmp_path / kw.get("executor", "two"), progress=False, **kw)
+        pd.testing.assert_frame_equal(frame(other), one, check_exact=True)
+        pd.testing.assert_frame_equal(monthly(other), ts, check_exact=True)
+    by_dummy = [g.set_index("replicate")[outputs] for _, g in one.groupby("dummy.x")]
+    pd.testing.assert_frame_equal(by_dummy[0], by_dummy[1], check_exact=True)

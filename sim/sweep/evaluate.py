@@ -26,6 +26,9 @@ Evaluator = Callable[[Config, int, dict[str, Any]], Any]
 TIMING_COLUMNS = ("elapsed_s", "host", "pid")
 """Columns that differ between executors and are ignored when sweeps are compared."""
 
+REGION_DROP = ("scenario", "seed", "level", "key", "n_adopted", "n_total", "share_adopted")
+"""Timeseries columns a sweep's region-level rows leave out (identifiers it replaces; actor-level counts)."""
+
 
 @dataclass(frozen=True)
 class ModelEvaluator:
@@ -41,8 +44,7 @@ class ModelEvaluator:
             return summarise_run(cfg, replicate)
         tables = run_one(cfg, replicate)
         ts = tables.timeseries
-        ts = ts[ts["level"] == "region"].drop(columns=["scenario", "seed", "level", "key"], errors="ignore")
-        ts = ts.dropna(axis=1, how="all")
+        ts = ts[ts["level"] == "region"].drop(columns=list(REGION_DROP), errors="ignore")
         return tables.summary.iloc[0].to_dict(), ts.reset_index(drop=True)
 
 
