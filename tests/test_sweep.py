@@ -351,9 +351,10 @@ class FakeExecutor:
 
     crash_breaks_pool = True
 
-    def __init__(self, ctx, capacity=2, poison=()):
+    def __init__(self, ctx, capacity=2, poison=(), interrupt_after=None):
         self.ctx, self.capacity, self.poison = ctx, capacity, set(poison)
         self.inflight, self.max_inflight, self.pending = 0, 0, []
+        self.interrupt_after, self.n_waits = interrupt_after, 0
 
     def submit(self, run):
         from sim.sweep.evaluate import evaluate_run
@@ -368,6 +369,9 @@ class FakeExecutor:
     def wait_any(self, futures):
         from sim.sweep.executors import WorkerCrash
 
+        self.n_waits += 1
+        if self.n_waits == self.interrupt_after:
+            raise KeyboardInterrupt
         if any(f.run_id in self.poison for f in futures):  # the pool breaks: every run in flight fails
             for f in futures:
                 f.error = WorkerCrash("a worker died")
@@ -405,6 +409,22 @@ def test_loop_keeps_a_bounded_window_and_isolates_a_crashing_run(toy_experiment,
     assert set(got["run_id"]) == set(runs["run_id"]) - {poison} and got["run_id"].is_unique
     assert list(read_failures(tmp_path / "failures.csv")) == [poison]
     assert sum(n_done) == 1 and len(n_done) == len(runs)
+
+
+def test_an_interrupt_commits_every_finished_run(toy_experiment, tmp_path):
+    from sim.sweep.evaluate import SweepContext
+    from sim.sweep.experiment import base_config
+    from sim.sweep.run import _drive, runs_schema
+    from sim.sweep.store import Sink, iter_missing
+
+    exp = load_experiment(toy_experiment)
+    runs = expand_runs(exp)
+    ex = FakeExecutor(SweepContext(base=base_config(exp), outputs=("y", "z"), evaluate=toy), interrupt_after=8)
+    sink = Sink(tmp_path, runs_schema(exp, make_design(exp)), exp.keys).open()
+    n_done = []
+    with pytest.raises(KeyboardInterrupt):
+        _drive(ex, iter_missing(runs, set()), sink, chunk_size=5, on_done=n_done.append)
+    assert len(n_done) == 7 and sink.done_ids() == set(runs["run_id"][:7])  # 5 + a partial chunk of 2
 
 
 # --------------------------------------------------------------------------- the model

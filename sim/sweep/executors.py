@@ -47,7 +47,7 @@ class LocalExecutor:
         methods = multiprocessing.get_all_start_methods()
         self.mp = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         if self.mp.get_start_method() == "forkserver":
-            self.mp.set_forkserver_preload(["sim.sweep.evaluate", "sim.runner", "sim.model"])
+            self.mp.set_forkserver_preload(["sim.sweep.evaluate"])
         self.pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> "LocalExecutor":

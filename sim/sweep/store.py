@@ -212,12 +212,12 @@ def prepare(root: Path, manifest: dict, design: pd.DataFrame) -> None:
 
 
 def environment() -> dict:
-    """Package version, git commit, host and Python of the process writing the manifest."""
+    """Package version, git commit, host, Python and time of the process writing the manifest."""
     from sim import __version__
-    from sim.results import git_commit
+    from sim.results import git_commit, now
 
     return {"package_version": __version__, "git_commit": git_commit(), "host": platform.node(),
-            "python": sys.version.split()[0]}
+            "python": sys.version.split()[0], "created": now().isoformat()}
 
 
 def shard_folders(root: Path) -> list[Path]:
