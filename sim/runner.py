@@ -48,13 +48,16 @@ _CACHE: dict[str, tuple] = {}
 
 
 def _region_key(cfg: Config) -> str:
-    return json.dumps({"region": cfg.region.model_dump(mode="json"), "network": cfg.network.model_dump(mode="json"),
-                       "gp_price": cfg.gp_price.model_dump(mode="json"), "economics": cfg.economics.model_dump(mode="json")},
+    return json.dumps({"region": cfg.region.model_dump(mode="json"), "network": cfg.network.model_dump(mode="json")},
                       sort_keys=True)
 
 
 def cached_region_network(cfg: Config):
-    """(Region, CareNetwork) for the config, built once per process per distinct region/network setup."""
+    """(Region, CareNetwork) for the config, built once per process per distinct region/network setup.
+
+    A config that differs elsewhere (prices, wages: the network's valuation) gets the cached build
+    revalued (``CareNetwork.revalued``), so a sweep over such keys builds once per worker.
+    """
     from sim.network import build_network
     from sim.region import load_region
 
@@ -64,7 +67,8 @@ def cached_region_network(cfg: Config):
             _CACHE.pop(next(iter(_CACHE)))
         region = load_region(cfg.region)
         _CACHE[key] = (region, build_network(region, cfg))
-    return _CACHE[key]
+    region, network = _CACHE[key]
+    return region, (network if network.cfg == cfg else network.revalued(cfg))
 
 
 # --------------------------------------------------------------------------- tables from a model

@@ -4,6 +4,8 @@ vectorised metric pass (DESIGN.md, Definitions: Metrics). The rules are listed i
 
 from __future__ import annotations
 
+import copy
+
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -75,7 +77,6 @@ class CareNetwork:
                                         * net.search_minutes_per_missing_information_event / 60.0)
         self._ae_per_stay = (net.share_hospital_stays_with_adverse_event * net.share_adverse_events_preventable
                              * net.share_preventable_from_information)
-        self._hour_value = hour_value_nok(cfg)
 
         # practice x provider hand-over matrix (both directions), for the GP network benefit
         gp_end = np.where(self._ea < n_p, self._ea, self._eb)
@@ -86,9 +87,25 @@ class CareNetwork:
         self._practice_den = np.asarray(self._practice_handovers.sum(axis=1)).ravel()
 
         self._graph: nx.Graph | None = None
+        self._set_valuation(cfg)
+
+    def _set_valuation(self, cfg: Config) -> None:
+        """Value search hours and adverse events by ``cfg`` (hour values, V(0), V(1)); forget the last pass."""
+        self.cfg = cfg
+        self._hour_value = hour_value_nok(cfg)
         self._last: tuple[bytes, dict[str, float]] | None = None
         self._v_none = self._loss(np.zeros(self.n_providers))
         self._v_full = self._loss(np.ones(self.n_providers))
+
+    def revalued(self, cfg: Config) -> CareNetwork:
+        """This network under ``cfg``, whose ``region`` and ``network`` sections must equal the ones it was
+        built with: a copy sharing every array, valued by ``cfg`` (``gp_price``, ``economics``), so a sweep over
+        prices or wages reuses one build. Equals ``build_network(region, cfg)`` exactly."""
+        if cfg.region != self.cfg.region or cfg.network != self.cfg.network:
+            raise ValueError("revalued: cfg must have the region and network sections the network was built with")
+        out = copy.copy(self)
+        out._set_valuation(cfg)
+        return out
 
     def _build_rows(self, nodes: np.ndarray, persons: np.ndarray) -> None:
         """Resident rows (one per distinct provider set, persons summed) and the rows x providers incidence."""
