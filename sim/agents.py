@@ -16,6 +16,8 @@ own entries.
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from typing import TYPE_CHECKING
 
 import mesa
@@ -141,13 +143,36 @@ def decision_probability(score: np.ndarray, threshold: np.ndarray, noise: float)
     z = np.asarray(score, dtype=float) - np.asarray(threshold, dtype=float)
     if noise == 0:
         return (z >= 0).astype(float)
-    return 0.5 * (1.0 + np.tanh(0.5 * z / noise))  # = 1 / (1 + exp(-z / noise)), overflow-free
+    with np.errstate(over="ignore"):  # z / noise -> +-inf for a tiny noise; tanh(+-inf) = +-1 is the limit
+        return 0.5 * (1.0 + np.tanh(0.5 * z / noise))  # = 1 / (1 + exp(-z / noise))
 
 
 # --------------------------------------------------------------------------- agents
 
 
-class Hospital(mesa.Agent):
+class _WeakIdCounters(weakref.WeakKeyDictionary):
+    """Mesa's per-model ``unique_id`` counters, holding each model weakly.
+
+    Mesa 3.3 keeps them in ``mesa.Agent._ids``, a class-level dict keyed by the model, so every
+    model ever built stays alive with its agents and arrays: memory and GC time grow with every
+    run of a sweep or ``mesa.batch_run``. Ids are numbered as Mesa numbers them (from 1 per model).
+    """
+
+    def __getitem__(self, model):
+        try:
+            return super().__getitem__(model)
+        except KeyError:
+            counter = self[model] = itertools.count(1)
+            return counter
+
+
+class RolloutAgent(mesa.Agent):
+    """A Mesa agent whose id counter does not keep its model alive once the run is over."""
+
+    _ids = _WeakIdCounters()
+
+
+class Hospital(RolloutAgent):
     """A health trust and its local hospitals: go live on the plan, possibly late (DESIGN.md, Hospital)."""
 
     def __init__(self, model: RolloutModel, trust_idx: int, name: str, hospital_idx: np.ndarray,
@@ -165,7 +190,7 @@ class Hospital(mesa.Agent):
             m.mark_changed()
 
 
-class Municipality(mesa.Agent):
+class Municipality(RolloutAgent):
     """An option holder: decides at wave deadlines, goes live with its wave (DESIGN.md, Municipality)."""
 
     def __init__(self, model: RolloutModel, idx: int, kommunenummer: str):
@@ -186,7 +211,7 @@ class Municipality(mesa.Agent):
             m.join_wave(self.idx, m.t)
 
 
-class GPPractice(mesa.Agent):
+class GPPractice(RolloutAgent):
     """A GP office. Private: joins only by its own monthly decision (DESIGN.md, Adoption rule)."""
 
     def __init__(self, model: RolloutModel, idx: int, n_gps: int):
