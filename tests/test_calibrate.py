@@ -268,3 +268,39 @@ def test_forecast_without_posterior_bands_over_seeds(cfg48):
     assert set(fc["series"]) == {"n_municipalities_live", "n_gp_offices_live", "one_record_coverage", "gain_realized"}
     assert fc["month"].min() == pd.Timestamp("2024-01-01") and fc["month"].max() == pd.Timestamp("2026-12-01")
     assert (fc["p05"] <= fc["p50"]).all() and (fc["p50"] <= fc["p95"]).all()
+
+
+# --------------------------------------------------------------------------- recovery (the model itself)
+
+# A synthetic region where both fitted parameters leave a trace: wave capacity never binds (so the
+# threshold sets how many municipalities are live), GP offices are offered from the start with
+# beta_u = 0 and a complete peer graph (a Bass process, so q sets the growth). The window runs to
+# 2027-12 because this is synthetic data, not the history (the history is fitted to 2023-12 only).
+MODEL_RECOVERY = ["region.kind=synthetic", "region.synthetic_municipalities=30", "region.synthetic_population=300000",
+                  "run.end_month=2027-12", "rollout.wave_capacity=[30,30,30,30,30,30,30,30,30,30,30]",
+                  "gp.offered_from_start=true", "gp.beta_u_per_knok=0.0", 'gp.peer_graph="complete"',
+                  "gp.bass_p_per_year=0.03"]
+MODEL_TRUTH = {"municipality.threshold_mean": 0.55, "gp.bass_q_per_year": 0.3}
+SERIES = ["n_municipalities_live", "share_residents_municipalities_live", "n_gp_offices_live"]
+
+
+def typical_realization(runs: list[pd.DataFrame]) -> pd.DataFrame:
+    """The medoid run: the realization closest to the pointwise median (each series scaled by its max)."""
+    arr = np.stack([np.concatenate([r[c].to_numpy(float) / max(1.0, r[c].max()) for c in SERIES]) for r in runs])
+    i = int(np.argmin(((arr - np.median(arr, axis=0)) ** 2).sum(axis=1)))
+    return runs[i][["month", "t", *SERIES]].reset_index(drop=True)
+
+
+@pytest.mark.slow
+def test_fit_recovers_known_parameters_of_the_model():
+    """Synthetic history from the model with known threshold_mean and bass_q (a typical one of seven
+    realizations); the fit's 90% interval holds the truth and its median moved towards it."""
+    from sim.calibrate import simulate_monthly
+
+    cfg = load_config(ROOT / "configs" / "baseline.toml", MODEL_RECOVERY)
+    truth_cfg = with_overrides(cfg, MODEL_TRUTH)
+    observed = typical_realization([simulate_monthly(truth_cfg, 900 + r) for r in range(7)])
+    assert observed["n_municipalities_live"].iloc[-1] > 0 and observed["n_gp_offices_live"].iloc[-1] > 0
+    settings = replace(QUICK, population_size=60, max_generations=5, seeds_per_particle=1, predictive_draws=10)
+    res = calibrate(cfg, out_dir=None, keys=list(MODEL_TRUTH), observed=observed, settings=settings)
+    _check_recovery(res.parameters, MODEL_TRUTH)
