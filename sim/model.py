@@ -8,7 +8,7 @@ A month t (DESIGN.md, Time and units; STYLE.md, agents.py and model.py) runs the
    the last slot of a wave), with P(yes) computed for all of them from the start-of-month state;
 3. waves due at t are postponed (perceived functionality too low, after the history) or go live;
 4. GP hazards are computed for all practices as one array from the state after 1-3, and
-   every practice decides (the order does not matter: each only touches its own entry);
+   every practice with h > 0 decides (the order does not matter: each only touches its own entry);
 5. the month is recorded; the network metric pass runs only when the set on the platform
    changed since the last pass.
 
@@ -93,6 +93,7 @@ class WaveCalendar:
 
     @classmethod
     def from_config(cls, cfg: Config) -> "WaveCalendar":
+        """The calendar of ``[rollout]``: months as t, deadlines ``decision_lead_months`` before them."""
         ro = cfg.rollout
         planned = np.array([cfg.t_of(m) for m in ro.wave_months], dtype=np.int64)
         return cls(planned_t=planned, month_t=np.maximum(planned, 0),
@@ -153,7 +154,8 @@ class RolloutModel(mesa.Model):
         self._precommit()
         self._version, self._x_version, self._pns_version, self._metrics_version = 0, -1, -1, -1
         self.n_metric_passes = 0
-        self.hazard = np.zeros(self.n_practices)
+        self.hazard = np.zeros(self.n_practices)  # h_i(t) of the month being simulated
+        self.muni_yes_probability = np.zeros(self.n_munis)  # P(yes) at the current wave deadline
         self._row: dict[str, float] = {}
         self.metric_columns = _metric_columns(network)
         self.datacollector = mesa.DataCollector(model_reporters={
@@ -225,8 +227,7 @@ class RolloutModel(mesa.Model):
             self._hospitals.append(Hospital(self, k, name, np.flatnonzero(hosp_trust == k), planned, planned + delay))
         for m, knr in enumerate(reg.municipalities["kommunenummer"]):
             Municipality(self, m, knr)
-        for i, n in enumerate(self.gp_n):
-            GPPractice(self, i, int(n))
+        self.gp_practices = [GPPractice(self, i, int(n)) for i, n in enumerate(self.gp_n)]  # by idx
 
     def _economics_inputs(self) -> None:
         """The numbers the agents take from the economics: municipal headroom, GP net price (kNOK)."""
@@ -344,8 +345,8 @@ class RolloutModel(mesa.Model):
             self.muni_declined |= self.muni_decision_month < 0
         self._waves_go_live()
         self.hazard = self._gp_hazards()
-        if self.hazard.any():
-            self.agents_by_type[GPPractice].do("decide")
+        for i in np.flatnonzero(self.hazard):  # h = 0 cannot join: only these practices need to decide
+            self.gp_practices[i].decide()
         self._record_month()
         self.running = self.t < self.n_months - 1
 
