@@ -226,6 +226,27 @@ def sweep(
     typer.echo(f"wrote {path}: {st['done']} of {st['n_runs']} runs done, {st['failed']} failed, {st['missing']} missing")
 
 
+@app.command("report")
+@guarded
+def report_cmd(
+    experiment: Annotated[Path, typer.Argument(help="Position-paper experiment TOML, e.g. experiments/position_paper.toml.")],
+    lang: Annotated[str, typer.Option("--lang", help="Report language: nb (Norwegian) or en (English).")] = "en",
+    out: Annotated[Path, typer.Option("--out", help="Output root; the pack goes to OUT/<name>/.")] = Path("results"),
+    rebuild_only: Annotated[bool, typer.Option("--rebuild-only", help="Build from saved results only (no runs).")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="The experiment's [quick] smoke version (OUT/<name>_quick/).")] = False,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes for the sweeps (default: all cores).")] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run what the position paper needs (saved pieces are skipped) and write one report, Markdown and HTML."""
+    from sim.report import report
+
+    _check_lang(lang)
+    t0 = time.perf_counter()
+    path = report(experiment, out, lang=lang, rebuild_only=rebuild_only, quick=quick, workers=workers,
+                  progress=not quiet, say=(lambda _: None) if quiet else typer.echo)
+    typer.echo(f"wrote {path} and {path.with_suffix('.html')} ({time.perf_counter() - t0:.0f} s)")
+
+
 @app.command()
 @guarded
 def params(
