@@ -257,6 +257,7 @@ class EconomicsSection(Section):
     investment_nok: float = P(unit="NOK", desc="Platform one-off investment (whole project)", ge=0, sweep=(2.8e9, 4.2e9))
     investment_profile: dict[str, float] = Field(..., description="Share (fraction) of the investment paid in each year")
     operating_nok_per_year: float = P(unit="NOK/year", desc="Platform annual operating cost once live", ge=0, sweep=(2e8, 6e8))
+    reference_population_persons: float = P(unit="persons", desc="Residents the money frames (investment, operating cost, state grant) are for; a synthetic region scales them by its population / this", gt=0)
     operating_start_year: int = P(unit="year", desc="First year of operating cost", ge=2000, le=2100)
     non_hospital_share: float = Prob(desc="Municipal part of the platform cost", sweep=(0.2, 0.4))
     status_quo_epj_nok_per_inhabitant_year: float = P(unit="NOK/inhabitant/year", desc="Municipal EPJ cost without the platform", ge=0, sweep=(60, 250))

@@ -41,6 +41,24 @@ PROVIDER_KINDS_VALUED: tuple[str, ...] = ("gp", "municipal", "hospital", "specia
 # --------------------------------------------------------------------------- basic rates
 
 
+def scaled_to_region(cfg: Config, region: Region) -> Config:
+    """The config with its money frames scaled to a synthetic region's size.
+
+    The investment, the operating cost and the state grant are given for the real region
+    (``economics.reference_population_persons`` residents). A synthetic region of N residents
+    gets them multiplied by f = N / reference, so cost per inhabitant stays comparable; the
+    real region is unchanged (f = 1).
+    """
+    if cfg.region.kind == "real":
+        return cfg
+    f = region.population / cfg.economics.reference_population_persons
+    return cfg.model_copy(update={
+        "economics": cfg.economics.model_copy(update={"investment_nok": cfg.economics.investment_nok * f,
+                                                      "operating_nok_per_year": cfg.economics.operating_nok_per_year * f}),
+        "financing": cfg.financing.model_copy(update={"state_grant_nok": cfg.financing.state_grant_nok * f}),
+    })
+
+
 def annuity_factor(rate: float, years: float) -> float:
     """Annual payment per NOK of present value: a = r / (1 - (1 + r)^-n); a = 1/n when r = 0.
 

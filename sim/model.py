@@ -30,7 +30,7 @@ import pandas as pd
 from sim.agents import (GPPractice, Hospital, Municipality, decision_probability, gp_hazard, gp_utility_knok,
                         in_contract_window, municipal_score, peer_share, perceived_functionality)
 from sim.config import Config, month_date
-from sim.economics import expected_net_cost_nok_per_inhabitant_year, gp_price
+from sim.economics import expected_net_cost_nok_per_inhabitant_year, gp_price, scaled_to_region
 from sim.region import Region, load_region
 
 ADOPTION_COLUMNS: tuple[str, ...] = (
@@ -137,6 +137,7 @@ class RolloutModel(mesa.Model):
         self.seed_sequence = root_seed(seed)
         super().__init__(rng=named_stream(self.seed_sequence, "activation"))
         self.region = region if region is not None else load_region(cfg.region)
+        self.cfg = cfg = scaled_to_region(cfg, self.region)  # money frames of a synthetic region scale with it
         if network is None:
             from sim.network import build_network
 

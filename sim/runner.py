@@ -172,10 +172,11 @@ def simulate(cfg: Config, replicate: int, region=None, network=None):
 
 
 def _economics(cfg: Config, model, region, network) -> dict[str, pd.DataFrame]:
+    """The economics tables of a finished model (its config: money frames scaled to the region)."""
     from sim.economics import run_economics
 
     zeros = np.zeros(network.n_providers)
-    return run_economics(cfg, region, np.asarray(model.muni_live_month), np.asarray(model.gp_join_month),
+    return run_economics(model.cfg, region, np.asarray(model.muni_live_month), np.asarray(model.gp_join_month),
                          model.monthly(), no_platform_metrics=network.metrics(zeros))
 
 

@@ -347,3 +347,20 @@ def test_cross_check_against_observed_prices(baseline_config):
     assert np.allclose(table["model_nok_per_inhabitant"] * table["population"], table["model_nok"])
     shipped = cross_check_observed_prices(baseline_config, region)  # values read from parameters_sources.csv
     assert np.allclose(shipped["observed_nok"].fillna(-1), table["observed_nok"].fillna(-1))
+
+
+def test_money_frames_scale_with_a_synthetic_region(small_config, baseline_config):
+    """A synthetic region pays the frames in proportion to its residents; the real region is unchanged."""
+    from sim.economics import expected_net_cost_nok_per_inhabitant_year, scaled_to_region
+    from sim.region import load_region
+
+    real = load_region(baseline_config.region)
+    assert scaled_to_region(baseline_config, real) is baseline_config
+    small = load_region(small_config.region)
+    scaled = scaled_to_region(small_config, small)
+    f = small.population / baseline_config.economics.reference_population_persons
+    assert scaled.economics.investment_nok == pytest.approx(small_config.economics.investment_nok * f)
+    assert scaled.financing.state_grant_nok == pytest.approx(small_config.financing.state_grant_nok * f)
+    per_inh_real = np.median(expected_net_cost_nok_per_inhabitant_year(baseline_config, real))
+    per_inh_small = np.median(expected_net_cost_nok_per_inhabitant_year(scaled, small))
+    assert per_inh_small == pytest.approx(per_inh_real, rel=0.05)
