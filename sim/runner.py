@@ -171,13 +171,13 @@ def simulate(cfg: Config, replicate: int, region=None, network=None):
     return model, region, network
 
 
-def _economics(cfg: Config, model, region, network) -> dict[str, pd.DataFrame]:
+def _economics(cfg: Config, model, region, network, monthly: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """The economics tables of a finished model (its config: money frames scaled to the region)."""
     from sim.economics import run_economics
 
     zeros = np.zeros(network.n_providers)
     return run_economics(model.cfg, region, np.asarray(model.muni_live_month), np.asarray(model.gp_join_month),
-                         model.monthly(), no_platform_metrics=network.metrics(zeros))
+                         model.monthly() if monthly is None else monthly, no_platform_metrics=network.metrics(zeros))
 
 
 def run_one(cfg: Config, replicate: int, region=None, network=None) -> RunTables:
@@ -198,10 +198,16 @@ def run_one(cfg: Config, replicate: int, region=None, network=None) -> RunTables
     )
 
 
+def summarise_model(cfg: Config, replicate: int, model, region, network) -> dict:
+    """The summary row of a model that has run: economics, then report-year and end figures."""
+    monthly = model.monthly()
+    return summary_row(cfg, replicate, monthly, _economics(cfg, model, region, network, monthly))
+
+
 def summarise_run(cfg: Config, replicate: int, region=None, network=None) -> dict:
     """The summary row of one replicate run (what sweeps keep)."""
     model, region, network = simulate(cfg, replicate, region, network)
-    return summary_row(cfg, replicate, model.monthly(), _economics(cfg, model, region, network))
+    return summarise_model(cfg, replicate, model, region, network)
 
 
 # --------------------------------------------------------------------------- replicates
