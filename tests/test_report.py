@@ -1,0 +1,258 @@
+"""The position-paper report: built from saved results alone, figures present, both languages,
+every quoted number traceable to the result tables (experiments/position_paper_quick.toml)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.config import ConfigError
+from sim.report import TEXT, build_report, fmt, load_paper, quick_version, report, uptake_gaps
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICK = ROOT / "experiments" / "position_paper_quick.toml"
+FULL = ROOT / "experiments" / "position_paper.toml"
+
+# Modules the build path must never need: blocked in a subprocess (None in sys.modules -> ImportError).
+MODEL_MODULES = ["sim.model", "sim.runner", "sim.agents", "sim.network", "sim.economics", "sim.uptake", "sim.api",
+                 "mesa"]
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory):
+    """The quick pack run once (English report); returns (out root, pack folder)."""
+    out = tmp_path_factory.mktemp("report")
+    report(QUICK, out, "en", progress=False)
+    return out, out / "position_paper_quick"
+
+
+def _inputs(root: Path) -> dict:
+    return json.loads((root / "report_inputs.json").read_text(encoding="utf-8"))
+
+
+def _baseline_dir(root: Path) -> Path:
+    inputs = _inputs(root)
+    return root / inputs["scenarios"][inputs["experiment"]["baseline"]]
+
+
+# --------------------------------------------------------------------------- files
+
+
+def test_every_figure_the_report_references_exists(pack):
+    _, root = pack
+    rep = root / "report_en"
+    md = (rep / "report.md").read_text(encoding="utf-8")
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
+    assert len(links) >= 7  # uptake, adoption, heatmap, cost, who pays, net by actor, drivers
+    for link in links:
+        assert not link.startswith(("http:", "https:", "/")), link
+        assert (rep / link).is_file(), link
+        assert (rep / link).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = (rep / "report.html").read_text(encoding="utf-8")
+    srcs = re.findall(r'<img[^>]*\bsrc="([^"]+)"', page)
+    assert len(srcs) == len(links)
+    for src in srcs:
+        head, data = src.split(",", 1)
+        assert head == "data:image/png;base64"
+        assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
+    # self-contained: no scripts, no stylesheets or anything else fetched
+    assert "<script" not in page and "<link" not in page
+    assert not re.search(r'(src|href)="(?!data:)', page)
+
+
+def test_report_builds_from_saved_results_with_the_model_blocked(pack):
+    _, root = pack
+    code = (
+        "import sys\n"
+        f"for m in {MODEL_MODULES!r}:\n"
+        "    sys.modules[m] = None\n"
+        "from sim.report import build_report\n"
+        f"for lang in ('nb', 'en'):\n"
+        f"    print(build_report({str(root)!r}, lang))\n"
+        f"assert all(sys.modules[m] is None for m in {MODEL_MODULES!r})\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         env={**os.environ, "MPLBACKEND": "Agg"}, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    nb = (root / "report_nb" / "report.md").read_text(encoding="utf-8")
+    assert nb.startswith(f"# {TEXT['nb']['title']}")
+    for key in ("q1_title", "q2_title", "q3_title", "q4_title", "methods_title", "params_title"):
+        assert TEXT["nb"][key] in nb and TEXT["en"][key] not in nb
+    assert '<html lang="nb">' in (root / "report_nb" / "report.html").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def test_quoted_numbers_equal_the_result_tables(pack):
+    _, root = pack
+    y = _inputs(root)["report_year"]
+    summary = pd.read_csv(_baseline_dir(root) / "summary.csv")
+    gp = float(summary[f"share_gps_{y}"].median())
+    numbers = json.loads((root / "report_en" / "numbers.json").read_text(encoding="utf-8"))
+    assert numbers["base_gp"] == pytest.approx(gp, rel=1e-12)
+    md = (root / "report_en" / "report.md").read_text(encoding="utf-8")
+    assert f"Baseline GP uptake in {y}: {fmt(gp, 'pct', 'en')} of GPs" in md
+
+    # cost per inhabitant: the median over municipalities of each one's median over seeds (joined, year y)
+    cm = pd.read_csv(_baseline_dir(root) / "costs_municipality.csv", dtype={"kommunenummer": str})
+    cm = cm[(cm["year"] == y) & cm["joined"].astype(bool)]
+    per_muni = cm.groupby("kommunenummer")["net_cost_nok_per_inhabitant"].median()
+    assert numbers["cost_median"] == pytest.approx(per_muni.median(), rel=1e-12)
+    assert f"{fmt(per_muni.median(), 'nok', 'en')} NOK per inhabitant" in md
+
+
+def test_heatmap_cell_at_the_baseline_values_repeats_the_baseline_runs(pack):
+    """Same seed rule and root seed: the grid's baseline cell and the baseline scenario are the same runs."""
+    from sim.sweep import open_dataset
+
+    _, root = pack
+    inputs = _inputs(root)
+    h, y = inputs["heatmap"], inputs["report_year"]
+    runs = open_dataset(root / h["dir"]).to_table().to_pandas()
+    cfg = json.loads((_baseline_dir(root) / "manifest.json").read_text(encoding="utf-8"))["config"]
+    x0, y0 = cfg["gp_price"]["licence_nok_per_gp_year"], cfg["functionality"]["improvement_per_release"]
+    cell = runs[np.isclose(runs[h["x"]], x0) & np.isclose(runs[h["y"]], y0)].sort_values("replicate")
+    summary = pd.read_csv(_baseline_dir(root) / "summary.csv").sort_values("seed")
+    assert len(cell) == len(summary) > 0
+    np.testing.assert_allclose(cell[f"share_gps_{y}"].to_numpy(), summary[f"share_gps_{y}"].to_numpy(), rtol=1e-12)
+
+
+def test_numbers_follow_the_data_not_the_text(pack, tmp_path):
+    """Change a saved table, rebuild: the text quotes the new value."""
+    out, root = pack
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    croot = copy / root.name
+    y = _inputs(croot)["report_year"]
+    path = _baseline_dir(croot) / "summary.csv"
+    summary = pd.read_csv(path)
+    summary[f"share_gps_{y}"] = 0.4321
+    summary.to_csv(path, index=False)
+    md = build_report(croot, "en").read_text(encoding="utf-8")
+    assert f"Baseline GP uptake in {y}: {fmt(0.4321, 'pct', 'en')} of GPs" in md
+    numbers = json.loads((croot / "report_en" / "numbers.json").read_text(encoding="utf-8"))
+    assert numbers["base_gp"] == pytest.approx(0.4321)
+
+
+def test_templates_hold_no_digits_and_match_across_languages():
+    fields = {}
+    for lang, texts in TEXT.items():
+        for key, template in texts.items():
+            assert not re.search(r"\d", re.sub(r"\{[^}]*\}", "", template)), f"{lang}.{key} types a number: {template!r}"
+        fields[lang] = {k: {f for _, f, _, _ in string.Formatter().parse(t) if f} for k, t in texts.items()}
+    assert fields["en"] == fields["nb"]
+
+
+def test_fmt_formats_by_language():
+    assert fmt(0.1234, "pct", "en") == "12.3%"
+    assert fmt(0.1234, "pct", "nb") == "12,3 %"
+    assert fmt(1234567.4, "nok", "en") == "1,234,567"
+    assert fmt(1234567.4, "nok", "nb") == "1\u00a0234\u00a0567"
+    assert fmt(-2.5e8, "mnok", "en") == "-250"
+    assert fmt(-0.0001, "pct", "en") == "0.0%"  # no "-0.0%"
+    assert fmt(float("nan"), "pct", "nb") == "–"
+    assert fmt(0.05, "num", "nb") == "0,05" and fmt(60000.0, "num", "en") == "60,000"
+    with pytest.raises(ValueError):
+        fmt(1.0, "furlongs", "en")
+
+
+def test_uptake_gaps_by_hand():
+    """gain = s for one order, s^2 for the other (two seeds around it): gap at s is s - s^2."""
+    shares = np.linspace(0, 1, 5)
+    rows = [{"order": "largest_first", "gp_share": s, "seed": 0, "gain_realized": s} for s in shares]
+    rows += [{"order": "random", "gp_share": s, "seed": k, "gain_realized": s ** 2 + d}
+             for s in shares for k, d in ((0, -0.01), (1, 0.0), (2, 0.01))]
+    gaps = uptake_gaps(pd.DataFrame(rows), [0.25, 0.5, 0.75])
+    at = gaps.set_index(["share", "order"])["value"]
+    assert at[(0.5, "random")] == pytest.approx(0.25)
+    assert at[(0.5, "largest_first")] == pytest.approx(0.5)
+    assert gaps.groupby("share")["gap"].first().to_dict() == pytest.approx({0.25: 0.1875, 0.5: 0.25, 0.75: 0.1875})
+
+
+# --------------------------------------------------------------------------- running and resuming
+
+
+def test_second_run_skips_what_is_saved(pack):
+    out, root = pack
+    manifests = sorted(root.glob("runs/*/*/manifest.json"))
+    before = {p: p.stat().st_mtime_ns for p in manifests}
+    sens = root / _inputs(root)["sensitivity"] / "indices.csv"
+    sens_before = sens.stat().st_mtime_ns
+    said: list[str] = []
+    report(QUICK, out, "en", progress=False, say=said.append)
+    assert {p: p.stat().st_mtime_ns for p in manifests} == before
+    assert sens.stat().st_mtime_ns == sens_before
+    assert sum("saved" in s for s in said) == len(manifests) + 2  # scenarios, uptake curve, sensitivity
+
+
+def test_cli_rebuild_only_and_bad_input(pack, tmp_path):
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    out, root = pack
+    runner = CliRunner()
+    res = runner.invoke(app, ["report", str(QUICK), "--lang", "nb", "--out", str(out), "--rebuild-only", "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert (root / "report_nb" / "report.html").is_file()
+    res = runner.invoke(app, ["report", str(QUICK), "--lang", "de", "--out", str(out)])
+    assert res.exit_code == 2 and "--lang" in res.output
+    empty = tmp_path / "empty"
+    res = runner.invoke(app, ["report", str(QUICK), "--out", str(empty), "--rebuild-only"])
+    assert res.exit_code == 2 and "no saved results" in res.output
+    assert not empty.exists()
+
+
+# --------------------------------------------------------------------------- the experiment file
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "paper.toml"
+    p.write_text(text.replace("../configs/", f"{ROOT}/configs/").replace(
+        '"sensitivity_smoke.toml"', f'"{ROOT}/experiments/sensitivity_smoke.toml"'), encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("change, where", [
+    (("seeds = 2", "seeds = 2\nseedz = 3"), "seedz: unknown key"),
+    (('adoption_scenarios = ["baseline", "gp_agreement", "gp_all_levers"]',
+      'adoption_scenarios = ["baseline", "gp_agreemnt"]'), "adoption_scenarios.1"),
+    (("gp_price.licence_nok_per_gp_year", "gp_price.licence_nok_per_gp_yr"), "heatmap.x"),
+    (("levels = [0.0, 0.02, 0.06]", "levels = [-1.0, 0.02, 0.06]"), "heatmap.y"),
+    (("steps = 5", "steps = 1"), "uptake_curve.steps"),
+    (("at = [0.25, 0.5, 0.75]", "at = [0.25, 1.5]"), "uptake_curve.at.1"),
+    (('gp_agreement = "../configs/gp_agreement.toml"', 'gp_agreement = "../configs/nope.toml"'),
+     "scenarios.gp_agreement: file not found"),
+])
+def test_bad_experiment_names_file_and_key_and_writes_nothing(tmp_path, change, where):
+    text = QUICK.read_text(encoding="utf-8")
+    assert change[0] in text
+    path = _write(tmp_path, text.replace(change[0], change[1], 1))
+    with pytest.raises(ConfigError) as err:
+        report(path, tmp_path / "out", "en", progress=False)
+    assert str(err.value).startswith(str(path)) and where in str(err.value), str(err.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_quick_version_of_the_default_experiment():
+    paper = load_paper(FULL)
+    q = quick_version(paper)
+    assert q.name == f"{paper.name}_quick" and q.seeds == paper.quick.seeds
+    for full_axis, quick_axis in ((paper.heatmap.x, q.heatmap.x), (paper.heatmap.y, q.heatmap.y)):
+        assert len(quick_axis.levels) == paper.quick.heatmap_levels
+        assert quick_axis.levels[0] == full_axis.levels[0] and quick_axis.levels[-1] == full_axis.levels[-1]
+        assert set(quick_axis.levels) <= set(full_axis.levels)
+    assert q.sensitivity.samples == paper.quick.sensitivity_samples
+    assert set(paper.adoption_scenarios) | set(paper.financing_scenarios) <= set(paper.scenarios)
