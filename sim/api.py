@@ -20,6 +20,7 @@ import pandas as pd
 
 from sim.config import Config, ConfigError
 from sim.config import load_config as _load_config
+from sim.config import parse_override
 from sim.results import RunTables, check_out_dir, manifest, now, read_run, write_run
 from sim.runner import run_replicates
 
@@ -31,24 +32,29 @@ def load_config(path: str | Path, overrides: list[str] | dict[str, Any] | None =
     """Load and validate a scenario TOML (``extends`` resolved).
 
     ``overrides`` are ``--set`` strings (``["gp.bass_q_per_year=0.5"]``) or a dict of dotted keys;
-    keyword arguments use ``__`` for the dot: ``load_config(p, gp__bass_q_per_year=0.5)``.
+    keyword arguments use ``__`` for the dot (``load_config(p, gp__bass_q_per_year=0.5)``) and win
+    over ``overrides``.
     """
-    merged: dict[str, Any] = {}
     if isinstance(overrides, dict):
-        merged.update(overrides)
-    merged.update({k.replace("__", "."): v for k, v in kw.items()})
-    if isinstance(overrides, list):
-        cfg = _load_config(path, overrides)
-        return _load_config(path, overrides + [f"{k}={_toml_literal(v)}" for k, v in merged.items()]) if merged else cfg
-    return _load_config(path, merged or None)
+        pairs = dict(overrides)
+    else:
+        pairs = {".".join(k): v for k, v in (parse_override(o) for o in overrides or [])}
+    pairs.update({k.replace("__", "."): v for k, v in kw.items()})
+    return _load_config(path, pairs or None)
 
 
-def _toml_literal(v: Any) -> str:
-    import json
+def check_lang(lang: str) -> str:
+    """``lang`` if it is a figure language (nb | en), else ConfigError."""
+    if lang not in ("nb", "en"):
+        raise ConfigError(f"--lang: must be nb or en, got {lang!r}")
+    return lang
 
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return json.dumps(v)
+
+def check_counts(**counts: int) -> None:
+    """Each named count (``seeds=8, jobs=1``) must be a whole number >= 1, else ConfigError."""
+    for name, n in counts.items():
+        if n is None or int(n) < 1:
+            raise ConfigError(f"--{name}: must be >= 1, got {n}")
 
 
 def _as_config(config: Config | str | Path) -> Config:
@@ -59,8 +65,7 @@ def _replicates(cfg: Config, seeds: int | list[int] | None) -> list[int]:
     if seeds is None:
         return list(range(cfg.run.seeds))
     if isinstance(seeds, int):
-        if seeds < 1:
-            raise ConfigError(f"--seeds: must be >= 1, got {seeds}")
+        check_counts(seeds=seeds)
         return list(range(seeds))
     return [int(s) for s in seeds]
 
@@ -90,6 +95,7 @@ class RunResults:
         """Write ``<out>/<scenario>/<run id>/`` atomically (tables, manifest and, by default, figures)."""
         from sim.plots import plot_tables
 
+        check_lang(lang)
         check_out_dir(out)
 
         def draw(tmp: Path) -> None:
@@ -104,8 +110,9 @@ class RunResults:
         who_pays_who_gains."""
         from sim.plots import FIGURES
 
+        check_lang(lang)
         if name not in FIGURES:
-            raise ValueError(f"unknown figure {name!r}; known: {', '.join(FIGURES)}")
+            raise ConfigError(f"unknown figure {name!r}; known: {', '.join(FIGURES)}")
         self.tables.summary.attrs["report_year"] = self.config.run.report_year
         return FIGURES[name](self.tables, lang)
 
@@ -123,8 +130,7 @@ def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs:
     """
     cfg = _as_config(config)
     reps = _replicates(cfg, seeds)
-    if jobs < 1:
-        raise ConfigError(f"--jobs: must be >= 1, got {jobs}")
+    check_counts(jobs=jobs)
     started = now()
     tables = run_replicates(cfg, reps, jobs=jobs, on_done=on_done)
     from sim.region import load_region
@@ -147,6 +153,12 @@ def uptake_curve(config: Config | str | Path, steps: int = 21, orders: tuple[str
     """Every metric against GP share per recruitment order (hospitals and municipalities on); tidy table."""
     from sim import uptake
 
+    if steps < 2:
+        raise ConfigError(f"--steps: must be >= 2, got {steps}")
+    check_counts(seeds=seeds)
+    unknown = [o for o in orders or () if o not in uptake.ORDERS]
+    if unknown:
+        raise ConfigError(f"--orders: unknown order {unknown[0]!r}; known: {', '.join(uptake.ORDERS)}")
     kw = {"orders": tuple(orders)} if orders else {}
     return uptake.uptake_curve(_as_config(config), steps=steps, seeds=seeds, **kw)
 

@@ -45,11 +45,6 @@ def guarded(fn):
     return wrapper
 
 
-def _check_lang(lang: str) -> None:
-    if lang not in ("nb", "en"):
-        raise ConfigError(f"--lang: must be nb or en, got {lang!r}")
-
-
 def _progress(total: int, quiet: bool, what: str):
     """A rich progress bar over ``total`` items (a no-op when quiet); returns (context, advance)."""
     from contextlib import nullcontext
@@ -79,12 +74,11 @@ def run(
     from sim import api
     from sim.results import check_out_dir
 
-    _check_lang(lang)
+    api.check_lang(lang)
     cfg = api.load_config(config, list(set_ or []))
     check_out_dir(out)
     n = seeds if seeds is not None else cfg.run.seeds
-    if n < 1 or jobs < 1:
-        raise ConfigError(f"--seeds and --jobs must be >= 1, got {n} and {jobs}")
+    api.check_counts(seeds=n, jobs=jobs)
     t0 = time.perf_counter()
     bar, advance = _progress(n, quiet, f"{cfg.scenario}: seeds")
     with bar:
@@ -104,9 +98,10 @@ def plot(
     lang: LangOpt = "en",
 ) -> None:
     """Rebuild every figure of a run directory from its saved tables (no re-run)."""
+    from sim.api import check_lang
     from sim.plots import plot_run
 
-    _check_lang(lang)
+    check_lang(lang)
     paths = plot_run(results_dir, lang)
     typer.echo(f"wrote {len(paths)} files to {results_dir / 'figures'}")
 
@@ -119,10 +114,11 @@ def compare(
     lang: LangOpt = "en",
 ) -> None:
     """Plot scenarios side by side and print the key report-year figures with their spread over seeds."""
+    from sim.api import check_lang
     from sim.plots import compare_runs
     from sim.results import check_out_dir
 
-    _check_lang(lang)
+    check_lang(lang)
     check_out_dir(out)
     table, paths = compare_runs(run_dirs, out, lang)
     with __import__("pandas").option_context("display.width", 120, "display.max_columns", 10):
@@ -145,11 +141,9 @@ def uptake_curve(
     from sim import api
     from sim.results import atomic_dir, check_out_dir
 
-    _check_lang(lang)
+    api.check_lang(lang)
     cfg = api.load_config(config, list(set_ or []))
     check_out_dir(out)
-    if steps < 2 or seeds < 1:
-        raise ConfigError(f"--steps must be >= 2 and --seeds >= 1, got {steps} and {seeds}")
     df = api.uptake_curve(cfg, steps=steps, orders=tuple(orders) if orders else None, seeds=seeds)
     from sim.plots import plot_uptake_tables
 
@@ -238,9 +232,10 @@ def report_cmd(
     quiet: QuietOpt = False,
 ) -> None:
     """Run what the position paper needs (saved pieces are skipped) and write one report, Markdown and HTML."""
+    from sim.api import check_lang
     from sim.report import report
 
-    _check_lang(lang)
+    check_lang(lang)
     t0 = time.perf_counter()
     path = report(experiment, out, lang=lang, rebuild_only=rebuild_only, quick=quick, workers=workers,
                   progress=not quiet, say=(lambda _: None) if quiet else typer.echo)

@@ -47,13 +47,21 @@ def _type_name(ann) -> str:
 
 
 def _bounds(f) -> str:
+    """Validity bounds as an interval: ``[0, 1]``, ``(0, ]`` (strictly above 0), ``[0, ]``."""
     lo = hi = None
+    lo_open = hi_open = False
     for m in f.metadata:
-        lo = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else (getattr(m, "gt", None) if lo is None else lo)
-        hi = getattr(m, "le", None) if getattr(m, "le", None) is not None else (getattr(m, "lt", None) if hi is None else hi)
+        if getattr(m, "ge", None) is not None:
+            lo = m.ge
+        if getattr(m, "gt", None) is not None:
+            lo, lo_open = m.gt, True
+        if getattr(m, "le", None) is not None:
+            hi = m.le
+        if getattr(m, "lt", None) is not None:
+            hi, hi_open = m.lt, True
     if lo is None and hi is None:
         return ""
-    return f"[{'' if lo is None else lo}, {'' if hi is None else hi}]"
+    return f"{'(' if lo_open else '['}{'' if lo is None else lo}, {'' if hi is None else hi}{')' if hi_open else ']'}"
 
 
 def parameter_table(config: str | Path | None = None) -> pd.DataFrame:

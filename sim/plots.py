@@ -64,10 +64,7 @@ def label(key: str, lang: str = "en") -> str:
 
 @contextmanager
 def paper_style():
-    """Matplotlib with the package's paper style (Agg backend)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    """Matplotlib with the package's paper style (the backend is left as it is: Agg without a display)."""
     import matplotlib.pyplot as plt
 
     with resources.as_file(resources.files("sim") / "onerecord.mplstyle") as style, plt.style.context(str(style)):

@@ -117,6 +117,7 @@ def timeseries_table(cfg: Config, replicate: int, model, region) -> pd.DataFrame
         for k, (n, s) in ACTOR_TYPES.items()
     ]
     ts = pd.concat([region_rows, *actor_rows, _muni_level(cfg, model, region, monthly["month"])], ignore_index=True)
+    ts["month"] = ts["month"].astype("datetime64[ms]")  # Parquet's unit, so a read-back frame is equal
     ts.insert(0, "seed", int(replicate))
     ts.insert(0, "scenario", cfg.scenario)
     front = ["scenario", "seed", "t", "month", "level", "key", "n_adopted", "n_total", "share_adopted"]

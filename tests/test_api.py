@@ -27,8 +27,8 @@ from .conftest import BASELINE, ROOT, SMALL
 
 #: Extra overrides given as --set on the command line and as keywords to api.load_config (GP uptake
 #: helped along, so that every table and figure of the small run has content).
-EXTRA_SETS = ["gp.bass_q_per_year=0.5", "agreement.subsidy_nok_per_gp_year=20000", "gp.offered_from_start=true"]
-EXTRA_KW = {"gp__bass_q_per_year": 0.5, "agreement__subsidy_nok_per_gp_year": 20000, "gp__offered_from_start": True}
+EXTRA_SETS = ["gp.bass_p_per_year=0.2", "gp.bass_q_per_year=0.5", "agreement.subsidy_nok_per_gp_year=20000", "gp.offered_from_start=true"]
+EXTRA_KW = {"gp__bass_p_per_year": 0.2, "gp__bass_q_per_year": 0.5, "agreement__subsidy_nok_per_gp_year": 20000, "gp__offered_from_start": True}
 SEEDS = 2
 
 
@@ -78,10 +78,6 @@ def test_keywords_win_over_positional_overrides():
     assert api.load_config(BASELINE, ["gp.bass_q_per_year=0.3"]).gp.bass_q_per_year == 0.3
 
 
-@pytest.mark.xfail(strict=True, raises=ConfigError, reason=(
-    "api.load_config serialises keywords to TOML with json.dumps when overrides is a list, so a table value "
-    "becomes the string '{\"default\": 0.0}'. Fix in sim/api.py: parse the list with sim.config.parse_override "
-    "into a dict and merge the keywords into it (no _toml_literal)."))
 def test_table_valued_keyword_with_list_overrides():
     cfg = api.load_config(BASELINE, SMALL, hospitals__delay_probability={"default": 0.0})
     assert cfg.hospitals.delay_probability == {"default": 0.0}
@@ -205,7 +201,6 @@ def bad(tmp_path_factory) -> dict:
         "malformed file": (["run", malformed], lambda r: api.load_config(malformed)),
         "out is a file": (["run", base, "--out", a_file, *sets(SMALL)], lambda r: r.save(a_file)),
         "not a run directory": (["plot", empty_dir], lambda r: api.load_results(empty_dir)),
-        # known gaps (xfail below): the CLI checks these itself, with other words or none
         "seeds 0": (["run", base, "--seeds", "0"], lambda r: api.run(r.config, seeds=0)),
         "jobs 0": (["run", base, "--jobs", "0"], lambda r: api.run(r.config, seeds=1, jobs=0)),
         "bad lang": (["run", base, "--lang", "de"], lambda r: r.plot("adoption", lang="de")),
@@ -232,16 +227,8 @@ def cli_errors(bad, tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
 
 
 MATCHING = ["missing file", "bad value", "unknown --set key", "shares over 1", "unknown key in file",
-            "malformed file", "out is a file", "not a run directory"]
-GAPS = {
-    "seeds 0": "CLI says '--seeds and --jobs must be >= 1, got 0 and 1', api.run '--seeds: must be >= 1, got 0'",
-    "jobs 0": "CLI says '--seeds and --jobs must be >= 1, got 8 and 0', api.run '--jobs: must be >= 1, got 0'",
-    "bad lang": "RunResults.plot/save raise ValueError from sim.plots.label, the CLI ConfigError '--lang: ...'",
-    "bad order": "api.uptake_curve raises ValueError; the CLI lets it escape as a traceback (exit 1)",
-    "steps 1": "api.uptake_curve raises ValueError 'steps must be >= 2, got 1'; the CLI checks with other words",
-}
-
-
+            "malformed file", "out is a file", "not a run directory", "seeds 0", "jobs 0", "bad lang", "bad order",
+            "steps 1"]
 def _check_same_line(case: str, bad: dict, cli_errors: dict, api_run) -> None:
     res = cli_errors[case]
     assert res.returncode == 2 and res.stdout == "", f"{case}: exit {res.returncode}\n{res.stderr}"
@@ -257,14 +244,8 @@ def test_bad_input_raises_config_error_with_the_cli_line(case, bad, cli_errors, 
     _check_same_line(case, bad, cli_errors, api_run)
 
 
-@pytest.mark.parametrize("case", list(GAPS))
-def test_bad_input_known_gaps(case, bad, cli_errors, api_run, request):
-    request.applymarker(pytest.mark.xfail(strict=True, reason=f"needs an API/CLI change: {GAPS[case]}"))
-    _check_same_line(case, bad, cli_errors, api_run)
-
-
 def test_plot_rejects_an_unknown_figure_with_the_known_names(api_run):
-    with pytest.raises(ValueError, match="known: adoption, coverage, gain_vs_uptake"):
+    with pytest.raises(ConfigError, match="known: adoption, coverage, gain_vs_uptake"):
         api_run.plot("nope")
 
 
