@@ -29,22 +29,13 @@ N_WAVES = 11  # waves in the baseline calendar
 WIDE_WAVES = {"rollout.wave_capacity": [1000] * N_WAVES}  # holds the go-live calendar fixed (DESIGN.md, Random numbers)
 
 
-def scaled_costs(population: int) -> dict[str, float]:
-    """The platform's cost and grant scaled to a synthetic region's population, so that its cost per
-    inhabitant is the real region's (the economics charges the whole platform to whatever region it gets)."""
-    real = load_config(BASELINE)
-    k = population / 750_070  # residents of the real region (SSB 2023)
-    return {"economics.investment_nok": real.economics.investment_nok * k,
-            "economics.operating_nok_per_year": real.economics.operating_nok_per_year * k,
-            "financing.state_grant_nok": real.financing.state_grant_nok * k}
-
-
-SMALL_COSTS = scaled_costs(20_000)
-
-
 def small(**overrides):
-    """The baseline on the small synthetic region (costs scaled), with overrides (``a__b`` = ``a.b``)."""
-    cfg = with_overrides(load_config(BASELINE, SMALL), SMALL_COSTS)
+    """The baseline on the small synthetic region, with overrides (``a__b`` = ``a.b``).
+
+    The model scales the platform's money frames to a synthetic region (``economics.scaled_to_region``),
+    so its municipalities face the real region's cost per inhabitant.
+    """
+    cfg = load_config(BASELINE, SMALL)
     return with_overrides(cfg, {k.replace("__", "."): v for k, v in overrides.items()}) if overrides else cfg
 
 
@@ -288,7 +279,6 @@ def cascade(thresholds: list[float]) -> RolloutModel:
         "region.synthetic_municipalities_per_council=4", "municipality.pre_committed=[]",
         "municipality.decision_noise=0", "municipality.weight_cost=0", "municipality.weight_functionality=0",
         "municipality.weight_gp=0", "municipality.weight_peers=1", f"rollout.wave_capacity={[1000] * N_WAVES}"])
-    cfg = with_overrides(cfg, scaled_costs(8000))
     region, network = cached_region_network(cfg)
     m = RolloutModel(cfg, region, network, seed=0)
     m.muni_threshold[:] = thresholds  # a hand-made case: thresholds chosen, not drawn
