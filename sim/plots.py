@@ -295,3 +295,23 @@ def plot_uptake_tables(df: pd.DataFrame, out_dir: str | Path, lang: str = "en") 
         ax = plot_uptake_curve(df, metric, lang)
         paths += save(ax.figure, Path(out_dir) / f"uptake_{metric}_{lang}")
     return paths
+
+
+# --------------------------------------------------------------------------- the Bass validation
+
+
+def fig_bass(df: pd.DataFrame, lang: str = "en"):
+    """Simulated mean cumulative GP share (band: 4 standard errors) against the Bass closed form F(t)."""
+    txt = {"en": ("Years since the platform was offered", "Cumulative share of GPs adopted", "simulated mean",
+                  "Bass closed form F(t)", "Bass special case (beta_u = 0, complete peer graph)"),
+           "nb": ("År siden plattformen ble tilbudt", "Kumulativ andel fastleger", "simulert gjennomsnitt",
+                  "Bass lukket form F(t)", "Bass-spesialtilfellet (beta_u = 0, komplett nettverk)")}[lang]
+    with paper_style() as plt:
+        fig, ax = plt.subplots()
+        ax.plot(df["t_years"], df["share_mean"], label=f"{txt[2]} ({int(df['n_seeds'].iloc[0])} seeds)")
+        ax.fill_between(df["t_years"], df["share_mean"] - 4 * df["share_se"], df["share_mean"] + 4 * df["share_se"],
+                        alpha=0.2, linewidth=0)
+        ax.plot(df["t_years"], df["bass_cdf"], linestyle="--", color="black", label=txt[3])
+        ax.set(xlabel=txt[0], ylabel=txt[1], ylim=(0, 1.02), title=txt[4])
+        ax.legend(loc="upper left")
+    return fig
