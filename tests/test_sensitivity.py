@@ -184,6 +184,21 @@ def test_prim_recovers_a_known_box():
     assert chosen["density"] >= 0.95 and chosen["coverage"] >= 0.85
 
 
+def test_prim_when_levers_cannot_secure_the_target():
+    """y reached iff a > 0.6 and a coin flip: no box is denser than ~0.5. The trajectory is kept (EMA
+    would return the unpeeled box), and the chosen box is the densest that still covers half the target runs."""
+    rng = np.random.default_rng(5)
+    runs = pd.DataFrame(rng.uniform(size=(4000, 2)), columns=["a", "b"])
+    runs["y"] = ((runs["a"] > 0.6) & (rng.uniform(size=4000) < 0.5)).astype(float)
+    boxes, tr = scenario_discovery(runs, parse_target("y >= 1"), ["a", "b"], threshold=0.9, min_coverage=0.5)
+    assert len(tr) > 5 and tr["density"].max() < 0.9
+    chosen = tr[tr["chosen"]].iloc[0]
+    assert chosen["coverage"] >= 0.5
+    assert chosen["density"] == tr.loc[tr["coverage"] >= 0.5, "density"].max()
+    box = boxes[boxes["chosen"]].set_index("parameter")
+    assert box.loc["a", "low"] == pytest.approx(0.6, abs=0.05)
+
+
 def test_target_parsing_and_bad_targets():
     t = parse_target("one_record_coverage_2030 >= 0.8")
     assert (t.output, t.op, t.value) == ("one_record_coverage_2030", ">=", 0.8)

@@ -109,7 +109,7 @@ def sensitivity(experiment: Experiment | str | Path, out_dir: str | Path = "resu
         share = float(target.reached(runs[target.output].to_numpy()).mean())
         if 0 < share < 1:
             res.prim_boxes, res.prim_trajectory = scenario_discovery(
-                runs, target, levers, ana.prim_threshold, ana.prim_peel_alpha, ana.prim_mass_min)
+                runs, target, levers, ana.prim_threshold, ana.prim_peel_alpha, ana.prim_mass_min, ana.prim_min_coverage)
         else:
             warnings.warn(f"sensitivity: target {target} reached in {share:.0%} of runs: no PRIM", stacklevel=2)
     chosen = res.prim_trajectory[res.prim_trajectory["chosen"]] if len(res.prim_trajectory) else pd.DataFrame()

@@ -15,15 +15,18 @@ from sim.sensitivity.options import Target
 
 
 def scenario_discovery(runs: pd.DataFrame, target: Target, levers: list[str], threshold: float = 0.8,
-                       peel_alpha: float = 0.05, mass_min: float = 0.05) -> tuple[pd.DataFrame, pd.DataFrame]:
+                       peel_alpha: float = 0.05, mass_min: float = 0.05,
+                       min_coverage: float = 0.5) -> tuple[pd.DataFrame, pd.DataFrame]:
     """PRIM (Friedman and Fisher 1999; ``ema_workbench.analysis.prim``) over the runs: which lever
     ranges reach ``target``. Every run is a case (seeds are part of the uncertainty).
 
     Returns (boxes, trajectory). trajectory: one row per peeling/pasting step (step, coverage =
     share of all target runs inside the box, density = share of the box's runs reaching the target,
     mass, res_dim, n, k, chosen). boxes: per step and lever the limits (low, high), whether the box
-    restricts it, and the quasi-p values of a restricted limit. The chosen box is the step of
-    largest coverage among those with density >= threshold (else the densest step).
+    restricts it, and the quasi-p values of a restricted limit (one-sided binomial test: a value
+    above 0.05 says the limit may be noise). The chosen box is the step of largest coverage among
+    those with density >= threshold; when no step is that dense, the densest step that still
+    covers >= min_coverage of the target runs (the levers alone cannot secure the target).
     """
     x = runs[levers].astype(float).reset_index(drop=True)
     y = target.reached(runs[target.output].to_numpy()).astype(int)
@@ -35,10 +38,18 @@ def scenario_discovery(runs: pd.DataFrame, target: Target, levers: list[str], th
         warnings.simplefilter("ignore")
         from ema_workbench.analysis import prim
 
-        box = prim.Prim(x, y, threshold=threshold, peel_alpha=peel_alpha, mass_min=mass_min).find_box()
+        # EMA's threshold both defines a case of interest (y >= threshold: any value in (0, 1] for
+        # y in {0, 1}) and keeps the final box only if its density reaches it (else it returns the
+        # unpeeled box and the trajectory is lost). A tiny threshold keeps every trajectory; ours
+        # picks the step below. The peeling itself does not depend on it.
+        box = prim.Prim(x, y, threshold=1e-9, peel_alpha=peel_alpha, mass_min=mass_min).find_box()
     traj = box.peeling_trajectory.rename(columns={"id": "step"}).astype({"step": int, "res_dim": int, "n": int, "k": int})
     ok = traj["density"] >= threshold
-    chosen = int(traj.loc[ok, "coverage"].idxmax() if ok.any() else traj["density"].idxmax())
+    if ok.any():
+        chosen = int(traj.loc[ok, "coverage"].idxmax())
+    else:
+        covers = traj["coverage"] >= min_coverage
+        chosen = int(traj.loc[covers, "density"].idxmax()) if covers.any() else 0
     traj["chosen"] = traj.index == chosen
     init = box.box_lims[0]
     rows = []

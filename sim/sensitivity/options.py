@@ -43,6 +43,8 @@ class Analysis(BaseModel):
     prim_threshold: float = Field(0.8, gt=0, le=1, description="Density (share of a box's runs reaching the target) a box must reach")
     prim_peel_alpha: float = Field(0.05, gt=0, lt=0.5, description="Share of the box peeled off per step")
     prim_mass_min: float = Field(0.05, gt=0, lt=1, description="Smallest box, as a share of all runs")
+    prim_min_coverage: float = Field(0.5, ge=0, le=1, description="When no box reaches prim_threshold: the densest "
+                                     "box that still holds this share of the target runs")
     figures: bool = Field(True, description="Write the figures")
 
 
