@@ -24,6 +24,9 @@ from sim.sweep.evaluate import SweepContext, evaluate_in_worker, evaluate_run, i
 
 EXECUTORS = ("local", "dask")
 
+PRELOAD = ("sim.sweep.evaluate", "sim.runner", "sim.model")
+"""Modules the fork server imports once, so that each local worker starts with them loaded."""
+
 
 class WorkerCrash(Exception):
     """A worker process died while runs were in flight (which run caused it is not known)."""
@@ -47,7 +50,7 @@ class LocalExecutor:
         methods = multiprocessing.get_all_start_methods()
         self.mp = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         if self.mp.get_start_method() == "forkserver":
-            self.mp.set_forkserver_preload(["sim.sweep.evaluate"])
+            self.mp.set_forkserver_preload(PRELOAD)
         self.pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> "LocalExecutor":
