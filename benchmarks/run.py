@@ -1,0 +1,691 @@
+"""Performance benchmarks of onerecord (issue #10): one run, the metric pass, sweeps, mesa.batch_run.
+
+    python benchmarks/run.py [--quick] [--repeat N] [--sweep-repeat M] [--json PATH] [--markdown PATH]
+
+Everything runs in one call and ends in one table (target and pass/fail per row). Times are
+wall-clock medians over repeated measurements (CPU time beside them, so a busy machine shows);
+memory is measured in fresh processes so that nothing measured before pollutes it.
+
+1. **Run, real region** (``configs/baseline.toml``: 66 municipalities, ≈750k residents, monthly
+   2020-01..2035-12). The region + network build (``load_region`` + ``build_network``, uncached)
+   is timed apart from the run; runs use the build cached as a sweep worker does
+   (``sim.runner.cached_region_network``). Three run levels: the model only
+   (``sim.runner.simulate``), what a sweep evaluates (``summarise_run``: model, economics,
+   summary row) and every table (``run_one``; the target row). Peak memory: ``ru_maxrss`` from
+   ``resource.getrusage(RUSAGE_SELF)`` (the kernel's peak RSS, VmHWM) of a fresh Python process
+   that imports onerecord, builds the region and network, and does one ``run_one``.
+2. **Run, all of Norway** (``configs/norway.toml``: synthetic, 356 municipalities, 5,475,240
+   residents, ≈5,400 GPs): the same measures.
+3. **Metric pass**: ``CareNetwork.metrics(x)`` on both regions, median over many calls, each
+   with a different platform vector x (random platform states, so the pass's one-entry cache
+   never answers); beside it the whole network work of a month in which the platform set
+   changed (``platform_vector`` + ``practice_network_share`` + ``metrics``).
+4. **Sweep throughput**: an LHS experiment over four GP parameters (Bass p and q, beta_u, the
+   licence price) on the real region, one replicate per row, generated into a temporary
+   folder; ``sim.sweep.run_sweep(..., executor="local")`` on 1 and 2 workers in a fresh
+   process each. Runs per second = runs / wall time of the ``run_sweep`` call (pool start,
+   worker imports and builds, Parquet writes included); the scaling ratio is 2-worker over
+   1-worker throughput.
+5. **mesa.batch_run** (Mesa 3.3: ``batch_run(model_cls, parameters, number_processes=1,
+   iterations=1, data_collection_period=-1, max_steps=1000, display_progress=True)``, which
+   takes the product of the parameter values and returns a list of dicts): the same runs (the
+   experiment's design rows and seeds, passed as ``row=range(n)`` to :class:`BatchRolloutModel`,
+   a ``RolloutModel`` that looks its row up) with ``data_collection_period=1`` (the monthly rows),
+   then ``pandas.DataFrame(results)``. To give the sweep's outputs too, each run's last step
+   adds its summary row (``sim.runner.summarise_model``, checked equal to ``summarise_run``);
+   a model-only variant (less work than a sweep run) is shown beside it. Side by side with
+   the sweep on 1 worker / 1 process and 2 workers / 2 processes: throughput ratios, peak
+   memory, and peak memory at a quarter of the runs and at all of them (1 worker / 1
+   process). Memory here is the peak over the process tree (driver, fork server, workers) of
+   the summed PSS (``/proc/<pid>/smaps_rollup``: shared pages split between processes),
+   sampled every 50 ms from this process, which also sums each process's CPU time
+   (``/proc/<pid>/stat``) to show the CPU per run whatever the machine's load.
+
+Targets assume a 2-core machine. ``--quick`` uses fewer repeats and 40-run sweeps (about 2
+minutes); the full run uses 200-run sweeps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from sim.model import RolloutModel
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL_CONFIG = ROOT / "configs" / "baseline.toml"
+NORWAY_CONFIG = ROOT / "configs" / "norway.toml"
+
+TARGETS = {
+    "run_real_s": 0.5, "run_norway_s": 5.0, "metric_real_ms": 5.0, "metric_budget_ms": 2.0,
+    "peak_real_mb": 500.0, "scaling_2_workers": 1.8,
+}
+"""Targets of issue #10 (2-core machine); metric_budget_ms is DESIGN.md's budget for the real region."""
+
+SWEEP_PARAMETERS = ("gp.bass_p_per_year", "gp.bass_q_per_year", "gp.beta_u_per_knok",
+                    "gp_price.licence_nok_per_gp_year")
+"""The GP parameters the benchmark sweep varies (each over its declared sweep range)."""
+
+SWEEP_OUTPUTS = ("share_gps_2030", "one_record_coverage_2030", "gain_realized_2030",
+                 "nok_per_inhabitant_median_municipality_2030")
+
+FLAT_MEMORY_MB = 10.0
+"""Memory counts as flat when the peak grows by at most max(FLAT_MEMORY_MB, 5 %) from the small to the full run count."""
+
+SAMPLE_INTERVAL_S = 0.05
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Row:
+    """One line of the result table: a measured value against its target (None: reported only)."""
+
+    section: str
+    measure: str
+    value: float
+    unit: str
+    target: str = ""
+    ok: bool | None = None
+    note: str = ""
+
+    def shown(self) -> str:
+        v = self.value
+        text = f"{v:.3g}" if abs(v) < 100 else f"{v:,.0f}"
+        return f"{text} {self.unit}".strip()
+
+
+@dataclass
+class Report:
+    machine: dict
+    settings: dict
+    rows: list[Row] = field(default_factory=list)
+    raw: dict = field(default_factory=dict)
+
+    def add(self, *args, **kwargs) -> Row:
+        row = Row(*args, **kwargs)
+        self.rows.append(row)
+        return row
+
+
+def median(xs) -> float:
+    return float(statistics.median(xs))
+
+
+def timed(fn, n: int, *args) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds of n calls fn(i, *args), i = 1..n."""
+    wall, cpu = [], []
+    for i in range(1, n + 1):
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn(i, *args)
+        wall.append(time.perf_counter() - w0)
+        cpu.append(time.process_time() - c0)
+    return wall, cpu
+
+
+# --------------------------------------------------------------------------- machine
+
+
+def machine_info() -> dict:
+    """nproc, CPU model, RAM, load, Python, numpy, Mesa, BLAS (what the numbers depend on)."""
+    import mesa
+    import numpy as np
+    import pandas as pd
+
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor())
+    mem_kb = next(int(ln.split()[1]) for ln in Path("/proc/meminfo").read_text().splitlines()
+                  if ln.startswith("MemTotal"))
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = ", ".join(f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)"
+                         for i in threadpool_info())
+    except Exception:  # pragma: no cover - informational only
+        blas = "?"
+    return {
+        "nproc": os.cpu_count(), "cpu": cpu, "ram_gib": round(mem_kb / 2**20, 1),
+        "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__,
+        "mesa": mesa.__version__, "blas": blas, "kernel": platform.release(),
+        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", ""),
+    }
+
+
+# --------------------------------------------------------------------------- memory of a process tree
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                out += [int(c) for c in Path(f"/proc/{pid}/task/{tid}/children").read_text().split()]
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return out
+
+
+def _tree(pid: int) -> list[int]:
+    todo, seen = [pid], []
+    while todo:
+        p = todo.pop()
+        seen.append(p)
+        todo += _children(p)
+    return seen
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        for ln in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if ln.startswith("Pss:"):
+                return int(ln.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _cpu_s(pid: int) -> float:
+    """utime + stime of a process so far, seconds (/proc/<pid>/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+class TreeMemory:
+    """Samples a process and its descendants every ``interval_s``: peak of the summed PSS, and
+    each process's CPU time (the last sample; a process loses at most one interval's CPU)."""
+
+    def __init__(self, pid: int, interval_s: float = SAMPLE_INTERVAL_S):
+        self.pid, self.interval_s = pid, interval_s
+        self.peak_pss_mb, self.peak_processes = 0.0, 0
+        self.cpu_s: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            pids = _tree(self.pid)
+            pss = sum(_pss_kb(p) for p in pids) / 1024.0
+            if pss > self.peak_pss_mb:
+                self.peak_pss_mb = pss
+            self.peak_processes = max(self.peak_processes, len(pids))
+            for p in pids:
+                self.cpu_s[p] = max(self.cpu_s.get(p, 0.0), _cpu_s(p))
+            self._stop.wait(self.interval_s)
+
+    @property
+    def tree_cpu_s(self) -> float:
+        return sum(self.cpu_s.values())
+
+    def __enter__(self) -> "TreeMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run_child(spec: dict, sample_memory: bool = False, timeout_s: float = 1800) -> dict:
+    """Run ``spec`` in a fresh ``python benchmarks/run.py --child`` process; its JSON answer
+    (plus ``tree_peak_pss_mb`` when ``sample_memory``)."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    if sample_memory:
+        with TreeMemory(proc.pid) as mem:
+            out, err = proc.communicate(timeout=timeout_s)
+    else:
+        out, err = proc.communicate(timeout=timeout_s)
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark child {spec['kind']} failed ({proc.returncode}):\n{err[-3000:]}")
+    answer = json.loads(out.strip().splitlines()[-1])
+    if sample_memory:
+        answer["tree_peak_pss_mb"] = mem.peak_pss_mb
+        answer["tree_peak_processes"] = mem.peak_processes
+        answer["tree_cpu_s"] = mem.tree_cpu_s
+        answer["driver_cpu_s"] = mem.cpu_s.get(proc.pid, 0.0)
+    return answer
+
+
+# --------------------------------------------------------------------------- children (fresh processes)
+
+
+def _rss_now_mb() -> float:
+    for ln in Path("/proc/self/status").read_text().splitlines():
+        if ln.startswith("VmRSS:"):
+            return int(ln.split()[1]) / 1024.0
+    return float("nan")
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kB on Linux
+
+
+def child_one_run(spec: dict) -> dict:
+    """Fresh process: import, build the region and network, one run_one. Peak RSS and times."""
+    from sim import runner
+    from sim.config import load_config
+
+    cfg = load_config(spec["config"])
+    after_imports = _rss_now_mb()
+    t0 = time.perf_counter()
+    runner.cached_region_network(cfg)
+    t1 = time.perf_counter()
+    tables = runner.run_one(cfg, 0)
+    t2 = time.perf_counter()
+    return {"rss_after_imports_mb": after_imports, "peak_rss_mb": _peak_rss_mb(), "build_s": t1 - t0,
+            "first_run_s": t2 - t1, "timeseries_rows": len(tables.timeseries)}
+
+
+def child_sweep(spec: dict) -> dict:
+    """Fresh process: one run_sweep of the experiment on ``workers`` local workers."""
+    from sim.sweep import open_dataset, run_sweep, sweep_status
+
+    t0 = time.perf_counter()
+    root = run_sweep(spec["experiment"], spec["out"], executor="local", workers=spec["workers"], progress=False)
+    wall = time.perf_counter() - t0
+    status = sweep_status(root)
+    runs = open_dataset(root).to_table(columns=["elapsed_s", "pid"]).to_pandas()
+    return {"wall_s": wall, "runs": int(status["done"]), "failed": int(status["failed"]),
+            "run_elapsed_median_s": float(runs["elapsed_s"].median()), "worker_pids": int(runs["pid"].nunique()),
+            "driver_peak_rss_mb": _peak_rss_mb()}
+
+
+_EXPERIMENT_CACHE: dict[str, tuple] = {}
+
+
+def _experiment_runs(path: str):
+    """(experiment, base config, runs table) of an experiment file, once per process."""
+    if path not in _EXPERIMENT_CACHE:
+        from sim.sweep import base_config, expand_runs, load_experiment, make_design
+
+        exp = load_experiment(path)
+        _EXPERIMENT_CACHE[path] = (exp, base_config(exp), expand_runs(exp, make_design(exp)))
+    return _EXPERIMENT_CACHE[path]
+
+
+class BatchRolloutModel(RolloutModel):
+    """Row ``row`` of an experiment file as mesa.batch_run builds it (keyword arguments in): its
+    parameters and replicate seed, the region and network cached per process as in a sweep worker.
+
+    With ``summary``, the last step also computes the run's summary row (what a sweep keeps,
+    ``sim.runner.summarise_model``) and adds it to the DataCollector as a ``summary`` column,
+    None in every month but the last, so that batch_run returns the sweep's outputs too.
+    """
+
+    def __init__(self, experiment: str, row: int, summary: bool = False):
+        from sim.runner import cached_region_network, replicate_seed
+        from sim.sweep.evaluate import run_config
+
+        exp, base, runs = _experiment_runs(experiment)
+        run = runs.iloc[int(row)]
+        self.run_cfg = run_config(base, {k: run[k] for k in exp.keys})
+        self.replicate, self.with_summary = int(run["replicate"]), summary
+        region, network = cached_region_network(self.run_cfg)
+        super().__init__(self.run_cfg, region=region, network=network, seed=replicate_seed(self.run_cfg, self.replicate))
+
+    def step(self) -> None:
+        super().step()
+        if self.with_summary and not self.running:
+            from sim.runner import summarise_model
+
+            self.summary = summarise_model(self.run_cfg, self.replicate, self, self.region, self.network)
+            n = len(self.datacollector.model_vars["t"])
+            self.datacollector.model_vars["summary"] = [None] * (n - 1) + [self.summary]
+
+
+def child_batch_run(spec: dict) -> dict:
+    """Fresh process: mesa.batch_run over the experiment's first ``runs`` rows, then a DataFrame of the results.
+
+    With ``summary``, the first run's summary row is checked against ``summarise_run`` (same outputs)."""
+    import mesa
+    import pandas as pd
+    from threadpoolctl import threadpool_limits
+
+    exp, base, runs = _experiment_runs(spec["experiment"])
+    n, summary = int(spec["runs"]), bool(spec["summary"])
+    t0 = time.perf_counter()
+    with threadpool_limits(limits=1):  # as the sweep's workers
+        results = mesa.batch_run(BatchRolloutModel, parameters={"experiment": spec["experiment"], "row": range(n),
+                                                        "summary": summary},
+                                 number_processes=spec["processes"], iterations=1, data_collection_period=1,
+                                 max_steps=base.n_months, display_progress=False)
+        frame = pd.DataFrame(results)
+    wall = time.perf_counter() - t0
+    out = {"wall_s": wall, "runs": int(frame["RunId"].nunique()), "rows": len(frame),
+           "driver_peak_rss_mb": _peak_rss_mb()}
+    if summary:
+        from sim.runner import summarise_run
+        from sim.sweep.evaluate import run_config
+
+        first = frame.loc[frame["row"] == 0, "summary"].dropna().iloc[0]
+        run = runs.iloc[0]
+        expected = summarise_run(run_config(base, {k: run[k] for k in exp.keys}), int(run["replicate"]))
+        same = all(first[k] == expected[k] or (first[k] != first[k] and expected[k] != expected[k])
+                   for k in exp.outputs)
+        if not same:
+            raise AssertionError(f"batch_run summary {first} differs from summarise_run {expected}")
+        out["same_outputs"] = True
+    return out
+
+
+CHILDREN = {"one_run": child_one_run, "sweep": child_sweep, "batch_run": child_batch_run}
+
+
+# --------------------------------------------------------------------------- 1-3: one region in this process
+
+
+def platform_states(network, n: int, seed: int = 0) -> list:
+    """n random platform vectors: a share s ~ U(0, 1) of practices and municipalities on, hospitals on w.p. 1/2."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        s = rng.random()
+        out.append(network.platform_vector(rng.random(network.n_practices) < s,
+                                           rng.random(network.n_municipalities) < s,
+                                           rng.random(network.n_hospitals) < 0.5))
+    return out
+
+
+def bench_region(report: Report, label: str, config: Path, repeat: int, metric_calls: int,
+                 run_target_s: float, peak_target_mb: float | None, metric_target_ms: float | None) -> None:
+    """Sections 1-3 for one region: build, cached build, three run levels, the metric pass, peak memory."""
+    from sim import runner
+    from sim.config import load_config
+    from sim.network import build_network
+    from sim.region import load_region
+
+    sec = f"{label}"
+    cfg = load_config(config)
+    raw: dict = {}
+
+    def build(_i):
+        region = load_region(cfg.region)
+        build_network(region, cfg)
+
+    region, network = runner.cached_region_network(cfg)
+    raw["residents"] = int(region.residents["persons"].sum())
+    raw["municipalities"], raw["practices"], raw["gps"] = len(region.municipalities), len(region.practices), int(region.n_gps)
+    raw["providers"], raw["resident_rows"], raw["handover_edges"] = (network.n_providers, network.incidence.shape[0],
+                                                                     len(network.handovers))
+    size = (f"{raw['municipalities']} municipalities, {raw['residents']:,} residents, {raw['gps']:,} GPs in "
+            f"{raw['practices']:,} offices; {raw['resident_rows']:,} resident rows x {raw['providers']:,} providers")
+    w, c = timed(build, repeat)
+    raw["build_s"], raw["build_cpu_s"] = w, c
+    report.add(sec, "build: region + network (uncached)", median(w), "s", note=f"cpu {median(c):.3g} s; {size}")
+
+    hits = 200
+    t0 = time.perf_counter()
+    for _ in range(hits):
+        runner.cached_region_network(cfg)
+    raw["cached_build_s"] = (time.perf_counter() - t0) / hits
+    report.add(sec, "build: cached (a sweep worker's later runs)", raw["cached_build_s"] * 1e3, "ms")
+
+    runner.run_one(cfg, 0)  # warm-up: first-call costs (lazy imports, caches) are not a run's
+    for name, fn, target in (("model only (simulate)", runner.simulate, None),
+                             ("sweep's run (summarise_run)", runner.summarise_run, None),
+                             ("run_one: every table", runner.run_one, run_target_s)):
+        w, c = timed(lambda i, f=fn: f(cfg, i), repeat)
+        raw[fn.__name__ + "_s"], raw[fn.__name__ + "_cpu_s"] = w, c
+        row = report.add(sec, f"run, build cached: {name}", median(w), "s", note=f"cpu {median(c):.3g} s")
+        if target is not None:
+            row.target, row.ok = f"<= {target:g} s", median(w) <= target
+
+    xs = platform_states(network, 64)
+    network.metrics(xs[0])
+    per_call = []
+    for k in range(metric_calls):
+        x = xs[(k + 1) % len(xs)]
+        t0 = time.perf_counter_ns()
+        network.metrics(x)
+        per_call.append((time.perf_counter_ns() - t0) / 1e6)
+    raw["metric_ms"] = per_call
+    ms = median(per_call)
+    row = report.add(sec, f"metric pass: metrics(x), median of {metric_calls} calls", ms, "ms",
+                     note=f"p90 {sorted(per_call)[int(0.9 * len(per_call))]:.3g} ms")
+    if metric_target_ms is not None:
+        row.target = f"<= {metric_target_ms:g} ms (DESIGN {TARGETS['metric_budget_ms']:g} ms)"
+        row.ok = ms <= metric_target_ms
+        row.note += f"; within DESIGN budget: {'yes' if ms <= TARGETS['metric_budget_ms'] else 'no'}"
+    month = []
+    gp, mu, ho = (network.n_practices, network.n_municipalities, network.n_hospitals)
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    for k in range(max(metric_calls // 4, 10)):
+        g, m, h = rng.random(gp) < 0.5, rng.random(mu) < 0.5, rng.random(ho) < 0.5
+        t0 = time.perf_counter_ns()
+        x = network.platform_vector(g, m, h)
+        network.practice_network_share(x)
+        network.metrics(x)
+        month.append((time.perf_counter_ns() - t0) / 1e6)
+    raw["month_network_ms"] = month
+    report.add(sec, "a changed month's network work (vector + shares + metrics)", median(month), "ms")
+
+    mem = [run_child({"kind": "one_run", "config": str(config)}) for _ in range(min(repeat, 3))]
+    raw["fresh_process"] = mem
+    peak = median([m["peak_rss_mb"] for m in mem])
+    row = report.add(sec, "fresh process: peak RSS (import, build, one run_one)", peak, "MB",
+                     note=(f"after imports {median([m['rss_after_imports_mb'] for m in mem]):.0f} MB; build "
+                           f"{median([m['build_s'] for m in mem]):.3g} s, first run {median([m['first_run_s'] for m in mem]):.3g} s"))
+    if peak_target_mb is not None:
+        row.target, row.ok = f"<= {peak_target_mb:g} MB", peak <= peak_target_mb
+    report.raw[label] = raw
+
+
+# --------------------------------------------------------------------------- 4-5: sweeps and batch_run
+
+
+def write_experiment(folder: Path, runs: int) -> Path:
+    """An LHS experiment of ``runs`` rows x 1 replicate over SWEEP_PARAMETERS on the real region."""
+    params = "\n".join(f'[[parameters]]\nkey = "{k}"\n' for k in SWEEP_PARAMETERS)
+    path = folder / f"bench_sweep_{runs}.toml"
+    path.write_text(
+        f'name = "bench_sweep_{runs}"\n'
+        f'description = "Benchmark: {runs} LHS rows over GP parameters on the real region"\n'
+        f'base = "{REAL_CONFIG.as_posix()}"\nseed = 12345\nreplicates = 1\ndesign = "lhs"\nsamples = {runs}\n'
+        f'outputs = {json.dumps(list(SWEEP_OUTPUTS))}\nchunk_size = 10\n\n{params}',
+        encoding="utf-8")
+    return path
+
+
+def bench_sweeps(report: Report, runs: int, small_runs: int, sweep_repeat: int, workdir: Path) -> None:
+    """Sections 4 and 5: sweep throughput on 1 and 2 workers; mesa.batch_run beside it on 1 and 2 processes."""
+    full = write_experiment(workdir, runs)
+    small = write_experiment(workdir, small_runs)
+    raw: dict = {"runs": runs, "small_runs": small_runs}
+    k = 0
+
+    def sweep(exp: Path, workers: int) -> dict:
+        nonlocal k
+        k += 1
+        return run_child({"kind": "sweep", "experiment": str(exp), "workers": workers,
+                          "out": str(workdir / f"out{k}")}, sample_memory=True)
+
+    def batch(exp: Path, n: int, processes: int, summary: bool = True) -> dict:
+        return run_child({"kind": "batch_run", "experiment": str(exp), "runs": n, "processes": processes,
+                          "summary": summary}, sample_memory=True)
+
+    jobs = {  # key: (what, runs); interleaved per repeat, so a change in machine load hits every measure alike
+        "sweep1": (lambda: sweep(full, 1), runs), "sweep2": (lambda: sweep(full, 2), runs),
+        "batch1": (lambda: batch(full, runs, 1), runs), "batch2": (lambda: batch(full, runs, 2), runs),
+        "batch1_model": (lambda: batch(full, runs, 1, summary=False), runs),
+        "sweep1_small": (lambda: sweep(small, 1), small_runs), "batch1_small": (lambda: batch(small, small_runs, 1), small_runs),
+    }
+    res: dict[str, list] = {key: [] for key in jobs}
+    for _ in range(sweep_repeat):
+        for key, (job, n) in jobs.items():
+            out = job()
+            if out["runs"] != n or out.get("failed", 0):
+                raise RuntimeError(f"{key}: not every run finished: {out}")
+            res[key].append(out)
+    raw.update(res)
+
+    def rate(key: str) -> float:
+        return median([r["runs"] / r["wall_s"] for r in res[key]])
+
+    def peak(key: str) -> float:
+        return median([r["tree_peak_pss_mb"] for r in res[key]])
+
+    def wall_cpu(key: str) -> str:
+        """Wall of the call; CPU of the whole process tree per run (less load-dependent; start-up included)."""
+        return (f"wall {median([r['wall_s'] for r in res[key]]):.3g} s; "
+                f"cpu {median([r['tree_cpu_s'] / r['runs'] for r in res[key]]) * 1e3:.0f} ms/run")
+
+    sec = "sweep"
+    r1, r2 = rate("sweep1"), rate("sweep2")
+    per1 = median([r["run_elapsed_median_s"] for r in res["sweep1"]])
+    per2 = median([r["run_elapsed_median_s"] for r in res["sweep2"]])
+    report.add(sec, f"{runs} runs, 1 worker: throughput", r1, "runs/s",
+               note=f"{wall_cpu('sweep1')}; a run takes {per1:.3g} s in the worker")
+    report.add(sec, f"{runs} runs, 2 workers: throughput", r2, "runs/s",
+               note=f"{wall_cpu('sweep2')}; a run takes {per2:.3g} s in a worker")
+    report.add(sec, "scaling 2 workers / 1 worker", r2 / r1, "x",
+               target=f">= {TARGETS['scaling_2_workers']:g}x", ok=r2 / r1 >= TARGETS["scaling_2_workers"],
+               note=f"a run's time in a worker, 2w / 1w: {per2 / per1:.2f} (> 1: the workers slow each other down)")
+
+    sec = "batch_run"
+    rb1, rb2, rm = rate("batch1"), rate("batch2"), rate("batch1_model")
+    report.add(sec, f"{runs} runs, 1 process: batch_run throughput", rb1, "runs/s",
+               note=f"{wall_cpu('batch1')}; same outputs: the summary row of each run, checked equal to summarise_run")
+    report.add(sec, f"{runs} runs, 2 processes: batch_run throughput", rb2, "runs/s", note=wall_cpu("batch2"))
+    report.add(sec, f"{runs} runs, 1 process: batch_run, model only", rm, "runs/s",
+               note=f"{wall_cpu('batch1_model')}; DataCollector rows only, no economics: less work than a sweep run")
+    report.add(sec, "throughput sweep / batch_run, 1 worker / 1 process", r1 / rb1, "x", target=">= 1x",
+               ok=r1 / rb1 >= 1.0, note=f"vs batch_run model only: {r1 / rm:.2f}x")
+    report.add(sec, "throughput sweep / batch_run, 2 workers / 2 processes", r2 / rb2, "x", target=">= 1x",
+               ok=r2 / rb2 >= 1.0)
+    ps, pb = peak("sweep1"), peak("batch1")
+    ps_small, pb_small = peak("sweep1_small"), peak("batch1_small")
+    report.add(sec, f"peak memory sweep / batch_run at {runs} runs (1 worker / 1 process)", ps / pb, "x",
+               note=f"sweep {ps:.0f} MB (driver, fork server, worker), batch_run {pb:.0f} MB (one process); "
+                    f"2 workers {peak('sweep2'):.0f} MB, 2 processes {peak('batch2'):.0f} MB")
+    grow_s, grow_b = ps - ps_small, pb - pb_small
+    flat = grow_s <= max(FLAT_MEMORY_MB, 0.05 * ps_small)
+    report.add(sec, f"sweep peak memory, {small_runs} -> {runs} runs", grow_s, "MB",
+               target=f"flat (<= {FLAT_MEMORY_MB:g} MB or 5%)", ok=flat, note=f"{ps_small:.0f} -> {ps:.0f} MB")
+    per_run_mb = grow_b / max(runs - small_runs, 1)
+    cross = (f"; passes the sweep's peak at about {runs + (ps - pb) / per_run_mb:,.0f} runs"
+             if per_run_mb > 0 and ps > pb else "")
+    report.add(sec, f"batch_run peak memory, {small_runs} -> {runs} runs", grow_b, "MB", target="(grows)",
+               note=f"{pb_small:.0f} -> {pb:.0f} MB; {per_run_mb * 1024:.0f} kB per run kept{cross}")
+    report.raw["sweeps"] = raw
+
+
+# --------------------------------------------------------------------------- output
+
+
+def render(report: Report) -> None:
+    """The table on the terminal (rich if installed, else plain text)."""
+    headers = ("section", "measure", "value", "target", "pass", "note")
+    cells = [(r.section, r.measure, r.shown(), r.target, "" if r.ok is None else ("PASS" if r.ok else "FAIL"), r.note)
+             for r in report.rows]
+    m = report.machine
+    title = (f"onerecord benchmarks - {m['nproc']} cores, {m['cpu']}, {m['ram_gib']} GiB, Python {m['python']}, "
+             f"numpy {m['numpy']}, load {m['load_average']}")
+    try:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title, show_lines=False)
+        for h in headers:
+            table.add_column(h, overflow="fold")
+        for c in cells:
+            style = {"PASS": "green", "FAIL": "bold red"}.get(c[4])
+            table.add_row(*c[:4], f"[{style}]{c[4]}[/]" if style else c[4], c[5])
+        Console(width=200).print(table)
+    except ImportError:
+        print(title)
+        widths = [max(len(str(x[i])) for x in (headers, *cells)) for i in range(len(headers))]
+        for c in (headers, *cells):
+            print("  ".join(str(x).ljust(w) for x, w in zip(c, widths)))
+
+
+def markdown(report: Report) -> str:
+    """The table and the machine as Markdown (for benchmarks/README.md)."""
+    m = report.machine
+    lines = [f"Machine: {m['nproc']} cores ({m['cpu']}), {m['ram_gib']} GiB RAM, Linux {m['kernel']}; Python {m['python']}, "
+             f"numpy {m['numpy']}, pandas {m['pandas']}, Mesa {m['mesa']}; BLAS {m['blas']}; "
+             f"load average at start {m['load_average']}, at end {report.settings.get('load_average_end', '?')}.",
+             f"Settings: {', '.join(f'{k} {v}' for k, v in report.settings.items() if k != 'load_average_end')}.", "",
+             "| section | measure | value | target | pass | note |", "|---|---|---|---|---|---|"]
+    for r in report.rows:
+        ok = "" if r.ok is None else ("PASS" if r.ok else "**FAIL**")
+        lines.append(f"| {r.section} | {r.measure} | {r.shown()} | {r.target} | {ok} | {r.note} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="fewer repeats, 40-run sweeps (about 2 minutes)")
+    ap.add_argument("--repeat", type=int, default=None, help="repeats of each in-process timing (default 5; quick 3)")
+    ap.add_argument("--sweep-repeat", type=int, default=None, help="repeats of each sweep and batch_run (default 3; quick 1)")
+    ap.add_argument("--sweep-runs", type=int, default=None, help="runs of the throughput sweeps (default 200; quick 40)")
+    ap.add_argument("--only", default="real,norway,sweeps", help="comma list of: real, norway, sweeps")
+    ap.add_argument("--json", type=Path, help="write every raw measurement here")
+    ap.add_argument("--markdown", type=Path, help="write the table and the machine as Markdown here")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        spec = json.loads(args.child)
+        print(json.dumps(CHILDREN[spec["kind"]](spec)))
+        return 0
+
+    repeat = args.repeat or (3 if args.quick else 5)
+    sweep_repeat = args.sweep_repeat or (1 if args.quick else 3)
+    runs = args.sweep_runs or (40 if args.quick else 200)
+    small_runs = max(runs // 4, 2)
+    only = set(args.only.split(","))
+    report = Report(machine=machine_info(), settings={"repeat": repeat, "sweep_repeat": sweep_repeat,
+                                                       "sweep_runs": runs, "small_sweep_runs": small_runs,
+                                                       "quick": args.quick})
+    t0 = time.perf_counter()
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):  # as every sweep worker runs
+        if "real" in only:
+            bench_region(report, "real region", REAL_CONFIG, repeat, 500 if args.quick else 2000,
+                         TARGETS["run_real_s"], TARGETS["peak_real_mb"], TARGETS["metric_real_ms"])
+        if "norway" in only:
+            bench_region(report, "all of Norway", NORWAY_CONFIG, repeat, 100 if args.quick else 400,
+                         TARGETS["run_norway_s"], None, None)
+    if "sweeps" in only:
+        with tempfile.TemporaryDirectory(prefix="onerecord-bench-") as tmp:
+            bench_sweeps(report, runs, small_runs, sweep_repeat, Path(tmp))
+    report.settings["load_average_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    report.settings["total_s"] = round(time.perf_counter() - t0, 1)
+    render(report)
+    print(f"total {report.settings['total_s']} s; load average at start {report.machine['load_average']}, "
+          f"at end {report.settings['load_average_end']}")
+    if args.markdown:
+        args.markdown.write_text(markdown(report), encoding="utf-8")
+    if args.json:
+        args.json.write_text(json.dumps({"machine": report.machine, "settings": report.settings,
+                                         "rows": [asdict(r) for r in report.rows], "raw": report.raw}, indent=1),
+                             encoding="utf-8")
+    failed = [r for r in report.rows if r.ok is False]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
