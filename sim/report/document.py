@@ -12,126 +12,150 @@ import pandas as pd
 
 from sim.plots import compare_table, fig_compare, fig_cost_per_inhabitant, fig_who_pays, label, save
 from sim.report.figures import fig_drivers, fig_heatmap, fig_net_by_actor, plot_uptake_panels
-from sim.report.tables import OVERRIDE_SOURCE, Pack, cfg_value, facts, municipal_costs, top_drivers, uptake_gaps, \
+from sim.report.tables import OVERRIDE_SOURCE, Pack, config_value, facts, municipal_costs, top_drivers, uptake_gaps, \
     who_pays_npv
 from sim.report.text import TEXT, check_lang, figure_label, fmt, output_label
 from sim.results import RunTables, atomic_dir
 
 
+class _Writer:
+    """Composes the report's blocks from a pack: one method per section, figures saved as it goes."""
+
+    def __init__(self, pack: Pack, lang: str, fig_dir: Path):
+        self.pack, self.lang, self.fig_dir = pack, lang, fig_dir
+        self.facts, self.raw = facts(pack, lang)
+        self.text = TEXT[lang]
+        self.year, self.base = pack.year, pack.exp["baseline"]
+
+    def say(self, key: str, **kw) -> str:
+        """A template filled with the facts (and ``kw``)."""
+        return self.text[key].format(**(self.facts | kw))
+
+    def col(self, key: str) -> str:
+        """A table column heading."""
+        return self.text[f"col_{key}"]
+
+    def fmt(self, v: float, kind: str) -> str:
+        """A number in the report's language."""
+        return fmt(v, kind, self.lang)
+
+    def figure(self, name: str, fig, caption: str) -> tuple:
+        """Save a figure as ``figures/<name>_<lang>.png`` (and PDF); its block."""
+        stem = f"{name}_{self.lang}"
+        save(fig, self.fig_dir / stem)
+        return ("fig", f"figures/{stem}.png", caption)
+
+    def key_numbers(self) -> list[tuple]:
+        items = [self.say(k) for k in ("key_gp", "key_gain", "key_orders", "key_best", "key_cost")]
+        items += [self.say("key_driver")] if "driver1_value" in self.raw else []
+        return [("h1", self.text["title"]), ("p", self.say("generated")), ("h2", self.text["key_title"]), ("ul", items)]
+
+    def question1(self) -> list[tuple]:
+        p, lang = self.pack, self.lang
+        gaps = uptake_gaps(p.uptake, p.exp["uptake_curve"]["at"])
+        wide = gaps.pivot(index="share", columns="order", values="value")[list(dict.fromkeys(gaps["order"]))]
+        table = pd.DataFrame({self.col("share"): [self.fmt(a, "pct0") for a in wide.index]})
+        for order in wide.columns:
+            table[label(order, lang)] = [self.fmt(v, "pct") for v in wide[order]]
+        table[self.col("gap")] = [self.fmt(v, "pp") for v in gaps.groupby("share")["gap"].first().reindex(wide.index)]
+        full = "q1_full_below" if self.raw["gain_full"] < 1 - 1e-9 else "q1_full"
+        return [("h2", self.text["q1_title"]), ("p", f"{self.say('q1_text')} {self.say(full)}"),
+                self.figure("uptake_curve", plot_uptake_panels(p.uptake, lang), self.say("q1_fig")),
+                ("table", table, self.say("q1_table"))]
+
+    def question2(self) -> list[tuple]:
+        p, lang, y = self.pack, self.lang, self.year
+        adopt = p.exp["adoption_scenarios"]
+        runs = {p.name(s, lang): RunTables(p.timeseries(s), *(pd.DataFrame(),) * 4) for s in adopt}
+        stats = compare_table({s: p.summaries[s] for s in adopt}, y).set_index(["scenario", "figure"])
+        rows = []
+        for s in adopt:
+            gp, gain = stats.loc[(s, f"share_gps_{y}")], stats.loc[(s, f"gain_realized_{y}")]
+            rows.append({self.col("scenario"): p.name(s, lang), self.col("median"): self.fmt(gp["median"], "pct"),
+                         self.col("low"): self.fmt(gp["p05"], "pct"), self.col("high"): self.fmt(gp["p95"], "pct"),
+                         self.col("end"): self.fmt(p.summaries[s]["share_gps_end"].median(), "pct"),
+                         self.col("gain"): self.fmt(gain["median"], "pct")})
+        h, cfg = p.inputs["heatmap"], p.manifest["config"]
+        title = f"{self.facts['output']}, {y} ({figure_label('heat_mean', lang)})"
+        heat = fig_heatmap(p.heat, h["x"], h["y"], title, self.facts["output"], lang,
+                           mark=(config_value(cfg, h["x"]), config_value(cfg, h["y"])))
+        return [("h2", self.text["q2_title"]), ("p", self.say("q2_text")),
+                self.figure("adoption_scenarios", fig_compare(runs, lang), self.say("q2_fig")),
+                ("table", pd.DataFrame(rows), self.say("q2_table")), ("p", self.say("q2_heat")),
+                self.figure("heatmap", heat, self.say("q2_heat_fig"))]
+
+    def question3(self) -> list[tuple]:
+        p, lang, y = self.pack, self.lang, self.year
+        fin = p.exp["financing_scenarios"]
+        rows, lines = [], []
+        for s in fin:
+            c = municipal_costs(p.table(s, "costs_municipality"), y)["nok_per_inhabitant"]
+            n_live = self.fmt(p.summaries[s][f"n_municipalities_live_{y}"].median(), "int")
+            median, low, high = self.fmt(c.median(), "nok"), self.fmt(c.min(), "nok"), self.fmt(c.max(), "nok")
+            rows.append({self.col("scenario"): p.name(s, lang), self.col("median"): median, self.col("low"): low,
+                         self.col("high"): high, self.col("live"): n_live,
+                         self.col("npv"): self.fmt(p.summaries[s]["npv_municipal_net_cost_nok"].median(), "mnok")})
+            if s != self.base:
+                lines.append(self.say("q3_scen", name=p.name(s, lang), median=median, min=low, max=high,
+                                      n_joined=n_live))
+        costs = pd.concat([p.table(s, "costs_municipality").assign(scenario=p.name(s, lang)) for s in fin])
+        nets = {p.name(s, lang): who_pays_npv(p.table(s, "who_pays_who_gains")) for s in fin}
+        who = pd.DataFrame({self.col("actor"): [label(a, lang) for a in next(iter(nets.values())).index]})
+        for name, df in nets.items():
+            who[name] = [self.fmt(v, "mnok") for v in df["net_npv_nok"]]
+        return [("h2", self.text["q3_title"]), ("p", self.say("q3_text")), ("ul", lines),
+                self.figure("cost_per_inhabitant", fig_cost_per_inhabitant(costs, lang, y), self.say("q3_fig")),
+                ("table", pd.DataFrame(rows), self.say("q3_table")), ("p", self.say("q3_who")),
+                self.figure("who_pays", fig_who_pays(p.table(self.base, "who_pays_who_gains"), lang),
+                            self.say("q3_who_fig")),
+                self.figure("net_by_actor", fig_net_by_actor(nets, lang), self.say("q3_net_fig")),
+                ("table", who, self.say("q3_who_table"))]
+
+    def question4(self) -> list[tuple]:
+        p, lang = self.pack, self.lang
+        top = top_drivers(p.indices)
+        lines = [self.say("q4_line", output=output_label(out, lang), drivers=", ".join(
+                 f"`{r['parameter']}` ({self.fmt(r['value'], 'idx')})" for _, r in g.iterrows()))
+                 for out, g in top.groupby("output", sort=False)]
+        skipped = p.sens_summary.get("skipped_outputs") or {}
+        if skipped:
+            lines.append(self.say("q4_skipped", skipped=", ".join(output_label(o, lang) for o in skipped)))
+        table = pd.DataFrame({self.col("output"): [output_label(o, lang) for o in top["output"]],
+                              self.col("rank"): top["rank"].astype(str),
+                              self.col("param"): [f"`{k}`" for k in top["parameter"]],
+                              self.col("value"): [self.fmt(v, "idx") for v in top["value"]],
+                              self.col("conf"): [self.fmt(v, "idx") for v in top["conf"]]})
+        return [("h2", self.text["q4_title"]), ("p", self.say("q4_text")), ("ul", lines),
+                self.figure("drivers", fig_drivers(top, p.sens_summary["design"], lang), self.say("q4_fig")),
+                ("table", table, self.say("q4_table"))]
+
+    def methods_and_appendix(self) -> list[tuple]:
+        p, lang, T = self.pack, self.lang, self.text
+        src = [T["override"].format(file=s.removeprefix(OVERRIDE_SOURCE)) if s.startswith(OVERRIDE_SOURCE)
+               else s if s.strip() else T["assumption"] for s in p.params["source"]]
+        params = pd.DataFrame({self.col("key"): [f"`{k}`" for k in p.params["key"]], self.col("value"): p.params["value"],
+                               self.col("unit"): p.params["unit"], self.col("source"): src})
+        fin = p.exp["financing_scenarios"]
+        munis = p.table(self.base, "costs_municipality").drop_duplicates("kommunenummer")
+        munis = munis.sort_values("population", ascending=False)[["kommunenummer", "name", "population"]]
+        appendix = pd.DataFrame({self.col("muni"): munis["name"].to_numpy(),
+                                 self.col("pop"): [self.fmt(v, "int") for v in munis["population"]]})
+        for s in fin:
+            c = municipal_costs(p.table(s, "costs_municipality"), self.year).set_index("kommunenummer")
+            appendix[p.name(s, lang)] = [self.fmt(v, "nok") for v in
+                                         c["nok_per_inhabitant"].reindex(munis["kommunenummer"]).to_numpy()]
+        return [("h2", T["methods_title"]), ("p", self.say("methods")),
+                ("h2", T["params_title"]), ("p", self.say("params_text")), ("table", params, ""),
+                ("h2", self.say("appendix_title")), ("table", appendix, "")]
+
+
 def compose(pack: Pack, lang: str, fig_dir: Path) -> tuple[list[tuple], dict[str, float]]:
-    """The report as blocks (heading, paragraph, list, table, figure), figures written to ``fig_dir``."""
-    f, raw = facts(pack, lang)
-    T = {k: v for k, v in TEXT[lang].items()}
-    say = lambda key, **kw: T[key].format(**(f | kw))  # noqa: E731
-    e, y, base = pack.exp, pack.year, pack.exp["baseline"]
-    col = lambda key: T[f"col_{key}"]  # noqa: E731
-    figs: dict[str, str] = {}
-
-    def figure(name: str, fig) -> str:
-        save(fig, fig_dir / name)
-        figs[name] = f"figures/{name}.png"
-        return figs[name]
-
-    blocks: list[tuple] = [("h1", T["title"]), ("p", say("generated")), ("h2", T["key_title"])]
-    items = [say("key_gp"), say("key_gain"), say("key_orders"), say("key_best"), say("key_cost")]
-    items += [say("key_driver")] if f["driver1"] != "–" else []
-    blocks.append(("ul", items))
-
-    # question 1
-    gaps = uptake_gaps(pack.uptake, e["uptake_curve"]["at"])
-    wide = gaps.pivot(index="share", columns="order", values="value")[list(dict.fromkeys(gaps["order"]))]
-    t1 = pd.DataFrame({col("share"): [fmt(a, "pct0", lang) for a in wide.index]})
-    for order in wide.columns:
-        t1[label(order, lang)] = [fmt(v, "pct", lang) for v in wide[order]]
-    t1[col("gap")] = [fmt(v, "pp", lang) for v in gaps.groupby("share")["gap"].first().reindex(wide.index)]
-    blocks += [("h2", T["q1_title"]), ("p", say("q1_text") + " " + say("q1_full_below" if raw["gain_full"] < 1 - 1e-9 else "q1_full")),
-               ("fig", figure(f"uptake_curve_{lang}", plot_uptake_panels(pack.uptake, lang)), say("q1_fig")),
-               ("table", t1, say("q1_table"))]
-
-    # question 2
-    adopt = e["adoption_scenarios"]
-    runs = {pack.name(s, lang): RunTables(pack.timeseries(s), *(pd.DataFrame(),) * 4) for s in adopt}
-    table = compare_table({s: pack.summaries[s] for s in pack.summaries}, y)
-    gp_rows = []
-    for s in adopt:
-        r = table[(table["scenario"] == s) & (table["figure"] == f"share_gps_{y}")].iloc[0]
-        gr = table[(table["scenario"] == s) & (table["figure"] == f"gain_realized_{y}")].iloc[0]
-        gp_rows.append({col("scenario"): pack.name(s, lang), col("median"): fmt(r["median"], "pct", lang),
-                        col("low"): fmt(r["p05"], "pct", lang), col("high"): fmt(r["p95"], "pct", lang),
-                        col("end"): fmt(pack.summaries[s]["share_gps_end"].median(), "pct", lang),
-                        col("gain"): fmt(gr["median"], "pct", lang)})
-    hx = pack.inputs["heatmap"]
-    heat_title = f"{f['output']}, {y} ({figure_label('heat_mean', lang)})"
-    mark = (cfg_value(pack.manifest["config"], hx["x"]), cfg_value(pack.manifest["config"], hx["y"]))
-    blocks += [("h2", T["q2_title"]), ("p", say("q2_text")),
-               ("fig", figure(f"adoption_scenarios_{lang}", fig_compare(runs, lang)), say("q2_fig")),
-               ("table", pd.DataFrame(gp_rows), say("q2_table")), ("p", say("q2_heat")),
-               ("fig", figure(f"heatmap_{lang}", fig_heatmap(pack.heat, hx["x"], hx["y"], heat_title, f["output"], lang, mark)),
-                say("q2_heat_fig"))]
-
-    # question 3
-    fin = e["financing_scenarios"]
-    costs = {s: municipal_costs(pack.table(s, "costs_municipality"), y) for s in fin}
-    cost_rows, lines = [], []
-    for s in fin:
-        c = costs[s]["nok_per_inhabitant"]
-        n_live = pack.summaries[s][f"n_municipalities_live_{y}"].median()
-        cost_rows.append({col("scenario"): pack.name(s, lang), col("median"): fmt(c.median(), "nok", lang),
-                          col("low"): fmt(c.min(), "nok", lang), col("high"): fmt(c.max(), "nok", lang),
-                          col("live"): fmt(n_live, "int", lang),
-                          col("npv"): fmt(pack.summaries[s]["npv_municipal_net_cost_nok"].median(), "mnok", lang)})
-        if s != base:
-            lines.append(say("q3_scen", name=pack.name(s, lang), median=fmt(c.median(), "nok", lang),
-                             min=fmt(c.min(), "nok", lang), max=fmt(c.max(), "nok", lang),
-                             n_joined=fmt(n_live, "int", lang)))
-    all_costs = pd.concat([pack.table(s, "costs_municipality").assign(scenario=pack.name(s, lang)) for s in fin])
-    nets = {pack.name(s, lang): who_pays_npv(pack.table(s, "who_pays_who_gains")) for s in fin}
-    who_rows = pd.DataFrame({col("actor"): [label(a, lang) for a in next(iter(nets.values())).index]})
-    for name, df in nets.items():
-        who_rows[name] = [fmt(v, "mnok", lang) for v in df["net_npv_nok"]]
-    blocks += [("h2", T["q3_title"]), ("p", say("q3_text")), ("ul", lines),
-               ("fig", figure(f"cost_per_inhabitant_{lang}", fig_cost_per_inhabitant(all_costs, lang, y)), say("q3_fig")),
-               ("table", pd.DataFrame(cost_rows), say("q3_table")), ("p", say("q3_who")),
-               ("fig", figure(f"who_pays_{lang}", fig_who_pays(pack.table(base, "who_pays_who_gains"), lang)),
-                say("q3_who_fig")),
-               ("fig", figure(f"net_by_actor_{lang}", fig_net_by_actor(nets, lang)), say("q3_net_fig")),
-               ("table", who_rows, say("q3_who_table"))]
-
-    # question 4
-    top = top_drivers(pack.indices)
-    method = pack.sens_summary["design"]
-    q4 = [say("q4_line", output=output_label(out, lang),
-              drivers=", ".join(f"`{r['parameter']}` ({fmt(r['value'], 'idx', lang)})" for _, r in g.iterrows()))
-          for out, g in top.groupby("output", sort=False)]
-    skipped = pack.sens_summary.get("skipped_outputs") or {}
-    if skipped:
-        q4.append(say("q4_skipped", skipped=", ".join(output_label(o, lang) for o in skipped)))
-    t4 = pd.DataFrame({col("output"): [output_label(o, lang) for o in top["output"]], col("rank"): top["rank"].astype(str),
-                       col("param"): [f"`{p}`" for p in top["parameter"]],
-                       col("value"): [fmt(v, "idx", lang) for v in top["value"]],
-                       col("conf"): [fmt(v, "idx", lang) for v in top["conf"]]})
-    blocks += [("h2", T["q4_title"]), ("p", say("q4_text")), ("ul", q4),
-               ("fig", figure(f"drivers_{lang}", fig_drivers(top, method, lang)), say("q4_fig")),
-               ("table", t4, say("q4_table"))]
-
-    # methods, assumptions, appendix
-    p = pack.params
-    src = [T["override"].format(file=s.removeprefix(OVERRIDE_SOURCE)) if s.startswith(OVERRIDE_SOURCE)
-           else s if s.strip() else T["assumption"] for s in p["source"]]
-    t5 = pd.DataFrame({col("key"): [f"`{k}`" for k in p["key"]], col("value"): p["value"], col("unit"): p["unit"],
-                       col("source"): src})
-    app = None
-    for s in fin:
-        c = costs[s].set_index(["kommunenummer", "name", "population"])["nok_per_inhabitant"].rename(pack.name(s, lang))
-        app = c.to_frame() if app is None else app.join(c, how="outer")
-    app = app.reset_index().sort_values("population", ascending=False)
-    t6 = pd.DataFrame({col("muni"): app["name"], col("pop"): [fmt(v, "int", lang) for v in app["population"]]})
-    for s in fin:
-        t6[pack.name(s, lang)] = [fmt(v, "nok", lang) for v in app[pack.name(s, lang)]]
-    blocks += [("h2", T["methods_title"]), ("p", say("methods")),
-               ("h2", T["params_title"]), ("p", say("params_text")), ("table", t5, ""),
-               ("h2", say("appendix_title")), ("table", t6, "")]
-    return blocks, raw
+    """The report as blocks (("h1" | "h2" | "p", text), ("ul", items), ("table", DataFrame, caption),
+    ("fig", path, caption)), figures written to ``fig_dir``; and the raw values of every quoted fact."""
+    w = _Writer(pack, lang, fig_dir)
+    blocks = [*w.key_numbers(), *w.question1(), *w.question2(), *w.question3(), *w.question4(),
+              *w.methods_and_appendix()]
+    return blocks, w.raw
 
 
 def _md_cell(v) -> str:

@@ -58,7 +58,7 @@ def fig_drivers(top: pd.DataFrame, method: str, lang: str):
             g = top[top["output"] == out].sort_values("rank", ascending=False)
             ax.barh(np.arange(len(g)), g["value"], xerr=g["conf"].fillna(0), color="C0", error_kw={"lw": 0.8})
             ax.set_yticks(np.arange(len(g)), [p.split(".")[-1] for p in g["parameter"]])
-            ax.set(title=textwrap.fill(output_label(out, lang), 45), xlabel=figure_label(method, lang))
+            ax.set(title=textwrap.fill(output_label(out, lang), 32), xlabel=figure_label(method, lang))
             ax.grid(axis="x")
         fig.suptitle(figure_label("drivers_title", lang))
         fig.tight_layout()

@@ -17,9 +17,10 @@ from sim.config import config_to_dict
 from sim.report.document import build_report
 from sim.report.experiment import (PaperExperiment, heatmap_experiment, load_paper, quick_version, scenario_config,
                                    sensitivity_experiment)
-from sim.report.tables import INPUTS_FILE, OVERRIDE_SOURCE, read_json
+from sim.report.tables import INPUTS_FILE, OVERRIDE_SOURCE, config_value, read_json
 from sim.report.text import check_lang
 from sim.results import atomic_dir, check_out_dir, run_id
+from sim.sweep.store import write_text_atomic
 
 
 def report(experiment_path: str | Path, out_dir: str | Path = "results", lang: str = "en", rebuild_only: bool = False,
@@ -102,7 +103,7 @@ def run_pack(paper: PaperExperiment, out_dir: str | Path, workers: int | None = 
                     "output": f"{paper.heatmap.output}_{year}"},
         "sensitivity": os.path.relpath(sdir, root), "parameters": "parameters.csv",
     }
-    _write_text_atomic(root / INPUTS_FILE, json.dumps(inputs, indent=2, ensure_ascii=False))
+    write_text_atomic(json.dumps(inputs, indent=2, ensure_ascii=False), root / INPUTS_FILE)
     return root
 
 
@@ -125,18 +126,9 @@ def resolved_parameters(table: pd.DataFrame, cfg, experiment_file: str) -> pd.Da
     data = config_to_dict(cfg)
     out = table.copy()
     for i, key in enumerate(out["key"]):
-        node = data
-        for part in key.split("."):
-            node = node[part]
+        node = config_value(data, key)
         if node != out.at[i, "value"] and key != "scenario":
             out.at[i, "value"], out.at[i, "source"] = node, f"{OVERRIDE_SOURCE}{experiment_file}"
     out["value"] = [v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in out["value"]]
     return out
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    """Write a file under a temporary name, then rename it over ``path``."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 

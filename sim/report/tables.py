@@ -30,7 +30,7 @@ def read_json(path: Path):
 
 
 class Pack:
-    """The saved results of a pack (read from files only) and the facts computed from them."""
+    """The saved results of a pack, read from its files only (``report_inputs.json`` says where they lie)."""
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
@@ -186,7 +186,7 @@ def facts(pack: Pack, lang: str) -> tuple[dict[str, str], dict[str, float]]:
         put(tag, v, "num")
     for tag, i in (("h_min", h["value"].idxmin()), ("h_max", h["value"].idxmax())):
         put(tag, h.at[i, "value"], "pct"), put(f"{tag}_x", h.at[i, "x"], "num"), put(f"{tag}_y", h.at[i, "y"], "num")
-    x_ref, y_ref = _nearest_level(h["x"], cfg_value(cfg, hx["x"])), _nearest_level(h["y"], cfg_value(cfg, hx["y"]))
+    x_ref, y_ref = _nearest_level(h["x"], config_value(cfg, hx["x"])), _nearest_level(h["y"], config_value(cfg, hx["y"]))
     put("x_ref", x_ref, "num"), put("y_ref", y_ref, "num")
     cell = h.set_index(["x", "y"])["value"]
     put("h_xhi", cell.get((h["x"].max(), y_ref), np.nan), "pct"), put("h_xlo", cell.get((h["x"].min(), y_ref), np.nan), "pct")
@@ -223,12 +223,12 @@ def facts(pack: Pack, lang: str) -> tuple[dict[str, str], dict[str, float]]:
     return out, raw
 
 
-def cfg_value(cfg: dict, key: str) -> float:
+def config_value(cfg: dict, key: str):
     """The value of a dotted key in a resolved config dict (a manifest's ``config``)."""
     node = cfg
     for part in key.split("."):
         node = node[part]
-    return float(node)
+    return node
 
 
 def _nearest_level(levels: pd.Series, value: float) -> float:

@@ -44,7 +44,6 @@ def fmt(v: float, kind: str, lang: str) -> str:
     return s + unit[lang].get(kind, "")
 
 
-
 TEXT: dict[str, dict[str, str]] = {
     "en": {
         "title": "One citizen, one record: GP uptake, gains and who pays. Model results",
@@ -228,11 +227,11 @@ TEXT: dict[str, dict[str, str]] = {
 """Report text per language. Placeholders are facts (:func:`facts`); no template holds a digit."""
 
 FIGURE_TEXT: dict[str, dict[str, str]] = {
-    "en": {"heat_mean": "mean over seeds", "drivers_title": "Top drivers", "net_title": "Net present value by actor",
+    "en": {"heat_mean": "mean over seeds", "end": "end of horizon", "drivers_title": "Top drivers", "net_title": "Net present value by actor",
            "sobol": "Sobol total index ST", "morris": "Morris mu* (change over the whole range)",
            "sobol_method": "Sobol", "morris_method": "Morris elementary effects",
            "nok_per_inhabitant_median_municipality": "Net cost, median municipality (NOK per inhabitant)"},
-    "nb": {"heat_mean": "snitt over frø", "drivers_title": "Viktigste drivere", "net_title": "Netto nåverdi per aktør",
+    "nb": {"heat_mean": "snitt over frø", "end": "slutten av perioden", "drivers_title": "Viktigste drivere", "net_title": "Netto nåverdi per aktør",
            "sobol": "Sobol totalindeks ST", "morris": "Morris mu* (endring over hele intervallet)",
            "sobol_method": "Sobol", "morris_method": "Morris elementæreffekter",
            "nok_per_inhabitant_median_municipality": "Nettokostnad, mediankommunen (kr per innbygger)"},
@@ -245,8 +244,10 @@ def figure_label(key: str, lang: str) -> str:
 
 
 def output_label(column: str, lang: str, when: bool = True) -> str:
-    """A summary column's display name: ``share_gps_2030`` -> "GP uptake (share of GPs), 2030"."""
+    """A summary column's display name: ``share_gps_2030`` -> "GP uptake (share of GPs), 2030", ``_end`` ->
+    "..., end of horizon"; ``when=False`` leaves the year out."""
     m = re.fullmatch(r"(.+)_(\d{4}|end)", column)
     base, suffix = (m.group(1), m.group(2)) if m else (column, "")
+    suffix = figure_label(suffix, lang) if suffix == "end" else suffix
     return f"{figure_label(base, lang)}, {suffix}" if suffix and when else figure_label(base, lang)
 
