@@ -227,7 +227,7 @@ def report_cmd(
     lang: Annotated[str, typer.Option("--lang", help="Report language: nb (Norwegian) or en (English).")] = "en",
     out: Annotated[Path, typer.Option("--out", help="Output root; the pack goes to OUT/<name>/.")] = Path("results"),
     rebuild_only: Annotated[bool, typer.Option("--rebuild-only", help="Build from saved results only (no runs).")] = False,
-    quick: Annotated[bool, typer.Option("--quick", help="The experiment's [quick] smoke version (OUT/<name>_quick/).")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="The experiment's [quick] smoke version (OUT/<name>-quick/).")] = False,
     workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes for the sweeps (default: all cores).")] = None,
     quiet: QuietOpt = False,
 ) -> None:

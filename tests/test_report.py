@@ -249,7 +249,7 @@ def test_bad_experiment_names_file_and_key_and_writes_nothing(tmp_path, change, 
 def test_quick_version_of_the_default_experiment():
     paper = load_paper(FULL)
     q = quick_version(paper)
-    assert q.name == f"{paper.name}_quick" and q.seeds == paper.quick.seeds
+    assert q.name == f"{paper.name}-quick" and q.seeds == paper.quick.seeds
     for full_axis, quick_axis in ((paper.heatmap.x, q.heatmap.x), (paper.heatmap.y, q.heatmap.y)):
         assert len(quick_axis.levels) == paper.quick.heatmap_levels
         assert quick_axis.levels[0] == full_axis.levels[0] and quick_axis.levels[-1] == full_axis.levels[-1]

@@ -66,7 +66,7 @@ class SensitivitySettings(_Strict):
 
 
 class QuickSettings(_Strict):
-    """What ``--quick`` shrinks the experiment to (a smoke version under ``<name>_quick``)."""
+    """What ``--quick`` shrinks the experiment to (a smoke version under ``<name>-quick``)."""
 
     seeds: int = Field(2, ge=1)
     uptake_steps: int = Field(5, ge=2)
@@ -147,7 +147,7 @@ def scenario_config(paper: PaperExperiment, name: str):
 
 
 def quick_version(paper: PaperExperiment) -> PaperExperiment:
-    """The experiment shrunk by its ``[quick]`` table, named ``<name>_quick``."""
+    """The experiment shrunk by its ``[quick]`` table, named ``<name>-quick``."""
     q = paper.quick
 
     def fewer(levels: list[float]) -> list[float]:
@@ -159,7 +159,7 @@ def quick_version(paper: PaperExperiment) -> PaperExperiment:
                                 "x": h.x.model_copy(update={"levels": fewer(h.x.levels)}),
                                 "y": h.y.model_copy(update={"levels": fewer(h.y.levels)})})
     return paper.model_copy(update={
-        "name": f"{paper.name}_quick", "seeds": q.seeds, "heatmap": heat,
+        "name": f"{paper.name}-quick", "seeds": q.seeds, "heatmap": heat,
         "uptake_curve": paper.uptake_curve.model_copy(update={"steps": q.uptake_steps, "seeds": q.uptake_seeds}),
         "sensitivity": paper.sensitivity.model_copy(update={"samples": q.sensitivity_samples,
                                                             "replicates": q.sensitivity_replicates})})

@@ -30,7 +30,7 @@ def report(experiment_path: str | Path, out_dir: str | Path = "results", lang: s
 
     Returns ``<out_dir>/<name>/report_<lang>/report.md`` (``report.html`` beside it). With
     ``rebuild_only`` nothing runs: the report is rebuilt from the saved results. ``quick`` shrinks
-    the experiment by its ``[quick]`` table (results under ``<name>_quick``).
+    the experiment by its ``[quick]`` table (results under ``<name>-quick``).
     """
     check_lang(lang)
     paper = load_paper(experiment_path)
