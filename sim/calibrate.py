@@ -10,8 +10,9 @@ weights, is the posterior.
 
 Outputs (:func:`calibrate`, under ``out_dir``): ``fitted_parameters.csv`` (prior range, posterior
 median, 5/25/75/95% quantiles), ``posterior.csv`` (weighted draws), ``generations.csv``,
-``bands.csv`` and ``coverage.csv`` (posterior predictive 50% and 90% bands against the observed
-points), ``forecast.csv`` (2024 to the report year), ``calibrated.toml`` and ``figures/``.
+``observed.csv`` and ``observed_decisions.csv`` (what was fitted), ``bands.csv`` and ``coverage.csv``
+(posterior predictive 50% and 90% bands against the observed points), ``forecast.csv`` (2024 to
+the report year), ``calibrated.toml``, ``calibration.json`` (settings, wall time) and ``figures/``.
 ``configs/calibrated.toml`` is the same file written beside the baseline.
 """
 
@@ -34,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import Config, ConfigError, config_to_dict, month_index, sweep_range, with_overrides
-from sim.history import HISTORY_END, observed_series
+from sim.history import HISTORY_END, observed_series, option_decision_points
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE_PATH = ROOT / "configs" / "baseline.toml"
@@ -76,6 +77,7 @@ class CalibrationSettings:
     weight_municipalities: float = 1.0  # weight of the count term (count / number of municipalities)
     weight_share: float = 1.0           # weight of the share-of-residents term
     weight_gp: float = 0.25             # weight of the GP-office term
+    weight_decisions: float = 1.0       # weight of the option-decision points (count / number of municipalities)
     gp_offices_soft_max: float = 5.0    # offices above this are penalised softly (lower-bound history only)
 
     def __post_init__(self) -> None:
@@ -107,6 +109,7 @@ class CalibrationResult:
     posterior: pd.DataFrame         # posterior.csv: one row per particle, parameter columns + weight
     generations: pd.DataFrame       # generations.csv: t, epsilon, samples, particles
     observed: pd.DataFrame          # the observed monthly series that was fitted
+    decision_points: pd.DataFrame   # the option-decision points that were fitted (month, t, count, lower_bound)
     bands: pd.DataFrame             # bands.csv: month, t, series, observed, p05..p95
     coverage: pd.DataFrame          # coverage.csv: observed points against the 90% band
     forecast: pd.DataFrame          # forecast.csv
@@ -163,20 +166,39 @@ class _Target:
     gp_is_lower_bound: bool
     n_municipalities: int
     gp_scale: float
+    decision_t: np.ndarray          # month index of each option-decision point (empty: no decision term)
+    decision_count: np.ndarray
+    decision_lower: np.ndarray      # True where the count is a lower bound ("more than half")
 
 
-def make_target(observed: pd.DataFrame, n_municipalities: int) -> _Target:
-    """Observed table -> arrays. GP offices: ``n_gp_offices_live`` (exact) or ``n_gp_offices_live_lower``."""
+def decision_points_in_window(decisions: pd.DataFrame | None, start_month: str, n_months: int) -> pd.DataFrame:
+    """The option-decision points (columns month, count, lower_bound) inside the window, with their t."""
+    cols = ["month", "t", "count", "lower_bound"]
+    if decisions is None or len(decisions) == 0:
+        return pd.DataFrame(columns=cols)
+    t = [month_index(f"{pd.Timestamp(m):%Y-%m}", start_month) for m in decisions["month"]]
+    out = decisions.assign(t=t)[cols[:1] + ["t", "count", "lower_bound"]]
+    return out[(out["t"] >= 0) & (out["t"] < n_months)].reset_index(drop=True)
+
+
+def make_target(observed: pd.DataFrame, n_municipalities: int, decisions: pd.DataFrame | None = None) -> _Target:
+    """Observed table -> arrays. GP offices: ``n_gp_offices_live`` (exact) or ``n_gp_offices_live_lower``.
+
+    ``decisions``: option-decision points already in the window (:func:`decision_points_in_window`), or None.
+    """
     lower = "n_gp_offices_live_lower" in observed.columns
     col = "n_gp_offices_live_lower" if lower else "n_gp_offices_live"
     if col not in observed.columns:
         raise ValueError("observed needs n_gp_offices_live or n_gp_offices_live_lower")
     gp = observed[col].to_numpy(float)
+    d = decisions if decisions is not None else pd.DataFrame({"t": [], "count": [], "lower_bound": []})
     return _Target(
         n_municipalities_live=observed["n_municipalities_live"].to_numpy(float),
         share_residents_municipalities_live=observed["share_residents_municipalities_live"].to_numpy(float),
         gp=gp, gp_is_lower_bound=lower, n_municipalities=int(n_municipalities),
         gp_scale=max(1.0, float(gp.max())),
+        decision_t=d["t"].to_numpy(np.int64), decision_count=d["count"].to_numpy(float),
+        decision_lower=d["lower_bound"].to_numpy(bool),
     )
 
 
@@ -193,28 +215,43 @@ def gp_penalty(sim: np.ndarray, target: _Target, soft_max: float) -> np.ndarray:
     return np.maximum(0.0, target.gp - sim) + np.maximum(0.0, sim - soft_max) / soft_max
 
 
-def series_distance(sim: dict[str, np.ndarray], target: _Target, settings: CalibrationSettings) -> float:
-    """Scaled root-mean-square distance between simulated and observed monthly series.
+def decision_error(decided: np.ndarray, target: _Target) -> np.ndarray:
+    """Per decision point k: (D(t_k) - D_k) / N, or (D_k - D(t_k))^+ / N where D_k is a lower bound."""
+    d = np.atleast_2d(decided)[:, target.decision_t].astype(float)
+    diff = (d - target.decision_count) / target.n_municipalities
+    return np.where(target.decision_lower, np.maximum(0.0, -diff), diff)
 
-    d = sqrt( w_m mean_{k,t} ((m_kt - m_t) / N)^2 + w_s mean_{k,t} (s_kt - s_t)^2 + w_g mean_{k,t} g_kt^2 ),
+
+def series_distance(sim: dict[str, np.ndarray], target: _Target, settings: CalibrationSettings) -> float:
+    """Scaled root-mean-square distance between simulated and observed series.
+
+    d = sqrt( w_m mean_{k,t} ((m_kt - m_t) / N)^2 + w_s mean_{k,t} (s_kt - s_t)^2 + w_g mean_{k,t} g_kt^2
+              + w_d mean_{k,j} e_kj^2 ),
     m the municipalities live (N the region's municipalities), s the share of residents in live
-    municipalities, g the GP-office error of :func:`gp_penalty`, k over replicate seeds, t over months.
+    municipalities, g the GP-office error of :func:`gp_penalty`, e the option-decision error of
+    :func:`decision_error` at the dated points j (no term without points); k over replicate seeds,
+    t over months.
     """
     m = (np.atleast_2d(sim["n_municipalities_live"]) - target.n_municipalities_live) / target.n_municipalities
     s = np.atleast_2d(sim["share_residents_municipalities_live"]) - target.share_residents_municipalities_live
     g = gp_penalty(np.atleast_2d(sim["n_gp_offices_live"]).astype(float), target, settings.gp_offices_soft_max)
-    return float(np.sqrt(settings.weight_municipalities * np.mean(m ** 2) + settings.weight_share * np.mean(s ** 2)
-                         + settings.weight_gp * np.mean(g ** 2)))
+    d2 = settings.weight_municipalities * np.mean(m ** 2) + settings.weight_share * np.mean(s ** 2) \
+        + settings.weight_gp * np.mean(g ** 2)
+    if len(target.decision_t):
+        d2 += settings.weight_decisions * np.mean(decision_error(sim["n_municipalities_decided"], target) ** 2)
+    return float(np.sqrt(d2))
 
 
 SERIES = ("n_municipalities_live", "share_residents_municipalities_live", "n_gp_offices_live")
+DECIDED = "n_municipalities_decided"
 
 
 def _simulate_series(cfg_fit: Config, theta: dict[str, float], k: int, simulator: Simulator) -> dict[str, np.ndarray]:
     c = with_overrides(cfg_fit, theta)
     runs = [simulator(c, r).sort_values("t") for r in particle_replicates(theta, k)]
     n = cfg_fit.n_months
-    return {s: np.stack([r[s].to_numpy(float)[:n] for r in runs]) for s in SERIES}
+    cols = [*SERIES, DECIDED] if DECIDED in runs[0].columns else SERIES
+    return {s: np.stack([r[s].to_numpy(float)[:n] for r in runs]) for s in cols}
 
 
 # --------------------------------------------------------------------------- weighted statistics
@@ -246,7 +283,9 @@ def parameter_table(posterior: pd.DataFrame, cfg: Config, keys: Sequence[str]) -
         rows.append({"parameter": key, "prior_low": lo, "prior_high": hi, "prior_median": (lo + hi) / 2,
                      "baseline_value": _get(cfg, key), "posterior_median": q[2], "p05": q[0], "p25": q[1],
                      "p75": q[3], "p95": q[4],
-                     "posterior_mean": float(np.average(posterior[key], weights=w))})
+                     "posterior_mean": float(np.average(posterior[key], weights=w)),
+                     # 90% interval width relative to the prior's (0.9 (hi - lo)): 1 = the data said nothing
+                     "width_ratio_90": float((q[4] - q[0]) / (0.9 * (hi - lo)))})
     return pd.DataFrame(rows)
 
 
@@ -270,11 +309,13 @@ def _get(cfg: Config, key: str) -> float:
 
 def fit_abc(cfg: Config, observed: pd.DataFrame, keys: Sequence[str] = FIT_PARAMETERS,
             settings: CalibrationSettings = DEFAULT, simulator: Simulator | None = None,
-            db_dir: str | Path | None = None, n_municipalities: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run ABC-SMC for ``keys`` against ``observed``; returns (posterior, generations).
+            db_dir: str | Path | None = None, n_municipalities: int | None = None,
+            decisions: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run ABC-SMC for ``keys`` against ``observed`` (and option-decision points, if given).
 
-    The fit runs the model from ``run.start_month`` to the last observed month only. The posterior
-    has one row per particle of the last generation: the dotted keys and ``weight`` (sums to 1).
+    The fit runs the model from ``run.start_month`` to the last observed month only. Returns
+    (posterior, generations); the posterior has one row per particle of the last generation:
+    the dotted keys and ``weight`` (sums to 1).
     """
     import pyabc
 
@@ -291,7 +332,8 @@ def fit_abc(cfg: Config, observed: pd.DataFrame, keys: Sequence[str] = FIT_PARAM
         from sim.region import load_region
 
         n_municipalities = len(load_region(cfg.region).municipalities)
-    target = make_target(observed, n_municipalities)
+    target = make_target(observed, n_municipalities,
+                         decision_points_in_window(decisions, cfg.run.start_month, len(observed)))
     if simulator is simulate_monthly:
         from sim.runner import cached_region_network
 
@@ -355,7 +397,7 @@ def draw_posterior(posterior: pd.DataFrame, n_draws: int, seed: int) -> pd.DataF
 
 def predictive_runs(cfg: Config, draws: pd.DataFrame | None, n_draws: int, seeds_per_draw: int, end_month: str,
                     simulator: Simulator | None = None, n_procs: int = 1,
-                    columns: Sequence[str] = (*SERIES, "one_record_coverage", "gain_realized")) -> pd.DataFrame:
+                    columns: Sequence[str] = (*SERIES, DECIDED, "one_record_coverage", "gain_realized")) -> pd.DataFrame:
     """Monthly trajectories for draws x seeds to ``end_month``: columns draw, replicate, t, month, ``columns``.
 
     Draw d (a row of ``draws``, or the config itself when ``draws`` is None) runs replicates
@@ -383,14 +425,23 @@ def bands_table(runs: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return out.reset_index().sort_values(["series", "t"], kind="stable").reset_index(drop=True)
 
 
-def coverage_table(bands: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFrame:
+def coverage_table(bands: pd.DataFrame, observed: pd.DataFrame, decisions: pd.DataFrame | None = None) -> pd.DataFrame:
     """Observed points against the 90% band (p05..p95).
 
     Counts and shares: covered if p05 <= observed <= p95. GP offices (a lower bound L):
     covered if p95 >= L, i.e. the band reaches the bound (any value above it is consistent).
-    Only months where something was observed to happen (from the first go-live on) are checked.
+    Monthly series are checked from the first go-live on; option-decision points (``decisions``
+    with t, count, lower_bound) at their months, a lower bound covered if p95 >= it.
     """
     rows = []
+    if decisions is not None and len(decisions) and DECIDED in set(bands["series"]):
+        b = bands[bands["series"] == DECIDED].set_index("t")
+        for _, r in decisions.iterrows():
+            lo, hi, lower = b.at[r["t"], "p05"], b.at[r["t"], "p95"], bool(r["lower_bound"])
+            value = float(r["count"])
+            rows.append({"month": r["month"], "t": int(r["t"]), "series": DECIDED, "observed": value,
+                         "observed_is_lower_bound": lower, "p05": lo, "p50": b.at[r["t"], "p50"], "p95": hi,
+                         "covered_90": bool(hi >= value - 1e-9) if lower else bool(lo - 1e-9 <= value <= hi + 1e-9)})
     first = observed.loc[observed["n_municipalities_live"] > 0, "t"].min()
     obs = observed[observed["t"] >= first]
     gp_col = "n_gp_offices_live_lower" if "n_gp_offices_live_lower" in obs else "n_gp_offices_live"
@@ -466,8 +517,9 @@ def calibrated_toml(table: pd.DataFrame, extends: str, method: str, when: date |
 
 SERIES_LABELS = {
     "n_municipalities_live": "Municipalities live",
-    "share_residents_municipalities_live": "Share of residents in live municipalities",
+    "share_residents_municipalities_live": "Share of residents live",
     "n_gp_offices_live": "GP offices live",
+    "n_municipalities_decided": "Municipalities decided (option)",
     "one_record_coverage": "One-record coverage",
     "gain_realized": "Gain realized (share of full gain)",
 }
@@ -479,12 +531,14 @@ def _band_axes(ax, b: pd.DataFrame, color: str = "C0") -> None:
     ax.plot(b["month"], b["p50"], color=color, label="median")
 
 
-def fig_fit(bands: pd.DataFrame, observed: pd.DataFrame):
-    """Simulated 50% and 90% bands (posterior x seeds) against the observed monthly points, 2020-2023."""
+def fig_fit(bands: pd.DataFrame, observed: pd.DataFrame, decisions: pd.DataFrame | None = None):
+    """Simulated 50% and 90% bands (posterior x seeds) against the observed monthly points, 2020-2023,
+    and, when given, against the option-decision points (open markers: lower bounds)."""
     from sim.plots import paper_style
 
+    with_decisions = decisions is not None and len(decisions) > 0 and DECIDED in set(bands["series"])
     with paper_style() as plt:
-        fig, axes = plt.subplots(1, 3, figsize=(11.0, 3.4), sharex=True)
+        fig, axes = plt.subplots(1, 3 + with_decisions, figsize=(3.6 * (3 + with_decisions), 3.6), sharex=True)
         obs_cols = {"n_municipalities_live": "n_municipalities_live",
                     "share_residents_municipalities_live": "share_residents_municipalities_live",
                     "n_gp_offices_live": ("n_gp_offices_live_lower" if "n_gp_offices_live_lower" in observed
@@ -495,10 +549,18 @@ def fig_fit(bands: pd.DataFrame, observed: pd.DataFrame):
             ax.scatter(observed["month"], observed[ocol], s=9, color="black", marker=marker, zorder=3,
                        label="observed (lower bound)" if marker == "^" else "observed")
             ax.set(title=SERIES_LABELS[series], xlabel="Month")
+        if with_decisions:
+            _band_axes(axes[3], bands[bands["series"] == DECIDED])
+            for lower, marker, text in ((False, "o", "observed"), (True, "^", "observed (lower bound)")):
+                d = decisions[decisions["lower_bound"] == lower]
+                axes[3].scatter(d["month"], d["count"], s=18, color="black", marker=marker, zorder=3, label=text)
+            axes[3].set(title=SERIES_LABELS[DECIDED], xlabel="Month")
+            axes[3].legend(loc="upper left", fontsize="small")
         axes[0].legend(loc="upper left", fontsize="small")
         axes[2].legend(loc="upper left", fontsize="small")
-        fig.suptitle("Calibration: posterior predictive bands against the 2020-2023 history")
+        fig.suptitle("Calibration: posterior predictive bands (50%, 90%) against the 2020-2023 history")
         fig.autofmt_xdate()
+        fig.tight_layout(rect=(0, 0, 1, 0.93))
     return fig
 
 
@@ -515,6 +577,7 @@ def fig_forecast(fc: pd.DataFrame):
         axes[0][0].legend(loc="upper left", fontsize="small")
         fig.suptitle("Calibrated model: forecast with 50% and 90% bands (posterior draws x seeds)")
         fig.autofmt_xdate()
+        fig.tight_layout(rect=(0, 0, 1, 0.93))
     return fig
 
 
@@ -522,7 +585,7 @@ def write_figures(result: CalibrationResult, fig_dir: Path) -> list[Path]:
     """fit.{pdf,png} and forecast.{pdf,png} (300 dpi) from the result's tables."""
     from sim.plots import save
 
-    paths = save(fig_fit(result.bands, result.observed), fig_dir / "calibration_fit")
+    paths = save(fig_fit(result.bands, result.observed, result.decision_points), fig_dir / "calibration_fit")
     if len(result.forecast):
         paths += save(fig_forecast(result.forecast), fig_dir / "calibration_forecast")
     return paths
@@ -534,17 +597,19 @@ def write_figures(result: CalibrationResult, fig_dir: Path) -> list[Path]:
 def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "results/calibration",
               seeds: int | None = None, *, config_path: str | Path | None = None,
               base_config_path: str | Path = BASELINE_PATH, keys: Sequence[str] = FIT_PARAMETERS,
-              observed: pd.DataFrame | None = None, settings: CalibrationSettings | None = None,
-              simulator: Simulator | None = None, figures: bool = True) -> CalibrationResult:
+              observed: pd.DataFrame | None = None, decisions: pd.DataFrame | None = None,
+              settings: CalibrationSettings | None = None, simulator: Simulator | None = None,
+              figures: bool = True) -> CalibrationResult:
     """Fit ``keys`` to the observed 2020-2023 series by ABC-SMC, then check and forecast.
 
-    ``quick``: the QUICK settings (and, unless ``observed`` is given, the small synthetic region is
-    not used: the real history needs the real region; quick only shrinks the fit). ``seeds``:
-    replicate seeds per particle (default from the settings). ``observed`` defaults to
-    :func:`sim.history.observed_series` from ``run.start_month`` to 2023-12; nothing after 2023-12
-    is fitted. Writes the files listed in the module docstring to ``out_dir`` (nothing if None),
-    and calibrated.toml to ``config_path`` too when given (its ``extends`` points at
-    ``base_config_path`` relative to it).
+    ``quick``: the QUICK settings (a small ABC population; the region stays the config's, since
+    the real history needs the real region). ``seeds``: replicate seeds per particle (default
+    from the settings). ``observed`` defaults to :func:`sim.history.observed_series` from
+    ``run.start_month`` to 2023-12, and then ``decisions`` to the history's option-decision points
+    (:func:`sim.history.option_decision_points`); with ``observed`` given, ``decisions`` defaults to
+    none. Nothing after 2023-12 of the history is fitted. Writes the files listed in the module
+    docstring to ``out_dir`` (nothing if None), and calibrated.toml to ``config_path`` too when
+    given (its ``extends`` points at ``base_config_path`` relative to it).
     """
     import pyabc
 
@@ -556,9 +621,11 @@ def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "re
         prior_range(k)
     if observed is None:
         observed = observed_series(cfg, cfg.run.start_month, HISTORY_END)
+        decisions = option_decision_points() if decisions is None else decisions
     elif "n_gp_offices_live_lower" in observed and pd.Timestamp(observed["month"].max()) > pd.Timestamp(f"{HISTORY_END}-01"):
         raise ValueError(f"observed history after {HISTORY_END} may not be fitted")
-    posterior, gens = fit_abc(cfg, observed, keys, settings, simulator, db_dir=None)
+    posterior, gens = fit_abc(cfg, observed, keys, settings, simulator, db_dir=None, decisions=decisions)
+    points = decision_points_in_window(decisions, cfg.run.start_month, len(observed))
     table = parameter_table(posterior, cfg, keys)
     method = METHOD.format(version=pyabc.__version__)
 
@@ -568,12 +635,13 @@ def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "re
     runs = predictive_runs(cfg, draws, settings.predictive_draws, settings.predictive_seeds, end, simulator,
                            settings.n_procs)
     fit_end = pd.Timestamp(observed["month"].max())
-    bands = bands_table(runs[runs["month"] <= fit_end], SERIES)
-    coverage = coverage_table(bands, observed)
+    bands = bands_table(runs[runs["month"] <= fit_end], [c for c in (*SERIES, DECIDED) if c in runs.columns])
+    coverage = coverage_table(bands, observed, points)
     cal_cfg = with_overrides(cfg, medians)
     fc = forecast(cal_cfg, runs=runs) if fit_end < pd.Timestamp(f"{end}-01") else bands.iloc[:0]
 
     result = CalibrationResult(parameters=table, posterior=posterior, generations=gens, observed=observed,
+                               decision_points=points,
                                bands=bands, coverage=coverage, forecast=fc, calibrated_config="",
                                wall_seconds=0.0, settings=settings)
     if config_path is not None:
@@ -591,7 +659,7 @@ def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "re
         text = calibrated_toml(table, rel, method)
         result.calibrated_config = result.calibrated_config or text
         files = {"fitted_parameters.csv": table, "posterior.csv": posterior, "generations.csv": gens,
-                 "observed.csv": observed, "bands.csv": bands, "coverage.csv": coverage, "forecast.csv": fc}
+                 "observed.csv": observed, "observed_decisions.csv": points, "bands.csv": bands, "coverage.csv": coverage, "forecast.csv": fc}
         for name, df in files.items():
             df.to_csv(out / name, index=False)
             result.files.append(out / name)

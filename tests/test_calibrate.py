@@ -304,3 +304,40 @@ def test_fit_recovers_known_parameters_of_the_model():
     settings = replace(QUICK, population_size=60, max_generations=5, seeds_per_particle=1, predictive_draws=10)
     res = calibrate(cfg, out_dir=None, keys=list(MODEL_TRUTH), observed=observed, settings=settings)
     _check_recovery(res.parameters, MODEL_TRUTH)
+
+
+def test_decision_points_enter_the_distance():
+    from sim.calibrate import decision_error, decision_points_in_window
+
+    obs = _obs(lower=False)
+    pts = pd.DataFrame({"month": pd.to_datetime(["2019-08-01", "2021-05-01", "2021-11-01"]), "count": [1, 19, 34],
+                        "lower_bound": [False, False, True]})
+    inside = decision_points_in_window(pts, "2020-01", len(obs))
+    assert inside["t"].tolist() == [16, 22]                    # 2019-08 is before the window
+    target, s = make_target(obs, 66, inside), CalibrationSettings()
+    sim = _sim(obs, obs["n_gp_offices_live"])
+    decided = np.zeros(48)
+    decided[16:] = 19
+    decided[22:] = 40                                           # above the lower bound: no error
+    assert decision_error(decided, target).ravel().tolist() == [0.0, 0.0]
+    assert series_distance({**sim, "n_municipalities_decided": decided}, target, s) == 0.0
+    decided[22:] = 30                                           # below it: the shortfall counts
+    assert decision_error(decided, target)[0, 1] == pytest.approx(4 / 66)
+    assert series_distance({**sim, "n_municipalities_decided": decided}, target, s) > 0
+    # without points there is no decision term (and no decided series is needed)
+    assert series_distance(sim, make_target(obs, 66), s) == 0.0
+
+
+def test_history_fit_coverage_check(baseline_config, tmp_path):
+    """The real history, quick settings: every observed point gets a coverage row, and the count of
+    municipalities live (pinned by the wave calendar to 2023) lies inside the 90% band every month."""
+    settings = replace(QUICK, population_size=24, max_generations=2, predictive_draws=12)
+    res = calibrate(baseline_config, out_dir=None, settings=settings)
+    cov = res.coverage
+    assert set(cov["series"]) == {"n_municipalities_live", "share_residents_municipalities_live",
+                                  "n_gp_offices_live", "n_municipalities_decided"}
+    assert len(cov[cov["series"] == "n_municipalities_decided"]) == 3          # Dec 2020, May 2021, Nov 2021
+    assert cov.loc[cov["series"] == "n_municipalities_live", "covered_90"].all()
+    assert cov.loc[cov["series"] == "n_gp_offices_live", "observed_is_lower_bound"].all()
+    assert res.bands["month"].max() == pd.Timestamp("2023-12-01")             # bands: fit window only
+    assert res.forecast["month"].min() == pd.Timestamp("2024-01-01")
