@@ -490,6 +490,29 @@ def format_validation_error(path: str, err: ValidationError, model: type[BaseMod
     return f"{path}: {'.'.join(loc)}: {msg}, got {got!r}"
 
 
+def load_toml_as(path: str | Path, model: type[BaseModel]) -> Any:
+    """Read a TOML file (no ``extends``) into ``model``, with ``source`` set to its resolved path.
+
+    For experiment-like files (sweeps, position papers) whose schema has a ``source`` field.
+    Errors are one-line :class:`ConfigError` naming the file and key.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{p}: file not found")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{p}: malformed TOML: {err}") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{p}: not UTF-8 text: {err}") from None
+    if "source" in data:
+        raise ConfigError(f"{p}: source: unknown key (set by the loader)")
+    try:
+        return model.model_validate({**data, "source": str(p.resolve())})
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(str(p), err, model, missing_hint="")) from None
+
+
 def validate(data: dict, source: str) -> Config:
     """Validate a merged dict into a :class:`Config`; errors become one-line :class:`ConfigError`."""
     try:

@@ -10,14 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
-import tomllib
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from sim.config import ConfigError, format_validation_error, load_config
+from sim.config import ConfigError, load_config, load_toml_as
 
 ORDERS = ("random", "largest_first", "most_connected_first", "by_municipality")
 """Recruitment orders of the uptake curve (sim.uptake.ORDERS; the uptake module checks them again)."""
@@ -105,18 +104,7 @@ def load_paper(path: str | Path) -> PaperExperiment:
     """Load and validate a position-paper experiment; every scenario, the grid and the sensitivity
     experiment are loaded too, so a bad key fails here with one line ``<file>: <key>: <problem>``."""
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{p}: file not found")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{p}: malformed TOML: {err}") from None
-    if "source" in data:
-        raise ConfigError(f"{p}: source: unknown key (set by the loader)")
-    try:
-        paper = PaperExperiment.model_validate({**data, "source": str(p.resolve())})
-    except ValidationError as err:
-        raise ConfigError(format_validation_error(str(p), err, PaperExperiment, missing_hint="")) from None
+    paper = load_toml_as(p, PaperExperiment)
     named = [("baseline", paper.baseline), ("uptake_curve.scenario", paper.uptake_curve.scenario),
              ("heatmap.scenario", paper.heatmap.scenario)]
     named += [(f"adoption_scenarios.{i}", s) for i, s in enumerate(paper.adoption_scenarios)]

@@ -17,15 +17,14 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from sim.config import (Config, ConfigError, config_to_dict, format_validation_error, iter_parameters, load_config,
+from sim.config import (Config, ConfigError, config_to_dict, iter_parameters, load_config, load_toml_as,
                         sweep_range, with_overrides)
 
 DUMMY_PREFIX = "dummy."
@@ -149,18 +148,7 @@ def load_experiment(path: str | Path) -> Experiment:
     outside a key's validity, bad base overrides, or a sobol ``samples`` that is not a power of 2.
     """
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{p}: file not found")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{p}: malformed TOML: {err}") from None
-    if "source" in data:
-        raise ConfigError(f"{p}: source: unknown key (set by the loader)")
-    try:
-        exp = Experiment.model_validate({**data, "source": str(p.resolve())})
-    except ValidationError as err:
-        raise ConfigError(format_validation_error(str(p), err, Experiment, missing_hint="")) from None
+    exp = load_toml_as(p, Experiment)
     if exp.design != "grid" and exp.samples is None:
         raise ConfigError(f"{p}: samples: missing (design {exp.design!r} needs it)")
     if exp.design == "sobol" and exp.samples & (exp.samples - 1):
