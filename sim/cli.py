@@ -220,6 +220,32 @@ def sweep(
     typer.echo(f"wrote {path}: {st['done']} of {st['n_runs']} runs done, {st['failed']} failed, {st['missing']} missing")
 
 
+@app.command("sensitivity")
+@guarded
+def sensitivity_cmd(
+    experiment: Annotated[Path, typer.Argument(help="Experiment TOML with a morris or sobol design, e.g. experiments/sobol_core.toml.")],
+    executor: Annotated[str, typer.Option("--executor", help="local (process pool) or dask.")] = "local",
+    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (default: all cores).")] = None,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address.")] = None,
+    analyse_only: Annotated[bool, typer.Option("--analyse-only", help="Analyse the saved sweep; run nothing.")] = False,
+    out: OutOpt = Path("results"),
+    quiet: QuietOpt = False,
+) -> None:
+    """Morris or Sobol indices (SALib), seed variance, tornado and PRIM boxes for an experiment; resumable."""
+    from importlib import import_module
+
+    from sim.results import check_out_dir
+
+    sens = import_module("sim.sensitivity")  # the package, not sim.api.sensitivity
+    check_out_dir(out)
+    res = sens.sensitivity(experiment, out, executor=executor, workers=workers, scheduler=scheduler,
+                           progress=not quiet, run=not analyse_only)
+    top = sens.top_parameters(res.indices, 3) if len(res.indices) else None
+    typer.echo(f"wrote {res.path} ({len(res.indices)} index rows)")
+    if top is not None and not quiet:
+        typer.echo(top.to_string(index=False))
+
+
 @app.command("report")
 @guarded
 def report_cmd(

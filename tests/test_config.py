@@ -154,8 +154,12 @@ def test_cli_extends_cycle_and_output_path_is_a_file(tmp_path):
 
 def test_help_lists_every_option():
     top = cli("--help").stdout
-    for cmd in ("run", "plot", "compare", "uptake-curve", "params"):
+    for cmd in ("run", "plot", "compare", "uptake-curve", "params", "sweep", "sensitivity", "calibrate", "report",
+                "validate-bass"):
         assert cmd in top
+    for cmd in ("sweep", "sensitivity", "report"):
+        res = cli(cmd, "experiments/no_such.toml")
+        assert res.returncode == 2 and res.stderr == "onerecord: experiments/no_such.toml: file not found\n", res.stderr
     run_help = cli("run", "--help").stdout
     for opt in ("--seeds", "--out", "--set", "--jobs", "--quiet", "--lang"):
         assert opt in run_help
