@@ -1,0 +1,62 @@
+"""Economics: who pays, who gains (DESIGN.md, Economics).
+
+Pure functions over numpy arrays and pandas tables: the GP price, hours and adverse
+events valued in NOK, the platform cost and its financing split, NPV and payback.
+No Mesa, no I/O (bar :func:`observed_prices_nok`, which reads a shipped data file).
+One concept per module, every public name re-exported here:
+
+* :mod:`sim.economics.valuation`: annuity and capital-charge factors, NPV, hour values, the
+  NOK value of search hours and adverse events, savings against no platform;
+* :mod:`sim.economics.months`: calendar year of each month, the table years, months on per year;
+* :mod:`sim.economics.gp`: the GP price (:class:`GPPrice`) and payback;
+* :mod:`sim.economics.platform`: platform cost by year, allocation keys and floor, the
+  financing split (:func:`allocate_platform_cost`), the ex-ante bill, region scaling;
+* :mod:`sim.economics.tables`: the run's tables (:func:`run_economics`) and the cross-check
+  against observed prices.
+
+Money is 2023 NOK (real); years are calendar years; amounts shared between payers are
+whole kroner by the largest-remainder method.
+
+Choices where the brief left room (details in each docstring):
+
+* "Joined" means live: past its go-live month (``muni_live_month``). A municipality that
+  never goes live pays nothing for the platform and keeps its status-quo EPJ cost.
+* The state grant lowers the municipal part of the investment, spread over the years pro
+  rata to it; the state and regional shares apply to what remains; GP licences lower the
+  municipal operating part (a surplus lowers the hospital part).
+* Operating cost is shared among the municipalities live that year (weighted by months
+  live); the floor key's floor is a minimum annual fee on that gross allocation.
+* Investment is pre-financed by the region and charged to each joining municipality as
+  equal annual charges from its go-live year (principal carried at the discount rate,
+  ``economics.investment_annualisation_years``), like Averøy's offer of a one-off plus an
+  annual charge; the region keeps the shares of municipalities that never join.
+* Gains are measured against nobody on the platform (the network metrics at x = 0).
+* Largest-remainder rounding can move one krone the "wrong" way when a total changes
+  (the Alabama paradox); monotonicity holds up to that krone per charge.
+"""
+
+from sim.economics.valuation import (
+    PROVIDER_KINDS_VALUED, annuity_factor, capital_charge_factor, gain_value_nok, hour_value_nok, npv,
+    savings_by_month,
+)
+from sim.economics.months import economics_years, month_years, months_on_by_year
+from sim.economics.gp import GPPrice, gp_price, payback_years
+from sim.economics.platform import (
+    PlatformAllocation, allocate_platform_cost, allocate_with_floor, allocation_weights, ex_ante_charges_nok,
+    expected_net_cost_nok_per_inhabitant_year, floor_nok_per_year, gp_licence_income_by_year,
+    platform_cost_by_year, scaled_to_region, users_by_municipality,
+)
+from sim.economics.tables import (
+    ACTORS, OBSERVED_PRICE_ROWS, costs_gp, costs_municipality, cross_check_observed_prices, observed_prices_nok,
+    run_economics, who_pays_who_gains,
+)
+
+__all__ = [
+    "ACTORS", "GPPrice", "OBSERVED_PRICE_ROWS", "PROVIDER_KINDS_VALUED", "PlatformAllocation",
+    "allocate_platform_cost", "allocate_with_floor", "allocation_weights", "annuity_factor",
+    "capital_charge_factor", "costs_gp", "costs_municipality", "cross_check_observed_prices", "economics_years",
+    "ex_ante_charges_nok", "expected_net_cost_nok_per_inhabitant_year", "floor_nok_per_year", "gain_value_nok",
+    "gp_licence_income_by_year", "gp_price", "hour_value_nok", "month_years", "months_on_by_year", "npv",
+    "observed_prices_nok", "payback_years", "platform_cost_by_year", "run_economics", "savings_by_month",
+    "scaled_to_region", "users_by_municipality", "who_pays_who_gains",
+]

@@ -1,0 +1,34 @@
+"""The calendar of the cost tables: calendar year of each simulated month, the years the
+tables cover, and months on the platform per year."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.config import Config
+
+
+def month_years(cfg: Config) -> np.ndarray:
+    """Calendar year of each simulated month t = 0 .. n_months - 1."""
+    y0, m0 = (int(x) for x in cfg.run.start_month.split("-"))
+    t = np.arange(cfg.n_months)
+    return y0 + (m0 - 1 + t) // 12
+
+
+def economics_years(cfg: Config) -> np.ndarray:
+    """Years of the cost tables: from the first investment year (or the run's first year, if earlier) to the run's last."""
+    first = min([int(k) for k in cfg.economics.investment_profile] + [int(month_years(cfg)[0])])
+    return np.arange(first, int(month_years(cfg)[-1]) + 1)
+
+
+def months_on_by_year(start_month: np.ndarray, cfg: Config, years: np.ndarray) -> np.ndarray:
+    """Months on the platform in each year: M[i, y] = #{t in year y : t >= start_i}; 0 when start_i = -1.
+
+    ``start_month`` holds month indices t (-1 = never). Shape (n, len(years)), int64.
+    """
+    start = np.asarray(start_month, dtype=np.int64)
+    t = np.arange(cfg.n_months)
+    on = (start[:, None] >= 0) & (t[None, :] >= start[:, None])
+    year_of = month_years(cfg)
+    onehot = (year_of[:, None] == years[None, :]).astype(np.int64)
+    return on.astype(np.int64) @ onehot

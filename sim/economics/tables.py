@@ -1,0 +1,302 @@
+"""The output tables of one run (costs per municipality, per GP practice, who pays and who
+gains) and the cross-check of the ex-ante bill against observed municipal prices.
+
+Pure functions over the run's arrays, bar :func:`observed_prices_nok`, which reads a shipped
+data file.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.config import Config
+from sim.economics.gp import gp_price, payback_years
+from sim.economics.months import month_years, months_on_by_year
+from sim.economics.platform import PlatformAllocation, allocate_platform_cost, ex_ante_charges_nok
+from sim.economics.valuation import hour_value_nok, npv, savings_by_month
+from sim.region import Region, data_path
+
+
+def _share_among_on(total_by_month: np.ndarray, start_month: np.ndarray, weights: np.ndarray, n_months: int) -> np.ndarray:
+    """Split a monthly total among agents on at t (start_i >= 0 and t >= start_i) pro rata to weights: (n_agents, n_months)."""
+    start = np.asarray(start_month, dtype=np.int64)
+    t = np.arange(n_months)
+    on = (start[:, None] >= 0) & (t[None, :] >= start[:, None])
+    w = on * np.asarray(weights, dtype=float)[:, None]
+    tot = w.sum(axis=0)
+    return np.divide(w * total_by_month[None, :], tot[None, :], out=np.zeros_like(w), where=tot[None, :] > 0)
+
+
+def _monthly_series(saved: pd.DataFrame, col: str, n_months: int) -> np.ndarray:
+    """A column of :func:`savings_by_month` as an array indexed by t (0 where a month is missing)."""
+    out = np.zeros(n_months)
+    t = saved["t"].to_numpy()
+    ok = (t >= 0) & (t < n_months)
+    out[t[ok]] = saved[col].to_numpy()[ok]
+    return out
+
+
+# --------------------------------------------------------------------------- output tables
+
+
+def costs_municipality(cfg: Config, region: Region, alloc: PlatformAllocation, muni_live_month: np.ndarray,
+                       gp_join_month: np.ndarray, saved: pd.DataFrame) -> pd.DataFrame:
+    """One row per (municipality, year): what it pays for the platform, saves and gains (NOK).
+
+    platform_gross_nok = state_nok + regional_nok + gp_licence_nok + platform_net_nok (its bill and who
+    covers it, :func:`allocate_platform_cost`); gp_subsidy_nok = agreement subsidy paid to its GPs on the
+    platform (n_gps x subsidy x months on and under the agreement / 12); status_quo_epj_nok = the
+    status-quo EPJ cost it no longer pays (per inhabitant x population x months live / 12; 0 before it
+    joins: it keeps paying it); net_cost_nok = platform_net_nok + gp_subsidy_nok - status_quo_epj_nok;
+    gains_nok = its municipal care's search hours saved x nurse hourly cost (the region's monthly saving
+    shared among municipalities live that month by population). ``joined`` = live in some month of the
+    year. npv_net_cost_nok, npv_gains_nok: NPV over all years of the table at discount_rate to base_year,
+    repeated on every row of the municipality (tidy: drop duplicates on kommunenummer to get one per
+    municipality).
+    """
+    e = cfg.economics
+    years = alloc.years
+    munis = region.municipalities
+    nm, ny = len(munis), len(years)
+    pop = munis["population"].to_numpy(dtype=float)
+    live = np.asarray(muni_live_month, dtype=np.int64)
+    months = months_on_by_year(live, cfg, years)
+
+    t_agreement = cfg.t_of(cfg.agreement.start_month)
+    gp_start = np.asarray(gp_join_month, dtype=np.int64)
+    gp_start = np.where(gp_start >= 0, np.maximum(gp_start, t_agreement), -1)
+    gp_months = months_on_by_year(gp_start, cfg, years)
+    subsidy_by_practice = cfg.agreement.subsidy_nok_per_gp_year * region.practices["n_gps"].to_numpy()[:, None] * gp_months / 12.0
+    subsidy = np.zeros((nm, ny))
+    np.add.at(subsidy, region.practices["muni_idx"].to_numpy(), subsidy_by_practice)
+    subsidy = np.rint(subsidy).astype(np.int64)
+    status_quo = np.rint(e.status_quo_epj_nok_per_inhabitant_year * pop[:, None] * months / 12.0).astype(np.int64)
+
+    hours = _monthly_series(saved, "hours_saved_municipal", cfg.n_months)
+    gains_month = _share_among_on(hours * e.nurse_hourly_cost_nok, live, pop, cfg.n_months)
+    onehot = (month_years(cfg)[:, None] == years[None, :]).astype(float)
+    gains = gains_month @ onehot
+
+    mu = alloc.municipal
+    net = mu["net"] + subsidy - status_quo
+    npv_net = np.array([npv(row, years, e.discount_rate, e.base_year) for row in net])
+    npv_gains = np.array([npv(row, years, e.discount_rate, e.base_year) for row in gains])
+    rep = lambda a: np.repeat(np.asarray(a), ny)  # noqa: E731 - one value per municipality, on each of its rows
+    flat = lambda a: np.asarray(a).reshape(-1)  # noqa: E731 - (municipality, year) arrays, municipality-major
+    return pd.DataFrame({
+        "kommunenummer": rep(munis["kommunenummer"].astype(str)),
+        "name": rep(munis["name"]),
+        "year": np.tile(years, nm),
+        "population": rep(munis["population"].astype(np.int64)),
+        "joined": flat(months > 0),
+        "months_live": flat(months),
+        "platform_gross_nok": flat(mu["gross"]),
+        "state_nok": flat(mu["state"]),
+        "regional_nok": flat(mu["regional"]),
+        "gp_licence_nok": flat(mu["gp_licence"]),
+        "platform_net_nok": flat(mu["net"]),
+        "investment_charge_nok": flat(mu["net_investment"]),
+        "operating_charge_nok": flat(mu["net_operating"]),
+        "gp_subsidy_nok": flat(subsidy),
+        "status_quo_epj_nok": flat(status_quo),
+        "net_cost_nok": flat(net),
+        "net_cost_nok_per_inhabitant": flat(net / pop[:, None]),
+        "gains_nok": flat(gains),
+        "npv_net_cost_nok": rep(npv_net),
+        "npv_gains_nok": rep(npv_gains),
+    })
+
+
+def costs_gp(cfg: Config, region: Region, gp_join_month: np.ndarray, saved: pd.DataFrame) -> pd.DataFrame:
+    """One row per GP practice: the platform's price and gains per GP (NOK per GP, :class:`GPPrice`).
+
+    time_saved_nok_per_gp_year: the region's monthly GP search hours saved x gp_price.hourly_value_nok,
+    shared among practices on the platform that month by list patients, per GP, averaged over the
+    practice's months on the platform x 12 (for a practice that never joined: what a practice of its
+    list would have saved per GP over the last 12 months of the horizon, from the joined practices'
+    saving per list patient). subsidy_nok_per_gp_year: the agreement subsidy, averaged the same way
+    (its value at the end of the horizon for a practice that never joined).
+    net_nok_per_gp_year = time saved + current EHR cost + subsidy - licence - annualised one-off.
+    payback_years: simple payback (:func:`payback_years`) of the one-off from the joined month, with
+    monthly inflow (current EHR cost + subsidy_t + time saved_t - licence) / 12; inf = joined but not
+    paid back within the horizon ("never"), NaN = never joined.
+    """
+    price = gp_price(cfg)
+    pr = region.practices
+    n = cfg.n_months
+    start = np.asarray(gp_join_month, dtype=np.int64)
+    n_gps = pr["n_gps"].to_numpy(dtype=float)
+    lists = pr["list_patients"].to_numpy(dtype=float)
+    hours = _monthly_series(saved, "hours_saved_gp", n)
+    per_gp = _share_among_on(hours * cfg.gp_price.hourly_value_nok, start, lists, n) / n_gps[:, None] * 12.0  # NOK/GP/year at t
+    t = np.arange(n)
+    on = (start[:, None] >= 0) & (t[None, :] >= start[:, None])
+    t_agreement = cfg.t_of(cfg.agreement.start_month)
+    subsidy_t = np.where(t >= t_agreement, cfg.agreement.subsidy_nok_per_gp_year, 0.0)
+    months_on = on.sum(axis=1)
+    joined = start >= 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        time_saved = np.where(months_on > 0, per_gp.sum(axis=1) / months_on, 0.0)
+        subsidy = np.where(months_on > 0, (on * subsidy_t[None, :]).sum(axis=1) / months_on, 0.0)
+    last = slice(max(0, n - 12), n)
+    lists_on = (on[:, last] * lists[:, None]).sum(axis=0)
+    per_list = np.divide(hours[last] * cfg.gp_price.hourly_value_nok, lists_on, out=np.zeros(len(lists_on)), where=lists_on > 0)
+    hypothetical = per_list.sum() * lists / n_gps
+    time_saved = np.where(joined & (months_on > 0), time_saved, hypothetical)
+    subsidy = np.where(joined & (months_on > 0), subsidy, subsidy_t[-1])
+    inflow = (price.current_ehr_cost_nok_per_gp_year + subsidy_t[None, :] + per_gp - price.licence_nok_per_gp_year) / 12.0
+    payback = np.array([payback_years(price.oneoff_nok_per_gp, inflow[i, start[i]:]) if joined[i] else np.nan
+                        for i in range(len(pr))])
+    net = time_saved + price.current_ehr_cost_nok_per_gp_year + subsidy - price.licence_nok_per_gp_year \
+        - price.annualised_oneoff_nok_per_gp_year
+    return pd.DataFrame({
+        "practice_idx": pr["practice_idx"].to_numpy(dtype=np.int64),
+        "kommunenummer": pr["kommunenummer"].astype(str).to_numpy(),
+        "n_gps": pr["n_gps"].to_numpy(dtype=np.int64),
+        "list_patients": pr["list_patients"].to_numpy(dtype=np.int64),
+        "joined_month": start,
+        "licence_nok_per_gp_year": price.licence_nok_per_gp_year,
+        "oneoff_nok_per_gp": price.oneoff_nok_per_gp,
+        "annualised_oneoff_nok_per_gp_year": price.annualised_oneoff_nok_per_gp_year,
+        "current_ehr_cost_nok_per_gp_year": price.current_ehr_cost_nok_per_gp_year,
+        "subsidy_nok_per_gp_year": subsidy,
+        "time_saved_nok_per_gp_year": time_saved,
+        "net_nok_per_gp_year": net,
+        "payback_years": payback,
+    })
+
+
+ACTORS: tuple[str, ...] = ("state", "region_trusts", "municipalities", "gps", "patients")
+"""Actor types of the who-pays-who-gains table, in row order."""
+
+
+def who_pays_who_gains(cfg: Config, region: Region, alloc: PlatformAllocation, costs_muni: pd.DataFrame,
+                       gp_join_month: np.ndarray, saved: pd.DataFrame) -> pd.DataFrame:
+    """One row per actor type: what it pays for the platform and what it gains, summed and as NPV (NOK).
+
+    Pays: state = grant + state shares; region_trusts = hospital part + regional share + pre-financing
+    (:func:`allocate_platform_cost`); municipalities = platform charges + GP subsidies; gps = licences +
+    one-offs (implementation, training and lost consultations, in the join year); patients = 0.
+    Gains, against nobody on the platform (:func:`savings_by_month`): search hours saved x wage of the
+    receiving kind (gp -> gps; municipal -> municipalities; hospital, specialist -> region_trusts);
+    adverse events avoided x cost_per_adverse_event_nok, a share adverse_event_cost_share_patients to
+    patients and the rest to region_trusts; municipalities also gain the status-quo EPJ cost saved,
+    GPs their current EHR cost saved and the subsidy. Columns: actor, pays_nok, gains_nok,
+    net_nok = gains - pays, and pays_npv_nok, gains_npv_nok, net_npv_nok (discount_rate, base_year).
+    """
+    e = cfg.economics
+    years = alloc.years
+    p = alloc.platform
+    wage = hour_value_nok(cfg)
+    onehot = (month_years(cfg)[:, None] == years[None, :]).astype(float)
+    by_year = lambda col: _monthly_series(saved, col, cfg.n_months) @ onehot  # noqa: E731 - monthly flow summed by year
+    avoided_nok = by_year("adverse_events_avoided") * e.cost_per_adverse_event_nok
+    share_pat = e.adverse_event_cost_share_patients
+
+    price = gp_price(cfg)
+    start = np.asarray(gp_join_month, dtype=np.int64)
+    n_gps = region.practices["n_gps"].to_numpy(dtype=float)
+    gp_months = months_on_by_year(start, cfg, years)
+    gp_years_on = n_gps @ gp_months / 12.0
+    join_year = month_years(cfg)[np.clip(start, 0, cfg.n_months - 1)]
+    oneoffs = np.array([(n_gps * (start >= 0) * (join_year == y)).sum() for y in years]) * price.oneoff_nok_per_gp
+    cm = costs_muni.groupby("year")[["platform_net_nok", "gp_subsidy_nok", "status_quo_epj_nok"]].sum().reindex(years, fill_value=0)
+
+    flows = {
+        "state": (p["state_nok"].to_numpy(dtype=float), np.zeros(len(years))),
+        "region_trusts": ((p["hospital_nok"] + p["regional_nok"]).to_numpy(dtype=float),
+                          by_year("hours_saved_hospital") * wage["hospital"] + by_year("hours_saved_specialist") * wage["specialist"]
+                          + (1.0 - share_pat) * avoided_nok),
+        "municipalities": ((cm["platform_net_nok"] + cm["gp_subsidy_nok"]).to_numpy(dtype=float),
+                           cm["status_quo_epj_nok"].to_numpy(dtype=float) + by_year("hours_saved_municipal") * wage["municipal"]),
+        "gps": (p["gp_licence_nok"].to_numpy(dtype=float) + oneoffs,
+                gp_years_on * price.current_ehr_cost_nok_per_gp_year + cm["gp_subsidy_nok"].to_numpy(dtype=float)
+                + by_year("hours_saved_gp") * wage["gp"]),
+        "patients": (np.zeros(len(years)), share_pat * avoided_nok),
+    }
+    rows = []
+    for actor in ACTORS:
+        pays, gains = flows[actor]
+        pv_p, pv_g = npv(pays, years, e.discount_rate, e.base_year), npv(gains, years, e.discount_rate, e.base_year)
+        rows.append({"actor": actor, "pays_nok": float(pays.sum()), "gains_nok": float(gains.sum()),
+                     "net_nok": float(gains.sum() - pays.sum()), "pays_npv_nok": pv_p, "gains_npv_nok": pv_g,
+                     "net_npv_nok": pv_g - pv_p})
+    return pd.DataFrame(rows)
+
+
+def run_economics(cfg: Config, region: Region, muni_live_month: np.ndarray, gp_join_month: np.ndarray,
+                  monthly: pd.DataFrame, no_platform_metrics: dict[str, float] | None = None) -> dict[str, pd.DataFrame]:
+    """The economics of one run: {"costs_municipality", "costs_gp", "who_pays_who_gains"} (NOK, 2023 money).
+
+    ``muni_live_month[m]`` and ``gp_join_month[i]`` are month indices t (-1 = never); ``monthly`` has one
+    row per month with ``t`` and the network metric columns; ``no_platform_metrics`` are the metrics with
+    nobody on the platform (the runner passes ``network.metrics(zeros)``; None: the first month stands
+    in, :func:`savings_by_month`). Costs: :func:`allocate_platform_cost`; tables: :func:`costs_municipality`,
+    :func:`costs_gp`, :func:`who_pays_who_gains`.
+    """
+    live = np.asarray(muni_live_month, dtype=np.int64)
+    gp = np.asarray(gp_join_month, dtype=np.int64)
+    if live.shape != (len(region.municipalities),):
+        raise ValueError(f"run_economics: muni_live_month has shape {live.shape}, expected ({len(region.municipalities)},)")
+    if gp.shape != (len(region.practices),):
+        raise ValueError(f"run_economics: gp_join_month has shape {gp.shape}, expected ({len(region.practices)},)")
+    alloc = allocate_platform_cost(cfg, region, live, gp)
+    saved = savings_by_month(monthly, no_platform_metrics)
+    cm = costs_municipality(cfg, region, alloc, live, gp, saved)
+    return {
+        "costs_municipality": cm,
+        "costs_gp": costs_gp(cfg, region, gp, saved),
+        "who_pays_who_gains": who_pays_who_gains(cfg, region, alloc, cm, gp, saved),
+    }
+
+
+# --------------------------------------------------------------------------- cross-check
+
+
+OBSERVED_PRICE_ROWS: dict[tuple[str, str], str] = {
+    ("1554", "investment_oneoff"): "municipal_cost_averoy_investment_nok",
+    ("1554", "annual_operating"): "municipal_cost_averoy_annual_nok",
+    ("5038", "annual_total"): "municipal_cost_verdal_annual_nok",
+}
+"""Observed municipal prices: (kommunenummer, item) -> row key in sim/data/parameters_sources.csv.
+
+Averøy's offer (2023) was an 18.6 m one-off investment plus 2.2 m a year, so its annual figure pairs
+with the model's operating charge; Verdal's 2019 plan (4.5 m a year) pairs with operating plus the
+annualised investment charge."""
+
+
+def observed_prices_nok() -> dict[str, float]:
+    """The values of the :data:`OBSERVED_PRICE_ROWS` keys, read from the shipped parameters_sources.csv (read-only)."""
+    ps = pd.read_csv(data_path("parameters_sources.csv"), usecols=[0, 1])
+    ps = ps.set_index(ps.columns[0])[ps.columns[1]]
+    return {key: float(ps[key]) for key in OBSERVED_PRICE_ROWS.values()}
+
+
+def cross_check_observed_prices(cfg: Config, region: Region, observed: dict[str, float] | None = None) -> pd.DataFrame:
+    """The model's top-down bill (:func:`ex_ante_charges_nok`) for Averøy (1554) and Verdal (5038) against observed prices.
+
+    Items per municipality: investment_oneoff (its share of the net municipal investment),
+    annual_operating, annual_total (operating + investment charge). ``observed`` maps the
+    parameters_sources.csv keys of :data:`OBSERVED_PRICE_ROWS` to NOK (None: :func:`observed_prices_nok`).
+    Columns: kommunenummer, name, population, item, model_nok, model_nok_per_inhabitant, observed_key,
+    observed_nok, observed_nok_per_inhabitant, model_over_observed (NaN where nothing was observed).
+    Municipalities missing from the region are skipped.
+    """
+    obs = observed_prices_nok() if observed is None else observed
+    bill = ex_ante_charges_nok(cfg, region).set_index("kommunenummer")
+    rows = []
+    for knr in sorted({k for k, _ in OBSERVED_PRICE_ROWS}):
+        if knr not in bill.index:
+            continue
+        b = bill.loc[knr]
+        model = {"investment_oneoff": b["investment_nok"], "annual_operating": b["operating_nok_per_year"],
+                 "annual_total": b["operating_nok_per_year"] + b["investment_charge_nok_per_year"]}
+        for item, value in model.items():
+            key = OBSERVED_PRICE_ROWS.get((knr, item))
+            seen = float(obs[key]) if key is not None else float("nan")
+            rows.append({"kommunenummer": knr, "name": b["name"], "population": int(b["population"]), "item": item,
+                         "model_nok": float(value), "model_nok_per_inhabitant": float(value) / b["population"],
+                         "observed_key": key, "observed_nok": seen, "observed_nok_per_inhabitant": seen / b["population"],
+                         "model_over_observed": float(value) / seen if seen == seen and seen else float("nan")})
+    return pd.DataFrame(rows)
