@@ -59,6 +59,21 @@ def _progress(total: int, quiet: bool, what: str):
     return bar, lambda *_: bar.advance(task)
 
 
+def _scenario(config: Path, set_: list[str] | None, out: Path, lang: str | None = None):
+    """A command's scenario: --lang checked (when given), the config loaded with its --set overrides, --out checked.
+
+    Every check runs before anything is written under --out.
+    """
+    from sim import api
+    from sim.results import check_out_dir
+
+    if lang is not None:
+        api.check_lang(lang)
+    cfg = api.load_config(config, list(set_ or []))
+    check_out_dir(out)
+    return cfg
+
+
 @app.command()
 @guarded
 def run(
@@ -72,11 +87,8 @@ def run(
 ) -> None:
     """Run replicate seeds of a scenario; write tables, manifest and figures to OUT/<scenario>/<run id>/."""
     from sim import api
-    from sim.results import check_out_dir
 
-    api.check_lang(lang)
-    cfg = api.load_config(config, list(set_ or []))
-    check_out_dir(out)
+    cfg = _scenario(config, set_, out, lang)
     n = seeds if seeds is not None else cfg.run.seeds
     api.check_counts(seeds=n, jobs=jobs)
     t0 = time.perf_counter()
@@ -139,11 +151,9 @@ def uptake_curve(
 ) -> None:
     """Hold hospitals and municipalities on the platform; sweep GP share per recruitment order."""
     from sim import api
-    from sim.results import atomic_dir, check_out_dir
+    from sim.results import atomic_dir
 
-    api.check_lang(lang)
-    cfg = api.load_config(config, list(set_ or []))
-    check_out_dir(out)
+    cfg = _scenario(config, set_, out, lang)
     df = api.uptake_curve(cfg, steps=steps, orders=tuple(orders) if orders else None, seeds=seeds)
     from sim.plots import plot_uptake_tables
 
@@ -168,12 +178,11 @@ def calibrate_cmd(
     """Fit the adoption parameters to the 2020-2023 history (ABC-SMC); write OUT/<scenario>/calibration/."""
     from sim import api
     from sim.calibrate import calibrate as fit
-    from sim.results import atomic_dir, check_out_dir
+    from sim.results import atomic_dir
 
-    cfg = api.load_config(config, list(set_ or []))
-    check_out_dir(out)
-    if seeds is not None and seeds < 1:
-        raise ConfigError(f"--seeds must be >= 1, got {seeds}")
+    cfg = _scenario(config, set_, out)
+    if seeds is not None:
+        api.check_counts(seeds=seeds)
     if config_out is None and not quick and not set_:
         config_out = config.parent / "calibrated.toml"
     target = Path(out) / cfg.scenario / "calibration"
@@ -279,18 +288,15 @@ def validate_bass(
     lang: LangOpt = "en",
 ) -> None:
     """Run the Bass special case and write the simulated and analytic curves side by side (CSV and figure)."""
-    from sim import api
     from sim.plots import fig_bass, save
-    from sim.results import atomic_dir, check_out_dir
+    from sim.results import atomic_dir
     from sim.validation import bass_validation, check_bass_case
 
-    api.check_lang(lang)
-    cfg = api.load_config(config, list(set_ or []))
+    cfg = _scenario(config, set_, out, lang)
     try:
         check_bass_case(cfg)
     except ValueError as err:
         raise ConfigError(f"{config}: {err}") from None
-    check_out_dir(out)
     if seeds < 2:
         raise ConfigError(f"--seeds: must be >= 2, got {seeds}")
     df = bass_validation(cfg, seeds)

@@ -365,6 +365,16 @@ def _is_value_table(key: str) -> bool:
     return key in _VALUE_TABLES
 
 
+def _parse_toml(path: Path) -> dict:
+    """The table of one TOML file; malformed TOML or text that is not UTF-8 is a one-line ConfigError naming the file."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: malformed TOML: {err}") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text: {err}") from None
+
+
 def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict:
     """Read ``path`` and resolve its ``extends`` chain (relative to the file that says it)."""
     if path in chain:
@@ -375,12 +385,7 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict:
         raise ConfigError(f"{where}: file not found: {path}")
     if path.is_dir():
         raise ConfigError(f"{path}: is a directory, not a TOML file")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: malformed TOML: {err}") from None
-    except UnicodeDecodeError as err:
-        raise ConfigError(f"{path}: not UTF-8 text: {err}") from None
+    data = _parse_toml(path)
     parent = data.pop("extends", None)
     if parent is None:
         return data
@@ -499,12 +504,7 @@ def load_toml_as(path: str | Path, model: type[BaseModel]) -> Any:
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"{p}: file not found")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{p}: malformed TOML: {err}") from None
-    except UnicodeDecodeError as err:
-        raise ConfigError(f"{p}: not UTF-8 text: {err}") from None
+    data = _parse_toml(p)
     if "source" in data:
         raise ConfigError(f"{p}: source: unknown key (set by the loader)")
     try:
