@@ -11,8 +11,9 @@ memory is measured in fresh processes so that nothing measured before pollutes i
    is timed apart from the run; runs use the build cached as a sweep worker does
    (``sim.runner.cached_region_network``). Three run levels: the model only
    (``sim.runner.simulate``), what a sweep evaluates (``summarise_run``: model, economics,
-   summary row) and every table (``run_one``; the target row). Peak memory: ``ru_maxrss`` from
-   ``resource.getrusage(RUSAGE_SELF)`` (the kernel's peak RSS, VmHWM) of a fresh Python process
+   summary row) and every table (``run_one``; the target row). Peak memory: the kernel's peak RSS
+   (VmHWM in ``/proc/self/status``; not ``getrusage``'s ``ru_maxrss``, which Linux carries over
+   ``exec`` from the parent process, here the benchmark itself) of a fresh Python process
    that imports onerecord, builds the region and network, and does one ``run_one``.
 2. **Run, all of Norway** (``configs/norway.toml``: synthetic, 356 municipalities, 5,475,240
    residents, ≈5,400 GPs): the same measures.
@@ -37,8 +38,10 @@ memory is measured in fresh processes so that nothing measured before pollutes i
    the sweep on 1 worker / 1 process and 2 workers / 2 processes: throughput ratios, peak
    memory, and peak memory at a quarter of the runs and at all of them (1 worker / 1
    process). Memory here is the peak over the process tree (driver, fork server, workers) of
-   the summed PSS (``/proc/<pid>/smaps_rollup``: shared pages split between processes),
-   sampled every 200 ms from this process, which also sums each process's CPU time
+   the summed anonymous PSS (``Pss_Anon`` of ``/proc/<pid>/smaps_rollup``: the heap, with
+   copy-on-write pages split between the processes sharing them; library pages are left out,
+   as their PSS moves with every other Python process on the machine; the total PSS is shown
+   beside it), sampled every 200 ms from this process, which also sums each process's CPU time
    (``/proc/<pid>/stat``) to show the CPU per run whatever the machine's load.
 
 Targets assume a 2-core machine. ``--quick`` uses fewer repeats and 60-run sweeps (1-2
@@ -53,7 +56,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -62,8 +64,6 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-from sim.model import RolloutModel
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_CONFIG = ROOT / "configs" / "baseline.toml"
@@ -191,14 +191,18 @@ def _tree(pid: int) -> list[int]:
     return seen
 
 
-def _pss_kb(pid: int) -> int:
+def _pss_kb(pid: int) -> tuple[int, int]:
+    """(Pss, Pss_Anon) of a process in kB from /proc/<pid>/smaps_rollup ((0, 0) once it is gone)."""
+    pss = anon = 0
     try:
         for ln in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
             if ln.startswith("Pss:"):
-                return int(ln.split()[1])
+                pss = int(ln.split()[1])
+            elif ln.startswith("Pss_Anon:"):
+                anon = int(ln.split()[1])
     except OSError:
         pass
-    return 0
+    return pss, anon
 
 
 def _cpu_s(pid: int) -> float:
@@ -211,12 +215,14 @@ def _cpu_s(pid: int) -> float:
 
 
 class TreeMemory:
-    """Samples a process and its descendants every ``interval_s``: peak of the summed PSS, and
-    each process's CPU time (the last sample; a process loses at most one interval's CPU)."""
+    """Samples a process and its descendants every ``interval_s``: peaks of the summed PSS and of
+    the summed anonymous PSS (heap: what a run keeps; library pages, shared with every Python
+    process on the machine, left out), and each process's CPU time (the last sample; a process
+    loses at most one interval's CPU)."""
 
     def __init__(self, pid: int, interval_s: float = SAMPLE_INTERVAL_S):
         self.pid, self.interval_s = pid, interval_s
-        self.peak_pss_mb, self.peak_processes = 0.0, 0
+        self.peak_pss_mb, self.peak_anon_mb, self.peak_processes = 0.0, 0.0, 0
         self.cpu_s: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -224,9 +230,9 @@ class TreeMemory:
     def _run(self) -> None:
         while not self._stop.is_set():
             pids = _tree(self.pid)
-            pss = sum(_pss_kb(p) for p in pids) / 1024.0
-            if pss > self.peak_pss_mb:
-                self.peak_pss_mb = pss
+            sizes = [_pss_kb(p) for p in pids]
+            self.peak_pss_mb = max(self.peak_pss_mb, sum(s[0] for s in sizes) / 1024.0)
+            self.peak_anon_mb = max(self.peak_anon_mb, sum(s[1] for s in sizes) / 1024.0)
             self.peak_processes = max(self.peak_processes, len(pids))
             for p in pids:
                 self.cpu_s[p] = max(self.cpu_s.get(p, 0.0), _cpu_s(p))
@@ -260,6 +266,7 @@ def run_child(spec: dict, sample_memory: bool = False, timeout_s: float = 1800) 
     answer = json.loads(out.strip().splitlines()[-1])
     if sample_memory:
         answer["tree_peak_pss_mb"] = mem.peak_pss_mb
+        answer["tree_peak_anon_mb"] = mem.peak_anon_mb
         answer["tree_peak_processes"] = mem.peak_processes
         answer["tree_cpu_s"] = mem.tree_cpu_s
         answer["driver_cpu_s"] = mem.cpu_s.get(proc.pid, 0.0)
@@ -277,7 +284,12 @@ def _rss_now_mb() -> float:
 
 
 def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kB on Linux
+    """This process's peak RSS: VmHWM of /proc/self/status. (Not getrusage's ru_maxrss, which
+    Linux carries over exec from the parent: a child of a big process would report the parent's.)"""
+    for ln in Path("/proc/self/status").read_text().splitlines():
+        if ln.startswith("VmHWM:"):
+            return int(ln.split()[1]) / 1024.0
+    return float("nan")
 
 
 def child_one_run(spec: dict) -> dict:
@@ -323,34 +335,51 @@ def _experiment_runs(path: str):
     return _EXPERIMENT_CACHE[path]
 
 
-class BatchRolloutModel(RolloutModel):
-    """Row ``row`` of an experiment file as mesa.batch_run builds it (keyword arguments in): its
-    parameters and replicate seed, the region and network cached per process as in a sweep worker.
+def _batch_model_class() -> type:
+    """:class:`BatchRolloutModel`, made on first use so that only batch_run processes import the model."""
+    from sim.model import RolloutModel
 
-    With ``summary``, the last step also computes the run's summary row (what a sweep keeps,
-    ``sim.runner.summarise_model``) and adds it to the DataCollector as a ``summary`` column,
-    None in every month but the last, so that batch_run returns the sweep's outputs too.
-    """
+    class BatchRolloutModel(RolloutModel):
+        """Row ``row`` of an experiment file as mesa.batch_run builds it (keyword arguments in): its
+        parameters and replicate seed, the region and network cached per process as in a sweep worker.
 
-    def __init__(self, experiment: str, row: int, summary: bool = False):
-        from sim.runner import cached_region_network, replicate_seed
-        from sim.sweep.evaluate import run_config
+        With ``summary``, the last step also computes the run's summary row (what a sweep keeps,
+        ``sim.runner.summarise_model``) and adds it to the DataCollector as a ``summary`` column,
+        None in every month but the last, so that batch_run returns the sweep's outputs too.
+        """
 
-        exp, base, runs = _experiment_runs(experiment)
-        run = runs.iloc[int(row)]
-        self.run_cfg = run_config(base, {k: run[k] for k in exp.keys})
-        self.replicate, self.with_summary = int(run["replicate"]), summary
-        region, network = cached_region_network(self.run_cfg)
-        super().__init__(self.run_cfg, region=region, network=network, seed=replicate_seed(self.run_cfg, self.replicate))
+        def __init__(self, experiment: str, row: int, summary: bool = False):
+            from sim.runner import cached_region_network, replicate_seed
+            from sim.sweep.evaluate import run_config
 
-    def step(self) -> None:
-        super().step()
-        if self.with_summary and not self.running:
-            from sim.runner import summarise_model
+            exp, base, runs = _experiment_runs(experiment)
+            run = runs.iloc[int(row)]
+            self.run_cfg = run_config(base, {k: run[k] for k in exp.keys})
+            self.replicate, self.with_summary = int(run["replicate"]), summary
+            region, network = cached_region_network(self.run_cfg)
+            super().__init__(self.run_cfg, region=region, network=network,
+                             seed=replicate_seed(self.run_cfg, self.replicate))
 
-            self.summary = summarise_model(self.run_cfg, self.replicate, self, self.region, self.network)
-            n = len(self.datacollector.model_vars["t"])
-            self.datacollector.model_vars["summary"] = [None] * (n - 1) + [self.summary]
+        def step(self) -> None:
+            super().step()
+            if self.with_summary and not self.running:
+                from sim.runner import summarise_model
+
+                self.summary = summarise_model(self.run_cfg, self.replicate, self, self.region, self.network)
+                n = len(self.datacollector.model_vars["t"])
+                self.datacollector.model_vars["summary"] = [None] * (n - 1) + [self.summary]
+
+    BatchRolloutModel.__module__ = __name__  # pickled by reference into batch_run's spawned workers
+    BatchRolloutModel.__qualname__ = "BatchRolloutModel"
+    return BatchRolloutModel
+
+
+def __getattr__(name: str):
+    """``BatchRolloutModel`` on first access (also in batch_run's spawned workers, which unpickle it)."""
+    if name == "BatchRolloutModel":
+        globals()[name] = cls = _batch_model_class()
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def child_batch_run(spec: dict) -> dict:
@@ -365,7 +394,8 @@ def child_batch_run(spec: dict) -> dict:
     n, summary = int(spec["runs"]), bool(spec["summary"])
     t0 = time.perf_counter()
     with threadpool_limits(limits=1):  # as the sweep's workers
-        results = mesa.batch_run(BatchRolloutModel, parameters={"experiment": spec["experiment"], "row": range(n),
+        model_cls = sys.modules[__name__].BatchRolloutModel
+        results = mesa.batch_run(model_cls, parameters={"experiment": spec["experiment"], "row": range(n),
                                                         "summary": summary},
                                  number_processes=spec["processes"], iterations=1, data_collection_period=1,
                                  max_steps=base.n_months, display_progress=False)
@@ -545,8 +575,8 @@ def bench_sweeps(report: Report, runs: int, small_runs: int, sweep_repeat: int, 
     def rate(key: str) -> float:
         return median([r["runs"] / r["wall_s"] for r in res[key]])
 
-    def peak(key: str) -> float:
-        return median([r["tree_peak_pss_mb"] for r in res[key]])
+    def peak(key: str, kind: str = "anon") -> float:
+        return median([r[f"tree_peak_{kind}_mb"] for r in res[key]])
 
     def wall_cpu(key: str) -> str:
         """Wall of the call; CPU of the whole process tree per run (less load-dependent; start-up included)."""
@@ -578,17 +608,18 @@ def bench_sweeps(report: Report, runs: int, small_runs: int, sweep_repeat: int, 
                ok=r2 / rb2 >= 1.0)
     ps, pb = peak("sweep1"), peak("batch1")
     ps_small, pb_small = peak("sweep1_small"), peak("batch1_small")
-    report.add(sec, f"peak memory sweep / batch_run at {runs} runs (1 worker / 1 process)", ps / pb, "x",
-               note=f"sweep {ps:.0f} MB (driver, fork server, worker), batch_run {pb:.0f} MB (one process); "
-                    f"2 workers {peak('sweep2'):.0f} MB, 2 processes {peak('batch2'):.0f} MB")
+    report.add(sec, f"peak heap sweep / batch_run at {runs} runs (1 worker / 1 process)", ps / pb, "x",
+               note=f"anonymous PSS: sweep {ps:.0f} MB (driver, fork server, worker), batch_run {pb:.0f} MB "
+                    f"(one process); 2 workers {peak('sweep2'):.0f} MB, 2 processes {peak('batch2'):.0f} MB; "
+                    f"with library pages {peak('sweep1', 'pss'):.0f} and {peak('batch1', 'pss'):.0f} MB")
     grow_s, grow_b = ps - ps_small, pb - pb_small
     flat = grow_s <= max(FLAT_MEMORY_MB, 0.05 * ps_small)
-    report.add(sec, f"sweep peak memory, {small_runs} -> {runs} runs", grow_s, "MB",
+    report.add(sec, f"sweep peak heap, {small_runs} -> {runs} runs", grow_s, "MB",
                target=f"flat (<= {FLAT_MEMORY_MB:g} MB or 5%)", ok=flat, note=f"{ps_small:.0f} -> {ps:.0f} MB")
     per_run_mb = grow_b / max(runs - small_runs, 1)
     cross = (f"; passes the sweep's peak at about {runs + (ps - pb) / per_run_mb:,.0f} runs"
              if per_run_mb > 0 and ps > pb else "")
-    report.add(sec, f"batch_run peak memory, {small_runs} -> {runs} runs", grow_b, "MB", target="(grows)",
+    report.add(sec, f"batch_run peak heap, {small_runs} -> {runs} runs", grow_b, "MB", target="(grows)",
                note=f"{pb_small:.0f} -> {pb:.0f} MB; {per_run_mb * 1024:.0f} kB per run kept{cross}")
     report.raw["sweeps"] = raw
 
