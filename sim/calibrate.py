@@ -69,7 +69,8 @@ class CalibrationSettings:
     population_size: int = 200          # accepted particles per generation
     max_generations: int = 6            # ABC-SMC generations (populations)
     min_epsilon: float = 0.0            # stop early when the tolerance falls below this
-    max_walltime_s: float = 600.0       # stop starting generations after this many seconds of fitting
+    min_acceptance_rate: float = 0.05   # a generation needing more than population/rate evaluations ends the fit
+    max_walltime_s: float = 540.0       # start no generation after this many seconds of fitting
     seeds_per_particle: int = 2         # replicate seeds simulated per particle (distance = RMS over them)
     n_procs: int = 2                    # worker processes (1 = SingleCoreSampler, reproducible)
     predictive_draws: int = 100         # posterior draws for the bands and the forecast
@@ -349,7 +350,7 @@ def fit_abc(cfg: Config, observed: pd.DataFrame, keys: Sequence[str] = FIT_PARAM
     prior = pyabc.Distribution(**{_abc_name(k): pyabc.RV("uniform", prior_range(k)[0], np.diff(prior_range(k))[0])
                                   for k in keys})
     sampler = (pyabc.sampler.SingleCoreSampler() if settings.n_procs <= 1
-               else pyabc.sampler.MulticoreEvalParallelSampler(n_procs=settings.n_procs))
+               else pyabc.sampler.MulticoreEvalParallelSampler(n_procs=settings.n_procs, check_max_eval=True))
     np.random.seed(np.random.SeedSequence(cfg.run.seed, spawn_key=(CALIBRATION_STREAM,)).generate_state(1)[0])
     abc = pyabc.ABCSMC(model, prior, distance, population_size=settings.population_size, sampler=sampler)
     with tempfile.TemporaryDirectory(dir=db_dir) as tmp:
@@ -360,6 +361,7 @@ def fit_abc(cfg: Config, observed: pd.DataFrame, keys: Sequence[str] = FIT_PARAM
         from datetime import timedelta
 
         hist = abc.run(minimum_epsilon=settings.min_epsilon, max_nr_populations=settings.max_generations,
+                       min_acceptance_rate=settings.min_acceptance_rate,
                        max_walltime=timedelta(seconds=settings.max_walltime_s))
         pars, w = hist.get_distribution()
         gens = hist.get_all_populations()
