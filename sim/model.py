@@ -133,7 +133,6 @@ class RolloutModel(mesa.Model):
 
     def __init__(self, cfg: Config, region: Region | None = None, network=None,
                  seed: int | np.random.SeedSequence = 0):
-        self.cfg = cfg
         self.seed_sequence = root_seed(seed)
         super().__init__(rng=named_stream(self.seed_sequence, "activation"))
         self.region = region if region is not None else load_region(cfg.region)

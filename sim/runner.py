@@ -16,7 +16,7 @@ from multiprocessing import get_context
 import numpy as np
 import pandas as pd
 
-from sim.config import Config, month_date
+from sim.config import Config
 from sim.results import RunTables
 
 # Region-level columns copied from the model's monthly table into the timeseries.
@@ -76,10 +76,10 @@ def cached_region_network(cfg: Config):
 
 def _muni_level(cfg: Config, model, region, months: pd.Series) -> pd.DataFrame:
     """Per municipality and month: live (0/1) and the share of its GPs on the platform."""
+    from sim.economics import on_platform_by_month
+
     n_t, n_m = cfg.n_months, len(region.municipalities)
-    t = np.arange(n_t)[:, None]
-    live_month = np.asarray(model.muni_live_month)
-    live = ((live_month >= 0)[None, :] & (t >= live_month[None, :])).astype(np.int64)
+    live = on_platform_by_month(model.muni_live_month, n_t).T.astype(np.int64)  # (month, municipality)
     pr = region.practices
     join = np.asarray(model.gp_join_month)
     joined_gps = np.zeros((n_t + 1, n_m))
@@ -99,15 +99,16 @@ def _muni_level(cfg: Config, model, region, months: pd.Series) -> pd.DataFrame:
     })
 
 
-def timeseries_table(cfg: Config, replicate: int, model, region) -> pd.DataFrame:
+def timeseries_table(cfg: Config, replicate: int, model, region, monthly: pd.DataFrame | None = None) -> pd.DataFrame:
     """The tidy timeseries of one run: region, actor-type and municipality rows per month.
 
     Region rows (level "region", key "region") carry every monthly model column; actor-type
     rows (level "actor_type", key hospital | municipality | gp_office | gp) carry n_adopted,
     n_total and share_adopted; municipality rows (key = kommunenummer) carry live (n_adopted,
-    share_adopted in {0, 1}) and share_gps.
+    share_adopted in {0, 1}) and share_gps. ``monthly``: the model's :meth:`monthly` table when
+    the caller has it already (None: built here).
     """
-    monthly = model.monthly().reset_index(drop=True)
+    monthly = (model.monthly() if monthly is None else monthly).reset_index(drop=True)
     region_rows = monthly.assign(level="region", key="region")
     totals = {"hospital": len(region.hospitals), "municipality": len(region.municipalities),
               "gp_office": len(region.practices), "gp": region.n_gps}
@@ -172,27 +173,29 @@ def simulate(cfg: Config, replicate: int, region=None, network=None):
     return model, region, network
 
 
-def _economics(cfg: Config, model, region, network, monthly: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
-    """The economics tables of a finished model (its config: money frames scaled to the region)."""
+def _economics(model, region, network, monthly: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The economics tables of a finished model (its config: money frames scaled to the region);
+    ``monthly`` is the model's :meth:`monthly` table."""
     from sim.economics import run_economics
 
     zeros = np.zeros(network.n_providers)
     return run_economics(model.cfg, region, np.asarray(model.muni_live_month), np.asarray(model.gp_join_month),
-                         model.monthly() if monthly is None else monthly, no_platform_metrics=network.metrics(zeros))
+                         monthly, no_platform_metrics=network.metrics(zeros))
 
 
 def run_one(cfg: Config, replicate: int, region=None, network=None) -> RunTables:
     """All tables of one replicate run (scenario and seed columns added)."""
     model, region, network = simulate(cfg, replicate, region, network)
-    econ = _economics(cfg, model, region, network)
+    monthly = model.monthly()  # built once: the economics, the timeseries and the summary read it
+    econ = _economics(model, region, network, monthly)
     tag = {"scenario": cfg.scenario, "seed": int(replicate)}
 
     def tagged(df: pd.DataFrame) -> pd.DataFrame:
         return pd.concat([pd.DataFrame(tag, index=df.index), df], axis=1)
 
     return RunTables(
-        timeseries=timeseries_table(cfg, replicate, model, region),
-        summary=pd.DataFrame([summary_row(cfg, replicate, model.monthly(), econ)]),
+        timeseries=timeseries_table(cfg, replicate, model, region, monthly),
+        summary=pd.DataFrame([summary_row(cfg, replicate, monthly, econ)]),
         costs_municipality=tagged(econ["costs_municipality"]),
         costs_gp=tagged(econ["costs_gp"]),
         who_pays_who_gains=tagged(econ["who_pays_who_gains"]),
@@ -202,7 +205,7 @@ def run_one(cfg: Config, replicate: int, region=None, network=None) -> RunTables
 def summarise_model(cfg: Config, replicate: int, model, region, network) -> dict:
     """The summary row of a model that has run: economics, then report-year and end figures."""
     monthly = model.monthly()
-    return summary_row(cfg, replicate, monthly, _economics(cfg, model, region, network, monthly))
+    return summary_row(cfg, replicate, monthly, _economics(model, region, network, monthly))
 
 
 def summarise_run(cfg: Config, replicate: int, region=None, network=None) -> dict:
@@ -243,8 +246,3 @@ def run_replicates(cfg: Config, replicates: Iterable[int], jobs: int = 1,
                 if on_done:
                     on_done(r)
     return RunTables.concat([results[r] for r in reps])
-
-
-def month_labels(cfg: Config) -> list:
-    """First-of-month dates of the horizon."""
-    return [month_date(cfg.run.start_month, t) for t in range(cfg.n_months)]

@@ -26,8 +26,10 @@ from sim.economics import (
     gain_value_nok,
     gp_price,
     hour_value_nok,
+    month_years,
     months_on_by_year,
     npv,
+    on_platform_by_month,
     payback_years,
     platform_cost_by_year,
     run_economics,
@@ -122,6 +124,19 @@ def test_npv_and_payback_by_hand():
     assert math.isinf(payback_years(100.0, np.full(12, -5.0)))
     with pytest.raises(ValueError):
         npv(np.ones(2), np.ones(3), 0.04, 2023)
+
+
+@given(st.lists(st.integers(-1, 200), min_size=1, max_size=20))
+def test_months_on_count_the_months_from_the_start_month(small_config, starts):
+    """On from the start month to the end (never for -1); months per year add up to the months on."""
+    cfg, start = small_config, np.asarray(starts)
+    on = on_platform_by_month(start, cfg.n_months)
+    for i, s in enumerate(start):
+        assert on[i].tolist() == [s >= 0 and t >= s for t in range(cfg.n_months)]
+    years = np.unique(month_years(cfg))
+    by_year = months_on_by_year(start, cfg, years)
+    assert np.array_equal(by_year.sum(axis=1), on.sum(axis=1))
+    assert by_year.max(initial=0) <= 12 and np.all(by_year[start < 0] == 0)
 
 
 # --------------------------------------------------------------------------- keys and floors

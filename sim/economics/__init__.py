@@ -7,7 +7,8 @@ One concept per module, every public name re-exported here:
 
 * :mod:`sim.economics.valuation`: annuity and capital-charge factors, NPV, hour values, the
   NOK value of search hours and adverse events, savings against no platform;
-* :mod:`sim.economics.months`: calendar year of each month, the table years, months on per year;
+* :mod:`sim.economics.months`: calendar year of each month, the table years, who is on the
+  platform each month, months on per year;
 * :mod:`sim.economics.gp`: the GP price (:class:`GPPrice`) and payback;
 * :mod:`sim.economics.platform`: platform cost by year, allocation keys and floor, the
   financing split (:func:`allocate_platform_cost`), the ex-ante bill, region scaling;
@@ -39,7 +40,7 @@ from sim.economics.valuation import (
     PROVIDER_KINDS_VALUED, annuity_factor, capital_charge_factor, gain_value_nok, hour_value_nok, npv,
     savings_by_month,
 )
-from sim.economics.months import economics_years, month_years, months_on_by_year
+from sim.economics.months import economics_years, month_years, months_on_by_year, on_platform_by_month, year_of_month
 from sim.economics.gp import GPPrice, gp_price, payback_years
 from sim.economics.platform import (
     PlatformAllocation, allocate_platform_cost, allocate_with_floor, allocation_weights, ex_ante_charges_nok,
@@ -57,6 +58,6 @@ __all__ = [
     "capital_charge_factor", "costs_gp", "costs_municipality", "cross_check_observed_prices", "economics_years",
     "ex_ante_charges_nok", "expected_net_cost_nok_per_inhabitant_year", "floor_nok_per_year", "gain_value_nok",
     "gp_licence_income_by_year", "gp_price", "hour_value_nok", "month_years", "months_on_by_year", "npv",
-    "observed_prices_nok", "payback_years", "platform_cost_by_year", "run_economics", "savings_by_month",
-    "scaled_to_region", "users_by_municipality", "who_pays_who_gains",
+    "observed_prices_nok", "on_platform_by_month", "payback_years", "platform_cost_by_year", "run_economics",
+    "savings_by_month", "scaled_to_region", "users_by_municipality", "who_pays_who_gains", "year_of_month",
 ]

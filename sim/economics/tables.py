@@ -12,7 +12,7 @@ import pandas as pd
 
 from sim.config import Config
 from sim.economics.gp import gp_price, payback_years
-from sim.economics.months import month_years, months_on_by_year
+from sim.economics.months import month_years, months_on_by_year, on_platform_by_month, year_of_month
 from sim.economics.platform import PlatformAllocation, allocate_platform_cost, ex_ante_charges_nok
 from sim.economics.valuation import hour_value_nok, npv, savings_by_month
 from sim.region import Region, data_path
@@ -20,10 +20,7 @@ from sim.region import Region, data_path
 
 def _share_among_on(total_by_month: np.ndarray, start_month: np.ndarray, weights: np.ndarray, n_months: int) -> np.ndarray:
     """Split a monthly total among agents on at t (start_i >= 0 and t >= start_i) pro rata to weights: (n_agents, n_months)."""
-    start = np.asarray(start_month, dtype=np.int64)
-    t = np.arange(n_months)
-    on = (start[:, None] >= 0) & (t[None, :] >= start[:, None])
-    w = on * np.asarray(weights, dtype=float)[:, None]
+    w = on_platform_by_month(start_month, n_months) * np.asarray(weights, dtype=float)[:, None]
     tot = w.sum(axis=0)
     return np.divide(w * total_by_month[None, :], tot[None, :], out=np.zeros_like(w), where=tot[None, :] > 0)
 
@@ -75,8 +72,7 @@ def costs_municipality(cfg: Config, region: Region, alloc: PlatformAllocation, m
 
     hours = _monthly_series(saved, "hours_saved_municipal", cfg.n_months)
     gains_month = _share_among_on(hours * e.nurse_hourly_cost_nok, live, pop, cfg.n_months)
-    onehot = (month_years(cfg)[:, None] == years[None, :]).astype(float)
-    gains = gains_month @ onehot
+    gains = gains_month @ year_of_month(cfg, years).astype(float)
 
     mu = alloc.municipal
     net = mu["net"] + subsidy - status_quo
@@ -131,7 +127,7 @@ def costs_gp(cfg: Config, region: Region, gp_join_month: np.ndarray, saved: pd.D
     hours = _monthly_series(saved, "hours_saved_gp", n)
     per_gp = _share_among_on(hours * cfg.gp_price.hourly_value_nok, start, lists, n) / n_gps[:, None] * 12.0  # NOK/GP/year at t
     t = np.arange(n)
-    on = (start[:, None] >= 0) & (t[None, :] >= start[:, None])
+    on = on_platform_by_month(start, n)
     t_agreement = cfg.t_of(cfg.agreement.start_month)
     subsidy_t = np.where(t >= t_agreement, cfg.agreement.subsidy_nok_per_gp_year, 0.0)
     months_on = on.sum(axis=1)
@@ -189,7 +185,7 @@ def who_pays_who_gains(cfg: Config, region: Region, alloc: PlatformAllocation, c
     years = alloc.years
     p = alloc.platform
     wage = hour_value_nok(cfg)
-    onehot = (month_years(cfg)[:, None] == years[None, :]).astype(float)
+    onehot = year_of_month(cfg, years).astype(float)
     by_year = lambda col: _monthly_series(saved, col, cfg.n_months) @ onehot  # noqa: E731 - monthly flow summed by year
     avoided_nok = by_year("adverse_events_avoided") * e.cost_per_adverse_event_nok
     share_pat = e.adverse_event_cost_share_patients
