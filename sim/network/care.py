@@ -194,11 +194,18 @@ class CareNetwork:
         adverse = _dot(self._aw, missing) * self._ae_per_stay
         return coverage, same_share, info, by_kind, adverse
 
+    def _monthly_loss(self, by_kind: np.ndarray, adverse: float) -> tuple[np.ndarray, dict[str, float], float, float]:
+        """From the yearly sums of :meth:`_pass`: search hours per month (array and by kind), adverse events
+        per month and V, the NOK of loss per month (sim.economics.gain_value_nok)."""
+        hours = by_kind * self._search_hours_per_event / 12.0
+        hours_by_kind = dict(zip(PROVIDER_KINDS, hours.tolist()))
+        adverse_month = adverse / 12.0
+        return hours, hours_by_kind, adverse_month, float(gain_value_nok(hours_by_kind, adverse_month, self.cfg))
+
     def _loss(self, x: np.ndarray) -> float:
-        """V(x): NOK of loss per month from search hours and adverse events (sim.economics.gain_value_nok)."""
+        """V(x): NOK of loss per month from search hours and adverse events."""
         _, _, _, by_kind, adverse = self._pass(x)
-        hours = dict(zip(PROVIDER_KINDS, (by_kind * self._search_hours_per_event / 12.0).tolist()))
-        return float(gain_value_nok(hours, adverse / 12.0, self.cfg))
+        return self._monthly_loss(by_kind, adverse)[3]
 
     def metrics(self, x: np.ndarray) -> dict[str, float]:
         """The network metrics of one month for platform vector x (keys :data:`METRIC_COLUMNS`).
@@ -217,10 +224,7 @@ class CareNetwork:
         if self._last is not None and self._last[0] == key:
             return dict(self._last[1])
         coverage, same_share, info, by_kind, adverse = self._pass(x)
-        hours = by_kind * self._search_hours_per_event / 12.0
-        hours_by_kind = dict(zip(PROVIDER_KINDS, hours.tolist()))
-        adverse_month = adverse / 12.0
-        v = float(gain_value_nok(hours_by_kind, adverse_month, self.cfg))
+        hours, hours_by_kind, adverse_month, v = self._monthly_loss(by_kind, adverse)
         span = self._v_none - self._v_full
         gain = 1.0 if span <= 0 else min(1.0, max(0.0, (self._v_none - v) / span))
         out = {
