@@ -31,7 +31,8 @@ __all__ = ["ConfigError", "Config", "RunResults", "load_config", "run", "load_re
 def load_config(path: str | Path, overrides: list[str] | dict[str, Any] | None = None, **kw: Any) -> Config:
     """Load and validate a scenario TOML (``extends`` resolved).
 
-    ``overrides`` are ``--set`` strings (``["gp.bass_q_per_year=0.5"]``) or a dict of dotted keys;
+    ``path`` may also be a run's ``manifest.json``: its resolved config is loaded (re-running it
+    with :func:`manifest_replicates` reproduces the run). ``overrides`` are ``--set`` strings (``["gp.bass_q_per_year=0.5"]``) or a dict of dotted keys;
     keyword arguments use ``__`` for the dot (``load_config(p, gp__bass_q_per_year=0.5)``) and win
     over ``overrides``.
     """
@@ -40,7 +41,20 @@ def load_config(path: str | Path, overrides: list[str] | dict[str, Any] | None =
     else:
         pairs = {".".join(k): v for k, v in (parse_override(o) for o in overrides or [])}
     pairs.update({k.replace("__", "."): v for k, v in kw.items()})
+    if Path(path).suffix == ".json":  # a run's manifest.json: its resolved config
+        from sim.config import apply_overrides, validate
+        from sim.results import read_manifest
+
+        data = read_manifest(Path(path).parent)["config"]
+        return validate(apply_overrides(data, pairs, source=f"{path}: --set") if pairs else data, str(path))
     return _load_config(path, pairs or None)
+
+
+def manifest_replicates(path: str | Path) -> list[int] | None:
+    """The replicate list of a run's ``manifest.json`` (None for a scenario TOML)."""
+    from sim.results import read_manifest
+
+    return read_manifest(Path(path).parent)["replicates"] if Path(path).suffix == ".json" else None
 
 
 def check_lang(lang: str) -> str:

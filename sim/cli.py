@@ -77,8 +77,8 @@ def _scenario(config: Path, set_: list[str] | None, out: Path, lang: str | None 
 @app.command()
 @guarded
 def run(
-    config: Annotated[Path, typer.Argument(help="Scenario TOML, e.g. configs/baseline.toml.")],
-    seeds: Annotated[int | None, typer.Option("--seeds", help="Replicate seeds (default: run.seeds).")] = None,
+    config: Annotated[Path, typer.Argument(help="Scenario TOML (configs/baseline.toml), or a run's manifest.json to re-run it.")],
+    seeds: Annotated[int | None, typer.Option("--seeds", help="Replicate seeds (default: run.seeds, or the manifest's).")] = None,
     out: OutOpt = Path("results"),
     set_: SetOpt = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for the replicates.")] = 1,
@@ -89,12 +89,13 @@ def run(
     from sim import api
 
     cfg = _scenario(config, set_, out, lang)
-    n = seeds if seeds is not None else cfg.run.seeds
+    reps = api.manifest_replicates(config) if seeds is None else None  # a manifest.json re-runs its seeds
+    n = len(reps) if reps is not None else (seeds if seeds is not None else cfg.run.seeds)
     api.check_counts(seeds=n, jobs=jobs)
     t0 = time.perf_counter()
     bar, advance = _progress(n, quiet, f"{cfg.scenario}: seeds")
     with bar:
-        res = api.run(cfg, seeds=n, jobs=jobs, on_done=advance)
+        res = api.run(cfg, seeds=reps if reps is not None else n, jobs=jobs, on_done=advance)
         path = res.save(out, lang=lang)
     s = res.summary
     y = cfg.run.report_year

@@ -210,6 +210,7 @@ class GPSection(Section):
     peer_weight_council: float = P(unit="weight", desc="Weight of same-council practices in the peer share", ge=0)
     offered_from_start: bool = Field(..., description="Offer the platform to every GP from t = 0 (Bass validation), not from its municipality's go-live")
     salaried_follow_municipality: bool = Field(..., description="Salaried GP offices join when their municipality goes live")
+    pilot_offices_per_precommitted_municipality: int = P(unit="GP offices", desc="Pilot GP offices (longest lists) that go live with each pre-committed municipality", ge=0)
     functionality_fit: float = Prob(desc="How well the platform fits general practice (multiplies perceived functionality)", sweep=(0.5, 1.0))
     current_system_functionality: float = Prob(desc="Functionality of the current GP system on the same scale")
     functionality_value_knok_per_gp_year: float = P(unit="kNOK/GP/year", desc="Value of moving from functionality 0 to 1", ge=0, sweep=(0, 150))

@@ -240,10 +240,16 @@ class RolloutModel(mesa.Model):
         self.agreement_t = cfg.t_of(cfg.agreement.start_month)
 
     def _precommit(self) -> None:
-        """Municipalities committed before the start decide at t = 0 and take the first free wave."""
+        """Municipalities committed before the start decide at t = 0 and take the first free wave;
+        the pilot GP offices of each (its ``gp.pilot_offices_per_precommitted_municipality`` offices
+        with the longest lists; Øya legesenter with Trondheim) go live with it."""
         knr = self.region.municipalities["kommunenummer"].to_numpy()
+        self.gp_pilot = np.zeros(self.n_practices, dtype=bool)
+        n_pilot = self.cfg.gp.pilot_offices_per_precommitted_municipality
         for m in np.flatnonzero(np.isin(knr, self.cfg.municipality.pre_committed)):
             self.join_wave(int(m), t=0, any_wave=True)
+            offices = np.flatnonzero(self.gp_muni == m)
+            self.gp_pilot[offices[np.argsort(-self.gp_lists[offices], kind="stable")[:n_pilot]]] = True
 
     # ------------------------------------------------------------------ state changes
 
@@ -274,14 +280,15 @@ class RolloutModel(mesa.Model):
         return np.where(decided > 0, 0.0, decision_probability(score, self.muni_threshold, mc.decision_noise))
 
     def _waves_go_live(self) -> None:
-        """Postpone or switch on the waves due this month; salaried offices may follow their municipality."""
+        """Postpone or switch on the waves due this month; pilot offices, and salaried offices when they
+        follow their municipality, go live with it."""
         t, mc = self.t, self.cfg.municipality
         due = self.calendar.due(t, float(self.functionality[t]), mc.postpone_below_functionality, mc.postpone_months)
         if len(due) == 0:
             return
         live = np.isin(self.muni_wave, due) & (self.muni_live_month < 0)
         self.muni_live_month[live] = t
-        follow = self.gp_follows & live[self.gp_muni] & (self.gp_join_month < 0)
+        follow = (self.gp_follows | self.gp_pilot) & live[self.gp_muni] & (self.gp_join_month < 0)
         self.gp_join_month[follow] = t
         self.mark_changed()
 

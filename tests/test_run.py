@@ -109,6 +109,14 @@ def test_manifest_reproduces_the_run_and_api_equals_cli(run_dir, tmp_path):
     assert again.run_id == run_dir.name
 
 
+def test_rerun_from_manifest_gives_identical_parquet(run_dir, tmp_path):
+    res = cli("run", str(run_dir / "manifest.json"), "--out", str(tmp_path), "--quiet")
+    assert res.returncode == 0, res.stderr
+    again = tmp_path / "baseline" / run_dir.name  # same config and seeds: same run id
+    assert (again / "timeseries.parquet").read_bytes() == (run_dir / "timeseries.parquet").read_bytes()
+    pd.testing.assert_frame_equal(pd.read_csv(again / "summary.csv"), pd.read_csv(run_dir / "summary.csv"))
+
+
 def test_jobs_do_not_change_results(small_config):
     one = api.run(small_config, seeds=[0, 1, 2], jobs=1)
     two = api.run(small_config, seeds=[0, 1, 2], jobs=2)
