@@ -398,3 +398,17 @@ def test_scenario_files_change_only_their_levers(name, baseline_config):
     a, b = flat(baseline_config), flat(cfg)
     changed = {k for k in a if a[k] != b[k]}
     assert changed == SCENARIOS[name]
+
+
+def test_a_finished_model_is_freed_and_ids_count_from_one():
+    """Nothing keeps a model alive after its run (Mesa 3.3's class-level ``Agent._ids`` would: memory
+    would grow with every run of a sweep); agents are numbered 1..n in each model, as Mesa numbers them."""
+    import gc
+    import weakref
+
+    model = run(small())
+    assert [a.unique_id for a in model.agents] == list(range(1, len(model.agents) + 1))
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None

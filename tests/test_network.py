@@ -321,3 +321,20 @@ def test_metric_pass_is_fast_on_the_real_region(baseline_config):
         net.metrics(x)
         times.append(time.perf_counter() - t0)
     assert np.median(times) < 0.02
+
+
+def test_revalued_network_equals_a_fresh_build(small):
+    """A build revalued under other prices and wages gives exactly the metrics of a fresh build, and
+    leaves the original as it was; another network section is refused."""
+    cfg, region, net = small
+    other = with_overrides(cfg, {"gp_price.hourly_value_nok": 900.0, "economics.nurse_hourly_cost_nok": 500.0,
+                                 "economics.cost_per_adverse_event_nok": 100_000.0})
+    fresh, revalued = build_network(region, other), net.revalued(other)
+    rng = np.random.default_rng(1)
+    for x in [_x(net), _x(net, 1.0, 1.0, 1.0, 1.0), *rng.random((5, net.n_providers))]:
+        before = net.metrics(x)
+        assert revalued.metrics(x) == fresh.metrics(x)
+        assert net.metrics(x) == before and build_network(region, cfg).metrics(x) == before
+    assert revalued.metrics(_x(net, 0.5))["search_nok"] != net.metrics(_x(net, 0.5))["search_nok"]
+    with pytest.raises(ValueError, match="network sections"):
+        net.revalued(with_overrides(cfg, {"network.specialist_adoption_share": 0.5}))
