@@ -83,9 +83,10 @@ SWEEP_OUTPUTS = ("share_gps_2030", "one_record_coverage_2030", "gain_realized_20
                  "nok_per_inhabitant_median_municipality_2030")
 
 FLAT_MEMORY_MB = 10.0
-"""Memory counts as flat when the peak grows by at most max(FLAT_MEMORY_MB, 5 %) from the small to the full run count."""
+"""Memory counts as flat when the peak heap grows by at most max(FLAT_MEMORY_MB, 5 %) from the small to the full run count."""
 
 SAMPLE_INTERVAL_S = 0.2
+"""Seconds between samples of a process tree's memory and CPU (reading smaps_rollup costs ~1 ms a process)."""
 
 
 # --------------------------------------------------------------------------- results
@@ -111,6 +112,8 @@ class Row:
 
 @dataclass
 class Report:
+    """The machine, the settings, the table's rows and every raw measurement (for --json)."""
+
     machine: dict
     settings: dict
     rows: list[Row] = field(default_factory=list)
@@ -123,6 +126,7 @@ class Report:
 
 
 def median(xs) -> float:
+    """The median as a float."""
     return float(statistics.median(xs))
 
 
@@ -439,6 +443,36 @@ def platform_states(network, n: int, seed: int = 0) -> list:
     return out
 
 
+def time_metric_pass(network, calls: int) -> list[float]:
+    """Milliseconds of ``calls`` metric passes, each on another platform vector than the call before."""
+    xs = platform_states(network, 64)
+    network.metrics(xs[0])
+    out = []
+    for k in range(calls):
+        x = xs[(k + 1) % len(xs)]
+        t0 = time.perf_counter_ns()
+        network.metrics(x)
+        out.append((time.perf_counter_ns() - t0) / 1e6)
+    return out
+
+
+def time_changed_month(network, calls: int, seed: int = 1) -> list[float]:
+    """Milliseconds of a month whose platform set changed: platform_vector, practice_network_share, metrics."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(calls):
+        gp, muni, hosp = (rng.random(n) < 0.5 for n in (network.n_practices, network.n_municipalities,
+                                                         network.n_hospitals))
+        t0 = time.perf_counter_ns()
+        x = network.platform_vector(gp, muni, hosp)
+        network.practice_network_share(x)
+        network.metrics(x)
+        out.append((time.perf_counter_ns() - t0) / 1e6)
+    return out
+
+
 def bench_region(report: Report, label: str, config: Path, repeat: int, metric_calls: int,
                  run_target_s: float, peak_target_mb: float | None, metric_target_ms: float | None) -> None:
     """Sections 1-3 for one region: build, cached build, three run levels, the metric pass, peak memory."""
@@ -447,7 +481,7 @@ def bench_region(report: Report, label: str, config: Path, repeat: int, metric_c
     from sim.network import build_network
     from sim.region import load_region
 
-    sec = f"{label}"
+    sec = label
     cfg = load_config(config)
     raw: dict = {}
 
@@ -483,14 +517,7 @@ def bench_region(report: Report, label: str, config: Path, repeat: int, metric_c
         if target is not None:
             row.target, row.ok = f"<= {target:g} s", median(w) <= target
 
-    xs = platform_states(network, 64)
-    network.metrics(xs[0])
-    per_call = []
-    for k in range(metric_calls):
-        x = xs[(k + 1) % len(xs)]
-        t0 = time.perf_counter_ns()
-        network.metrics(x)
-        per_call.append((time.perf_counter_ns() - t0) / 1e6)
+    per_call = time_metric_pass(network, metric_calls)
     raw["metric_ms"] = per_call
     ms = median(per_call)
     row = report.add(sec, f"metric pass: metrics(x), median of {metric_calls} calls", ms, "ms",
@@ -499,19 +526,7 @@ def bench_region(report: Report, label: str, config: Path, repeat: int, metric_c
         row.target = f"<= {metric_target_ms:g} ms (DESIGN {TARGETS['metric_budget_ms']:g} ms)"
         row.ok = ms <= metric_target_ms
         row.note += f"; within DESIGN budget: {'yes' if ms <= TARGETS['metric_budget_ms'] else 'no'}"
-    month = []
-    gp, mu, ho = (network.n_practices, network.n_municipalities, network.n_hospitals)
-    import numpy as np
-
-    rng = np.random.default_rng(1)
-    for k in range(max(metric_calls // 4, 10)):
-        g, m, h = rng.random(gp) < 0.5, rng.random(mu) < 0.5, rng.random(ho) < 0.5
-        t0 = time.perf_counter_ns()
-        x = network.platform_vector(g, m, h)
-        network.practice_network_share(x)
-        network.metrics(x)
-        month.append((time.perf_counter_ns() - t0) / 1e6)
-    raw["month_network_ms"] = month
+    raw["month_network_ms"] = month = time_changed_month(network, max(metric_calls // 4, 10))
     report.add(sec, "a changed month's network work (vector + shares + metrics)", median(month), "ms")
 
     mem = [run_child({"kind": "one_run", "config": str(config)}) for _ in range(min(repeat, 3))]
