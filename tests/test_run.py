@@ -157,7 +157,8 @@ def test_atomic_dir_leaves_nothing_on_error(tmp_path):
 
 def test_ctrl_c_leaves_no_half_written_run(tmp_path):
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(BASELINE), "--seeds", "40", "--out", str(out)],
+    # far more seeds than 6 s can run (about 0.15 s each), so the interrupt always lands mid-run
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(BASELINE), "--seeds", "400", "--out", str(out)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(6)
     proc.send_signal(signal.SIGINT)
