@@ -82,6 +82,7 @@ def sensitivity(experiment: Experiment | str | Path, out_dir: str | Path = "resu
     ana = analysis if analysis is not None else load_analysis(exp)
     outputs, target, levers = check_analysis(ana, exp)
     n_rows = len(make_design(exp))
+    base = base_config(exp)  # read once: the tornado uses the scenario the sweep started from
     clock = {"start": time.perf_counter()}
     if run:
         root = run_sweep(exp, out_dir, executor=executor, workers=workers, scheduler=scheduler, progress=progress,
@@ -90,7 +91,7 @@ def sensitivity(experiment: Experiment | str | Path, out_dir: str | Path = "resu
         from sim.sweep import read_manifest
 
         root = sweep_path(out_dir, exp.name)
-        if read_manifest(root).get("design_hash") != design_hash(exp, base_config(exp), expand_runs(exp)):
+        if read_manifest(root).get("design_hash") != design_hash(exp, base, expand_runs(exp)):
             raise ConfigError(f"{root}: holds another design than {exp.source}; run the sweep first")
     clock["sweep"] = time.perf_counter()
     runs = read_runs(root, exp)
@@ -99,8 +100,9 @@ def sensitivity(experiment: Experiment | str | Path, out_dir: str | Path = "resu
     res = SensitivityResult(root / "sensitivity", indices, seed_variance(runs, outputs))
     clock["indices"] = time.perf_counter()
     if ana.tornado:
-        design = tornado_design(exp, base_config(exp))
-        truns = run_design(exp, design, ana.tornado_replicates or exp.replicates, evaluate, executor, workers, scheduler)
+        design = tornado_design(exp, base)
+        truns = run_design(exp, base, design, ana.tornado_replicates or exp.replicates, evaluate, executor, workers,
+                           scheduler)
         res.tornado = tornado_table(design, truns, outputs)
     clock["tornado"] = time.perf_counter()
     res.ranking = ranking_agreement(indices, res.tornado)

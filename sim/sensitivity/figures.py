@@ -15,6 +15,10 @@ def _label(key: str) -> str:
     return key.removeprefix(DUMMY_PREFIX) + " (dummy)" if key.startswith(DUMMY_PREFIX) else key.split(".")[-1]
 
 
+def _number(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+
+
 def _panels(plt, n: int, height: float = 2.6):
     cols = min(2, n)
     rows = -(-n // cols)
@@ -42,7 +46,8 @@ def fig_sobol(indices: pd.DataFrame):
             ax.set_yticks(y, [_label(p) for p in st.index])
             ax.axvline(0, color="black", linewidth=0.6)
             ax.grid(axis="x")
-            ax.set(title=out, xlabel="Sobol index (95% CI)")
+            ax.set_title(out, fontsize=8)
+            ax.set(xlabel="Sobol index (95% CI)")
         axes[0].legend(loc="lower right")
         fig.tight_layout()
     return fig
@@ -63,7 +68,8 @@ def fig_morris(indices: pd.DataFrame):
             for p, row in g.iterrows():
                 ax.annotate(_label(p), (row[("value", "mu_star")], row[("value", "sigma")]), fontsize=6,
                             xytext=(3, 2), textcoords="offset points")
-            ax.set(title=out, xlabel="mu* (change over the range)", ylabel="sigma")
+            ax.set_title(out, fontsize=8)
+            ax.set(xlabel="mu* (change over the range)", ylabel="sigma")
             ax.set_xlim(left=0)
             ax.set_ylim(bottom=0)
         fig.tight_layout()
@@ -85,7 +91,8 @@ def fig_tornado(tornado: pd.DataFrame):
             ax.axvline(base, color="black", linewidth=0.8)
             ax.set_yticks(y, [_label(p) for p in g["parameter"]])
             ax.grid(axis="x")
-            ax.set(title=out, xlabel=f"{out} (base {base:.3g})")
+            ax.set_title(out, fontsize=8)
+            ax.set(xlabel=f"output (base scenario: {base:.3g})")
         axes[0].legend(loc="lower right")
         fig.tight_layout()
     return fig
@@ -110,7 +117,7 @@ def fig_prim(boxes: pd.DataFrame, trajectory: pd.DataFrame, target: str = ""):
         b.barh(y, np.ones(len(sel)), color="#e6e6e6")
         b.barh(y, hi - lo, left=lo, color=["C0" if r else "#bbbbbb" for r in sel["restricted"]])
         for i, r in sel.iterrows():
-            b.text(1.02, i, f"{r['low']:.3g} - {r['high']:.3g}", va="center", fontsize=7)
+            b.text(1.02, i, f"{_number(r['low'])} - {_number(r['high'])}", va="center", fontsize=7)
         b.set_yticks(y, [_label(p) for p in sel["parameter"]])
         b.set(xlim=(0, 1.45), xlabel="share of the sampled range", title="Chosen box (blue: restricted)")
         b.grid(axis="x")

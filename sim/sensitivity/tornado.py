@@ -14,7 +14,7 @@ import pandas as pd
 
 from sim.config import Config
 from sim.sensitivity.indices import top_parameters
-from sim.sweep import Experiment, base_config
+from sim.sweep import Experiment
 from sim.sweep.experiment import DUMMY_PREFIX
 
 
@@ -39,14 +39,16 @@ def tornado_design(exp: Experiment, base: Config) -> pd.DataFrame:
     return design
 
 
-def run_design(exp: Experiment, design: pd.DataFrame, replicates: int, evaluate=None, executor: str = "local",
-               workers: int | None = None, scheduler: str | None = None, tag: str = "tornado") -> pd.DataFrame:
-    """Evaluate extra design rows with the sweep's evaluator, executor and replicate seeds (not stored
-    as a sweep): one row per (design row, replicate) with the experiment's outputs. Raises on a failed run."""
+def run_design(exp: Experiment, base: Config, design: pd.DataFrame, replicates: int, evaluate=None,
+               executor: str = "local", workers: int | None = None, scheduler: str | None = None,
+               tag: str = "tornado") -> pd.DataFrame:
+    """Evaluate extra design rows of ``exp`` on its base config (``sim.sweep.base_config``) with the
+    sweep's evaluator, executor and replicate seeds (not stored as a sweep): one row per (design row,
+    replicate) with the experiment's outputs. Raises on a failed run."""
     from sim.sweep.evaluate import ModelEvaluator, SweepContext
     from sim.sweep.executors import make_executor
 
-    ctx = SweepContext(base=base_config(exp), outputs=tuple(exp.outputs),
+    ctx = SweepContext(base=base, outputs=tuple(exp.outputs),
                        evaluate=evaluate if evaluate is not None else ModelEvaluator())
     params = design[exp.keys].to_dict(orient="records")
     runs = [{"run_id": f"{exp.name}-{tag}-{row:06d}-{r:03d}", "design_row": row, "replicate": r, **params[i]}
