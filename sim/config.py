@@ -169,7 +169,7 @@ class MunicipalitySection(Section):
     first_decision_month: str = Month(desc="First month a municipality can exercise its option")
     decision_lead_months: int = P(unit="months", desc="A decision must come this many months before its wave", ge=0, le=60)
     pre_committed: list[str] = Field(..., description="kommunenummer of municipalities committed before the start (join the first wave)")
-    threshold_mean: float = P(unit="score", desc="Mean of the heterogeneous decision thresholds", sweep=(-0.5, 1.0))
+    threshold_mean: float = P(unit="score", desc="Mean of the heterogeneous decision thresholds", sweep=(-0.5, 2.0))
     threshold_sd: float = P(unit="score", desc="Standard deviation of the decision thresholds", ge=0, sweep=(0.05, 0.6))
     decision_noise: float = P(unit="score", desc="Logistic noise scale of a decision; 0 = deterministic threshold rule", ge=0, sweep=(0.02, 0.3))
     weight_cost: float = P(unit="score per unit headroom", desc="Weight of budget headroom (capacity - net cost) / capacity", ge=0, sweep=(0, 2))
