@@ -551,7 +551,7 @@ def write_experiment(folder: Path, runs: int) -> Path:
         f'name = "bench_sweep_{runs}"\n'
         f'description = "Benchmark: {runs} LHS rows over GP parameters on the real region"\n'
         f'base = "{REAL_CONFIG.as_posix()}"\nseed = 12345\nreplicates = 1\ndesign = "lhs"\nsamples = {runs}\n'
-        f'outputs = {json.dumps(list(SWEEP_OUTPUTS))}\nchunk_size = 10\n\n{params}',
+        f'outputs = {json.dumps(list(SWEEP_OUTPUTS))}\nchunk_size = 50\n\n{params}',
         encoding="utf-8")
     return path
 

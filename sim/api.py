@@ -186,6 +186,10 @@ def sweep(experiment: str | Path, out: str | Path = "results", **kw: Any):
 
 
 def sensitivity(experiment: str | Path, out: str | Path = "results", **kw: Any):
-    """Global sensitivity (Morris or Sobol) and scenario discovery for an experiment; returns the index table."""
+    """Global sensitivity (Morris or Sobol), tornado and PRIM scenario discovery for an experiment.
+
+    Runs (or resumes) the experiment's sweep and returns a ``sim.sensitivity.SensitivityResult``
+    (``.indices``, ``.seed_variance``, ``.tornado``, ``.ranking``, ``.prim_boxes``, ``.path``).
+    """
     _sens = import_module("sim.sensitivity")
     return _sens.sensitivity(experiment, out, **kw)
