@@ -21,6 +21,7 @@ import pandas as pd
 from sim.config import Config, ConfigError
 from sim.config import load_config as _load_config
 from sim.config import parse_override
+from sim.plots import check_lang  # noqa: F401 (public: the CLI checks --lang through the API)
 from sim.results import RunTables, check_out_dir, manifest, now, read_run, write_run
 from sim.runner import run_replicates
 
@@ -55,13 +56,6 @@ def manifest_replicates(path: str | Path) -> list[int] | None:
     from sim.results import read_manifest
 
     return read_manifest(Path(path).parent)["replicates"] if Path(path).suffix == ".json" else None
-
-
-def check_lang(lang: str) -> str:
-    """``lang`` if it is a figure language (nb | en), else ConfigError."""
-    if lang not in ("nb", "en"):
-        raise ConfigError(f"--lang: must be nb or en, got {lang!r}")
-    return lang
 
 
 def check_counts(**counts: int) -> None:
@@ -147,9 +141,9 @@ def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs:
     check_counts(jobs=jobs)
     started = now()
     tables = run_replicates(cfg, reps, jobs=jobs, on_done=on_done)
-    from sim.region import load_region
+    from sim.runner import cached_region_network
 
-    man = manifest(cfg, reps, started, now(), region=load_region(cfg.region).summary())
+    man = manifest(cfg, reps, started, now(), region=cached_region_network(cfg)[0].summary())
     return RunResults(cfg, tables, man)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.config import ConfigError
 from sim.results import RunTables, read_run
 
 LABELS: dict[str, dict[str, str]] = {
@@ -55,11 +56,20 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+LANGS = ("en", "nb")
+"""The languages of figure labels and reports."""
+
+
+def check_lang(lang: str) -> str:
+    """``lang`` if it is a figure language (nb | en), else ConfigError (the CLI's one line)."""
+    if lang not in LANGS:
+        raise ConfigError(f"--lang: must be nb or en, got {lang!r}")
+    return lang
+
+
 def label(key: str, lang: str = "en") -> str:
     """The label of ``key`` in ``lang`` (nb | en); the key itself when there is none."""
-    if lang not in LABELS:
-        raise ValueError(f"--lang must be one of {sorted(LABELS)}, got {lang!r}")
-    return LABELS[lang].get(key, key)
+    return LABELS[check_lang(lang)].get(key, key)
 
 
 @contextmanager

@@ -9,16 +9,8 @@ from __future__ import annotations
 import math
 import re
 
-from sim.config import ConfigError
-from sim.plots import label
+from sim.plots import LANGS, check_lang, label  # noqa: F401 (re-exported for sim.report)
 
-LANGS = ("en", "nb")
-
-
-def check_lang(lang: str) -> None:
-    """ConfigError unless ``lang`` is nb or en."""
-    if lang not in LANGS:
-        raise ConfigError(f"--lang: must be nb or en, got {lang!r}")
 
 
 def fmt(v: float, kind: str, lang: str) -> str:
