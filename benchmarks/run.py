@@ -24,20 +24,23 @@ memory is measured in fresh processes so that nothing measured before pollutes i
 4. **Sweep throughput**: an LHS experiment over four GP parameters (Bass p and q, beta_u, the
    licence price) on the real region, one replicate per row, generated into a temporary
    folder; ``sim.sweep.run_sweep(..., executor="local")`` on 1 and 2 workers in a fresh
-   process each. Runs per second = runs / wall time of the ``run_sweep`` call (pool start,
-   worker imports and builds, Parquet writes included); the scaling ratio is 2-worker over
-   1-worker throughput.
+   process each, which imports the sweep API and the model before the clock starts (the
+   import time is reported beside; a fresh interpreter pays it once, whatever it runs). Runs
+   per second = runs / wall time of the ``run_sweep`` call (experiment and design, manifest,
+   starting the workers, their region and network build, every run, Parquet writes); the
+   scaling ratio is 2-worker over 1-worker throughput.
 5. **mesa.batch_run** (Mesa 3.3: ``batch_run(model_cls, parameters, number_processes=1,
    iterations=1, data_collection_period=-1, max_steps=1000, display_progress=True)``, which
    takes the product of the parameter values and returns a list of dicts): the same runs (the
    experiment's design rows and seeds, passed as ``row=range(n)`` to :class:`BatchRolloutModel`,
    a ``RolloutModel`` that looks its row up) with ``data_collection_period=1`` (the monthly rows),
-   then ``pandas.DataFrame(results)``. To give the sweep's outputs too, each run's last step
+   then ``pandas.DataFrame(results)``, timed like the sweep: from loading the experiment, with
+   Mesa, the model and the sweep API imported before. To give the sweep's outputs too, each run's last step
    adds its summary row (``sim.runner.summarise_model``, checked equal to ``summarise_run``);
    a model-only variant (less work than a sweep run) is shown beside it. Side by side with
    the sweep on 1 worker / 1 process and 2 workers / 2 processes: throughput ratios, peak
    memory, and peak memory at a quarter of the runs and at all of them (1 worker / 1
-   process). Memory here is the peak over the process tree (driver, fork server, workers) of
+   process). Memory here is the peak over the process tree (driver, workers, a fork server if any) of
    the summed anonymous PSS (``Pss_Anon`` of ``/proc/<pid>/smaps_rollup``: the heap, with
    copy-on-write pages split between the processes sharing them; library pages are left out,
    as their PSS moves with every other Python process on the machine; the total PSS is shown
@@ -313,15 +316,19 @@ def child_one_run(spec: dict) -> dict:
 
 
 def child_sweep(spec: dict) -> dict:
-    """Fresh process: one run_sweep of the experiment on ``workers`` local workers."""
+    """Fresh process: the sweep API and the model imported, then one run_sweep of the experiment on
+    ``workers`` local workers (timed)."""
+    t_import = time.perf_counter()
+    import sim.model  # noqa: F401  the model, as the batch_run child imports it before its clock
     from sim.sweep import open_dataset, run_sweep, sweep_status
 
+    import_s = time.perf_counter() - t_import
     t0 = time.perf_counter()
     root = run_sweep(spec["experiment"], spec["out"], executor="local", workers=spec["workers"], progress=False)
     wall = time.perf_counter() - t0
     status = sweep_status(root)
     runs = open_dataset(root).to_table(columns=["elapsed_s", "pid"]).to_pandas()
-    return {"wall_s": wall, "runs": int(status["done"]), "failed": int(status["failed"]),
+    return {"wall_s": wall, "import_s": import_s, "runs": int(status["done"]), "failed": int(status["failed"]),
             "run_elapsed_median_s": float(runs["elapsed_s"].median()), "run_elapsed_sum_s": float(runs["elapsed_s"].sum()),
             "worker_pids": int(runs["pid"].nunique()),
             "driver_peak_rss_mb": _peak_rss_mb()}
@@ -390,23 +397,29 @@ def __getattr__(name: str):
 def child_batch_run(spec: dict) -> dict:
     """Fresh process: mesa.batch_run over the experiment's first ``runs`` rows, then a DataFrame of the results.
 
-    With ``summary``, the first run's summary row is checked against ``summarise_run`` (same outputs)."""
+    Mesa, the model and the sweep API (which reads the experiment file) are imported before the
+    clock starts, as in the sweep child; loading the experiment and its design is timed, as
+    ``run_sweep`` does it. With ``summary``, the first run's summary row is checked against
+    ``summarise_run`` (same outputs)."""
+    t_import = time.perf_counter()
     import mesa
     import pandas as pd
+    import sim.sweep  # noqa: F401
     from threadpoolctl import threadpool_limits
 
-    exp, base, runs = _experiment_runs(spec["experiment"])
+    model_cls = sys.modules[__name__].BatchRolloutModel  # imports the model
+    import_s = time.perf_counter() - t_import
     n, summary = int(spec["runs"]), bool(spec["summary"])
     t0 = time.perf_counter()
+    exp, base, runs = _experiment_runs(spec["experiment"])
     with threadpool_limits(limits=1):  # as the sweep's workers
-        model_cls = sys.modules[__name__].BatchRolloutModel
         results = mesa.batch_run(model_cls, parameters={"experiment": spec["experiment"], "row": range(n),
                                                         "summary": summary},
                                  number_processes=spec["processes"], iterations=1, data_collection_period=1,
                                  max_steps=base.n_months, display_progress=False)
         frame = pd.DataFrame(results)
     wall = time.perf_counter() - t0
-    out = {"wall_s": wall, "runs": int(frame["RunId"].nunique()), "rows": len(frame),
+    out = {"wall_s": wall, "import_s": import_s, "runs": int(frame["RunId"].nunique()), "rows": len(frame),
            "driver_peak_rss_mb": _peak_rss_mb()}
     if summary:
         from sim.runner import summarise_run
@@ -596,7 +609,8 @@ def bench_sweeps(report: Report, runs: int, small_runs: int, sweep_repeat: int, 
 
     def wall_cpu(key: str) -> str:
         """Wall of the call; CPU of the whole process tree per run (less load-dependent; start-up included)."""
-        return (f"wall {median([r['wall_s'] for r in res[key]]):.3g} s; "
+        return (f"wall {median([r['wall_s'] for r in res[key]]):.3g} s (+ imports before the clock "
+                f"{median([r['import_s'] for r in res[key]]):.2f} s); "
                 f"cpu {median([r['tree_cpu_s'] / r['runs'] for r in res[key]]) * 1e3:.0f} ms/run")
 
     sec = "sweep"
@@ -630,7 +644,7 @@ def bench_sweeps(report: Report, runs: int, small_runs: int, sweep_repeat: int, 
     ps, pb = peak("sweep1"), peak("batch1")
     ps_small, pb_small = peak("sweep1_small"), peak("batch1_small")
     report.add(sec, f"peak heap sweep / batch_run at {runs} runs (1 worker / 1 process)", ps / pb, "x",
-               note=f"anonymous PSS: sweep {ps:.0f} MB (driver, fork server, worker), batch_run {pb:.0f} MB "
+               note=f"anonymous PSS: sweep {ps:.0f} MB (driver and worker), batch_run {pb:.0f} MB "
                     f"(one process); 2 workers {peak('sweep2'):.0f} MB, 2 processes {peak('batch2'):.0f} MB; "
                     f"with library pages {peak('sweep1', 'pss'):.0f} and {peak('batch1', 'pss'):.0f} MB")
     grow_s, grow_b = ps - ps_small, pb - pb_small

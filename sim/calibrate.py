@@ -28,7 +28,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +35,7 @@ import pandas as pd
 
 from sim.config import Config, ConfigError, config_to_dict, month_index, sweep_range, with_overrides
 from sim.history import HISTORY_END, observed_series, option_decision_points
+from sim.parallel import blas_single_thread, process_context
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE_PATH = ROOT / "configs" / "baseline.toml"
@@ -376,9 +376,7 @@ def fit_abc(cfg: Config, observed: pd.DataFrame, keys: Sequence[str] = FIT_PARAM
 
 def _run_job(job: tuple[Config, dict[str, float], int, Simulator]) -> pd.DataFrame:
     cfg, theta, replicate, simulator = job
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
+    with blas_single_thread():
         out = simulator(with_overrides(cfg, theta) if theta else cfg, replicate)
     return out
 
@@ -386,7 +384,7 @@ def _run_job(job: tuple[Config, dict[str, float], int, Simulator]) -> pd.DataFra
 def _map(jobs: list, n_procs: int) -> list[pd.DataFrame]:
     if n_procs <= 1 or len(jobs) <= 1:
         return [_run_job(j) for j in jobs]
-    with ProcessPoolExecutor(max_workers=n_procs, mp_context=get_context("forkserver")) as pool:
+    with ProcessPoolExecutor(max_workers=n_procs, mp_context=process_context(("sim.runner",))) as pool:
         return list(pool.map(_run_job, jobs, chunksize=max(1, len(jobs) // (4 * n_procs))))
 
 

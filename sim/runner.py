@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 
 import numpy as np
 import pandas as pd
 
 from sim.config import Config
+from sim.parallel import blas_single_thread, process_context
 from sim.results import RunTables
 
 # Region-level columns copied from the model's monthly table into the timeseries.
@@ -219,15 +219,14 @@ def summarise_run(cfg: Config, replicate: int, region=None, network=None) -> dic
 
 def _pinned_run_one(cfg: Config, replicate: int) -> RunTables:
     """run_one in a worker, BLAS pinned to one thread."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
+    with blas_single_thread():
         return run_one(cfg, replicate)
 
 
 def run_replicates(cfg: Config, replicates: Iterable[int], jobs: int = 1,
                    on_done: Callable[[int], None] | None = None) -> RunTables:
-    """Run replicates (in a spawn process pool when jobs > 1) and stack their tables in replicate order."""
+    """Run replicates (in a process pool when jobs > 1, :func:`sim.parallel.process_context`) and stack
+    their tables in replicate order."""
     reps = list(replicates)
     results: dict[int, RunTables] = {}
     if jobs <= 1 or len(reps) <= 1:
@@ -236,7 +235,7 @@ def run_replicates(cfg: Config, replicates: Iterable[int], jobs: int = 1,
             if on_done:
                 on_done(r)
     else:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=process_context(("sim.runner",))) as pool:
             futures = {pool.submit(_pinned_run_one, cfg, r): r for r in reps}
             from concurrent.futures import as_completed
 

@@ -58,6 +58,20 @@ class Flaky:
         return toy(cfg, replicate, params)
 
 
+_WARMED: list[int] = []  # filled by WarmProbe.warm in the sweep's parent process
+
+
+@dataclass(frozen=True)
+class WarmProbe:
+    """:func:`toy`, plus ``warm`` = 1 when this worker inherited the parent's ``warm(base)`` call, else 0."""
+
+    def warm(self, base) -> None:
+        _WARMED.append(base.run.seed)
+
+    def __call__(self, cfg, replicate, params):
+        return {**toy(cfg, replicate, params), "warm": float(bool(_WARMED))}
+
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -223,6 +237,31 @@ def test_executors_agree(toy_experiment, reference, tmp_path):
     runs = expand_runs(exp)  # every row carries its design values and the experiment seed
     pd.testing.assert_frame_equal(reference[runs.columns.tolist()], runs, check_dtype=False)
     assert (reference["seed"] == exp.seed).all()
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
+def test_start_methods_agree_and_forked_workers_share_the_warm_parent(toy_experiment, reference, tmp_path,
+                                                                      monkeypatch, method):
+    """Every way a local worker can start gives the reference rows; only forked workers inherit the
+    evaluator's ``warm`` (the model's built region and network), called once in the parent."""
+    import multiprocessing
+
+    import sim.parallel
+
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {method} on this platform")
+    monkeypatch.setattr(sim.parallel, "start_method", lambda: method)
+    path = write_experiment(tmp_path, name=f"warm_{method}", outputs='["y", "z", "warm"]')
+    _WARMED.clear()
+    try:
+        got = frame(run_sweep(path, tmp_path / "out", workers=2, progress=False, evaluate=WarmProbe()))
+    finally:
+        _WARMED.clear()
+    same = [c for c in reference.columns if c != "run_id"]  # run ids carry the experiment's name
+    pd.testing.assert_frame_equal(got.sort_values(["design_row", "replicate"])[same].reset_index(drop=True),
+                                  reference.sort_values(["design_row", "replicate"])[same].reset_index(drop=True),
+                                  check_exact=True)
+    assert (got["warm"] == (1.0 if method == "fork" else 0.0)).all()
 
 
 # --------------------------------------------------------------------------- a killed sweep loses nothing

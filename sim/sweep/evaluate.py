@@ -4,8 +4,10 @@ An evaluator is a picklable callable ``evaluate(cfg, replicate, params) -> outpu
 ``outputs`` is a mapping of summary values, or a pair (mapping, region-level timeseries
 DataFrame). ``cfg`` is the base scenario with the row's parameters applied (``run.seed`` =
 the experiment seed); ``params`` holds every varied key, ``dummy.`` keys included, which the
-config does not. The default, :class:`ModelEvaluator`, runs the model through
-:func:`sim.runner.summarise_run`, whose seed is ``SeedSequence(cfg.run.seed, spawn_key=(replicate,))``.
+config does not. It may have a method ``warm(base_cfg)``, which a forking pool calls in the
+parent before the workers start (caches they then share). The default, :class:`ModelEvaluator`,
+runs the model through :func:`sim.runner.summarise_run`, whose seed is
+``SeedSequence(cfg.run.seed, spawn_key=(replicate,))``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.config import Config, with_overrides
+from sim.parallel import blas_single_thread
 from sim.sweep.experiment import DUMMY_PREFIX
 
 Evaluator = Callable[[Config, int, dict[str, Any]], Any]
@@ -48,6 +51,13 @@ class ModelEvaluator:
         return tables.summary.iloc[0].to_dict(), ts.reset_index(drop=True)
 
 
+    def warm(self, base: Config) -> None:
+        """Build the base scenario's region and network into this process's cache (before workers fork)."""
+        from sim.runner import cached_region_network
+
+        cached_region_network(base)
+
+
 @dataclass(frozen=True)
 class SweepContext:
     """What every run of a sweep shares (sent to each worker once)."""
@@ -70,13 +80,11 @@ def evaluate_run(ctx: SweepContext, run: dict[str, Any]) -> dict[str, Any]:
     "timeseries": DataFrame | None}`` or, when the run raised, ``{"failure": {run_id, design_row,
     replicate, params..., error_type, message, traceback}}``. BLAS is pinned to one thread.
     """
-    from threadpoolctl import threadpool_limits
-
     t0 = time.perf_counter()
     params = {k: v for k, v in run.items() if k not in ("run_id", "design_row", "replicate")}
     ident = {"run_id": run["run_id"], "design_row": int(run["design_row"]), "replicate": int(run["replicate"])}
     try:
-        with threadpool_limits(limits=1):
+        with blas_single_thread():
             cfg = run_config(ctx.base, params)
             result = ctx.evaluate(cfg, int(run["replicate"]), params)
         summary, ts = result if isinstance(result, tuple) else (result, None)
@@ -105,8 +113,9 @@ _CONTEXT: SweepContext | None = None
 def die_with(pid: int) -> None:
     """Exit this worker as soon as process ``pid`` (the sweep's parent) ends, however it ends.
 
-    A watcher thread waits on a pidfd (Linux), else polls every second. (Forkserver workers are
-    children of the fork server, which lives as long as they do: the parent must be watched.)
+    A watcher thread waits on a pidfd (Linux), else polls every second. (A killed parent's forked
+    workers live on as orphans, and forkserver workers are children of the fork server: the
+    parent must be watched.)
     """
     import threading
 

@@ -4,8 +4,11 @@
 * ``wait_any(futures) -> done``: block until at least one future has finished;
 * ``capacity``: how many workers there are (the sweep keeps 4 x capacity runs in flight).
 
-``local``: a process pool (``forkserver`` where available, else ``spawn``) whose workers die
-with their parent. ``dask``: ``dask.distributed`` on a ``LocalCluster`` (one thread per
+``local``: a process pool whose workers die with their parent, started by
+:func:`sim.parallel.process_context` (``fork`` on Linux, so each worker starts with the parent's
+imports and, for the model, the base scenario's region and network already built; else a fork
+server that preloads the model). The workers start on entering, before the sweep starts a
+progress bar's thread. ``dask``: ``dask.distributed`` on a ``LocalCluster`` (one thread per
 worker process) or, given a scheduler address, on that cluster (e.g. ``dask-jobqueue`` on
 Slurm). Both evaluate :func:`sim.sweep.evaluate.evaluate_run`, which pins BLAS to one
 thread in the worker.
@@ -13,53 +16,63 @@ thread in the worker.
 
 from __future__ import annotations
 
-import multiprocessing
+import gc
 import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from sim.config import ConfigError
+from sim.parallel import default_workers, process_context
 from sim.sweep.evaluate import SweepContext, evaluate_in_worker, evaluate_run, init_worker
 
 EXECUTORS = ("local", "dask")
 
 PRELOAD = ("sim.sweep.evaluate", "sim.runner", "sim.model")
-"""Modules the fork server imports once, so that each local worker starts with them loaded."""
+"""Modules every local worker starts with: imported by the parent before it forks, or by the fork server."""
 
 
 class WorkerCrash(Exception):
     """A worker process died while runs were in flight (which run caused it is not known)."""
 
 
-def default_workers() -> int:
-    """Workers when none are given: the CPUs this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
-
-
 class LocalExecutor:
-    """A process pool on this machine; workers start by forkserver (or spawn) and die with their parent."""
+    """A process pool on this machine whose workers die with their parent."""
 
     crash_breaks_pool = True  # a dead worker fails every run in flight
 
     def __init__(self, ctx: SweepContext, workers: int | None = None):
         self.ctx, self.capacity = ctx, workers or default_workers()
-        methods = multiprocessing.get_all_start_methods()
-        self.mp = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        if self.mp.get_start_method() == "forkserver":
-            self.mp.set_forkserver_preload(PRELOAD)
         self.pool: ProcessPoolExecutor | None = None
+        self.start_method: str | None = None
 
     def __enter__(self) -> "LocalExecutor":
         self._start()
         return self
 
     def _start(self) -> None:
-        self.pool = ProcessPoolExecutor(max_workers=self.capacity, mp_context=self.mp,
+        """Start the workers (the start method is chosen now: a restart with a progress bar running does not fork).
+
+        Before forking, the parent imports :data:`PRELOAD` and lets the evaluator warm its caches
+        (``evaluate.warm(base)``, e.g. build the region and network), once for every worker.
+        """
+        mp = process_context(PRELOAD)
+        self.start_method = mp.get_start_method()
+        if self.start_method == "fork":
+            from importlib import import_module
+
+            for module in PRELOAD:
+                import_module(module)
+            warm = getattr(self.ctx.evaluate, "warm", None)
+            if warm is not None:
+                warm(self.ctx.base)
+        self.pool = ProcessPoolExecutor(max_workers=self.capacity, mp_context=mp,
                                         initializer=init_worker, initargs=(self.ctx, os.getpid()))
+        gc.freeze()  # the inherited objects: never scanned by a worker's collector, so their pages stay shared
+        try:
+            self.pool.submit(os.getpid).result()  # forks every worker now (one, by a fork server)
+        finally:
+            gc.unfreeze()
 
     def restart(self) -> None:
         """A fresh pool after a worker crash broke the old one."""

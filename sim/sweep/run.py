@@ -202,10 +202,9 @@ def run_sweep(exp: Experiment | str | Path, out_dir: str | Path = "results", exe
         skip = done | set(sink.failures)
     n_todo = int((~mine["run_id"].isin(skip)).sum())
     title = f"{exp.name}" + (f" shard {shard[0]}/{shard[1]}" if shard else "") + f" ({len(mine) - n_todo} done before)"
-    with _Progress(progress, title, n_todo) as bar:
-        if n_todo:
-            with pool:
-                _drive(pool, iter_missing(mine, skip), sink, exp.chunk_size, bar.advance)
+    if n_todo:
+        with pool, _Progress(progress, title, n_todo) as bar:  # workers start before the bar's thread
+            _drive(pool, iter_missing(mine, skip), sink, exp.chunk_size, bar.advance)
     return root
 
 
