@@ -384,7 +384,7 @@ def _run_job(job: tuple[Config, dict[str, float], int, Simulator]) -> pd.DataFra
 def _map(jobs: list, n_procs: int) -> list[pd.DataFrame]:
     if n_procs <= 1 or len(jobs) <= 1:
         return [_run_job(j) for j in jobs]
-    with ProcessPoolExecutor(max_workers=n_procs, mp_context=process_context(("sim.runner",))) as pool:
+    with ProcessPoolExecutor(max_workers=n_procs, mp_context=process_context(("sim.runner", "sim.model"))) as pool:
         return list(pool.map(_run_job, jobs, chunksize=max(1, len(jobs) // (4 * n_procs))))
 
 

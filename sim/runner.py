@@ -235,7 +235,7 @@ def run_replicates(cfg: Config, replicates: Iterable[int], jobs: int = 1,
             if on_done:
                 on_done(r)
     else:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=process_context(("sim.runner",))) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=process_context(("sim.runner", "sim.model"))) as pool:
             futures = {pool.submit(_pinned_run_one, cfg, r): r for r in reps}
             from concurrent.futures import as_completed
 
