@@ -35,7 +35,7 @@ import pandas as pd
 
 from sim.config import Config, ConfigError, config_to_dict, month_index, sweep_range, with_overrides
 from sim.history import HISTORY_END, observed_series, option_decision_points
-from sim.parallel import blas_single_thread, process_context
+from sim.parallel import blas_single_thread, start_pool
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE_PATH = ROOT / "configs" / "baseline.toml"
@@ -384,7 +384,7 @@ def _run_job(job: tuple[Config, dict[str, float], int, Simulator]) -> pd.DataFra
 def _map(jobs: list, n_procs: int) -> list[pd.DataFrame]:
     if n_procs <= 1 or len(jobs) <= 1:
         return [_run_job(j) for j in jobs]
-    with ProcessPoolExecutor(max_workers=n_procs, mp_context=process_context(("sim.runner", "sim.model"))) as pool:
+    with start_pool(n_procs, ("sim.runner", "sim.model")) as pool:
         return list(pool.map(_run_job, jobs, chunksize=max(1, len(jobs) // (4 * n_procs))))
 
 

@@ -7,20 +7,29 @@ posterior predictive) starts its workers the same way, by :func:`process_context
   milliseconds with the parent's imports and caches (the model stack costs ~0.65 s to import
   in a fresh interpreter, and a built region and network are shared copy-on-write);
 * else ``forkserver`` (POSIX), whose server imports ``preload`` once, or ``spawn`` (macOS,
-  Windows). A process with other threads (a progress bar, a Jupyter kernel, a Dask client)
-  never forks: a thread holding a lock at the fork would leave it locked in the child.
+  Windows). A process with other Python threads (a progress bar, a Jupyter kernel, a Dask
+  client) never forks: a thread holding a lock at the fork would leave it locked in the child.
+  Native thread pools (OpenBLAS, Arrow) re-initialise themselves in a forked child, so the
+  warning Python 3.12+ gives for forking beside them is silenced.
 
-The start method changes start-up time only: a run's seed is fixed by its config and
-replicate, so every method gives identical results.
+:func:`start_pool` starts every worker at once (before a caller starts a progress bar's
+thread) and makes each die with its parent. The start method changes start-up time only: a
+run's seed is fixed by its config and replicate, so every method gives identical results.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
 import threading
+import time
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager
+from importlib import import_module
 
 
 def default_workers() -> int:
@@ -32,7 +41,8 @@ def default_workers() -> int:
 
 
 def start_method() -> str:
-    """``fork`` on Linux with no other Python thread running; else ``forkserver`` where available, else ``spawn``."""
+    """``fork`` on Linux with no other Python thread running (native BLAS/Arrow pools are not
+    counted); else ``forkserver`` where available, else ``spawn``."""
     methods = multiprocessing.get_all_start_methods()
     if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
         return "fork"
@@ -63,3 +73,73 @@ def blas_single_thread() -> AbstractContextManager:
         _CONTROLLER[0] = ThreadpoolController()
         _CONTROLLER[1] = len(sys.modules)
     return _CONTROLLER[0].limit(limits=1)
+
+
+def die_with(pid: int) -> None:
+    """Exit this worker as soon as process ``pid`` (its parent) ends, however it ends.
+
+    A watcher thread waits on a pidfd (Linux), else polls every second. (A killed parent's forked
+    workers live on as orphans, and forkserver workers are children of the fork server: the
+    parent must be watched.)
+    """
+
+    def watch() -> None:
+        try:
+            import select
+
+            fd = os.pidfd_open(pid)
+            select.select([fd], [], [])  # readable when the process has exited
+        except (AttributeError, OSError):
+            while True:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    pass
+                time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
+def _init_worker(parent_pid: int, initializer: Callable | None, initargs: tuple) -> None:
+    die_with(parent_pid)
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def start_pool(workers: int, preload: tuple[str, ...] = (), initializer: Callable | None = None,
+               initargs: tuple = (), before_fork: Callable[[], None] | None = None) -> ProcessPoolExecutor:
+    """A process pool of ``workers`` started now, by :func:`process_context`, each worker dying with this process.
+
+    Forking, the parent first imports ``preload`` and calls ``before_fork`` (caches the workers
+    then share; an error there only costs the workers the warm start), and freezes its objects
+    out of the garbage collector, so that no worker's collection copies the pages they share.
+    """
+    mp = process_context(preload)
+    forking = mp.get_start_method() == "fork"
+    if forking:
+        for module in preload:
+            import_module(module)
+        if before_fork is not None:
+            try:
+                before_fork()
+            except Exception:  # the workers build what they need themselves
+                pass
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp, initializer=_init_worker,
+                               initargs=(os.getpid(), initializer, initargs))
+    freeze = forking and gc.get_freeze_count() == 0  # a caller's own freeze is left alone
+    if freeze:
+        gc.freeze()
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r".*multi-threaded.*fork", category=DeprecationWarning)
+            pool.submit(os.getpid).result()  # forks every worker now (one, by a fork server)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        if freeze:
+            gc.unfreeze()
+    return pool

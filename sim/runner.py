@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
 
 from sim.config import Config
-from sim.parallel import blas_single_thread, process_context
+from sim.parallel import blas_single_thread, start_pool
 from sim.results import RunTables
 
 # Region-level columns copied from the model's monthly table into the timeseries.
@@ -235,7 +234,7 @@ def run_replicates(cfg: Config, replicates: Iterable[int], jobs: int = 1,
             if on_done:
                 on_done(r)
     else:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=process_context(("sim.runner", "sim.model"))) as pool:
+        with start_pool(jobs, ("sim.runner", "sim.model")) as pool:
             futures = {pool.submit(_pinned_run_one, cfg, r): r for r in reps}
             from concurrent.futures import as_completed
 

@@ -386,7 +386,8 @@ class _Done:
 
 
 class FakeExecutor:
-    """In-process executor: records the largest window; a 'poison' run crashes the pool it runs in."""
+    """In-process executor: records the largest window; a 'poison' run crashes the pool it runs in,
+    which then refuses runs until restarted (as a broken ProcessPoolExecutor does)."""
 
     crash_breaks_pool = True
 
@@ -394,10 +395,13 @@ class FakeExecutor:
         self.ctx, self.capacity, self.poison = ctx, capacity, set(poison)
         self.inflight, self.max_inflight, self.pending = 0, 0, []
         self.interrupt_after, self.n_waits = interrupt_after, 0
+        self.broken, self.restarts = False, 0
 
     def submit(self, run):
         from sim.sweep.evaluate import evaluate_run
 
+        if self.broken:
+            raise RuntimeError("submit to a broken pool")
         self.inflight += 1
         self.max_inflight = max(self.max_inflight, self.inflight)
         fut = _Done(evaluate_run(self.ctx, run))
@@ -415,6 +419,7 @@ class FakeExecutor:
             for f in futures:
                 f.error = WorkerCrash("a worker died")
             done = set(futures)
+            self.broken = True
         else:
             done = {next(iter(futures))}
         self.inflight -= len(done)
@@ -424,7 +429,8 @@ class FakeExecutor:
         return fut.result()
 
     def restart(self):
-        self.inflight = 0
+        self.inflight, self.broken = 0, False
+        self.restarts += 1
 
 
 def test_loop_keeps_a_bounded_window_and_isolates_a_crashing_run(toy_experiment, tmp_path):
@@ -448,6 +454,31 @@ def test_loop_keeps_a_bounded_window_and_isolates_a_crashing_run(toy_experiment,
     assert set(got["run_id"]) == set(runs["run_id"]) - {poison} and got["run_id"].is_unique
     assert list(read_failures(tmp_path / "failures.csv")) == [poison]
     assert sum(n_done) == 1 and len(n_done) == len(runs)
+    assert ex.restarts == 2  # after the crash with runs in flight, and after the isolated poison run
+
+
+@dataclass(frozen=True)
+class KillsItsWorker:
+    """:func:`toy`, but the worker process dies (os._exit) on replicate 0 of the row with dummy.x = ``dummy_x``."""
+
+    dummy_x: float
+
+    def __call__(self, cfg, replicate, params):
+        if params["dummy.x"] == self.dummy_x and replicate == 0:
+            os._exit(3)
+        return toy(cfg, replicate, params)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_run_that_kills_its_worker_is_recorded_and_the_sweep_goes_on(toy_experiment, reference, tmp_path, workers):
+    """A real worker death (os._exit) on one run: that run is a WorkerCrash failure, every other run is done."""
+    dummy_x = float(make_design(load_experiment(toy_experiment))["dummy.x"][4])
+    root = run_sweep(toy_experiment, tmp_path, workers=workers, progress=False, evaluate=KillsItsWorker(dummy_x))
+    killer = reference.loc[(reference["design_row"] == 4) & (reference["replicate"] == 0), "run_id"].item()
+    failures = read_failures(root / "failures.csv")
+    assert list(failures) == [killer] and failures[killer]["error_type"] == "WorkerCrash"
+    pd.testing.assert_frame_equal(frame(root), reference[reference["run_id"] != killer].reset_index(drop=True),
+                                  check_exact=True)
 
 
 def test_an_interrupt_commits_every_finished_run(toy_experiment, tmp_path):
@@ -469,9 +500,17 @@ def test_an_interrupt_commits_every_finished_run(toy_experiment, tmp_path):
 # --------------------------------------------------------------------------- the model
 
 
-def test_model_sweep_agrees_across_executors_and_ignores_dummy_keys(tmp_path):
-    """The model itself: local with 1 and 2 workers and Dask give identical rows; rows that differ
+def test_model_sweep_agrees_across_executors_and_ignores_dummy_keys(tmp_path, monkeypatch):
+    """The model itself: local with 1 worker (forked from a parent that built the network, where
+    fork exists), 2 workers (from a fork server) and Dask give identical rows; rows that differ
     only in a dummy key give identical outputs (the dummy's sensitivity index is exactly 0)."""
+    import multiprocessing
+
+    import sim.parallel
+
+    methods = multiprocessing.get_all_start_methods()
+    start = iter(m for m in ("fork", "forkserver") if m in methods)
+    monkeypatch.setattr(sim.parallel, "start_method", lambda: next(start, "spawn"))
     economics = pytest.importorskip("sim.economics")
     if not hasattr(economics, "run_economics"):
         pytest.skip("the model's economics are not in yet")

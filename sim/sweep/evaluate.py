@@ -110,39 +110,9 @@ def evaluate_run(ctx: SweepContext, run: dict[str, Any]) -> dict[str, Any]:
 _CONTEXT: SweepContext | None = None
 
 
-def die_with(pid: int) -> None:
-    """Exit this worker as soon as process ``pid`` (the sweep's parent) ends, however it ends.
-
-    A watcher thread waits on a pidfd (Linux), else polls every second. (A killed parent's forked
-    workers live on as orphans, and forkserver workers are children of the fork server: the
-    parent must be watched.)
-    """
-    import threading
-
-    def watch() -> None:
-        try:
-            import select
-
-            fd = os.pidfd_open(pid)
-            select.select([fd], [], [])  # readable when the process has exited
-        except (AttributeError, OSError):
-            while True:
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    break
-                except PermissionError:
-                    pass
-                time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
-
-
-def init_worker(ctx: SweepContext, parent_pid: int) -> None:
-    """Pool initializer: die with the parent, keep the sweep's shared context."""
+def init_worker(ctx: SweepContext) -> None:
+    """Pool initializer: keep the sweep's shared context."""
     global _CONTEXT
-    die_with(parent_pid)
     _CONTEXT = ctx
 
 

@@ -5,10 +5,10 @@
 * ``capacity``: how many workers there are (the sweep keeps 4 x capacity runs in flight).
 
 ``local``: a process pool whose workers die with their parent, started by
-:func:`sim.parallel.process_context` (``fork`` on Linux, so each worker starts with the parent's
-imports and, for the model, the base scenario's region and network already built; else a fork
-server that preloads the model). The workers start on entering, before the sweep starts a
-progress bar's thread. ``dask``: ``dask.distributed`` on a ``LocalCluster`` (one thread per
+:func:`sim.parallel.start_pool` (``fork`` on Linux when no other Python thread runs, so each
+worker starts with the parent's imports and, for the model, the base scenario's region and
+network already built; else a fork server that preloads the model). The workers start on
+entering, before the sweep starts a progress bar's thread. ``dask``: ``dask.distributed`` on a ``LocalCluster`` (one thread per
 worker process) or, given a scheduler address, on that cluster (e.g. ``dask-jobqueue`` on
 Slurm). Both evaluate :func:`sim.sweep.evaluate.evaluate_run`, which pins BLAS to one
 thread in the worker.
@@ -16,14 +16,13 @@ thread in the worker.
 
 from __future__ import annotations
 
-import gc
 import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from sim.config import ConfigError
-from sim.parallel import default_workers, process_context
+from sim.parallel import default_workers, start_pool
 from sim.sweep.evaluate import SweepContext, evaluate_in_worker, evaluate_run, init_worker
 
 EXECUTORS = ("local", "dask")
@@ -44,35 +43,19 @@ class LocalExecutor:
     def __init__(self, ctx: SweepContext, workers: int | None = None):
         self.ctx, self.capacity = ctx, workers or default_workers()
         self.pool: ProcessPoolExecutor | None = None
-        self.start_method: str | None = None
 
     def __enter__(self) -> "LocalExecutor":
         self._start()
         return self
 
     def _start(self) -> None:
-        """Start the workers (the start method is chosen now: a restart with a progress bar running does not fork).
-
-        Before forking, the parent imports :data:`PRELOAD` and lets the evaluator warm its caches
-        (``evaluate.warm(base)``, e.g. build the region and network), once for every worker.
-        """
-        mp = process_context(PRELOAD)
-        self.start_method = mp.get_start_method()
-        if self.start_method == "fork":
-            from importlib import import_module
-
-            for module in PRELOAD:
-                import_module(module)
-            warm = getattr(self.ctx.evaluate, "warm", None)
-            if warm is not None:
-                warm(self.ctx.base)
-        self.pool = ProcessPoolExecutor(max_workers=self.capacity, mp_context=mp,
-                                        initializer=init_worker, initargs=(self.ctx, os.getpid()))
-        gc.freeze()  # the inherited objects: never scanned by a worker's collector, so their pages stay shared
-        try:
-            self.pool.submit(os.getpid).result()  # forks every worker now (one, by a fork server)
-        finally:
-            gc.unfreeze()
+        """Start the workers (:func:`sim.parallel.start_pool`; the start method is chosen now, so a
+        restart beside a progress bar's thread does not fork). Forking, the parent imports
+        :data:`PRELOAD` and lets the evaluator warm its caches (``evaluate.warm(base)``: the model
+        builds the base scenario's region and network) once for every worker."""
+        warm = getattr(self.ctx.evaluate, "warm", None)
+        self.pool = start_pool(self.capacity, PRELOAD, initializer=init_worker, initargs=(self.ctx,),
+                               before_fork=(lambda: warm(self.ctx.base)) if warm is not None else None)
 
     def restart(self) -> None:
         """A fresh pool after a worker crash broke the old one."""

@@ -150,20 +150,24 @@ def _drive(executor, todo, sink: Sink, chunk_size: int, on_done: Callable[[bool]
                         inflight[executor.submit(run)] = (run, False)
             if not inflight:
                 break
-            crashed: list[tuple[dict, bool]] = []
+            crashed: list[dict] = []
+            broken = False
             for fut in executor.wait_any(inflight):
                 run, isolated = inflight.pop(fut)
                 try:
                     record(executor.result(fut))
                 except WorkerCrash as err:
-                    if isolated or executor.capacity == 1 or not executor.crash_breaks_pool:
+                    if isolated or not executor.crash_breaks_pool:  # this run killed its worker
                         record({"failure": {**run, "error_type": "WorkerCrash",
                                             "message": (str(err).splitlines() or [""])[0], "traceback": ""}})
+                        broken |= executor.crash_breaks_pool
                     else:
                         crashed.append(run)
             if crashed:  # the broken pool lost every run in flight: retry them one at a time
                 suspects.extend(crashed + [run for run, _ in inflight.values()])
                 inflight.clear()
+                broken = True
+            if broken:
                 executor.restart()
     finally:
         commit()
