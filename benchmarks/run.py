@@ -35,13 +35,13 @@ memory is measured in fresh processes so that nothing measured before pollutes i
    experiment's design rows and seeds, passed as ``row=range(n)`` to :class:`BatchRolloutModel`,
    a ``RolloutModel`` that looks its row up) with ``data_collection_period=1`` (the monthly rows),
    then ``pandas.DataFrame(results)``, timed like the sweep: from loading the experiment, with
-   Mesa, the model and the sweep API imported before. To give the sweep's outputs too, each run's last step
-   adds its summary row (``sim.runner.summarise_model``, checked equal to ``summarise_run``);
+   Mesa, the model and the sweep API imported before. To give the sweep's outputs too, each
+   run's last step adds its summary row (``sim.runner.summarise_model``, checked equal to ``summarise_run``);
    a model-only variant (less work than a sweep run) is shown beside it. Side by side with
    the sweep on 1 worker / 1 process and 2 workers / 2 processes: throughput ratios, peak
    memory, and peak memory at a quarter of the runs and at all of them (1 worker / 1
-   process). Memory here is the peak over the process tree (driver, workers, a fork server if any) of
-   the summed anonymous PSS (``Pss_Anon`` of ``/proc/<pid>/smaps_rollup``: the heap, with
+   process). Memory here is the peak over the process tree (driver, workers, a fork server if
+   any) of the summed anonymous PSS (``Pss_Anon`` of ``/proc/<pid>/smaps_rollup``: the heap, with
    copy-on-write pages split between the processes sharing them; library pages are left out,
    as their PSS moves with every other Python process on the machine; the total PSS is shown
    beside it), sampled every 200 ms from this process, which also sums each process's CPU time

@@ -1,7 +1,8 @@
 """Process pools on this machine: how workers start, how many, and BLAS pinned to one thread.
 
 Every pool of the package (replicates of ``onerecord run --jobs``, sweep workers, calibration's
-posterior predictive) starts its workers the same way, by :func:`process_context`:
+posterior predictive) starts its workers the same way, by :func:`start_pool` with the method of
+:func:`start_method`:
 
 * ``fork`` on Linux when this process runs no other Python thread: a worker starts in
   milliseconds with the parent's imports and caches (the model stack costs ~0.65 s to import

@@ -224,7 +224,7 @@ def _pinned_run_one(cfg: Config, replicate: int) -> RunTables:
 
 def run_replicates(cfg: Config, replicates: Iterable[int], jobs: int = 1,
                    on_done: Callable[[int], None] | None = None) -> RunTables:
-    """Run replicates (in a process pool when jobs > 1, :func:`sim.parallel.process_context`) and stack
+    """Run replicates (in a process pool when jobs > 1, :func:`sim.parallel.start_pool`) and stack
     their tables in replicate order."""
     reps = list(replicates)
     results: dict[int, RunTables] = {}

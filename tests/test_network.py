@@ -16,7 +16,7 @@ from sim.economics import gain_value_nok, hour_value_nok
 from sim.network import CONTACT_TYPES, METRIC_COLUMNS, PROVIDER_KINDS, build_network
 from sim.region import load_region, spread_rates_to_bands
 
-from .conftest import BASELINE, SMALL
+from .conftest import BASELINE
 
 KINDS_OF_X = st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 1.0]))
 

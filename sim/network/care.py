@@ -14,7 +14,7 @@ from scipy import sparse
 from sim.config import Config
 from sim.economics import gain_value_nok, hour_value_nok
 from sim.network.pathways import (
-    CHANNEL_ENDS, CONTACT_PROVIDER, CONTACT_TYPES, HANDOVERS, METRIC_COLUMNS, PROVIDER_KINDS, handover_events,
+    CHANNEL_ENDS, CONTACT_PROVIDER, CONTACT_TYPES, HANDOVERS, PROVIDER_KINDS, handover_events,
     message_information, pattern_flags, split_cohorts, stay_weights,
 )
 from sim.region import Region

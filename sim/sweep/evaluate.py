@@ -50,7 +50,6 @@ class ModelEvaluator:
         ts = ts[ts["level"] == "region"].drop(columns=list(REGION_DROP), errors="ignore")
         return tables.summary.iloc[0].to_dict(), ts.reset_index(drop=True)
 
-
     def warm(self, base: Config) -> None:
         """Build the base scenario's region and network into this process's cache (before workers fork)."""
         from sim.runner import cached_region_network

@@ -8,15 +8,14 @@
 :func:`sim.parallel.start_pool` (``fork`` on Linux when no other Python thread runs, so each
 worker starts with the parent's imports and, for the model, the base scenario's region and
 network already built; else a fork server that preloads the model). The workers start on
-entering, before the sweep starts a progress bar's thread. ``dask``: ``dask.distributed`` on a ``LocalCluster`` (one thread per
-worker process) or, given a scheduler address, on that cluster (e.g. ``dask-jobqueue`` on
-Slurm). Both evaluate :func:`sim.sweep.evaluate.evaluate_run`, which pins BLAS to one
+entering, before the sweep starts a progress bar's thread. ``dask``: ``dask.distributed`` on a
+``LocalCluster`` (one thread per worker process) or, given a scheduler address, on that
+cluster (e.g. ``dask-jobqueue`` on Slurm). Both evaluate :func:`sim.sweep.evaluate.evaluate_run`, which pins BLAS to one
 thread in the worker.
 """
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
