@@ -161,6 +161,12 @@ def test_floor_raises_exactly_those_below_it(weights, floor, total, data):
     assert np.all(a[members & ~below] <= plain[members & ~below] * (1 + 1e-9))  # the others pay less
 
 
+def test_floor_allocation_with_a_subnormal_weight():
+    """Found by hypothesis: 1 / 2.2e-311 overflows, so lambda w_i must be computed from the shares w_i / sum w."""
+    a = allocate_with_floor(1.0, np.array([2.225073858507e-311, 0.0]), 0.0, np.array([True, False]))
+    assert a.tolist() == [1.0, 0.0]
+
+
 def test_keys_weigh_population_or_users(small_config, region):
     pop = region.municipalities["population"].to_numpy(dtype=float)
     users = users_by_municipality(small_config, region)

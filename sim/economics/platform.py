@@ -105,13 +105,13 @@ def allocate_with_floor(total: float, weights: np.ndarray, floor: float | np.nda
     at_floor = members & (w <= 0)
     while True:
         free = members & ~at_floor
-        lam = (total - f[at_floor].sum()) / w[free].sum()
-        newly = free & (lam * w < f)
+        pro_rata = (total - f[at_floor].sum()) * (w / w[free].sum())  # lambda w_i, shares first: no overflow
+        newly = free & (pro_rata < f)
         if not newly.any():
             break
         at_floor |= newly
     out[at_floor] = f[at_floor]
-    out[free] = lam * w[free]
+    out[free] = pro_rata[free]
     return out
 
 
