@@ -44,13 +44,16 @@ COLUMNS = ("date", "date_precision", "month", "event_type", "actor", "kommunenum
 
 
 def _parse_date(text: str) -> tuple[pd.Timestamp, str]:
-    """``YYYY-MM-DD`` -> (that day, "day"); ``YYYY-MM`` -> (first of the month, "month")."""
+    """``YYYY-MM-DD`` -> (that day, "day"); ``YYYY-MM`` -> (first of the month, "month");
+    ``YYYY`` -> (1 January, "year": annual figures such as a year's payments)."""
     s = str(text).strip()
     if len(s) == 10:
         return pd.Timestamp(s), "day"
     if len(s) == 7:
         return pd.Timestamp(f"{s}-01"), "month"
-    raise ValueError(f"{HISTORY_FILE}: date must be YYYY-MM or YYYY-MM-DD, got {text!r}")
+    if len(s) == 4 and s.isdigit():
+        return pd.Timestamp(f"{s}-01-01"), "year"
+    raise ValueError(f"{HISTORY_FILE}: date must be YYYY, YYYY-MM or YYYY-MM-DD, got {text!r}")
 
 
 @lru_cache(maxsize=1)
@@ -82,7 +85,7 @@ def load_history() -> pd.DataFrame:
     """The event history, typed, one row per event, sorted by date.
 
     Columns: ``date`` (datetime64; the first of the month when the source gives only a month),
-    ``date_precision`` ("day" | "month"), ``month`` (first of the event's month), ``event_type``,
+    ``date_precision`` ("day" | "month" | "year"), ``month`` (first of the event's month), ``event_type``,
     ``actor``, ``kommunenummer`` (4-character string, NA unless the actor is one municipality),
     ``value`` (float, NaN if none), ``unit`` (string, NA if none), ``description``, ``source``.
     """

@@ -19,13 +19,16 @@ def observed(baseline_config):
 def test_load_history_is_typed():
     h = load_history()
     assert str(h["date"].dtype).startswith("datetime64")
-    assert set(h["date_precision"]) == {"day", "month"}
+    assert set(h["date_precision"]) == {"day", "month", "year"}
     knr = h["kommunenummer"].dropna()
     assert len(knr) > 20 and knr.str.fullmatch(r"\d{4}").all()
     assert h["value"].dtype == float
     # month-only dates sit on the first of the month; day dates keep their day
     month_only = h[h["date_precision"] == "month"]
     assert (month_only["date"].dt.day == 1).all()
+    # year-only dates (annual figures) sit on 1 January
+    year_only = h[h["date_precision"] == "year"]
+    assert len(year_only) and ((year_only["date"].dt.month == 1) & (year_only["date"].dt.day == 1)).all()
     assert (h["month"] == h["date"].dt.to_period("M").dt.to_timestamp()).all()
     assert h["date"].is_monotonic_increasing
     assert h["month"].max() <= pd.Timestamp(f"{HISTORY_END}-01")
