@@ -16,6 +16,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.config import Config, ConfigError
@@ -26,7 +27,7 @@ from sim.results import RunTables, check_out_dir, manifest, now, read_run, write
 from sim.runner import run_replicates
 
 __all__ = ["ConfigError", "Config", "RunResults", "load_config", "run", "load_results", "uptake_curve", "sweep",
-           "sensitivity"]
+           "sensitivity", "gp_uptake_split", "gp_residual_uptake", "gp_break_even", "gp_uptake_over_levers"]
 
 
 def load_config(path: str | Path, overrides: list[str] | dict[str, Any] | None = None, **kw: Any) -> Config:
@@ -169,6 +170,49 @@ def uptake_curve(config: Config | str | Path, steps: int = 21, orders: tuple[str
         raise ConfigError(f"--orders: unknown order {unknown[0]!r}; known: {', '.join(uptake.ORDERS)}")
     kw = {"orders": tuple(orders)} if orders else {}
     return uptake.uptake_curve(_as_config(config), steps=steps, seeds=seeds, **kw)
+
+
+def gp_uptake_split(config: Config | str | Path, seeds: int | list[int] | None = None) -> pd.DataFrame:
+    """GP uptake with each utility term (money, time_saved, functionality, risk, peer, random; "named" = the
+    three named terms) set to zero under the same draws, and what each term accounts for
+    (:func:`sim.gp_uptake.uptake_split`); tidy table, one row per term and seed."""
+    from sim import gp_uptake
+
+    cfg = _as_config(config)
+    return gp_uptake.uptake_split(cfg, _replicates(cfg, seeds))
+
+
+def gp_residual_uptake(config: Config | str | Path, seeds: int | list[int] | None = None) -> pd.DataFrame:
+    """Uptake of GP offices that lose money, with the named terms at zero: the random term's residual
+    (:func:`sim.gp_uptake.residual_uptake`); one row per seed."""
+    from sim import gp_uptake
+
+    cfg = _as_config(config)
+    return gp_uptake.residual_uptake(cfg, _replicates(cfg, seeds))
+
+
+def gp_break_even(results: RunResults | pd.DataFrame) -> pd.DataFrame:
+    """The break-even licence price and subsidy over GP offices per scenario (GP-weighted 10/50/90% quantiles)
+    from a run's ``costs_gp`` (:func:`sim.gp_uptake.break_even_distribution`)."""
+    from sim import gp_uptake
+
+    return gp_uptake.break_even_distribution(results.costs_gp if isinstance(results, RunResults) else results)
+
+
+def gp_uptake_over_levers(config: Config | str | Path, licences_nok: list[float] | None = None,
+                          subsidies_nok: list[float] | None = None, seeds: int | list[int] | None = None) -> pd.DataFrame:
+    """GP uptake over the licence price and over the subsidy, one lever at a time, same draws
+    (:func:`sim.gp_uptake.uptake_over_levers`; figure: :func:`sim.plots.fig_gp_levers`). Default grids:
+    licence 0-120,000 and subsidy 0-60,000 NOK per GP per year (the sweep ranges), 7 points each."""
+    from sim import gp_uptake
+
+    cfg = _as_config(config)
+    licences = list(np.linspace(0, 120_000, 7)) if licences_nok is None else list(licences_nok)
+    subsidies = list(np.linspace(0, 60_000, 7)) if subsidies_nok is None else list(subsidies_nok)
+    bad = [v for v in (*licences, *subsidies) if v < 0]
+    if bad:
+        raise ConfigError(f"gp_uptake_over_levers: prices and subsidies must be >= 0, got {bad[0]}")
+    return gp_uptake.uptake_over_levers(cfg, _replicates(cfg, seeds), licences, subsidies)
 
 
 def sweep(experiment: str | Path, out: str | Path = "results", **kw: Any):

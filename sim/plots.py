@@ -35,6 +35,10 @@ LABELS: dict[str, dict[str, str]] = {
         "uptake_x": "GP uptake (share of GPs on the platform)", "uptake_title": "By recruitment order",
         "random": "random", "largest_first": "largest lists first", "most_connected_first": "most connected first",
         "by_municipality": "by municipality",
+        "break_even_x": "Break-even licence price (NOK per GP per year)", "share_gps_cum": "Share of GPs (cumulative)",
+        "break_even_title": "Licence price at which joining pays for the office",
+        "licence": "Licence price (NOK per GP per year)", "subsidy": "Subsidy (NOK per GP per year)",
+        "levers_title": "GP uptake over price and subsidy", "end": "end of horizon",
     },
     "nb": {
         "month": "Måned", "share": "Andel som har tatt i bruk", "hospital": "Sykehus", "municipality": "Kommuner",
@@ -52,6 +56,10 @@ LABELS: dict[str, dict[str, str]] = {
         "uptake_x": "Fastlegeoppslutning (andel fastleger på plattformen)", "uptake_title": "Etter rekrutteringsrekkefølge",
         "random": "tilfeldig", "largest_first": "største lister først", "most_connected_first": "mest tilknyttet først",
         "by_municipality": "kommunevis",
+        "break_even_x": "Lisenspris der innføring lønner seg (kr per fastlege per år)",
+        "share_gps_cum": "Andel fastleger (kumulativ)", "break_even_title": "Lisenspris der innføring lønner seg for kontoret",
+        "licence": "Lisenspris (kr per fastlege per år)", "subsidy": "Tilskudd (kr per fastlege per år)",
+        "levers_title": "Fastlegeoppslutning etter pris og tilskudd", "end": "slutten av perioden",
     },
 }
 
@@ -185,6 +193,42 @@ def fig_who_pays(who: pd.DataFrame, lang: str = "en"):
     return fig
 
 
+def fig_break_even(costs_gp: pd.DataFrame, lang: str = "en", ax=None):
+    """Distribution over offices (GP-weighted, all seeds) of the break-even licence price per scenario, with
+    the scenario's licence price as a dotted line: offices left of it lose money by joining."""
+    with paper_style() as plt:
+        fig, ax = plt.subplots() if ax is None else (ax.figure, ax)
+        for scen, g in costs_gp.groupby("scenario", sort=False):
+            g = g.sort_values("break_even_licence_nok_per_gp_year", kind="stable")
+            w = g["n_gps"].to_numpy(dtype=float)
+            (line,) = ax.step(g["break_even_licence_nok_per_gp_year"] / 1000, np.cumsum(w) / w.sum(), where="post",
+                              label=scen)
+            ax.axvline(g["licence_nok_per_gp_year"].iloc[0] / 1000, color=line.get_color(), linestyle=":", linewidth=1)
+        ax.set(xlabel=label("break_even_x", lang).replace("NOK", "kNOK").replace("kr ", "tusen kr "),
+               ylabel=label("share_gps_cum", lang), ylim=(0, 1.02), title=label("break_even_title", lang))
+        ax.legend(title=label("scenario", lang))
+    return fig
+
+
+def fig_gp_levers(df: pd.DataFrame, lang: str = "en", year: int | None = None):
+    """GP uptake against the licence price and the subsidy (sim.gp_uptake.uptake_over_levers): median and
+    5-95% band over seeds, at the report year and at the end of the horizon."""
+    year_col = next((c for c in df.columns if c.startswith("share_gps_") and c[10:].isdigit()), None) \
+        if year is None else f"share_gps_{year}"
+    with paper_style() as plt:
+        fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.6), sharey=True)
+        for ax, lever in zip(axes, ("licence", "subsidy")):
+            sel = df[df["lever"] == lever].assign(value_knok=lambda d: d["value_nok_per_gp_year"] / 1000)
+            for col, text in ((year_col, year_col[10:] if year_col else ""), ("share_gps_end", label("end", lang))):
+                if col and len(sel):
+                    band(ax, sel, "value_knok", col, text)
+            ax.set(xlabel=label(lever, lang).replace("NOK", "kNOK").replace("kr ", "tusen kr "))
+            ax.legend()
+        axes[0].set(ylabel=label("share_gps", lang), ylim=(0, 1.02))
+        fig.suptitle(f"{label('levers_title', lang)} ({label('median_band', lang)})")
+    return fig
+
+
 FIGURES = {
     "adoption": lambda t, lang: fig_adoption(t.timeseries, lang),
     "coverage": lambda t, lang: fig_coverage(t.timeseries, lang),
@@ -192,6 +236,7 @@ FIGURES = {
     "cost_per_inhabitant": lambda t, lang: fig_cost_per_inhabitant(
         t.costs_municipality, lang, int(t.summary.attrs.get("report_year", 0)) or None),
     "who_pays_who_gains": lambda t, lang: fig_who_pays(t.who_pays_who_gains, lang),
+    "gp_break_even": lambda t, lang: fig_break_even(t.costs_gp, lang),
 }
 """Figure name -> function of (RunTables, lang); the names are the files in ``figures/``."""
 

@@ -30,7 +30,7 @@ ACTOR_TYPES: dict[str, tuple[str, str]] = {
 # Stocks are read at December of the report year; flows are summed over its months.
 FLOW_COLUMNS = ("search_hours", "search_nok", "adverse_events")
 STOCK_COLUMNS = (
-    "share_gps", "share_gp_offices", "share_list_patients", "n_gp_offices_live", "n_municipalities_live",
+    "share_gps", "share_gp_offices", "share_list_patients", "share_gps_integrated", "n_gp_offices_live", "n_municipalities_live",
     "share_residents_municipalities_live", "one_record_coverage", "handover_same_record",
     "information_available", "gain_realized",
 )
