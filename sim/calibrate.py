@@ -47,7 +47,9 @@ FIT_PARAMETERS: tuple[str, ...] = (
     "gp.beta_u_per_knok",
     "functionality.golive_shock",
 )
-"""The uncertain adoption parameters fitted by default (dotted config keys)."""
+"""The uncertain adoption parameters fitted by default (dotted config keys). For the GP office's choice
+(sim.gp_choice): its spontaneous and peer choice rates p and q and its logit's utility weight beta_u;
+the contract window's rate (gp.window_choice_rate_per_year) keeps its assumed value."""
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 FORECAST_COLUMNS = ("n_municipalities_live", "n_gp_offices_live", "one_record_coverage", "gain_realized")

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FAKE_MUNICIPALITIES = 30
 FAKE_OFFICES = 60
 FAKE_GOLIVE_T = 28  # 2022-05 from 2020-01
+FAKE_GP_RATE_FACTOR = 1.4  # the fake's fixed multiplier of the GP rate (it read 1 + 20 beta_u with beta_u = 0.02 before #19)
 
 
 def fake_simulator(cfg, replicate: int) -> pd.DataFrame:
@@ -47,7 +48,7 @@ def fake_simulator(cfg, replicate: int) -> pd.DataFrame:
     joined = np.zeros(FAKE_OFFICES, bool)
     for k in range(FAKE_GOLIVE_T, n):
         share = joined.mean()
-        joined |= u[k] < 1 - np.exp(-(p + q * share) * 12 * (1 + 20 * cfg.gp.beta_u_per_knok))
+        joined |= u[k] < 1 - np.exp(-(p + q * share) * 12 * FAKE_GP_RATE_FACTOR)
         offices[k] = joined.sum()
     return pd.DataFrame({
         "t": t, "month": pd.date_range(f"{cfg.run.start_month}-01", periods=n, freq="MS"),
@@ -274,12 +275,13 @@ def test_forecast_without_posterior_bands_over_seeds(cfg48):
 
 # A synthetic region where both fitted parameters leave a trace: wave capacity never binds (so the
 # threshold sets how many municipalities are live), GP offices are offered from the start with
-# beta_u = 0 and a complete peer graph (a Bass process, so q sets the growth). The window runs to
+# only "join" offered, beta_u = 0, no window rate and a complete peer graph (the Bass case of the GP
+# choice, so q sets the growth). The window runs to
 # 2027-12 because this is synthetic data, not the history (the history is fitted to 2023-12 only).
 MODEL_RECOVERY = ["region.kind=synthetic", "region.synthetic_municipalities=30", "region.synthetic_population=300000",
                   "run.end_month=2027-12", "rollout.wave_capacity=[30,30,30,30,30,30,30,30,30,30,30]",
                   "gp.offered_from_start=true", "gp.beta_u_per_knok=0.0", 'gp.peer_graph="complete"',
-                  "gp.bass_p_per_year=0.03"]
+                  "gp.bass_p_per_year=0.03", 'gp.alternatives=["join"]', "gp.window_choice_rate_per_year=0.0"]
 MODEL_TRUTH = {"municipality.threshold_mean": 0.55, "gp.bass_q_per_year": 0.3}
 SERIES = ["n_municipalities_live", "share_residents_municipalities_live", "n_gp_offices_live"]
 
