@@ -157,7 +157,7 @@ class RolloutModel(mesa.Model):
                                                      np.array([h.live_t for h in self._hospitals]))
         self._economics_inputs()
         self._precommit()
-        self._version, self._x_version, self._pns_version, self._metrics_version = 0, -1, -1, -1
+        self._version, self._x_version, self._saved_version, self._metrics_version = 0, -1, -1, -1
         self.n_metric_passes = 0
         self.gp_choice_h = np.zeros(self.n_practices)  # h_i(t): probability of a choice this month
         self.gp_choice_p = np.zeros((self.n_practices, len(GP_ALTERNATIVES)))  # P_i(a | choice) this month
@@ -385,11 +385,11 @@ class RolloutModel(mesa.Model):
 
     def _join_time_saved_nok(self) -> np.ndarray:
         """Per practice: NOK per GP per year of search time it would save by joining, the others as now."""
-        if self._pns_version != self._version:
+        if self._saved_version != self._version:
             hours = self.network.practice_hours_saved_if_joined(self._platform_vector())
-            self._pns = np.asarray(hours, dtype=float) * self.cfg.gp_price.hourly_value_nok / self.gp_n
-            self._pns_version = self._version
-        return self._pns
+            self._saved_nok = np.asarray(hours, dtype=float) * self.cfg.gp_price.hourly_value_nok / self.gp_n
+            self._saved_version = self._version
+        return self._saved_nok
 
     def _metrics(self) -> dict[str, float]:
         if self._metrics_version != self._version:

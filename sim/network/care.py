@@ -78,13 +78,6 @@ class CareNetwork:
         self._ae_per_stay = (net.share_hospital_stays_with_adverse_event * net.share_adverse_events_preventable
                              * net.share_preventable_from_information)
 
-        # practice x provider hand-over matrix (both directions), for the GP network benefit
-        gp_end = np.where(self._ea < n_p, self._ea, self._eb)
-        other = np.where(self._ea < n_p, self._eb, self._ea)
-        touch = (self._ea < n_p) | (self._eb < n_p)
-        self._practice_handovers = sparse.csr_array(
-            (self._ev[touch], (gp_end[touch], other[touch])), shape=(n_p, self.n_providers))
-        self._practice_den = np.asarray(self._practice_handovers.sum(axis=1)).ravel()
         # practice x provider: hand-overs each practice receives, events x (1 - m), for its GPs' time saving
         recv = self._eb < n_p
         self._practice_received = sparse.csr_array(
@@ -240,14 +233,6 @@ class CareNetwork:
         }
         self._last = (key, out)
         return dict(out)
-
-    def practice_network_share(self, x: np.ndarray) -> np.ndarray:
-        """Per practice: sum_q H_pq x_q / sum_q H_pq, H_pq hand-over events per year between practice p and
-        provider q (both ways): the hand-over weighted share of its partners on the platform (0 if none)."""
-        x = self._check(x)
-        num = self._practice_handovers @ x
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self._practice_den > 0, num / self._practice_den, 0.0)
 
     def practice_hours_saved_if_joined(self, x: np.ndarray) -> np.ndarray:
         """Per practice: search hours a year its GPs would save on the hand-overs they receive if it were on
