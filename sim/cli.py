@@ -168,7 +168,7 @@ def uptake_curve(
 @app.command("calibrate")
 @guarded
 def calibrate_cmd(
-    config: Annotated[Path, typer.Argument(help="Scenario TOML to calibrate; the fitted keys' sweep ranges are the priors.")],
+    config: Annotated[Path, typer.Argument(help="Scenario TOML to calibrate; the fitted keys' prior ranges (sim/config.py) are the priors.")],
     quick: Annotated[bool, typer.Option("--quick", help="A small fit (seconds) for tests and smoke runs.")] = False,
     out: OutOpt = Path("results"),
     set_: SetOpt = None,
