@@ -151,6 +151,7 @@ class RunSection(Section):
     end_month: str = Month(desc="Last simulated month, inclusive")
     seed: int = P(unit="integer", desc="Root seed; replicate seeds are spawned from it with numpy's SeedSequence", role="fixed", ge=0)
     seeds: int = P(unit="runs", desc="Default number of replicate seeds for `onerecord run`", role="fixed", ge=1, le=10_000)
+    draws: int = P(unit="draws", desc="Parameter draws beside the config as given (draw 0): draws 1..K sample every uncertain input over its prior range (sim.draws); each runs every replicate seed", role="fixed", ge=0, le=10_000)
     report_year: int = P(unit="year", desc="Year whose figures summary.csv reports beside the end of the horizon", role="fixed", ge=2000, le=2100)
 
     @model_validator(mode="after")
