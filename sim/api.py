@@ -42,8 +42,9 @@ import pandas as pd
 from sim import calibrate as _calibration
 from sim import uptake as _uptake
 from sim.calibrate import CalibrationResult
-from sim.config import Config, ConfigError, apply_overrides, config_to_dict, parse_override, validate
+from sim.config import Config, ConfigError, apply_overrides, config_to_dict, parse_override, validate, with_overrides
 from sim.config import load_config as _load_config
+from sim.draws import Spec, draw_configs, draw_table
 from sim.params import parameter_table, render
 from sim.plots import LANGS, check_lang, figure, names, write_figures
 from sim.report import build_report, load_paper, quick_version
@@ -154,8 +155,8 @@ class Figures:
 class RunResults(Figures):
     """The tables of a run (all replicates) with the config and manifest that made them.
 
-    ``.timeseries``, ``.summary``, ``.costs_municipality``, ``.costs_gp`` and
-    ``.who_pays_who_gains`` are DataFrames with exactly the columns of the files.
+    ``.timeseries``, ``.summary``, ``.costs_municipality``, ``.costs_gp``,
+    ``.who_pays_who_gains`` and ``.draws`` are DataFrames with exactly the columns of the files.
     """
 
     config: Config
@@ -168,6 +169,7 @@ class RunResults(Figures):
     costs_municipality = property(lambda self: self.tables.costs_municipality)
     costs_gp = property(lambda self: self.tables.costs_gp)
     who_pays_who_gains = property(lambda self: self.tables.who_pays_who_gains)
+    draws = property(lambda self: self.tables.draws)
 
     @property
     def run_id(self) -> str:
@@ -200,16 +202,25 @@ class RunResults(Figures):
 
 def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs: int = 1,
         overrides: list[str] | dict[str, Any] | None = None, out: str | Path | None = None, lang: str = "en",
-        figures: bool = True, progress: Progress | None = None) -> RunResults:
-    """Run replicate seeds of a scenario (``onerecord run``); saved under ``out`` when given.
+        figures: bool = True, progress: Progress | None = None, draws: int | None = None,
+        spec: Spec | None = None) -> RunResults:
+    """Run replicate seeds (x parameter draws) of a scenario (``onerecord run``); saved under ``out`` when given.
 
     ``config`` is a scenario TOML, a run's ``manifest.json`` (its seeds are re-run unless ``seeds``
     is given) or a loaded :class:`Config`. Replicate r uses ``SeedSequence(config.run.seed,
-    spawn_key=(r,))``; ``seeds`` is a count (replicates 0..N-1, default ``run.seeds``) or a list of
-    replicate indices; ``jobs`` > 1 runs them in a process pool with identical results.
+    spawn_key=(r,))`` in every draw; ``seeds`` is a count (replicates 0..N-1, default ``run.seeds``)
+    or a list of replicate indices; ``jobs`` > 1 runs them in a process pool with identical results.
+    ``draws`` (default ``run.draws``) adds K parameter draws to draw 0, the config as given: every
+    uncertain input over its prior range, or ``spec`` (posteriors; :func:`sim.draws.draw_table`).
+    Every table has a ``draw`` column; ``.draws`` holds the values. ``progress(done, total)`` counts
+    seeds x draws.
     """
     check_lang(lang)
     cfg = _config(config, overrides)
+    if draws is not None:
+        if int(draws) < 0:
+            raise ConfigError(f"--draws: must be >= 0, got {draws}")
+        cfg = with_overrides(cfg, {"run.draws": int(draws)})
     if out is not None:
         check_out_dir(out)
     if seeds is None and not isinstance(config, Config) and Path(config).suffix == ".json":
@@ -222,8 +233,12 @@ def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs:
     reps = [int(s) for s in seeds]
     _check_counts(jobs=jobs)
     started = now()
-    tables = run_replicates(cfg, reps, jobs=jobs, on_done=_counter(progress, len(reps)))
-    man = manifest(cfg, reps, started, now(), region=cached_region_network(cfg)[0].summary())
+    table = draw_table(cfg, cfg.run.draws, spec)
+    tables = run_replicates(draw_configs(cfg, table), reps, jobs=jobs,
+                            on_done=_counter(progress, len(reps) * len(table)))
+    tables.draws = table
+    man = manifest(cfg, reps, started, now(), draws=table, draw_spec="prior" if spec is None else "given",
+                   region=cached_region_network(cfg)[0].summary())
     res = RunResults(cfg, tables, man)
     if out is not None:
         res.save(out, figures=figures, lang=lang)

@@ -109,10 +109,11 @@ def run(
 ) -> None:
     """Run replicate seeds of a scenario; write tables, manifest and figures to OUT/<scenario>/<run id>/."""
     t0 = time.perf_counter()
-    with Bar("seeds", quiet) as bar:
+    with Bar("seeds x draws", quiet) as bar:
         res = api.run(config, seeds=seeds, jobs=jobs, overrides=set_, out=out, lang=lang, progress=bar)
-    s, y = res.summary, res.report_year
-    typer.echo(f"wrote {res.path} ({len(res.manifest['replicates'])} seeds, {time.perf_counter() - t0:.1f} s): {y} GP "
+    s, y, k = res.summary, res.report_year, len(res.draws) - 1
+    draws = f" x {k + 1} draws" if k else ""
+    typer.echo(f"wrote {res.path} ({len(res.manifest['replicates'])} seeds{draws}, {time.perf_counter() - t0:.1f} s): {y} GP "
                f"uptake median {s[f'share_gps_{y}'].median():.2f}, one-record coverage "
                f"{s[f'one_record_coverage_{y}'].median():.2f}, gain realized {s[f'gain_realized_{y}'].median():.2f}")
 
