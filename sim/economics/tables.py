@@ -10,13 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.config import GP_CHOICES, Config
+from sim.config import GP_CHOICES, Config, data_path
 from sim.economics.gp import (GPValuation, break_even_licence_nok_per_gp_year, break_even_subsidy_nok_per_gp_year,
                               gp_price, integrate_money_nok_per_gp_year, join_money_nok_per_gp_year, payback_years)
 from sim.economics.months import month_years, months_on_by_year, on_platform_by_month, year_of_month
 from sim.economics.platform import PlatformAllocation, allocate_platform_cost, ex_ante_charges_nok
 from sim.economics.valuation import hour_value_nok, npv, savings_by_month
-from sim.region import Region, data_path
+from sim.region import Region
 
 
 def _share_among_on(total_by_month: np.ndarray, start_month: np.ndarray, weights: np.ndarray, n_months: int) -> np.ndarray:
