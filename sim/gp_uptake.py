@@ -96,7 +96,7 @@ def uptake_over_levers(cfg: Config, seeds: Iterable[int], licences_nok: Iterable
 
     One row per (lever, value, seed): lever = "licence" (``gp_price.licence_nok_per_gp_year``) or "subsidy"
     (``agreement.subsidy_nok_per_gp_year``), the GP shares at the report year and the end. Bands: quantiles
-    over seeds (:func:`sim.plots.fig_gp_levers`).
+    over seeds (:func:`sim.plots.gp.fig_gp_levers`).
     """
     reps = list(seeds)
     cols = _share_columns(cfg)
