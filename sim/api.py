@@ -67,7 +67,7 @@ from sim.validation import bass_validation, check_bass_case
 __all__ = ["ConfigError", "Config", "EXECUTORS", "LANGS", "RunResults", "PlotResult", "CompareResult", "UptakeResult",
            "ParamsResult", "SweepResult", "SensitivityResults", "CalibrationResults", "BassResult", "ReportResult",
            "load_config", "load_results", "run", "plot", "compare", "uptake_curve", "params", "sweep", "sensitivity",
-           "calibrate", "validate_bass", "report", "gp_uptake_split", "gp_residual_uptake", "gp_break_even",
+           "calibrate", "validate_bass", "report", "GPDriversResult", "gp_drivers", "gp_uptake_split", "gp_residual_uptake", "gp_break_even",
            "gp_uptake_over_levers"]
 
 Progress = Callable[[int, int], None]
@@ -804,6 +804,55 @@ def _seed_list(cfg: Config, seeds: int | list[int] | None) -> list[int]:
         _check_counts(seeds=n)
         return list(range(n))
     return [int(s) for s in seeds]
+
+
+@dataclass
+class GPDriversResult(Figures):
+    """What drives GP uptake under one scenario (#19): the uptake split by utility term (``split``), the
+    residual uptake of money-losing offices (``residual``), uptake over the licence price and subsidy
+    (``gp_levers``), a run's ``costs_gp`` and the break-even distribution over offices (``break_even``)."""
+
+    split: pd.DataFrame
+    residual: pd.DataFrame
+    gp_levers: pd.DataFrame
+    costs_gp: pd.DataFrame
+    break_even: pd.DataFrame
+    scenario: str
+    lang: str = "en"
+    path: Path | None = None
+    subject = "gp"
+
+    def save(self, out: str | Path = "results", figures: bool = True) -> Path:
+        """Write ``<out>/<scenario>/gp_drivers/`` atomically: gp_uptake_split.csv, gp_residual_uptake.csv,
+        gp_levers.csv, costs_gp.csv, gp_break_even.csv and the figures."""
+        check_out_dir(out)
+        target = Path(out) / self.scenario / "gp_drivers"
+        with atomic_dir(target) as tmp:
+            for name, df in (("gp_uptake_split", self.split), ("gp_residual_uptake", self.residual),
+                             ("gp_levers", self.gp_levers), ("costs_gp", self.costs_gp), ("gp_break_even", self.break_even)):
+                df.to_csv(tmp / f"{name}.csv", index=False)
+            if figures:
+                write_figures("gp", self, tmp / "figures", self.lang)
+        self.path = target
+        return target
+
+
+def gp_drivers(config: Config | str | Path, seeds: int | list[int] | None = None,
+               licences_nok: list[float] | None = None, subsidies_nok: list[float] | None = None,
+               overrides: list[str] | dict[str, Any] | None = None, out: str | Path | None = None,
+               lang: str = "en", figures: bool = True) -> GPDriversResult:
+    """What drives GP uptake (``onerecord gp-drivers``): :func:`gp_uptake_split`, :func:`gp_residual_uptake`,
+    :func:`gp_uptake_over_levers` and :func:`gp_break_even` of one scenario, same seeds; saved under ``out``
+    when given."""
+    cfg = _config(config, overrides)
+    _check_out(out, lang)
+    levers = gp_uptake_over_levers(cfg, licences_nok, subsidies_nok, seeds)
+    costs = run_replicates(cfg, _seed_list(cfg, seeds)).costs_gp
+    res = GPDriversResult(gp_uptake_split(cfg, seeds), gp_residual_uptake(cfg, seeds), levers, costs,
+                          gp_break_even(costs), cfg.scenario, lang)
+    if out is not None:
+        res.save(out, figures=figures)
+    return res
 
 
 def gp_uptake_split(config: Config | str | Path, seeds: int | list[int] | None = None) -> pd.DataFrame:

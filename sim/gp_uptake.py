@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import Config, with_overrides
+from sim.draws import draw_configs, draw_table
 from sim.gp_choice import NAMED_TERMS
 from sim.runner import run_replicates
 
@@ -94,19 +95,22 @@ def uptake_over_levers(cfg: Config, seeds: Iterable[int], licences_nok: Iterable
                        subsidies_nok: Iterable[float] = ()) -> pd.DataFrame:
     """GP uptake over the licence price and over the subsidy, each varied alone from ``cfg``, same draws.
 
-    One row per (lever, value, seed): lever = "licence" (``gp_price.licence_nok_per_gp_year``) or "subsidy"
-    (``agreement.subsidy_nok_per_gp_year``), the GP shares at the report year and the end. Bands: quantiles
-    over seeds (:func:`sim.plots.gp.fig_gp_levers`).
+    One row per (lever, value, draw, seed): lever = "licence" (``gp_price.licence_nok_per_gp_year``) or
+    "subsidy" (``agreement.subsidy_nok_per_gp_year``), the GP shares at the report year and the end. With
+    ``run.draws`` = K > 0 every value runs the same K parameter draws of the uncertain inputs
+    (:func:`sim.draws.draw_table`; levers are never drawn), so the bands of :func:`sim.plots.gp.fig_gp_levers`
+    (quantiles over seeds and draws) carry the parameter uncertainty as well.
     """
     reps = list(seeds)
     cols = _share_columns(cfg)
+    front = ["lever", "value_nok_per_gp_year", "draw", "seed"]
     rows = []
     for lever, key, values in (("licence", "gp_price.licence_nok_per_gp_year", licences_nok),
                                ("subsidy", "agreement.subsidy_nok_per_gp_year", subsidies_nok)):
         for v in values:
-            s = run_replicates(with_overrides(cfg, {key: float(v)}), reps).summary
-            rows.append(s[["seed", *cols]].assign(lever=lever, value_nok_per_gp_year=float(v)))
+            at = with_overrides(cfg, {key: float(v)})
+            s = run_replicates(draw_configs(at, draw_table(at, at.run.draws)), reps).summary
+            rows.append(s[["draw", "seed", *cols]].assign(lever=lever, value_nok_per_gp_year=float(v)))
     if not rows:
-        return pd.DataFrame(columns=["lever", "value_nok_per_gp_year", "seed", *cols])
-    df = pd.concat(rows, ignore_index=True)
-    return df[["lever", "value_nok_per_gp_year", "seed", *cols]]
+        return pd.DataFrame(columns=[*front, *cols])
+    return pd.concat(rows, ignore_index=True)[[*front, *cols]]

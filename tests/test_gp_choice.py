@@ -201,3 +201,41 @@ def test_break_even_distribution_by_hand():
     assert d.loc["licence", "share_gps_below_zero"] == pytest.approx(0.25)
     assert d.loc["subsidy", "share_gps_below_zero"] == pytest.approx(0.5)
     assert (d["n_offices"] == 3).all()
+
+
+def test_uptake_over_levers_is_monotone_per_seed_and_draw(small_config):
+    """Same draws: a lower licence or a higher subsidy never lowers any seed's (or parameter draw's) GP share."""
+    from sim.gp_uptake import uptake_over_levers
+
+    cfg = with_overrides(small_config, {"run.draws": 1, "gp.offered_from_start": True})
+    df = uptake_over_levers(cfg, [0, 1], licences_nok=[0.0, 60_000.0, 120_000.0], subsidies_nok=[0.0, 60_000.0])
+    assert set(df["draw"]) == {0, 1} and len(df) == 5 * 2 * 2
+    for lever, sign in (("licence", -1), ("subsidy", 1)):
+        for _, g in df[df["lever"] == lever].groupby(["draw", "seed"]):
+            g = g.sort_values("value_nok_per_gp_year")
+            for col in ("share_gps_2030", "share_gps_end"):
+                assert np.all(sign * np.diff(g[col].to_numpy()) >= 0), (lever, col)
+    lic = df[df["lever"] == "licence"]
+    assert lic.loc[lic["value_nok_per_gp_year"] == 0, "share_gps_end"].mean() > \
+        lic.loc[lic["value_nok_per_gp_year"] == 120_000, "share_gps_end"].mean()  # the lever does something
+
+
+def test_gp_drivers_cli_writes_tables_and_figures(tmp_path):
+    import subprocess
+    import sys
+
+    from .conftest import BASELINE, ROOT, SMALL
+
+    sets = [a for s in SMALL for a in ("--set", s)]
+    args = [sys.executable, "-m", "sim", "gp-drivers", str(BASELINE), "--seeds", "1", "--licence", "0",
+            "--licence", "60000", "--subsidy", "0", "--out", str(tmp_path), *sets]
+    res = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    d = tmp_path / "baseline" / "gp_drivers"
+    for name in ("gp_uptake_split", "gp_residual_uptake", "gp_levers", "costs_gp", "gp_break_even"):
+        assert len(pd.read_csv(d / f"{name}.csv")) > 0
+    assert (d / "figures" / "gp_levers_en.pdf").exists() and (d / "figures" / "gp_drivers_break_even_en.png").exists()
+    assert "break-even licence median" in res.stdout
+    bad = subprocess.run([*args[:7], "--licence=-5", "--out", str(tmp_path / "x"), *sets], cwd=ROOT,
+                         capture_output=True, text=True, timeout=600)
+    assert bad.returncode == 2 and "must be >= 0" in bad.stderr and not (tmp_path / "x").exists()

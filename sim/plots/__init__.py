@@ -29,9 +29,10 @@ from sim.plots import calibration, economics, gp, run, sensitivity, uptake, vali
 from sim.plots.labels import LABELS, LANGS, check_lang, fmt, label, output_label
 from sim.plots.style import band, paper_style, save
 
-SUBJECTS = ("run", "compare", "uptake", "sensitivity", "calibration", "validation", "report")
+SUBJECTS = ("run", "compare", "uptake", "sensitivity", "calibration", "validation", "gp", "report")
 """What a figure reads: one run, runs compared, the uptake curve, a sensitivity analysis, a
-calibration, the Bass validation, or tables only the report composes (drawn by name)."""
+calibration, the Bass validation, what drives GP uptake (``gp``), or tables only the report composes
+(drawn by name)."""
 
 
 def _has(*names: str) -> Callable[[Any], bool]:
@@ -74,7 +75,8 @@ FIGURES: dict[str, Figure] = {
     "drivers": Figure("report", sensitivity.fig_drivers, auto=False),
     "heatmap": Figure("report", sensitivity.fig_heatmap, auto=False),
     "net_by_actor": Figure("report", economics.fig_net_by_actor, auto=False),
-    "gp_levers": Figure("report", gp.fig_gp_levers, auto=False),
+    "gp_levers": Figure("gp", gp.fig_gp_levers, _has("gp_levers")),
+    "gp_drivers_break_even": Figure("gp", gp.fig_break_even, _has("costs_gp")),
 }
 """Figure name -> :class:`Figure`; the names are the files' stems in ``figures/``."""
 
