@@ -87,6 +87,12 @@ def test_version_option_prints_the_package_version():
     assert sim.__version__ == version("onerecord")
 
 
+def test_ctrl_c_while_loading_prints_the_commands_line():
+    """python -m sim catches Ctrl-C during its imports with the line the commands print (sim.cli.INTERRUPTED)."""
+    main = (ROOT / "sim" / "__main__.py").read_text(encoding="utf-8")
+    assert f'"{cli.INTERRUPTED}\\n"' in main and "sys.exit(130)" in main
+
+
 def test_executor_names_come_from_one_constant():
     from sim.sweep.executors import EXECUTORS
 
