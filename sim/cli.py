@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from sim.config import ConfigError
+from sim.parallel import EXECUTORS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="onerecord: agent-based rollout simulation of a shared regional health record.")
@@ -202,7 +203,7 @@ def calibrate_cmd(
 @guarded
 def sweep(
     experiment: Annotated[Path | None, typer.Argument(help="Experiment TOML, e.g. experiments/smoke.toml.")] = None,
-    executor: Annotated[str, typer.Option("--executor", help="local (process pool) or dask.")] = "local",
+    executor: Annotated[str, typer.Option("--executor", help=f"Where runs go: {' or '.join(EXECUTORS)} (local: a process pool).")] = "local",
     workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (default: all cores).")] = None,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (default: a LocalCluster).")] = None,
     shard: Annotated[str | None, typer.Option("--shard", help="I/N: run slice I (0..N-1) of N, e.g. $SLURM_ARRAY_TASK_ID/N.")] = None,
@@ -235,7 +236,7 @@ def sweep(
 @guarded
 def sensitivity_cmd(
     experiment: Annotated[Path, typer.Argument(help="Experiment TOML with a morris or sobol design, e.g. experiments/sobol_core.toml.")],
-    executor: Annotated[str, typer.Option("--executor", help="local (process pool) or dask.")] = "local",
+    executor: Annotated[str, typer.Option("--executor", help=f"Where runs go: {' or '.join(EXECUTORS)} (local: a process pool).")] = "local",
     workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (default: all cores).")] = None,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address.")] = None,
     analyse_only: Annotated[bool, typer.Option("--analyse-only", help="Analyse the saved sweep; run nothing.")] = False,

@@ -27,12 +27,13 @@ def _evaluator(spec: str | None):
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments, run the sweep (or merge shards) and print the sweep folder."""
+    from sim.parallel import EXECUTORS
     from sim.sweep import load_experiment, merge_shards, run_sweep, sweep_path
 
     ap = argparse.ArgumentParser(prog="python -m sim.sweep", description=__doc__.splitlines()[0])
     ap.add_argument("experiment")
     ap.add_argument("--out", default="results")
-    ap.add_argument("--executor", default="local", choices=["local", "dask"])
+    ap.add_argument("--executor", default="local", choices=EXECUTORS)
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--scheduler", default=None)
     ap.add_argument("--shard", default=None, help="I/N, I from 0 to N-1")
