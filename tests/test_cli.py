@@ -90,7 +90,7 @@ def test_version_option_prints_the_package_version():
 
 
 def test_executor_names_come_from_one_constant():
-    from sim.sweep.executors import EXECUTORS
+    from sim.parallel import EXECUTORS
 
     assert api.EXECUTORS is EXECUTORS
     help_text = CliRunner().invoke(cli.app, ["sweep", "--help"], terminal_width=200).output
