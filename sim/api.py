@@ -60,7 +60,7 @@ from sim.sensitivity import write_tables as _write_sensitivity_tables
 from sim.sweep import Experiment, base_config, load_experiment, merge_shards, open_dataset, run_sweep, sweep_path, \
     sweep_status
 from sim.sweep import read_manifest as read_sweep_manifest
-from sim.sweep.executors import EXECUTORS
+from sim.parallel import EXECUTORS
 from sim.sweep.experiment import design_hash, expand_runs
 from sim.sweep.store import write_text_atomic
 from sim.validation import bass_validation, check_bass_case

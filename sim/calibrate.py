@@ -36,7 +36,7 @@ import pandas as pd
 from sim.config import Config, ConfigError, config_to_dict, month_index, with_overrides
 from sim.config import prior_range as config_prior_range
 from sim.history import HISTORY_END, observed_series, option_decision_points
-from sim.parallel import blas_single_thread, start_pool
+from sim.parallel import Executor, SerialExecutor, blas_single_thread, make_executor, pool_for
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE_PATH = ROOT / "configs" / "baseline.toml"
@@ -73,7 +73,9 @@ class CalibrationSettings:
     min_acceptance_rate: float = 0.05   # a generation needing more than population/rate evaluations ends the fit
     max_walltime_s: float = 540.0       # start no generation after this many seconds of fitting
     seeds_per_particle: int = 2         # replicate seeds simulated per particle (distance = RMS over them)
-    n_procs: int = 2                    # worker processes (1 = SingleCoreSampler, reproducible)
+    n_procs: int = 2                    # workers (1: this process, pyabc's SingleCoreSampler)
+    executor: str = "local"             # where particles run (sim.parallel.EXECUTORS); local: a process pool
+    scheduler: str | None = None        # a Dask scheduler address (implies executor dask)
     predictive_draws: int = 100         # posterior draws for the bands and the forecast
     predictive_seeds: int = 2           # replicate seeds per posterior draw
     weight_municipalities: float = 1.0  # weight of the count term (count / number of municipalities)
@@ -354,11 +356,11 @@ def fit_abc(cfg: Config, observed: pd.DataFrame, keys: Sequence[str] = FIT_PARAM
 
     prior = pyabc.Distribution(**{_abc_name(k): pyabc.RV("uniform", prior_range(k)[0], np.diff(prior_range(k))[0])
                                   for k in keys})
-    sampler = (pyabc.sampler.SingleCoreSampler() if settings.n_procs <= 1
-               else pyabc.sampler.MulticoreEvalParallelSampler(n_procs=settings.n_procs, check_max_eval=True))
     np.random.seed(np.random.SeedSequence(cfg.run.seed, spawn_key=(CALIBRATION_STREAM,)).generate_state(1)[0])
-    abc = pyabc.ABCSMC(model, prior, distance, population_size=settings.population_size, sampler=sampler)
-    with tempfile.TemporaryDirectory(dir=db_dir) as tmp:
+    with _executor(settings) as ex, tempfile.TemporaryDirectory(dir=db_dir) as tmp:
+        sampler = (pyabc.sampler.SingleCoreSampler() if isinstance(ex, SerialExecutor)
+                   else executor_sampler(ex, cfg.run.seed))
+        abc = pyabc.ABCSMC(model, prior, distance, population_size=settings.population_size, sampler=sampler)
         abc.new("sqlite:///" + os.path.join(tmp, "abc.db"),
                 {"n_municipalities_live": target.n_municipalities_live,
                  "share_residents_municipalities_live": target.share_residents_municipalities_live,
@@ -386,11 +388,88 @@ def _run_job(job: tuple[Config, dict[str, float], int, Simulator]) -> pd.DataFra
     return out
 
 
+def _executor(settings: CalibrationSettings) -> Executor:
+    """The calibration's executor: this process for one local worker, else a pool (sim.parallel)."""
+    if settings.executor == "local" and settings.scheduler is None and settings.n_procs <= 1:
+        return SerialExecutor()
+    return make_executor(settings.executor, settings.n_procs, settings.scheduler, preload=("sim.runner", "sim.model"))
+
+
+def _abc_batch(simulate_one: bytes, seeds: list[int]) -> list:
+    """Particles of one ABC job: numpy's and random's global generators (pyabc's proposals) seeded
+    per particle, so a particle is a function of its seed on any worker."""
+    import random
+
+    import cloudpickle
+
+    fn = cloudpickle.loads(simulate_one)
+    out = []
+    for seed in seeds:
+        random.seed(seed)
+        np.random.seed(seed)
+        out.append(fn())
+    return out
+
+
+def executor_sampler(executor: Executor, seed: int, batch: int = 2):
+    """A pyabc sampler on our executor (local pool or Dask): :class:`sim.parallel.Executor` as
+    pyabc's ``Sampler`` (pyabc's own samplers start their own processes or need a Dask client).
+
+    Particle k of generation t is simulated with the global generators seeded from
+    ``SeedSequence(seed, spawn_key=(CALIBRATION_STREAM, 2, t + 1, k))``, and particles are taken in
+    k order until n are accepted (or ``max_eval`` evaluations are used: the generation is then not
+    ok, as pyabc's ``check_max_eval`` does). So a fit on any number of workers gives the same
+    population: the order of finishing never matters.
+    """
+    import cloudpickle
+    import pyabc
+
+    class ExecutorSampler(pyabc.sampler.Sampler):
+        def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False,
+                                    ana_vars=None):
+            blob = cloudpickle.dumps(simulate_one)
+            window = 2 * executor.capacity
+            inflight: dict = {}
+            finished: dict[int, list] = {}
+            taken: list = []
+            next_job = next_take = accepted = 0
+            try:
+                while accepted < n and len(taken) < max_eval:
+                    while next_take in finished and accepted < n and len(taken) < max_eval:
+                        for particle in finished.pop(next_take):
+                            if accepted >= n or len(taken) >= max_eval:
+                                break
+                            taken.append(particle)
+                            accepted += bool(particle.accepted)
+                        next_take += 1
+                    if accepted >= n or len(taken) >= max_eval:
+                        break
+                    while len(inflight) < window:
+                        ks = range(next_job * batch, (next_job + 1) * batch)
+                        seeds = [int(np.random.SeedSequence(seed, spawn_key=(CALIBRATION_STREAM, 2, t + 1, k))
+                                     .generate_state(1)[0]) for k in ks]
+                        inflight[executor.submit(_abc_batch, blob, seeds)] = next_job
+                        next_job += 1
+                    for fut in executor.wait_any(inflight):
+                        finished[inflight.pop(fut)] = executor.result(fut)
+            finally:
+                for fut in inflight:
+                    fut.cancel()
+            sample = self._create_empty_sample()
+            for particle in taken:
+                sample.append(particle)
+            self.nr_evaluations_ = len(taken)
+            if sample.n_accepted < n:
+                sample.ok = False
+            return sample
+
+    return ExecutorSampler()
+
+
 def _map(jobs: list, n_procs: int) -> list[pd.DataFrame]:
-    if n_procs <= 1 or len(jobs) <= 1:
-        return [_run_job(j) for j in jobs]
-    with start_pool(n_procs, ("sim.runner", "sim.model")) as pool:
-        return list(pool.map(_run_job, jobs, chunksize=max(1, len(jobs) // (4 * n_procs))))
+    """The posterior predictive's simulations, in order, on ``n_procs`` local workers."""
+    with pool_for(n_procs if len(jobs) > 1 else 1, ("sim.runner", "sim.model")) as pool:
+        return pool.map(_run_job, jobs)
 
 
 def draw_posterior(posterior: pd.DataFrame, n_draws: int, seed: int) -> pd.DataFrame:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import Config
-from sim.parallel import blas_single_thread, start_pool
+from sim.parallel import blas_single_thread, pool_for
 from sim.results import RunTables
 
 # Region-level columns copied from the model's monthly table into the timeseries.
@@ -222,34 +222,28 @@ def summarise_run(cfg: Config, replicate: int, region=None, network=None) -> dic
 # --------------------------------------------------------------------------- replicates
 
 
-def _pinned_run_one(cfg: Config, replicate: int, draw: int = 0) -> RunTables:
+def _run_one(job: tuple[Config, int, int]) -> RunTables:
+    """run_one of a (config, replicate, draw) job."""
+    cfg, replicate, draw = job
+    return run_one(cfg, replicate, draw=draw)
+
+
+def _pinned_run_one(job: tuple[Config, int, int]) -> RunTables:
     """run_one in a worker, BLAS pinned to one thread."""
     with blas_single_thread():
-        return run_one(cfg, replicate, draw=draw)
+        return _run_one(job)
 
 
 def run_replicates(cfg: Config | Sequence[Config], replicates: Iterable[int], jobs: int = 1,
                    on_done: Callable[[int], None] | None = None) -> RunTables:
     """Run replicates of one config, or of each parameter draw's config (``cfg`` a list: draw d is
-    ``cfg[d]``), in a process pool when jobs > 1 (:func:`sim.parallel.start_pool`); the tables are
-    stacked in (draw, replicate) order. Replicate r has the same seed in every draw.
-    ``on_done(replicate)`` is called once per finished (draw, replicate) run."""
+    ``cfg[d]``), on ``jobs`` local workers (:func:`sim.parallel.pool_for`; this process when
+    jobs <= 1); the tables are stacked in (draw, replicate) order. Replicate r has the same seed
+    in every draw. ``on_done(replicate)`` is called once per finished (draw, replicate) run."""
     cfgs = [cfg] if isinstance(cfg, Config) else list(cfg)
     reps = list(replicates)
-    runs = [(d, r) for d in range(len(cfgs)) for r in reps]
-    results: dict[tuple[int, int], RunTables] = {}
-    if jobs <= 1 or len(runs) <= 1:
-        for d, r in runs:
-            results[d, r] = run_one(cfgs[d], r, draw=d)
-            if on_done:
-                on_done(r)
-    else:
-        with start_pool(jobs, ("sim.runner", "sim.model")) as pool:
-            futures = {pool.submit(_pinned_run_one, cfgs[d], r, d): (d, r) for d, r in runs}
-            from concurrent.futures import as_completed
-
-            for fut in as_completed(futures):
-                results[futures[fut]] = fut.result()
-                if on_done:
-                    on_done(futures[fut][1])
-    return RunTables.concat([results[k] for k in runs])
+    runs = [(cfgs[d], r, d) for d in range(len(cfgs)) for r in reps]
+    workers = jobs if len(runs) > 1 else 1
+    with pool_for(workers, ("sim.runner", "sim.model")) as pool:
+        done = (lambda i: on_done(runs[i][1])) if on_done else None
+        return RunTables.concat(pool.map(_pinned_run_one if workers > 1 else _run_one, runs, on_done=done))

@@ -94,7 +94,7 @@ def test_ctrl_c_while_loading_prints_the_commands_line():
 
 
 def test_executor_names_come_from_one_constant():
-    from sim.sweep.executors import EXECUTORS
+    from sim.parallel import EXECUTORS
 
     assert api.EXECUTORS is EXECUTORS
     help_text = CliRunner().invoke(cli.app, ["sweep", "--help"], terminal_width=200).output
