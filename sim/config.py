@@ -180,12 +180,30 @@ class MunicipalitySection(Section):
     budget_capacity_nok_per_inhabitant_year: float = P(unit="NOK/inhabitant/year", desc="Net platform cost a municipality can carry", gt=0, sweep=(150, 600))
     postpone_below_functionality: float = Prob(desc="A future wave is postponed when perceived functionality at its month is below this")
     postpone_months: int = P(unit="months", desc="How far a postponed wave slips", ge=0, le=60)
+    decision_interval_months: int = P(unit="months", desc="Months between a council's decision points (first at first_decision_month, last at the last wave deadline)", ge=1, le=24)
+    binding_first_month: str = Month(desc="First month a binding agreement (call-off or service agreement) that books a wave can be signed")
+    binding_threshold_offset: float = P(unit="score", desc="A binding agreement needs score >= threshold + this (the option needs score >= threshold)", ge=0, sweep=(0.0, 1.0))
+    decline_margin: float = P(unit="score", desc="A council declines (for good) when its score is this far below its stage's threshold; in between it defers", ge=0, sweep=(0.1, 2.0))
+    postpone_margin: float = P(unit="score", desc="A bound municipality postpones its wave (to the next with room) when its score is this far below its threshold", ge=0, sweep=(0.0, 1.0))
+    budget_capacity_log_sd: float = P(unit="log NOK", desc="Spread of each municipality's budget capacity: cap_m = cap exp(sd z_m - sd^2 / 2), z_m drawn standard normal", ge=0, le=2, sweep=(0.0, 0.6))
+    contract_end_first_month: str = Month(desc="Earliest end of a municipality's current record-system contract (drawn uniformly between first and last)")
+    contract_end_last_month: str = Month(desc="Latest end of a municipality's current record-system contract")
+    exit_enabled: bool = Field(..., description="Live municipalities may leave the platform (exit rule); off unless a scenario turns it on")
+    exit_margin: float = P(unit="score", desc="A live municipality leaves when its score is this far below its threshold, after the switch-back cost", ge=0, sweep=(0.0, 2.0))
+    switch_back_cost_nok_per_inhabitant: float = P(unit="NOK/inhabitant", desc="One-off cost of switching back to a record system of its own after leaving (annualised like the investment)", ge=0, sweep=(500, 5000))
+
+    @model_validator(mode="after")
+    def _contract_window(self) -> "MunicipalitySection":
+        if self.contract_end_last_month < self.contract_end_first_month:
+            raise ValueError("contract_end_last_month is before contract_end_first_month")
+        return self
 
 
 class RolloutSection(Section):
     wave_months: list[str] = Field(..., description="Municipal go-live wave months (YYYY-MM), in order")
     wave_capacity: list[int] = Field(..., description="Municipalities per wave (count), one per wave month")
     history_end_month: str = Month(desc="Waves up to this month are history: never postponed")
+    replay_history: bool = Field(..., description="To history_end_month the recorded municipalities go live in their recorded waves and recorded decisions happen as recorded, by kommunenummer (false: the rules run from the start)")
 
     @model_validator(mode="after")
     def _waves(self) -> "RolloutSection":
