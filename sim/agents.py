@@ -206,7 +206,9 @@ class Municipality(RolloutAgent):
         """Act on its stage at a decision point with the probabilities the model computed for all
         (its uniform of the month: one draw whatever the stage, common random numbers):
         undecided or option: yes, defer or no (binding once open: books a wave, defers if none has
-        room); bound with its wave ahead, after the history: postpone; live: leave (exit rule)."""
+        room); bound with its wave ahead, after the history: postpone; live: leave (exit rule).
+        Postponing and leaving take the upper tail of u, like "no", so under common random numbers a
+        higher score never turns a yes into a later go-live."""
         from sim.municipal_decision import BOUND, DEFER, LIVE, NO, OPTION, UNDECIDED, YES, answers
 
         m, i = self.model, self.idx
@@ -225,9 +227,9 @@ class Municipality(RolloutAgent):
             elif a == DEFER:
                 m.defer(i)
         elif stage == BOUND and not m.replaying() and m.calendar.month_t[m.muni_wave[i]] > t:
-            if u < m.muni_p_postpone[i]:
+            if u >= 1.0 - m.muni_p_postpone[i]:  # the upper tail, like "no": monotone in the score
                 m.postpone(i)
-        elif stage == LIVE and u < m.muni_p_exit[i]:
+        elif stage == LIVE and u >= 1.0 - m.muni_p_exit[i]:
             m.leave(i, t)
 
 

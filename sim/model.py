@@ -428,16 +428,15 @@ class RolloutModel(mesa.Model):
     def municipal_scores(self) -> np.ndarray:
         """Score s_m of every municipality from the start-of-month state (:func:`municipal_score` with the
         headroom of :func:`sim.municipal_decision.headroom`; peers: share of its peers that exercised the
-        option and have not declined or left; its expected go-live: its wave, else t + decision lead)."""
+        option and have not declined or left; the go-live it weighs: t + decision lead, for every
+        municipality, so a booking never changes the score)."""
         mc, cfg, t = self.cfg.municipality, self.cfg, self.t
         exercised = ((self.muni_decision_month >= 0) & (self.muni_stage != DECLINED)
                      & (self.muni_stage != EXITED)).astype(float)
         gp_live = self.gp_join_month >= 0
         gp_share_trust = np.divide(np.bincount(self.gp_trust, weights=self.gp_n * gp_live, minlength=len(self.gps_per_trust)),
                                    self.gps_per_trust, out=np.zeros(len(self.gps_per_trust)), where=self.gps_per_trust > 0)
-        golive = np.where(self.muni_wave >= 0, self.calendar.month_t[np.maximum(self.muni_wave, 0)],
-                          t + mc.decision_lead_months)
-        legacy = legacy_overlap_nok_per_inhabitant_year(self.muni_contract_end_t, golive,
+        legacy = legacy_overlap_nok_per_inhabitant_year(self.muni_contract_end_t, t + mc.decision_lead_months,
                                                         cfg.economics.status_quo_epj_nok_per_inhabitant_year,
                                                         cfg.economics.investment_annualisation_years)
         return municipal_score(headroom(self.muni_capacity, self.muni_net_cost, legacy), float(self.functionality[t]),

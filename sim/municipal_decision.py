@@ -210,22 +210,42 @@ def chain_forward_backward(P: np.ndarray, allowed: np.ndarray, start: np.ndarray
     return np.exp(log_c), gamma
 
 
-def poisson_binomial_pmf(p: np.ndarray) -> np.ndarray:
-    """P(sum_m X_m = n), X_m ~ Bernoulli(p_m) independent, n = 0..M, by convolution:
-    f_0 = [1], f_m(n) = f_{m-1}(n) (1 - p_m) + f_{m-1}(n - 1) p_m."""
-    f = np.zeros(len(p) + 1)
-    f[0] = 1.0
-    for m, pm in enumerate(np.asarray(p, dtype=float)):
-        f[1:m + 2] = f[1:m + 2] * (1.0 - pm) + f[:m + 1] * pm
-        f[0] *= 1.0 - pm
+def poisson_binomial_logpmf(p: np.ndarray) -> np.ndarray:
+    """log P(sum_m X_m = n), X_m ~ Bernoulli(p_m) independent, n = 0..M, by convolution in log space:
+    f_0 = [1], f_m(n) = f_{m-1}(n) (1 - p_m) + f_{m-1}(n - 1) p_m (no underflow for tiny tails)."""
+    p = np.asarray(p, dtype=float)
+    with np.errstate(divide="ignore"):
+        lp, lq = np.log(p), np.log1p(-p)
+    f = np.full(len(p) + 1, -np.inf)
+    f[0] = 0.0
+    for m in range(len(p)):
+        f[1:m + 2] = np.logaddexp(f[1:m + 2] + lq[m], f[:m + 1] + lp[m])
+        f[0] += lq[m]
     return f
+
+
+def poisson_binomial_pmf(p: np.ndarray) -> np.ndarray:
+    """P(sum_m X_m = n) for n = 0..M (:func:`poisson_binomial_logpmf`, exponentiated)."""
+    return np.exp(poisson_binomial_logpmf(p))
+
+
+def count_log_probability(p: np.ndarray, low: int, high: int) -> float:
+    """log P(low <= sum_m X_m <= high) for independent X_m ~ Bernoulli(p_m) (-inf if impossible)."""
+    f = poisson_binomial_logpmf(p)
+    lo, hi = max(int(low), 0), min(int(high), len(f) - 1)
+    if hi < lo:
+        return float("-inf")
+    top = f[lo:hi + 1].max()
+    return float(top + np.log(np.exp(f[lo:hi + 1] - top).sum())) if np.isfinite(top) else float("-inf")
 
 
 def count_probability(p: np.ndarray, low: int, high: int) -> float:
     """P(low <= sum_m X_m <= high) for independent X_m ~ Bernoulli(p_m)."""
-    f = poisson_binomial_pmf(p)
-    lo, hi = max(int(low), 0), min(int(high), len(f) - 1)
-    return float(f[lo:hi + 1].sum()) if hi >= lo else 0.0
+    return float(np.exp(count_log_probability(p, low, high)))
+
+
+PROBABILITY_FLOOR = 1e-12
+"""Floor on a municipality's marginal probability in the count terms (a saturated logistic gives exactly 0 or 1)."""
 
 
 @dataclass(frozen=True)
@@ -255,7 +275,8 @@ def path_log_likelihood(p_option: np.ndarray, p_binding: np.ndarray, binding_ope
     P(low_j <= N_j <= high_j | evidence), N_j Poisson-binomial in the posterior marginals
     gamma_{k_j}(states_j) of every municipality, named or not (unnamed ones are unknown: their
     marginals are the rule's). Counts at different dates enter as independent terms (a composite
-    likelihood).
+    likelihood). Each marginal is kept within [eps, 1 - eps] (:data:`PROBABILITY_FLOOR`), so a count
+    the rule finds practically impossible costs about log(eps) = -28 per municipality it is short, not -inf.
     """
     P = transition_matrices(p_option, p_binding, binding_open)
     p_ev, gamma = chain_forward_backward(P, evidence.allowed, evidence.start)
@@ -263,8 +284,8 @@ def path_log_likelihood(p_option: np.ndarray, p_binding: np.ndarray, binding_ope
         named = float(np.log(p_ev).sum())
         counts = 0.0
         for k, states, lo, hi in evidence.counts:
-            q = gamma[k + 1][:, list(states)].sum(axis=1)
-            counts += float(np.log(count_probability(q, lo, hi)))
+            q = np.clip(gamma[k + 1][:, list(states)].sum(axis=1), PROBABILITY_FLOOR, 1.0 - PROBABILITY_FLOOR)
+            counts += count_log_probability(q, lo, hi)
     return named, counts
 
 
@@ -287,3 +308,64 @@ def decision_log_likelihood(p_option: np.ndarray, p_binding: np.ndarray, binding
     if not np.isfinite(top):
         return float("-inf")
     return float(top + np.log(np.mean(np.exp(terms - top))))
+
+
+def history_evidence(cfg, region, points_t: np.ndarray) -> DecisionEvidence:
+    """The recorded decisions (:func:`sim.history.recorded_decisions`) and dated counts
+    (:func:`sim.history.decision_count_points`) as chain evidence on the decision points ``points_t``.
+
+    An event of month t belongs to the last point k with t_k <= t (a count of month t reads the
+    state after it). Masks per named municipality: option exact at k: undecided before k, option
+    after (so every earlier point was a deferral); option by k: option or bound after k; binding
+    by k, or a go-live after k: bound; decline exact at k: undecided or option before, declined
+    after. Events before the first point set the start (the pre-committed start bound).
+    Postponements are not decisions of the chain (a named one counts as a deferral in the model only).
+    Counts: options -> (option, bound), bound -> (bound,), option_stage -> (option,).
+    """
+    from sim.history import decision_count_points, recorded_decisions
+
+    pts = np.asarray(points_t, dtype=np.int64)
+    K, M = len(pts), len(region.municipalities)
+    allowed = np.ones((K + 1, M, 4))
+    start = np.zeros((M, 4))
+    start[:, 0] = 1.0
+    knr = list(region.municipalities["kommunenummer"])
+    index = {k: i for i, k in enumerate(knr)}
+    for k in cfg.municipality.pre_committed:
+        if k in index:
+            start[index[k]] = [0.0, 0.0, 1.0, 0.0]
+    only = {"U": [1, 0, 0, 0], "O": [0, 1, 0, 0], "B": [0, 0, 1, 0], "D": [0, 0, 0, 1], "UO": [1, 1, 0, 0],
+            "OB": [0, 1, 1, 0]}
+
+    def point(month) -> int:  # rows of ``allowed``: k + 1 after point k; 0 before the first
+        t = cfg.t_of(f"{month:%Y-%m}")
+        return int(np.searchsorted(pts, t, side="right"))
+
+    for _, r in recorded_decisions().iterrows():
+        if r["kommunenummer"] not in index or r["event"] == "postpone":
+            continue
+        m, row = index[r["kommunenummer"]], point(r["month"])
+        if row == 0:  # before the first point: the start
+            if start[m, 2] == 0 and r["event"] in ("option", "binding", "golive"):
+                start[m] = only["O"] if r["event"] == "option" else only["B"]
+            continue
+        ev, exact = r["event"], r["timing"] == "exact"
+        if ev == "option":
+            if exact:
+                allowed[row - 1, m] *= only["U"]
+            allowed[row, m] *= only["O"] if exact else only["OB"]
+        elif ev in ("binding", "golive"):
+            allowed[row, m] *= only["B"]
+        elif ev == "decline":
+            allowed[row - 1, m] *= only["UO"]
+            allowed[row, m] *= only["D"]
+    states = {"options": (1, 2), "bound": (2,), "option_stage": (1,)}
+    step = int(pts[1] - pts[0]) if K > 1 else 1
+    counts, labels = [], []
+    for _, c in decision_count_points().iterrows():
+        row, t = point(c["month"]), cfg.t_of(f"{c['month']:%Y-%m}")
+        if row == 0 or t >= pts[-1] + step:  # before the first point, or after the logged points
+            continue
+        counts.append((row - 1, states[c["measure"]], int(c["low"]), int(min(c["high"], M))))
+        labels.append(c["label"])
+    return DecisionEvidence(allowed=allowed, counts=tuple(counts), labels=tuple(labels), start=start)
