@@ -254,6 +254,37 @@ def _simulate_series(cfg_fit: Config, theta: dict[str, float], k: int, simulator
     return {s: np.stack([r[s].to_numpy(float)[:n] for r in runs]) for s in cols}
 
 
+# --------------------------------------------------------------------------- the decision likelihood
+
+
+def decision_likelihood(cfg: Config, evidence=None, replicates: int = 8, simulator=None) -> float:
+    """Simulated log-likelihood of the municipal decision rule (:func:`sim.municipal_decision.decision_log_likelihood`).
+
+    Runs ``replicates`` paths (replicate seeds 0..R-1, so two parameter vectors share their draws)
+    to the last decision point the evidence needs, with the history replayed as the config says
+    (``rollout.replay_history``: the named decisions condition the peers and the calendar; the
+    likelihood still scores the rule's own probability of each of them). ``evidence`` defaults to
+    the history's (:func:`sim.municipal_decision.history_evidence`: named decisions and dated counts
+    to 2023; municipalities the record does not name are unknown). ``simulator``: (cfg, r) -> model.
+    """
+    from sim.municipal_decision import decision_log_likelihood, history_evidence
+    from sim.runner import simulate
+
+    run = simulator or (lambda c, r: simulate(c, r)[0])
+    models = [run(cfg, r) for r in range(int(replicates))]
+    logs = [m.decision_log() for m in models]
+    pts = logs[0]["points_t"]
+    if evidence is None:
+        end = cfg.t_of(HISTORY_END)
+        logs = [{k: (v[pts <= end] if k != "points_t" else v[v <= end]) for k, v in lg.items()} for lg in logs]
+        pts = logs[0]["points_t"]
+        evidence = history_evidence(cfg, models[0].region, pts)
+    K = evidence.allowed.shape[0] - 1
+    return decision_log_likelihood(np.stack([lg["p_option"][:K] for lg in logs]),
+                                   np.stack([lg["p_binding"][:K] for lg in logs]), logs[0]["binding_open"][:K],
+                                   evidence)
+
+
 # --------------------------------------------------------------------------- weighted statistics
 
 
