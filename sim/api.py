@@ -187,3 +187,15 @@ def sensitivity(experiment: str | Path, out: str | Path = "results", **kw: Any):
     """
     _sens = import_module("sim.sensitivity")
     return _sens.sensitivity(experiment, out, **kw)
+
+
+def municipal_sensitivity(experiment: str | Path = "experiments/municipal_decisions.toml", out: str | Path = "results",
+                          points: int = 7, **kw: Any):
+    """Municipalities live (and declined, deferred, bound) in the report year against each decision
+    parameter over its range, one at a time, every level on the same seeds.
+
+    Returns (profile table, runs table, directory) of :func:`sim.sensitivity.profile.run_profile`;
+    writes ``<out>/<name>/profile/`` with ``profile.csv`` and a figure per output.
+    """
+    _profile = import_module("sim.sensitivity.profile")
+    return _profile.run_profile(experiment, out, points=points, **kw)

@@ -455,8 +455,13 @@ def bands_table(runs: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return out.reset_index().sort_values(["series", "t"], kind="stable").reset_index(drop=True)
 
 
-def coverage_table(bands: pd.DataFrame, observed: pd.DataFrame, decisions: pd.DataFrame | None = None) -> pd.DataFrame:
+def coverage_table(bands: pd.DataFrame, observed: pd.DataFrame, decisions: pd.DataFrame | None = None,
+                   replayed_until_t: int | None = None) -> pd.DataFrame:
     """Observed points against the 90% band (p05..p95).
+
+    ``by_replay`` marks the points that hold by the replayed history, not by fit: the municipal
+    live series to ``replayed_until_t`` (the history's end when ``rollout.replay_history`` names the
+    real region's municipalities; None: none). Report them apart from the points the model could miss.
 
     Counts and shares: covered if p05 <= observed <= p95. GP offices (a lower bound L):
     covered if p95 >= L, i.e. the band reaches the bound (any value above it is consistent).
@@ -488,7 +493,12 @@ def coverage_table(bands: pd.DataFrame, observed: pd.DataFrame, decisions: pd.Da
             rows.append({"month": r["month"], "t": int(r["t"]), "series": series, "observed": value,
                          "observed_is_lower_bound": lower, "p05": lo, "p50": b.at[r["t"], "p50"], "p95": hi,
                          "covered_90": covered})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out.assign(by_replay=pd.Series(dtype=bool))
+    replayed = out["series"].isin(["n_municipalities_live", "share_residents_municipalities_live"])
+    out["by_replay"] = replayed & (out["t"] <= replayed_until_t) if replayed_until_t is not None else False
+    return out
 
 
 def forecast(calibrated_cfg: Config, n_draws: int = 100, posterior: pd.DataFrame | str | Path | None = None,
@@ -666,7 +676,8 @@ def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "re
                            settings.n_procs)
     fit_end = pd.Timestamp(observed["month"].max())
     bands = bands_table(runs[runs["month"] <= fit_end], [c for c in (*SERIES, DECIDED) if c in runs.columns])
-    coverage = coverage_table(bands, observed, points)
+    replayed = cfg.t_of(cfg.rollout.history_end_month) if (cfg.rollout.replay_history and cfg.region.kind == "real") else None
+    coverage = coverage_table(bands, observed, points, replayed)
     cal_cfg = with_overrides(cfg, medians)
     fc = forecast(cal_cfg, runs=runs) if fit_end < pd.Timestamp(f"{end}-01") else bands.iloc[:0]
 

@@ -123,3 +123,25 @@ def fig_prim(boxes: pd.DataFrame, trajectory: pd.DataFrame, target: str = ""):
         b.grid(axis="x")
         fig.tight_layout()
     return fig
+
+
+def fig_profile(profile: pd.DataFrame, output: str, ax=None):
+    """An output against each parameter over its range (one panel per parameter): the mean over seeds,
+    the 10-90% band and every seed's extremes, the base value marked."""
+    from sim.plots import paper_style
+
+    g = profile[profile["output"] == output]
+    params = list(dict.fromkeys(g["parameter"]))
+    with paper_style() as plt:
+        fig, axes = _panels(plt, len(params), height=2.2)
+        for a, key in zip(axes, params):
+            p = g[g["parameter"] == key].sort_values("value")
+            a.fill_between(p["value"], p["min"], p["max"], color="C0", alpha=0.12, linewidth=0, label="min-max over seeds")
+            a.fill_between(p["value"], p["p10"], p["p90"], color="C0", alpha=0.3, linewidth=0, label="10-90%")
+            a.plot(p["value"], p["mean"], "o-", color="C0", markersize=3, label="mean")
+            a.axvline(p["base_value"].iloc[0], color="black", linewidth=0.6, linestyle=":", label="base")
+            a.set(xlabel=_label(key), ylabel=output if a is axes[0] else "")
+            a.grid(True)
+        axes[0].legend(loc="best", fontsize=6)
+        fig.tight_layout()
+    return fig
