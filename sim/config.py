@@ -186,17 +186,11 @@ class MunicipalitySection(Section):
     decline_margin: float = P(unit="score", desc="A council declines (for good) when its score is this far below its stage's threshold; in between it defers", ge=0, sweep=(0.1, 2.0))
     postpone_margin: float = P(unit="score", desc="A bound municipality postpones its wave (to the next with room) when its score is this far below its threshold", ge=0, sweep=(0.0, 1.0))
     budget_capacity_log_sd: float = P(unit="log NOK", desc="Spread of each municipality's budget capacity: cap_m = cap exp(sd z_m - sd^2 / 2), z_m drawn standard normal", ge=0, le=2, sweep=(0.0, 0.6))
-    contract_end_first_month: str = Month(desc="Earliest end of a municipality's current record-system contract (drawn uniformly between first and last)")
-    contract_end_last_month: str = Month(desc="Latest end of a municipality's current record-system contract")
+    contract_end_spread_years: float = P(unit="years", desc="Ends of the municipalities' current record-system contracts are drawn uniformly over this many years from run.start_month (0: all ended)", ge=0, le=30, sweep=(0.0, 15.0))
     exit_enabled: bool = Field(..., description="Live municipalities may leave the platform (exit rule); off unless a scenario turns it on")
     exit_margin: float = P(unit="score", desc="A live municipality leaves when its score is this far below its threshold, after the switch-back cost", ge=0, sweep=(0.0, 2.0))
     switch_back_cost_nok_per_inhabitant: float = P(unit="NOK/inhabitant", desc="One-off cost of switching back to a record system of its own after leaving (annualised like the investment)", ge=0, sweep=(500, 5000))
 
-    @model_validator(mode="after")
-    def _contract_window(self) -> "MunicipalitySection":
-        if self.contract_end_last_month < self.contract_end_first_month:
-            raise ValueError("contract_end_last_month is before contract_end_first_month")
-        return self
 
 
 class RolloutSection(Section):

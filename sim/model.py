@@ -280,8 +280,7 @@ class RolloutModel(mesa.Model):
         self.muni_net_cost = expected_bill_nok_per_inhabitant_year(cfg, self.region)
         self.muni_capacity = budget_capacity_nok_per_inhabitant_year(mc.budget_capacity_nok_per_inhabitant_year,
                                                                      mc.budget_capacity_log_sd, self.muni_budget_z)
-        first, last = cfg.t_of(mc.contract_end_first_month), cfg.t_of(mc.contract_end_last_month)
-        self.muni_contract_end_t = np.floor(first + self.muni_contract_u * (last - first + 1)).astype(np.int64)
+        self.muni_contract_end_t = np.floor(self.muni_contract_u * 12.0 * mc.contract_end_spread_years).astype(np.int64)
         self.muni_switch_back_score = (mc.weight_cost * mc.switch_back_cost_nok_per_inhabitant
                                        / cfg.economics.investment_annualisation_years / self.muni_capacity)
         self.gp_net_price_knok = gp_price(cfg).net_price_nok_per_gp_year / 1000.0
