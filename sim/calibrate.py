@@ -460,7 +460,7 @@ def coverage_table(bands: pd.DataFrame, observed: pd.DataFrame, decisions: pd.Da
     """Observed points against the 90% band (p05..p95).
 
     ``by_replay`` marks the points that hold by the replayed history, not by fit: the municipal
-    live series to ``replayed_until_t`` (the history's end when ``rollout.replay_history`` names the
+    live series and the option counts to ``replayed_until_t`` (the history's end when ``rollout.replay_history`` names the
     real region's municipalities; None: none). Report them apart from the points the model could miss.
 
     Counts and shares: covered if p05 <= observed <= p95. GP offices (a lower bound L):
@@ -496,7 +496,7 @@ def coverage_table(bands: pd.DataFrame, observed: pd.DataFrame, decisions: pd.Da
     out = pd.DataFrame(rows)
     if out.empty:
         return out.assign(by_replay=pd.Series(dtype=bool))
-    replayed = out["series"].isin(["n_municipalities_live", "share_residents_municipalities_live"])
+    replayed = out["series"].isin(["n_municipalities_live", "share_residents_municipalities_live", DECIDED])
     out["by_replay"] = replayed & (out["t"] <= replayed_until_t) if replayed_until_t is not None else False
     return out
 

@@ -184,6 +184,8 @@ class RolloutModel(mesa.Model):
         self._decision_log: list[tuple[int, np.ndarray, np.ndarray]] = []
         self._stage_hist = np.zeros((self.n_months, self.n_munis), dtype=np.int8)
         self._deferred_hist = np.zeros((self.n_months, self.n_munis), dtype=bool)
+        self._option_hist = np.zeros((self.n_months, self.n_munis), dtype=bool)
+        self._bound_hist = np.zeros((self.n_months, self.n_munis), dtype=bool)
         self._row: dict[str, float] = {}
         self.metric_columns = _metric_columns(network)
         self.datacollector = mesa.DataCollector(model_reporters={
@@ -294,7 +296,8 @@ class RolloutModel(mesa.Model):
         t = 0); a recorded go-live books the wave of its month; to the end of the history a named
         municipality takes no rule decision the record contradicts (:meth:`rule_allowed`).
         Municipalities the history does not name, and every municipality of a synthetic region,
-        follow the rules throughout.
+        follow the rules throughout, except that the history's dated counts hold
+        (:meth:`_condition_on_counts`, ``replay_counts[t]``).
         """
         n = self.n_munis
         self.replay_events: dict[int, list[tuple[int, str]]] = {}
@@ -302,9 +305,12 @@ class RolloutModel(mesa.Model):
         self.replay_exact_option_t = np.full(n, -1, dtype=np.int64)
         self.replay_golive_t = np.full(n, -1, dtype=np.int64)
         self.replay_declines = np.zeros(n, dtype=bool)
+        self.replay_option_pinned_t = np.full(n, -1, dtype=np.int64)  # first month the record fixes its option
+        self.replay_binding_pinned_t = np.full(n, -1, dtype=np.int64)  # ... its binding agreement
+        self.replay_counts: dict[int, list[tuple[str, int, int]]] = {}
         if not self.cfg.rollout.replay_history:
             return
-        from sim.history import recorded_decisions
+        from sim.history import decision_count_points, recorded_decisions
 
         rec = recorded_decisions()
         index = {k: i for i, k in enumerate(self.region.municipalities["kommunenummer"])}
@@ -315,6 +321,10 @@ class RolloutModel(mesa.Model):
                 continue
             self.replay_named[m] = True
             self.replay_events.setdefault(t, []).append((m, r["event"]))
+            for pinned, events in ((self.replay_option_pinned_t, ("option", "binding", "golive")),
+                                   (self.replay_binding_pinned_t, ("binding", "golive"))):
+                if r["event"] in events and (pinned[m] < 0 or t < pinned[m]):
+                    pinned[m] = t
             if r["event"] == "option" and r["timing"] == "exact":
                 self.replay_exact_option_t[m] = t
             elif r["event"] == "golive":
@@ -328,6 +338,61 @@ class RolloutModel(mesa.Model):
         for t in self.replay_events:  # a municipality's events of one month in stage order
             order = {"option": 0, "binding": 1, "postpone": 2, "decline": 3, "golive": 4}
             self.replay_events[t].sort(key=lambda e: order[e[1]])
+        if not self.replay_named.any():
+            return  # a region the history does not name: its counts do not apply
+        end = pd.Timestamp(f"{self.cfg.rollout.history_end_month}-01")
+        for _, c in decision_count_points().iterrows():
+            t = self.cfg.t_of(f"{c['month']:%Y-%m}")
+            if c["measure"] in ("options", "bound") and c["month"] <= end and 0 <= t < self.n_months:
+                self.replay_counts.setdefault(t, []).append((c["measure"], int(c["low"]), int(min(c["high"], n))))
+        self.u_condition = named_stream(self.seed_sequence, "history_counts").random((self.n_months, n))
+
+    def _condition_on_counts(self) -> None:
+        """Make the history's dated counts of month t hold (options exercised; bound or live).
+
+        With N municipalities at the stage and [low, high] the record, too few: the missing ones are
+        drawn among those that may still move up (not declined, not contradicting the record),
+        weighted by the rule's current P(yes) of that stage; too many: the excess among those the
+        rules moved up during the replay (not yet fixed by the record), weighted by P(no or defer),
+        move back (a booked wave slot is freed). Weighted sampling without replacement by the keys
+        u_m^(1 / w_m) (Efraimidis and Spirakis 2006), u_m from the stream ``history_counts``.
+        """
+        t = self.t
+        u = self.u_condition[t]
+
+        def pick(candidates: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
+            idx = np.flatnonzero(candidates)
+            if k <= 0 or len(idx) == 0:
+                return idx[:0]
+            w = np.maximum(weights[idx], 1e-12)
+            keys = np.log(np.maximum(u[idx], 1e-300)) / w
+            return idx[np.argsort(-keys, kind="stable")[:k]]
+
+        stage = self.muni_stage
+
+        def unpinned(pinned_t: np.ndarray) -> np.ndarray:
+            return (pinned_t < 0) | (pinned_t > t)
+        for measure, low, high in self.replay_counts.get(t, ()):
+            if measure == "options":
+                have = (self.muni_decision_month >= 0) & (stage != DECLINED)
+                n = int(have.sum())
+                for m in pick((stage == UNDECIDED) & (self.replay_exact_option_t < 0), self.muni_p_option[:, YES], low - n):
+                    self.exercise_option(int(m), t)
+                for m in pick((stage == OPTION) & unpinned(self.replay_option_pinned_t), 1.0 - self.muni_p_option[:, YES],
+                              n - high):
+                    self.muni_stage[m], self.muni_decision_month[m], self.muni_last_answer[m] = UNDECIDED, -1, DEFER
+            else:
+                n = int(((stage == BOUND) | (stage == LIVE)).sum())
+                may = ((stage == UNDECIDED) & (self.replay_exact_option_t < 0)) | (stage == OPTION)
+                for m in pick(may & ~self.replay_declines, self.muni_p_binding[:, YES], low - n):
+                    self.bind(int(m), t)
+                for m in pick((stage == BOUND) & unpinned(self.replay_binding_pinned_t) & (self.muni_live_month < 0),
+                              1.0 - self.muni_p_binding[:, YES], n - high):
+                    if self.replay_golive_t[m] < 0:  # a recorded go-live keeps its recorded wave
+                        self.calendar.capacity_left[self.muni_wave[m]] += 1
+                        self.muni_wave[m] = -1
+                    self.muni_binding_month[m] = -1
+                    self.muni_stage[m], self.muni_last_answer[m] = OPTION, DEFER
 
     def _precommit(self) -> None:
         """Municipalities committed before the start are bound at t = 0 and take the first free wave
@@ -340,6 +405,7 @@ class RolloutModel(mesa.Model):
         for m in np.flatnonzero(np.isin(knr, self.cfg.municipality.pre_committed)):
             self.exercise_option(int(m), 0)
             self.bind(int(m), 0, any_wave=True)
+            self.replay_option_pinned_t[m] = self.replay_binding_pinned_t[m] = 0
             offices = np.flatnonzero(self.gp_muni == m)
             self.gp_pilot[offices[np.argsort(-self.gp_lists[offices], kind="stable")[:n_pilot]]] = True
 
@@ -541,6 +607,8 @@ class RolloutModel(mesa.Model):
         if self.t in self.decision_months:
             self._decision_probabilities()
             self.agents_by_type[Municipality].shuffle_do("decide")
+        if self.replaying() and self.t in self.replay_counts:
+            self._condition_on_counts()
         self._waves_go_live()
         self.hazard = self._gp_hazards()
         for i in np.flatnonzero(self.hazard):  # h = 0 cannot join: only these practices need to decide
@@ -561,6 +629,7 @@ class RolloutModel(mesa.Model):
         stage = self.muni_stage
         deferred = (self.muni_last_answer == DEFER) & ((stage == UNDECIDED) | (stage == OPTION) | (stage == BOUND))
         self._stage_hist[t], self._deferred_hist[t] = stage, deferred
+        self._option_hist[t], self._bound_hist[t] = self.muni_decision_month >= 0, self.muni_binding_month >= 0
         n_hosp = int((self.hospital_live_month >= 0).sum())
         self._row = {
             "t": t, "functionality": float(self.functionality[t]),
@@ -568,8 +637,8 @@ class RolloutModel(mesa.Model):
             "share_gp_offices": float(gp.mean()) if self.n_practices else 0.0,
             "share_gps": float(self.gp_n[gp].sum() / max(self.gp_n.sum(), 1)),
             "share_list_patients": float(self.gp_lists[gp].sum() / max(self.gp_lists.sum(), 1.0)),
-            "n_municipalities_decided": int((self.muni_decision_month >= 0).sum()),
-            "n_municipalities_bound": int((self.muni_binding_month >= 0).sum()),
+            "n_municipalities_decided": int(self._option_hist[t].sum()),
+            "n_municipalities_bound": int(self._bound_hist[t].sum()),
             "n_municipalities_deferred": int(deferred.sum()),
             "n_municipalities_declined": int((stage == DECLINED).sum()),
             "n_municipalities_exited": int((stage == EXITED).sum()),
@@ -581,11 +650,13 @@ class RolloutModel(mesa.Model):
         self._row.update({k: float(metrics[k]) for k in self.metric_columns})
         self.datacollector.collect(self)
 
-    def stage_by_month(self) -> tuple[np.ndarray, np.ndarray]:
-        """(stage, deferred): (n_months, n_municipalities) arrays of each municipality's stage
-        (int8 codes) and whether its latest answer was a deferral it still waits on, per month recorded."""
+    def stage_by_month(self) -> dict[str, np.ndarray]:
+        """Per month recorded, (n_months, n_municipalities) arrays: ``stage`` (int8 codes), ``deferred``
+        (its latest answer a deferral it still waits on), ``option`` (has exercised its option),
+        ``bound`` (has a binding agreement), as they stood at the end of that month."""
         n = max(self.t + 1, 0)
-        return self._stage_hist[:n], self._deferred_hist[:n]
+        return {"stage": self._stage_hist[:n], "deferred": self._deferred_hist[:n], "option": self._option_hist[:n],
+                "bound": self._bound_hist[:n]}
 
     def monthly(self) -> pd.DataFrame:
         """One row per simulated month: ``t``, ``month`` (first of month), adoption counts and

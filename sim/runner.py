@@ -105,16 +105,11 @@ def _muni_level(cfg: Config, model, region, months: pd.Series) -> pd.DataFrame:
 
 def _stage_columns(model, n_t: int, n_m: int, declined_code: int) -> dict[str, np.ndarray]:
     """The (month, municipality) stage indicators, raveled month-major like the other columns."""
-    stage, deferred = model.stage_by_month()
-    t = np.arange(n_t)[:, None]
-
-    def ever(month: np.ndarray) -> np.ndarray:
-        return ((month[None, :] >= 0) & (month[None, :] <= t)).astype(float).ravel()
-
-    return {"option_exercised": ever(np.asarray(model.muni_decision_month)),
-            "binding_agreement": ever(np.asarray(model.muni_binding_month)),
-            "deferred": deferred[:n_t].astype(float).ravel(),
-            "declined": (stage[:n_t] == declined_code).astype(float).ravel()}
+    h = model.stage_by_month()
+    return {"option_exercised": h["option"][:n_t].astype(float).ravel(),
+            "binding_agreement": h["bound"][:n_t].astype(float).ravel(),
+            "deferred": h["deferred"][:n_t].astype(float).ravel(),
+            "declined": (h["stage"][:n_t] == declined_code).astype(float).ravel()}
 
 
 def timeseries_table(cfg: Config, replicate: int, model, region, monthly: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -198,6 +198,18 @@ def test_replay_puts_the_real_municipalities_live_at_their_dates(replayed, basel
             assert 0 <= m.muni_binding_month[knr.index(k)] <= cfg.t_of("2021-10"), k
 
 
+def test_replay_holds_the_dated_counts(replayed, baseline_config):
+    """Options 2 / 19 / >= 34 and bound 8 / 18-19 / 31 / 33 at their months, in every seed (baseline threshold)."""
+    for m in replayed:
+        df = m.monthly().set_index("month")
+        at = lambda month, col: int(df.loc[pd.Timestamp(f"{month}-01"), col])  # noqa: E731
+        assert [at(x, "n_municipalities_decided") for x in ("2020-12", "2021-05")] == [2, 19]
+        assert at("2021-11", "n_municipalities_decided") >= 34
+        assert at("2021-10", "n_municipalities_bound") == 8
+        assert 18 <= at("2022-11", "n_municipalities_bound") <= 19
+        assert [at(x, "n_municipalities_bound") for x in ("2023-06", "2023-09")] == [31, 33]
+
+
 def test_without_replay_the_rules_choose_who_goes_live(baseline_config):
     cfg = with_overrides(baseline_config, {"rollout.replay_history": False})
     hist = set(golive_months().index)
@@ -251,7 +263,7 @@ def test_likelihood_is_higher_at_the_generating_parameters(small_config):
 
     cfg = with_overrides(small_config, {"municipality.threshold_mean": 0.6, "municipality.decision_noise": 0.15})
     truth = simulate(cfg, 99)[0]
-    stage, _ = truth.stage_by_month()
+    stage = truth.stage_by_month()["stage"]
     pts = truth.decision_points
     chain = np.select([stage == 1, (stage == 2) | (stage == 3) | (stage == 5), stage == 4], [1, 2, 3], 0)
     K, M = len(pts), truth.n_munis
