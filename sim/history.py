@@ -15,7 +15,11 @@ section "Deriving the observed monthly series":
 * ``n_gp_offices_live_lower``: GP offices live, a lower bound (0 to 2022-04, 1 from 2022-05:
   Øya legesenter; no later office go-live was found, the upper value is unknown).
 
-:func:`option_decision_points` gives the dated counts of first-stage option decisions.
+:func:`option_decision_points` gives the dated counts of first-stage option decisions;
+:func:`recorded_decisions` the municipal decisions the history names (by kommunenummer, including
+the names a cumulative row gives only in its text, :data:`NAMED_IN_TEXT`), which the model replays
+(``rollout.replay_history``); :func:`decision_count_points` the dated counts of both stages, for
+the decision likelihood (:mod:`sim.municipal_decision`) and the replay.
 Nothing here reads a date after ``HISTORY_END`` (2023-12).
 """
 
