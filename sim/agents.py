@@ -24,6 +24,8 @@ import mesa
 import numpy as np
 
 from sim.config import FunctionalitySection
+from sim.municipal_decision import (BOUND, DEFER, LIVE, NO, OPTION, UNDECIDED, YES,  # noqa: F401 (re-exported)
+                                    decision_probability)
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model import RolloutModel
@@ -138,15 +140,6 @@ def municipal_score(headroom: np.ndarray, functionality: float, peers_decided: n
             + weight_peers * np.asarray(peers_decided) + weight_gp * np.asarray(gp_share_trust))
 
 
-def decision_probability(score: np.ndarray, threshold: np.ndarray, noise: float) -> np.ndarray:
-    """P(yes) = sigmoid((score - theta) / noise); with noise 0 the threshold rule [score >= theta]."""
-    z = np.asarray(score, dtype=float) - np.asarray(threshold, dtype=float)
-    if noise == 0:
-        return (z >= 0).astype(float)
-    with np.errstate(over="ignore"):  # z / noise -> +-inf for a tiny noise; tanh(+-inf) = +-1 is the limit
-        return 0.5 * (1.0 + np.tanh(0.5 * z / noise))  # = 1 / (1 + exp(-z / noise))
-
-
 # --------------------------------------------------------------------------- agents
 
 
@@ -209,13 +202,11 @@ class Municipality(RolloutAgent):
         room); bound with its wave ahead, after the history: postpone; live: leave (exit rule).
         Postponing and leaving take the upper tail of u, like "no", so under common random numbers a
         higher score never turns a yes into a later go-live."""
-        from sim.municipal_decision import BOUND, DEFER, LIVE, NO, OPTION, UNDECIDED, YES, answers
-
         m, i = self.model, self.idx
         u, stage, t = m.muni_uniforms[i, m.t], m.muni_stage[i], m.t
         if stage == UNDECIDED or (stage == OPTION and t >= m.binding_first_t):
             p = m.muni_p_option[i] if stage == UNDECIDED else m.muni_p_binding[i]
-            a = int(answers(u, p))
+            a = YES if u < p[YES] else (NO if u >= 1.0 - p[NO] else DEFER)  # sim.municipal_decision.answers
             if not m.rule_allowed(i, a):
                 a = DEFER
             if a == YES and stage == UNDECIDED:

@@ -197,6 +197,26 @@ DECISION_EVENTS = ("option", "binding", "golive", "decline", "postpone")
 
 
 def recorded_decisions() -> pd.DataFrame:
+    """The municipal decisions the history names (a copy of :func:`_recorded_decisions`)."""
+    return _recorded_decisions().copy()
+
+
+@lru_cache(maxsize=1)
+def recorded_decision_rows() -> tuple[tuple[str, str, str, str], ...]:
+    """:func:`recorded_decisions` as (kommunenummer, event, "YYYY-MM", timing) tuples (what the model replays)."""
+    d = _recorded_decisions()
+    return tuple(zip(d["kommunenummer"], d["event"], d["month"].dt.strftime("%Y-%m"), d["timing"]))
+
+
+@lru_cache(maxsize=1)
+def decision_count_rows() -> tuple[tuple[str, str, int, int], ...]:
+    """:func:`decision_count_points` as ("YYYY-MM", measure, low, high) tuples."""
+    d = decision_count_points()
+    return tuple(zip(d["month"].dt.strftime("%Y-%m"), d["measure"], d["low"].astype(int), d["high"].astype(int)))
+
+
+@lru_cache(maxsize=1)
+def _recorded_decisions() -> pd.DataFrame:
     """The municipal decisions the history names, one row per (municipality, event).
 
     Columns: kommunenummer, event (option | binding | golive | decline | postpone), month (first

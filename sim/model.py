@@ -310,41 +310,41 @@ class RolloutModel(mesa.Model):
         self.replay_counts: dict[int, list[tuple[str, int, int]]] = {}
         if not self.cfg.rollout.replay_history:
             return
-        from sim.history import decision_count_points, recorded_decisions
+        from sim.history import decision_count_rows, recorded_decision_rows
 
-        rec = recorded_decisions()
         index = {k: i for i, k in enumerate(self.region.municipalities["kommunenummer"])}
-        rec = rec[rec["kommunenummer"].isin(index) & (rec["month"] <= pd.Timestamp(f"{self.cfg.rollout.history_end_month}-01"))]
-        for _, r in rec.iterrows():
-            m, t = index[r["kommunenummer"]], max(self.cfg.t_of(f"{r['month']:%Y-%m}"), 0)
+        end = self.cfg.rollout.history_end_month
+        for knr, event, month, timing in recorded_decision_rows():
+            if knr not in index or month > end:
+                continue
+            m, t = index[knr], max(self.cfg.t_of(month), 0)
             if t >= self.n_months:
                 continue
             self.replay_named[m] = True
-            self.replay_events.setdefault(t, []).append((m, r["event"]))
+            self.replay_events.setdefault(t, []).append((m, event))
             for pinned, events in ((self.replay_option_pinned_t, ("option", "binding", "golive")),
                                    (self.replay_binding_pinned_t, ("binding", "golive"))):
-                if r["event"] in events and (pinned[m] < 0 or t < pinned[m]):
+                if event in events and (pinned[m] < 0 or t < pinned[m]):
                     pinned[m] = t
-            if r["event"] == "option" and r["timing"] == "exact":
+            if event == "option" and timing == "exact":
                 self.replay_exact_option_t[m] = t
-            elif r["event"] == "golive":
+            elif event == "golive":
                 self.replay_golive_t[m] = t
                 w = np.flatnonzero(self.calendar.planned_t == t)
                 if len(w) and self.muni_wave[m] < 0:
                     self.muni_wave[m] = int(w[0])
                     self.calendar.capacity_left[w[0]] -= 1
-            elif r["event"] == "decline":
+            elif event == "decline":
                 self.replay_declines[m] = True
         for t in self.replay_events:  # a municipality's events of one month in stage order
             order = {"option": 0, "binding": 1, "postpone": 2, "decline": 3, "golive": 4}
             self.replay_events[t].sort(key=lambda e: order[e[1]])
         if not self.replay_named.any():
             return  # a region the history does not name: its counts do not apply
-        end = pd.Timestamp(f"{self.cfg.rollout.history_end_month}-01")
-        for _, c in decision_count_points().iterrows():
-            t = self.cfg.t_of(f"{c['month']:%Y-%m}")
-            if c["measure"] in ("options", "bound") and c["month"] <= end and 0 <= t < self.n_months:
-                self.replay_counts.setdefault(t, []).append((c["measure"], int(c["low"]), int(min(c["high"], n))))
+        for month, measure, low, high in decision_count_rows():
+            t = self.cfg.t_of(month)
+            if measure in ("options", "bound") and month <= end and 0 <= t < self.n_months:
+                self.replay_counts.setdefault(t, []).append((measure, low, min(high, n)))
         self.u_condition = named_stream(self.seed_sequence, "history_counts").random((self.n_months, n))
 
     def _condition_on_counts(self) -> None:

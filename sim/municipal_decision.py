@@ -13,7 +13,7 @@ uniform per municipality and month: :func:`answers`); "no" is final for the hori
 municipality whose wave is still ahead may postpone it (:func:`postpone_probability`); a live
 one may leave only where a scenario turns the exit rule on (:func:`exit_probability`).
 
-The score is the old one (:func:`sim.agents.municipal_score`) with the municipality's own
+The score is :func:`sim.agents.municipal_score` with the municipality's own
 headroom (:func:`headroom`): its expected bill (:func:`expected_bill_nok_per_inhabitant_year`,
 the adapter to the economics), what it would still pay on its current record-system contract
 (:func:`legacy_overlap_nok_per_inhabitant_year`) and its own budget capacity
@@ -33,8 +33,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.agents import decision_probability
-
 UNDECIDED, OPTION, BOUND, LIVE, DECLINED, EXITED = range(6)
 STAGES = ("undecided", "option", "bound", "live", "declined", "exited")
 """Stage codes (int8 in the model's ``muni_stage``)."""
@@ -44,6 +42,15 @@ YES, DEFER, NO = 0, 1, 2
 
 CHAIN_STATES = ("undecided", "option", "bound", "declined")
 """States of the likelihood's chain: live and exited are bound (going live is the calendar's, not a decision)."""
+
+
+def decision_probability(score: np.ndarray, threshold: np.ndarray, noise: float) -> np.ndarray:
+    """P(yes) = sigmoid((score - theta) / noise); with noise 0 the threshold rule [score >= theta]."""
+    z = np.asarray(score, dtype=float) - np.asarray(threshold, dtype=float)
+    if noise == 0:
+        return (z >= 0).astype(float)
+    with np.errstate(over="ignore"):  # z / noise -> +-inf for a tiny noise; tanh(+-inf) = +-1 is the limit
+        return 0.5 * (1.0 + np.tanh(0.5 * z / noise))  # = 1 / (1 + exp(-z / noise))
 
 
 # --------------------------------------------------------------------------- money terms
