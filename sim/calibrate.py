@@ -647,7 +647,10 @@ def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "re
     from the settings). ``observed`` defaults to :func:`sim.history.observed_series` from
     ``run.start_month`` to 2023-12, and then ``decisions`` to the history's option-decision points
     (:func:`sim.history.option_decision_points`); with ``observed`` given, ``decisions`` defaults to
-    none. Nothing after 2023-12 of the history is fitted. Writes the files listed in the module
+    none. Nothing after 2023-12 of the history is fitted. The fit runs with
+    ``rollout.replay_history = false`` (the rules from the start; a replayed history would hold
+    the series by construction); the predictive bands and the forecast use ``cfg`` as given, and
+    ``coverage.csv`` marks the points that then hold by the replay (``by_replay``). Writes the files listed in the module
     docstring to ``out_dir`` (nothing if None), and calibrated.toml to ``config_path`` too when
     given (its ``extends`` points at ``base_config_path`` relative to it).
     """
@@ -664,7 +667,10 @@ def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "re
         decisions = option_decision_points() if decisions is None else decisions
     elif "n_gp_offices_live_lower" in observed and pd.Timestamp(observed["month"].max()) > pd.Timestamp(f"{HISTORY_END}-01"):
         raise ValueError(f"observed history after {HISTORY_END} may not be fitted")
-    posterior, gens = fit_abc(cfg, observed, keys, settings, simulator, db_dir=None, decisions=decisions)
+    # the fit runs the rules from the start: a replayed history (rollout.replay_history) would hold the
+    # fitted series by construction; the predictive runs and the forecast replay it as configured
+    cfg_fit = with_overrides(cfg, {"rollout.replay_history": False})
+    posterior, gens = fit_abc(cfg_fit, observed, keys, settings, simulator, db_dir=None, decisions=decisions)
     points = decision_points_in_window(decisions, cfg.run.start_month, len(observed))
     table = parameter_table(posterior, cfg, keys)
     method = METHOD.format(version=pyabc.__version__)
