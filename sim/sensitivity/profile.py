@@ -62,15 +62,11 @@ def profile_table(design: pd.DataFrame, runs: pd.DataFrame, outputs: list[str]) 
     return pd.DataFrame(rows)
 
 
-def run_profile(experiment: Experiment | str, out_dir="results", *, points: int = 7, executor: str = "local",
-                workers: int | None = None, scheduler: str | None = None, evaluate=None, figures: bool = True):
-    """Run an experiment's profile and write ``<out_dir>/<name>/profile/``: ``profile.csv``
-    (:func:`profile_table`), ``profile_runs.csv`` (every run's outputs, with parameter and value) and
-    ``figures/profile_<output>.png|pdf`` (:func:`sim.sensitivity.figures.fig_profile`); the whole
-    directory is replaced. Returns (profile table, runs table, directory)."""
-    from pathlib import Path
-
-    from sim.results import atomic_dir
+def run_profile(experiment: Experiment | str, *, points: int = 7, executor: str = "local", workers: int | None = None,
+                scheduler: str | None = None, evaluate=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run an experiment's profile: (profile table of :func:`profile_table`, runs table: every run's
+    outputs with design_row, replicate, parameter and value). Writing is the API's
+    (:func:`sim.api.municipal_sensitivity`)."""
     from sim.sensitivity.tornado import run_design
     from sim.sweep import base_config, load_experiment
 
@@ -78,18 +74,5 @@ def run_profile(experiment: Experiment | str, out_dir="results", *, points: int 
     base = base_config(exp)
     design = profile_design(exp, base, points)
     runs = run_design(exp, base, design, exp.replicates, evaluate, executor, workers, scheduler, tag="profile")
-    table = profile_table(design, runs, list(exp.outputs))
-    runs = runs.merge(design[["design_row", "parameter", "value"]], on="design_row")
-    path = Path(out_dir) / exp.name / "profile"
-    with atomic_dir(path) as tmp:
-        table.to_csv(tmp / "profile.csv", index=False)
-        runs.to_csv(tmp / "profile_runs.csv", index=False)
-        if figures:
-            from sim.plots import save
-            from sim.sensitivity.figures import fig_profile
-
-            (tmp / "figures").mkdir()
-            for out in exp.outputs:
-                fig = fig_profile(table, out)
-                save(fig, tmp / "figures" / f"profile_{out}")
-    return table, runs, path
+    return profile_table(design, runs, list(exp.outputs)), runs.merge(design[["design_row", "parameter", "value"]],
+                                                                      on="design_row")
