@@ -290,3 +290,36 @@ def test_history_likelihood_is_finite_and_prefers_a_threshold(baseline_config):
     ev = history_evidence(baseline_config, simulate(baseline_config, 0)[1],
                           simulate(baseline_config, 0)[0].decision_points)
     assert len(ev.counts) == 8 and ev.start[0, 2] == 1.0  # Trondheim (row 0) starts bound
+
+
+def test_municipal_sensitivity_end_to_end(tmp_path, small_config):
+    """The profile on the small region: one row per (output, parameter, level), every level on the same
+    seeds, files and figures in both languages; a key the model never reads has a flat profile."""
+    import sim.api as api
+
+    from .conftest import BASELINE
+
+    exp = tmp_path / "prof.toml"
+    exp.write_text(f'''name = "prof"
+base = "{BASELINE.resolve().as_posix()}"
+overrides = ["region.kind=synthetic", "region.synthetic_municipalities=8", "region.synthetic_population=20000"]
+seed = 3
+replicates = 2
+design = "grid"
+outputs = ["n_municipalities_live_2030", "n_municipalities_declined_2030"]
+[[parameters]]
+key = "municipality.threshold_mean"
+levels = [-0.5, 2.0]
+[[parameters]]
+key = "municipality.postpone_months"
+levels = [0, 12]
+''', encoding="utf-8")
+    res = api.municipal_sensitivity(exp, tmp_path / "out", lang="nb")
+    prof = res.profile
+    assert len(prof) == 2 * 2 * 2 and set(prof["n_seeds"]) == {2}
+    live = prof[prof["output"] == "n_municipalities_live_2030"].set_index(["parameter", "value"])["mean"]
+    assert live[("municipality.threshold_mean", -0.5)] > live[("municipality.threshold_mean", 2.0)]
+    assert ((prof["min"] <= prof["mean"]) & (prof["mean"] <= prof["max"])).all()
+    assert (res.path / "profile.csv").is_file() and (res.path / "profile_runs.csv").is_file()
+    assert (res.path / "figures" / "profile_nb.png").is_file()
+    assert len(res.runs) == (1 + 4) * 2  # base row + 4 levels, 2 seeds each
