@@ -545,8 +545,9 @@ def coverage_table(bands: pd.DataFrame, observed: pd.DataFrame, decisions: pd.Da
     """Observed points against the 90% band (p05..p95).
 
     ``by_replay`` marks the points that hold by the replayed history, not by fit: the municipal
-    live series and the option counts to ``replayed_until_t`` (the history's end when ``rollout.replay_history`` names the
-    real region's municipalities; None: none). Report them apart from the points the model could miss.
+    live series and the option counts to ``replayed_until_t`` (the history's end when
+    ``rollout.replay_history`` names the real region's municipalities; None: none). Report them
+    apart from the points the model could miss.
 
     Counts and shares: covered if p05 <= observed <= p95. GP offices (a lower bound L):
     covered if p95 >= L, i.e. the band reaches the bound (any value above it is consistent).

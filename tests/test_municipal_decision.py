@@ -323,3 +323,18 @@ levels = [0, 12]
     assert (res.path / "profile.csv").is_file() and (res.path / "profile_runs.csv").is_file()
     assert (res.path / "figures" / "profile_nb.png").is_file()
     assert len(res.runs) == (1 + 4) * 2  # base row + 4 levels, 2 seeds each
+
+
+def test_coverage_marks_points_that_hold_by_replay():
+    from sim.calibrate import coverage_table
+
+    months = pd.date_range("2022-01-01", periods=4, freq="MS")
+    obs = pd.DataFrame({"month": months, "t": [24, 25, 26, 27], "n_municipalities_live": [0, 1, 1, 7],
+                        "share_residents_municipalities_live": [0, 0.28, 0.28, 0.33], "n_gp_offices_live_lower": [0, 1, 1, 1]})
+    bands = pd.concat([pd.DataFrame({"series": s, "t": obs["t"], "p05": 0.0, "p50": 1.0, "p95": 10.0})
+                       for s in ("n_municipalities_live", "share_residents_municipalities_live", "n_gp_offices_live")])
+    cov = coverage_table(bands, obs, replayed_until_t=26)
+    live = cov[cov["series"] == "n_municipalities_live"].set_index("t")["by_replay"]
+    assert live.to_dict() == {25: True, 26: True, 27: False}
+    assert not cov.loc[cov["series"] == "n_gp_offices_live", "by_replay"].any()
+    assert not coverage_table(bands, obs)["by_replay"].any()
