@@ -36,7 +36,7 @@ import pandas as pd
 from sim.config import Config, ConfigError, config_to_dict, month_index, with_overrides
 from sim.config import prior_range as config_prior_range
 from sim.history import HISTORY_END, observed_series, option_decision_points
-from sim.parallel import blas_single_thread, start_pool
+from sim.parallel import Executor, SerialExecutor, blas_single_thread, make_executor, pool_for
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE_PATH = ROOT / "configs" / "baseline.toml"
@@ -75,7 +75,9 @@ class CalibrationSettings:
     min_acceptance_rate: float = 0.05   # a generation needing more than population/rate evaluations ends the fit
     max_walltime_s: float = 540.0       # start no generation after this many seconds of fitting
     seeds_per_particle: int = 2         # replicate seeds simulated per particle (distance = RMS over them)
-    n_procs: int = 2                    # worker processes (1 = SingleCoreSampler, reproducible)
+    n_procs: int = 2                    # workers (1: this process, pyabc's SingleCoreSampler)
+    executor: str = "local"             # where particles run (sim.parallel.EXECUTORS); local: a process pool
+    scheduler: str | None = None        # a Dask scheduler address (implies executor dask)
     predictive_draws: int = 100         # posterior draws for the bands and the forecast
     predictive_seeds: int = 2           # replicate seeds per posterior draw
     weight_municipalities: float = 1.0  # weight of the count term (count / number of municipalities)
@@ -261,6 +263,37 @@ def _simulate_series(cfg_fit: Config, theta: dict[str, float], k: int, simulator
     return {s: np.stack([r[s].to_numpy(float)[:n] for r in runs]) for s in cols}
 
 
+# --------------------------------------------------------------------------- the decision likelihood
+
+
+def decision_likelihood(cfg: Config, evidence=None, replicates: int = 8, simulator=None) -> float:
+    """Simulated log-likelihood of the municipal decision rule (:func:`sim.municipal_decision.decision_log_likelihood`).
+
+    Runs ``replicates`` paths (replicate seeds 0..R-1, so two parameter vectors share their draws)
+    to the last decision point the evidence needs, with the history replayed as the config says
+    (``rollout.replay_history``: the named decisions condition the peers and the calendar; the
+    likelihood still scores the rule's own probability of each of them). ``evidence`` defaults to
+    the history's (:func:`sim.municipal_decision.history_evidence`: named decisions and dated counts
+    to 2023; municipalities the record does not name are unknown). ``simulator``: (cfg, r) -> model.
+    """
+    from sim.municipal_decision import decision_log_likelihood, history_evidence
+    from sim.runner import simulate
+
+    run = simulator or (lambda c, r: simulate(c, r)[0])
+    models = [run(cfg, r) for r in range(int(replicates))]
+    logs = [m.decision_log() for m in models]
+    pts = logs[0]["points_t"]
+    if evidence is None:
+        end = cfg.t_of(HISTORY_END)
+        logs = [{k: (v[pts <= end] if k != "points_t" else v[v <= end]) for k, v in lg.items()} for lg in logs]
+        pts = logs[0]["points_t"]
+        evidence = history_evidence(cfg, models[0].region, pts)
+    K = evidence.allowed.shape[0] - 1
+    return decision_log_likelihood(np.stack([lg["p_option"][:K] for lg in logs]),
+                                   np.stack([lg["p_binding"][:K] for lg in logs]), logs[0]["binding_open"][:K],
+                                   evidence)
+
+
 # --------------------------------------------------------------------------- weighted statistics
 
 
@@ -356,11 +389,11 @@ def fit_abc(cfg: Config, observed: pd.DataFrame, keys: Sequence[str] = FIT_PARAM
 
     prior = pyabc.Distribution(**{_abc_name(k): pyabc.RV("uniform", prior_range(k)[0], np.diff(prior_range(k))[0])
                                   for k in keys})
-    sampler = (pyabc.sampler.SingleCoreSampler() if settings.n_procs <= 1
-               else pyabc.sampler.MulticoreEvalParallelSampler(n_procs=settings.n_procs, check_max_eval=True))
     np.random.seed(np.random.SeedSequence(cfg.run.seed, spawn_key=(CALIBRATION_STREAM,)).generate_state(1)[0])
-    abc = pyabc.ABCSMC(model, prior, distance, population_size=settings.population_size, sampler=sampler)
-    with tempfile.TemporaryDirectory(dir=db_dir) as tmp:
+    with _executor(settings) as ex, tempfile.TemporaryDirectory(dir=db_dir) as tmp:
+        sampler = (pyabc.sampler.SingleCoreSampler() if isinstance(ex, SerialExecutor)
+                   else executor_sampler(ex, cfg.run.seed))
+        abc = pyabc.ABCSMC(model, prior, distance, population_size=settings.population_size, sampler=sampler)
         abc.new("sqlite:///" + os.path.join(tmp, "abc.db"),
                 {"n_municipalities_live": target.n_municipalities_live,
                  "share_residents_municipalities_live": target.share_residents_municipalities_live,
@@ -388,11 +421,88 @@ def _run_job(job: tuple[Config, dict[str, float], int, Simulator]) -> pd.DataFra
     return out
 
 
+def _executor(settings: CalibrationSettings) -> Executor:
+    """The calibration's executor: this process for one local worker, else a pool (sim.parallel)."""
+    if settings.executor == "local" and settings.scheduler is None and settings.n_procs <= 1:
+        return SerialExecutor()
+    return make_executor(settings.executor, settings.n_procs, settings.scheduler, preload=("sim.runner", "sim.model"))
+
+
+def _abc_batch(simulate_one: bytes, seeds: list[int]) -> list:
+    """Particles of one ABC job: numpy's and random's global generators (pyabc's proposals) seeded
+    per particle, so a particle is a function of its seed on any worker."""
+    import random
+
+    import cloudpickle
+
+    fn = cloudpickle.loads(simulate_one)
+    out = []
+    for seed in seeds:
+        random.seed(seed)
+        np.random.seed(seed)
+        out.append(fn())
+    return out
+
+
+def executor_sampler(executor: Executor, seed: int, batch: int = 2):
+    """A pyabc sampler on our executor (local pool or Dask): :class:`sim.parallel.Executor` as
+    pyabc's ``Sampler`` (pyabc's own samplers start their own processes or need a Dask client).
+
+    Particle k of generation t is simulated with the global generators seeded from
+    ``SeedSequence(seed, spawn_key=(CALIBRATION_STREAM, 2, t + 1, k))``, and particles are taken in
+    k order until n are accepted (or ``max_eval`` evaluations are used: the generation is then not
+    ok, as pyabc's ``check_max_eval`` does). So a fit on any number of workers gives the same
+    population: the order of finishing never matters.
+    """
+    import cloudpickle
+    import pyabc
+
+    class ExecutorSampler(pyabc.sampler.Sampler):
+        def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False,
+                                    ana_vars=None):
+            blob = cloudpickle.dumps(simulate_one)
+            window = 2 * executor.capacity
+            inflight: dict = {}
+            finished: dict[int, list] = {}
+            taken: list = []
+            next_job = next_take = accepted = 0
+            try:
+                while accepted < n and len(taken) < max_eval:
+                    while next_take in finished and accepted < n and len(taken) < max_eval:
+                        for particle in finished.pop(next_take):
+                            if accepted >= n or len(taken) >= max_eval:
+                                break
+                            taken.append(particle)
+                            accepted += bool(particle.accepted)
+                        next_take += 1
+                    if accepted >= n or len(taken) >= max_eval:
+                        break
+                    while len(inflight) < window:
+                        ks = range(next_job * batch, (next_job + 1) * batch)
+                        seeds = [int(np.random.SeedSequence(seed, spawn_key=(CALIBRATION_STREAM, 2, t + 1, k))
+                                     .generate_state(1)[0]) for k in ks]
+                        inflight[executor.submit(_abc_batch, blob, seeds)] = next_job
+                        next_job += 1
+                    for fut in executor.wait_any(inflight):
+                        finished[inflight.pop(fut)] = executor.result(fut)
+            finally:
+                for fut in inflight:
+                    fut.cancel()
+            sample = self._create_empty_sample()
+            for particle in taken:
+                sample.append(particle)
+            self.nr_evaluations_ = len(taken)
+            if sample.n_accepted < n:
+                sample.ok = False
+            return sample
+
+    return ExecutorSampler()
+
+
 def _map(jobs: list, n_procs: int) -> list[pd.DataFrame]:
-    if n_procs <= 1 or len(jobs) <= 1:
-        return [_run_job(j) for j in jobs]
-    with start_pool(n_procs, ("sim.runner", "sim.model")) as pool:
-        return list(pool.map(_run_job, jobs, chunksize=max(1, len(jobs) // (4 * n_procs))))
+    """The posterior predictive's simulations, in order, on ``n_procs`` local workers."""
+    with pool_for(n_procs if len(jobs) > 1 else 1, ("sim.runner", "sim.model")) as pool:
+        return pool.map(_run_job, jobs)
 
 
 def draw_posterior(posterior: pd.DataFrame, n_draws: int, seed: int) -> pd.DataFrame:
@@ -432,8 +542,14 @@ def bands_table(runs: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return out.reset_index().sort_values(["series", "t"], kind="stable").reset_index(drop=True)
 
 
-def coverage_table(bands: pd.DataFrame, observed: pd.DataFrame, decisions: pd.DataFrame | None = None) -> pd.DataFrame:
+def coverage_table(bands: pd.DataFrame, observed: pd.DataFrame, decisions: pd.DataFrame | None = None,
+                   replayed_until_t: int | None = None) -> pd.DataFrame:
     """Observed points against the 90% band (p05..p95).
+
+    ``by_replay`` marks the points that hold by the replayed history, not by fit: the municipal
+    live series and the option counts to ``replayed_until_t`` (the history's end when
+    ``rollout.replay_history`` names the real region's municipalities; None: none). Report them
+    apart from the points the model could miss.
 
     Counts and shares: covered if p05 <= observed <= p95. GP offices (a lower bound L):
     covered if p95 >= L, i.e. the band reaches the bound (any value above it is consistent).
@@ -465,7 +581,12 @@ def coverage_table(bands: pd.DataFrame, observed: pd.DataFrame, decisions: pd.Da
             rows.append({"month": r["month"], "t": int(r["t"]), "series": series, "observed": value,
                          "observed_is_lower_bound": lower, "p05": lo, "p50": b.at[r["t"], "p50"], "p95": hi,
                          "covered_90": covered})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out.assign(by_replay=pd.Series(dtype=bool))
+    replayed = out["series"].isin(["n_municipalities_live", "share_residents_municipalities_live", DECIDED])
+    out["by_replay"] = replayed & (out["t"] <= replayed_until_t) if replayed_until_t is not None else False
+    return out
 
 
 def forecast(calibrated_cfg: Config, n_draws: int = 100, posterior: pd.DataFrame | str | Path | None = None,
@@ -535,7 +656,10 @@ def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "re
     from the settings). ``observed`` defaults to :func:`sim.history.observed_series` from
     ``run.start_month`` to 2023-12, and then ``decisions`` to the history's option-decision points
     (:func:`sim.history.option_decision_points`); with ``observed`` given, ``decisions`` defaults to
-    none. Nothing after 2023-12 of the history is fitted. Writes the files listed in the module
+    none. Nothing after 2023-12 of the history is fitted. The fit runs with
+    ``rollout.replay_history = false`` (the rules from the start; a replayed history would hold
+    the series by construction); the predictive bands and the forecast use ``cfg`` as given, and
+    ``coverage.csv`` marks the points that then hold by the replay (``by_replay``). Writes the files listed in the module
     docstring to ``out_dir`` (nothing if None), and calibrated.toml to ``config_path`` too when
     given (its ``extends`` points at ``base_config_path`` relative to it); ``then(out_dir, result)`` runs after
     the tables are written (the API draws the figures there).
@@ -553,7 +677,10 @@ def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "re
         decisions = option_decision_points() if decisions is None else decisions
     elif "n_gp_offices_live_lower" in observed and pd.Timestamp(observed["month"].max()) > pd.Timestamp(f"{HISTORY_END}-01"):
         raise ValueError(f"observed history after {HISTORY_END} may not be fitted")
-    posterior, gens = fit_abc(cfg, observed, keys, settings, simulator, db_dir=None, decisions=decisions)
+    # the fit runs the rules from the start: a replayed history (rollout.replay_history) would hold the
+    # fitted series by construction; the predictive runs and the forecast replay it as configured
+    cfg_fit = with_overrides(cfg, {"rollout.replay_history": False})
+    posterior, gens = fit_abc(cfg_fit, observed, keys, settings, simulator, db_dir=None, decisions=decisions)
     points = decision_points_in_window(decisions, cfg.run.start_month, len(observed))
     table = parameter_table(posterior, cfg, keys)
     method = METHOD.format(version=pyabc.__version__)
@@ -565,7 +692,8 @@ def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "re
                            settings.n_procs)
     fit_end = pd.Timestamp(observed["month"].max())
     bands = bands_table(runs[runs["month"] <= fit_end], [c for c in (*SERIES, DECIDED) if c in runs.columns])
-    coverage = coverage_table(bands, observed, points)
+    replayed = cfg.t_of(cfg.rollout.history_end_month) if (cfg.rollout.replay_history and cfg.region.kind == "real") else None
+    coverage = coverage_table(bands, observed, points, replayed)
     cal_cfg = with_overrides(cfg, medians)
     fc = forecast(cal_cfg, runs=runs) if fit_end < pd.Timestamp(f"{end}-01") else bands.iloc[:0]
 

@@ -397,7 +397,7 @@ class FakeExecutor:
         self.interrupt_after, self.n_waits = interrupt_after, 0
         self.broken, self.restarts = False, 0
 
-    def submit(self, run):
+    def submit(self, fn, run):
         from sim.sweep.evaluate import evaluate_run
 
         if self.broken:
@@ -410,7 +410,7 @@ class FakeExecutor:
         return fut
 
     def wait_any(self, futures):
-        from sim.sweep.executors import WorkerCrash
+        from sim.parallel import WorkerCrash
 
         self.n_waits += 1
         if self.n_waits == self.interrupt_after:
