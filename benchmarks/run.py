@@ -9,7 +9,7 @@ memory is measured in fresh processes so that nothing measured before pollutes i
 1. **Run, real region** (``configs/baseline.toml``: 66 municipalities, ≈750k residents, monthly
    2020-01..2035-12). The region + network build (``load_region`` + ``build_network``, uncached)
    is timed apart from the run; runs use the build cached as a sweep worker does
-   (``sim.runner.cached_region_network``). Three run levels: the model only
+   (a ``sim.builds.BuildCache``). Three run levels: the model only
    (``sim.runner.simulate``), what a sweep evaluates (``summarise_run``: model, economics,
    summary row) and every table (``run_one``; the target row). Peak memory: the kernel's peak RSS
    (VmHWM in ``/proc/self/status``; not ``getrusage``'s ``ru_maxrss``, which Linux carries over
@@ -302,14 +302,16 @@ def _peak_rss_mb() -> float:
 def child_one_run(spec: dict) -> dict:
     """Fresh process: import, build the region and network, one run_one. Peak RSS and times."""
     from sim import runner
+    from sim.builds import BuildCache
     from sim.config import load_config
 
     cfg = load_config(spec["config"])
     after_imports = _rss_now_mb()
     t0 = time.perf_counter()
-    runner.cached_region_network(cfg)
+    builds = BuildCache()
+    builds.get(cfg)
     t1 = time.perf_counter()
-    tables = runner.run_one(cfg, 0)
+    tables = runner.run_one(cfg, 0, builds)
     t2 = time.perf_counter()
     return {"rss_after_imports_mb": after_imports, "peak_rss_mb": _peak_rss_mb(), "build_s": t1 - t0,
             "first_run_s": t2 - t1, "timeseries_rows": len(tables.timeseries)}
@@ -337,6 +339,18 @@ def child_sweep(spec: dict) -> dict:
 _EXPERIMENT_CACHE: dict[str, tuple] = {}
 
 
+_BATCH: dict = {}  # this process's BuildCache for batch_run's models (sim imported lazily: import time is measured)
+
+
+def _batch_builds():
+    """The BuildCache that batch_run's models in this process share, as a sweep worker's evaluator's."""
+    if "builds" not in _BATCH:
+        from sim.builds import BuildCache
+
+        _BATCH["builds"] = BuildCache()
+    return _BATCH["builds"]
+
+
 def _experiment_runs(path: str):
     """(experiment, base config, runs table) of an experiment file, once per process."""
     if path not in _EXPERIMENT_CACHE:
@@ -361,14 +375,14 @@ def _batch_model_class() -> type:
         """
 
         def __init__(self, experiment: str, row: int, summary: bool = False):
-            from sim.runner import cached_region_network, replicate_seed
+            from sim.runner import replicate_seed
             from sim.sweep.evaluate import run_config
 
             exp, base, runs = _experiment_runs(experiment)
             run = runs.iloc[int(row)]
             self.run_cfg = run_config(base, {k: run[k] for k in exp.keys})
             self.replicate, self.with_summary = int(run["replicate"]), summary
-            region, network = cached_region_network(self.run_cfg)
+            region, network = _batch_builds().get(self.run_cfg)
             super().__init__(self.run_cfg, region=region, network=network,
                              seed=replicate_seed(self.run_cfg, self.replicate))
 
@@ -427,7 +441,7 @@ def child_batch_run(spec: dict) -> dict:
 
         first = frame.loc[frame["row"] == 0, "summary"].dropna().iloc[0]
         run = runs.iloc[0]
-        expected = summarise_run(run_config(base, {k: run[k] for k in exp.keys}), int(run["replicate"]))
+        expected = summarise_run(run_config(base, {k: run[k] for k in exp.keys}), int(run["replicate"]), _batch_builds())
         same = all(first[k] == expected[k] or (first[k] != first[k] and expected[k] != expected[k])
                    for k in exp.outputs)
         if not same:
@@ -490,11 +504,13 @@ def bench_region(report: Report, label: str, config: Path, repeat: int, metric_c
                  run_target_s: float, peak_target_mb: float | None, metric_target_ms: float | None) -> None:
     """Sections 1-3 for one region: build, cached build, three run levels, the metric pass, peak memory."""
     from sim import runner
+    from sim.builds import BuildCache
     from sim.config import load_config
     from sim.network import build_network
     from sim.region import load_region
 
     sec = label
+    builds = BuildCache()
     cfg = load_config(config)
     raw: dict = {}
 
@@ -502,7 +518,7 @@ def bench_region(report: Report, label: str, config: Path, repeat: int, metric_c
         region = load_region(cfg.region)
         build_network(region, cfg)
 
-    region, network = runner.cached_region_network(cfg)
+    region, network = builds.get(cfg)
     raw["residents"] = int(region.residents["persons"].sum())
     raw["municipalities"], raw["practices"], raw["gps"] = len(region.municipalities), len(region.practices), int(region.n_gps)
     raw["providers"], raw["resident_rows"], raw["handover_edges"] = (network.n_providers, network.incidence.shape[0],
@@ -516,15 +532,15 @@ def bench_region(report: Report, label: str, config: Path, repeat: int, metric_c
     hits = 200
     t0 = time.perf_counter()
     for _ in range(hits):
-        runner.cached_region_network(cfg)
+        builds.get(cfg)
     raw["cached_build_s"] = (time.perf_counter() - t0) / hits
     report.add(sec, "build: cached (a sweep worker's later runs)", raw["cached_build_s"] * 1e3, "ms")
 
-    runner.run_one(cfg, 0)  # warm-up: first-call costs (lazy imports, caches) are not a run's
+    runner.run_one(cfg, 0, builds)  # warm-up: first-call costs (lazy imports, caches) are not a run's
     for name, fn, target in (("model only (simulate)", runner.simulate, None),
                              ("sweep's run (summarise_run)", runner.summarise_run, None),
                              ("run_one: every table", runner.run_one, run_target_s)):
-        w, c = timed(lambda i, f=fn: f(cfg, i), repeat)
+        w, c = timed(lambda i, f=fn: f(cfg, i, builds), repeat)
         raw[fn.__name__ + "_s"], raw[fn.__name__ + "_cpu_s"] = w, c
         row = report.add(sec, f"run, build cached: {name}", median(w), "s", note=f"cpu {median(c):.3g} s")
         if target is not None:

@@ -21,6 +21,7 @@ import pandas as pd
 from sim.config import Config, ConfigError
 from sim.config import load_config as _load_config
 from sim.config import parse_override, with_overrides
+from sim.builds import BuildCache
 from sim.draws import Spec, draw_configs, draw_table
 from sim.plots import check_lang  # noqa: F401 (public: the CLI checks --lang through the API)
 from sim.results import RunTables, check_out_dir, manifest, now, read_run, write_run
@@ -123,8 +124,7 @@ class RunResults:
         check_lang(lang)
         if name not in FIGURES:
             raise ConfigError(f"unknown figure {name!r}; known: {', '.join(FIGURES)}")
-        self.tables.summary.attrs["report_year"] = self.config.run.report_year
-        return FIGURES[name](self.tables, lang)
+        return FIGURES[name](self.tables, lang, self.config.run.report_year)
 
     def __repr__(self) -> str:
         return f"RunResults({self.run_id}, seeds={self.manifest['replicates']})"
@@ -132,7 +132,7 @@ class RunResults:
 
 def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs: int = 1,
         on_done: Callable[[int], None] | None = None, draws: int | None = None,
-        spec: Spec | None = None) -> RunResults:
+        spec: Spec | None = None, builds: BuildCache | None = None) -> RunResults:
     """Run replicate seeds (x parameter draws) of a scenario and return its tables (nothing is written).
 
     Replicate r uses ``SeedSequence(config.run.seed, spawn_key=(r,))`` in every draw; ``seeds`` is a
@@ -140,6 +140,8 @@ def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs:
     pool with identical results. ``draws`` (default ``run.draws``) adds K parameter draws to draw 0,
     the config as given: every uncertain input over its prior range, or ``spec`` (posteriors;
     :func:`sim.draws.draw_table`). Every table has a ``draw`` column; ``.draws`` holds the values.
+    ``builds``: a :class:`sim.builds.BuildCache` to keep regions and networks between calls
+    (an app or notebook re-running one region; default: built for this call).
     """
     cfg = _as_config(config)
     if draws is not None:
@@ -150,12 +152,11 @@ def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs:
     check_counts(jobs=jobs)
     started = now()
     table = draw_table(cfg, cfg.run.draws, spec)
-    tables = run_replicates(draw_configs(cfg, table), reps, jobs=jobs, on_done=on_done)
+    builds = builds if builds is not None else BuildCache()
+    tables = run_replicates(draw_configs(cfg, table), reps, jobs=jobs, on_done=on_done, builds=builds)
     tables.draws = table
-    from sim.runner import cached_region_network
-
     man = manifest(cfg, reps, started, now(), draws=table, draw_spec="prior" if spec is None else "given",
-                   region=cached_region_network(cfg)[0].summary())
+                   region=builds.get(cfg)[0].summary())
     return RunResults(cfg, tables, man)
 
 

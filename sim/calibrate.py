@@ -32,10 +32,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.builds import BuildCache
 from sim.config import Config, ConfigError, config_to_dict, month_index, with_overrides
 from sim.config import prior_range as config_prior_range
 from sim.history import HISTORY_END, observed_series, option_decision_points
 from sim.parallel import Executor, SerialExecutor, blas_single_thread, make_executor, pool_for
+from sim.runner import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE_PATH = ROOT / "configs" / "baseline.toml"
@@ -131,11 +133,14 @@ class CalibrationResult:
 # --------------------------------------------------------------------------- simulation
 
 
-def simulate_monthly(cfg: Config, replicate: int) -> pd.DataFrame:
-    """The model's monthly table for one replicate (runner.simulate; region and network cached)."""
-    from sim.runner import simulate
+_BUILDS = BuildCache()
+"""This process's regions and networks for :func:`simulate_monthly` (a worker's own; read only here)."""
 
-    model, _, _ = simulate(cfg, replicate)
+
+def simulate_monthly(cfg: Config, replicate: int) -> pd.DataFrame:
+    """The model's monthly table for one replicate (runner.simulate; region and network kept in
+    this process's build cache, which forked workers inherit)."""
+    model, _, _ = simulate(cfg, replicate, _BUILDS)
     return model.monthly()
 
 
@@ -339,9 +344,7 @@ def fit_abc(cfg: Config, observed: pd.DataFrame, keys: Sequence[str] = FIT_PARAM
     target = make_target(observed, n_municipalities,
                          decision_points_in_window(decisions, cfg.run.start_month, len(observed)))
     if simulator is simulate_monthly:
-        from sim.runner import cached_region_network
-
-        cached_region_network(cfg_fit)  # build once in the parent; forked workers inherit it
+        _BUILDS.get(cfg_fit)  # build once in the parent; forked workers inherit it
 
     def model(par) -> dict:
         theta = {_dotted(k): float(v) for k, v in dict(par).items()}

@@ -21,7 +21,9 @@ two scenarios run with the same seed see the same draws (common random numbers).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import mesa
 import numpy as np
@@ -152,7 +154,7 @@ class RolloutModel(mesa.Model):
                                                      np.array([h.live_t for h in self._hospitals]))
         self._economics_inputs()
         self._precommit()
-        self._version, self._x_version, self._pns_version, self._metrics_version = 0, -1, -1, -1
+        self._on_platform: dict[str, Any] = {}  # values derived from the set on the platform; emptied when it changes
         self.n_metric_passes = 0
         self.hazard = np.zeros(self.n_practices)  # h_i(t) of the month being simulated
         self.muni_yes_probability = np.zeros(self.n_munis)  # P(yes) at the current wave deadline
@@ -254,8 +256,15 @@ class RolloutModel(mesa.Model):
     # ------------------------------------------------------------------ state changes
 
     def mark_changed(self) -> None:
-        """Note that the set of providers on the platform changed (the metric pass must rerun)."""
-        self._version += 1
+        """Note that the set of providers on the platform changed: what was derived from it (platform
+        vector, practices' network shares, the metric pass) is computed again when next asked for."""
+        self._on_platform.clear()
+
+    def _derived(self, name: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, kept until the set on the platform changes (:meth:`mark_changed`)."""
+        if name not in self._on_platform:
+            self._on_platform[name] = compute()
+        return self._on_platform[name]
 
     def join_wave(self, m: int, t: int, any_wave: bool = False) -> bool:
         """Municipality m exercises its option at t: it books the earliest free wave whose deadline it meets."""
@@ -316,26 +325,21 @@ class RolloutModel(mesa.Model):
     # ------------------------------------------------------------------ network (cached per platform set)
 
     def _platform_vector(self) -> np.ndarray:
-        if self._x_version != self._version:
-            t = self.t
-            self._x = self.network.platform_vector(
-                self.gp_join_month >= 0, (self.muni_live_month >= 0) & (self.muni_live_month <= t),
-                (self.hospital_live_month >= 0) & (self.hospital_live_month <= t))
-            self._x_version = self._version
-        return self._x
+        t = self.t
+        return self._derived("x", lambda: self.network.platform_vector(
+            self.gp_join_month >= 0, (self.muni_live_month >= 0) & (self.muni_live_month <= t),
+            (self.hospital_live_month >= 0) & (self.hospital_live_month <= t)))
 
     def _practice_network_share(self) -> np.ndarray:
-        if self._pns_version != self._version:
-            self._pns = np.asarray(self.network.practice_network_share(self._platform_vector()), dtype=float)
-            self._pns_version = self._version
-        return self._pns
+        return self._derived("practice_network_share", lambda: np.asarray(
+            self.network.practice_network_share(self._platform_vector()), dtype=float))
 
     def _metrics(self) -> dict[str, float]:
-        if self._metrics_version != self._version:
-            self._metric_values = self.network.metrics(self._platform_vector())
-            self._metrics_version = self._version
+        def metric_pass() -> dict[str, float]:
             self.n_metric_passes += 1
-        return self._metric_values
+            return self.network.metrics(self._platform_vector())
+
+        return self._derived("metrics", metric_pass)
 
     # ------------------------------------------------------------------ stepping
 

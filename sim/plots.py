@@ -186,26 +186,23 @@ def fig_who_pays(who: pd.DataFrame, lang: str = "en"):
 
 
 FIGURES = {
-    "adoption": lambda t, lang: fig_adoption(t.timeseries, lang),
-    "coverage": lambda t, lang: fig_coverage(t.timeseries, lang),
-    "gain_vs_uptake": lambda t, lang: fig_gain_vs_uptake(t.timeseries, lang),
-    "cost_per_inhabitant": lambda t, lang: fig_cost_per_inhabitant(
-        t.costs_municipality, lang, int(t.summary.attrs.get("report_year", 0)) or None),
-    "who_pays_who_gains": lambda t, lang: fig_who_pays(t.who_pays_who_gains, lang),
+    "adoption": lambda t, lang, year: fig_adoption(t.timeseries, lang),
+    "coverage": lambda t, lang, year: fig_coverage(t.timeseries, lang),
+    "gain_vs_uptake": lambda t, lang, year: fig_gain_vs_uptake(t.timeseries, lang),
+    "cost_per_inhabitant": lambda t, lang, year: fig_cost_per_inhabitant(t.costs_municipality, lang, year),
+    "who_pays_who_gains": lambda t, lang, year: fig_who_pays(t.who_pays_who_gains, lang),
 }
-"""Figure name -> function of (RunTables, lang); the names are the files in ``figures/``."""
+"""Figure name -> function of (RunTables, lang, report year or None); the names are the files in ``figures/``."""
 
 
 def plot_tables(tables: RunTables, out_dir: Path, lang: str = "en", names: list[str] | None = None,
                 report_year: int | None = None) -> list[Path]:
     """Write the named figures (default: all) of a run's tables to ``out_dir``; returns the files."""
-    if report_year is not None:
-        tables.summary.attrs["report_year"] = report_year
     paths: list[Path] = []
     for name in names or list(FIGURES):
         if name not in FIGURES:
             raise ValueError(f"unknown figure {name!r}; known: {', '.join(FIGURES)}")
-        paths += save(FIGURES[name](tables, lang), Path(out_dir) / f"{name}_{lang}")
+        paths += save(FIGURES[name](tables, lang, report_year), Path(out_dir) / f"{name}_{lang}")
     return paths
 
 

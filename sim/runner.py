@@ -3,19 +3,22 @@
 A replicate's seed is ``SeedSequence(cfg.run.seed, spawn_key=(replicate,))`` on every
 executor, so the same config and replicate give identical tables whether they run
 alone, in a pool of 1 or 2 workers, or on Dask. The region and the care network depend
-only on the region and network sections, so they are built once per process and reused.
+only on the region and network sections, so they are built once per :class:`sim.builds.BuildCache`
+and reused.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
+from sim.builds import BuildCache
 from sim.config import Config
-from sim.parallel import blas_single_thread, pool_for
+from sim.economics import on_platform_by_month, run_economics
+from sim.model import RolloutModel
+from sim.parallel import SerialExecutor, blas_single_thread, make_executor
 from sim.results import RunTables
 
 # Region-level columns copied from the model's monthly table into the timeseries.
@@ -41,42 +44,11 @@ def replicate_seed(cfg: Config, replicate: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(cfg.run.seed, spawn_key=(int(replicate),))
 
 
-# --------------------------------------------------------------------------- region and network cache
-
-_CACHE: dict[str, tuple] = {}
-
-
-def _region_key(cfg: Config) -> str:
-    return json.dumps({"region": cfg.region.model_dump(mode="json"), "network": cfg.network.model_dump(mode="json")},
-                      sort_keys=True)
-
-
-def cached_region_network(cfg: Config):
-    """(Region, CareNetwork) for the config, built once per process per distinct region/network setup.
-
-    A config that differs elsewhere (prices, wages: the network's valuation) gets the cached build
-    revalued (``CareNetwork.revalued``), so a sweep over such keys builds once per worker.
-    """
-    from sim.network import build_network
-    from sim.region import load_region
-
-    key = _region_key(cfg)
-    if key not in _CACHE:
-        if len(_CACHE) >= 4:
-            _CACHE.pop(next(iter(_CACHE)))
-        region = load_region(cfg.region)
-        _CACHE[key] = (region, build_network(region, cfg))
-    region, network = _CACHE[key]
-    return region, (network if network.cfg == cfg else network.revalued(cfg))
-
-
 # --------------------------------------------------------------------------- tables from a model
 
 
 def _muni_level(cfg: Config, model, region, months: pd.Series) -> pd.DataFrame:
     """Per municipality and month: live (0/1) and the share of its GPs on the platform."""
-    from sim.economics import on_platform_by_month
-
     n_t, n_m = cfg.n_months, len(region.municipalities)
     live = on_platform_by_month(model.muni_live_month, n_t).T.astype(np.int64)  # (month, municipality)
     pr = region.practices
@@ -161,12 +133,10 @@ def summary_row(cfg: Config, replicate: int, monthly: pd.DataFrame, econ: dict[s
 # --------------------------------------------------------------------------- one run
 
 
-def simulate(cfg: Config, replicate: int, region=None, network=None):
-    """Build and run the model for one replicate; returns (model, region, network)."""
-    from sim.model import RolloutModel
-
-    if region is None or network is None:
-        region, network = cached_region_network(cfg)
+def simulate(cfg: Config, replicate: int, builds: BuildCache | None = None):
+    """Build (or take from ``builds``) the region and network and run the model for one replicate;
+    returns (model, region, network)."""
+    region, network = (builds if builds is not None else BuildCache()).get(cfg)
     model = RolloutModel(cfg, region=region, network=network, seed=replicate_seed(cfg, replicate))
     model.run()
     return model, region, network
@@ -175,16 +145,14 @@ def simulate(cfg: Config, replicate: int, region=None, network=None):
 def _economics(model, region, network, monthly: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The economics tables of a finished model (its config: money frames scaled to the region);
     ``monthly`` is the model's :meth:`monthly` table."""
-    from sim.economics import run_economics
-
     zeros = np.zeros(network.n_providers)
     return run_economics(model.cfg, region, np.asarray(model.muni_live_month), np.asarray(model.gp_join_month),
                          monthly, no_platform_metrics=network.metrics(zeros))
 
 
-def run_one(cfg: Config, replicate: int, region=None, network=None, draw: int = 0) -> RunTables:
+def run_one(cfg: Config, replicate: int, builds: BuildCache | None = None, draw: int = 0) -> RunTables:
     """All tables of one replicate run of one parameter draw (scenario, draw and seed columns added)."""
-    model, region, network = simulate(cfg, replicate, region, network)
+    model, region, network = simulate(cfg, replicate, builds)
     monthly = model.monthly()  # built once: the economics, the timeseries and the summary read it
     econ = _economics(model, region, network, monthly)
     tag = {"scenario": cfg.scenario, "draw": int(draw), "seed": int(replicate)}
@@ -213,37 +181,51 @@ def summarise_model(cfg: Config, replicate: int, model, region, network) -> dict
     return summary_row(cfg, replicate, monthly, _economics(model, region, network, monthly))
 
 
-def summarise_run(cfg: Config, replicate: int, region=None, network=None) -> dict:
+def summarise_run(cfg: Config, replicate: int, builds: BuildCache | None = None) -> dict:
     """The summary row of one replicate run (what sweeps keep)."""
-    model, region, network = simulate(cfg, replicate, region, network)
+    model, region, network = simulate(cfg, replicate, builds)
     return summarise_model(cfg, replicate, model, region, network)
 
 
 # --------------------------------------------------------------------------- replicates
 
 
-def _run_one(job: tuple[Config, int, int]) -> RunTables:
-    """run_one of a (config, replicate, draw) job."""
-    cfg, replicate, draw = job
-    return run_one(cfg, replicate, draw=draw)
+def _run_one(job: tuple[Config, int, int, BuildCache]) -> RunTables:
+    """run_one of a (config, replicate, draw, builds) job."""
+    cfg, replicate, draw, builds = job
+    return run_one(cfg, replicate, builds, draw=draw)
 
 
-def _pinned_run_one(job: tuple[Config, int, int]) -> RunTables:
-    """run_one in a worker, BLAS pinned to one thread."""
+_WORKER: dict[str, BuildCache] = {}  # a replicate pool worker's builds (set by _init_worker, read by _pinned_run_one)
+
+
+def _init_worker(builds: BuildCache) -> None:
+    _WORKER["builds"] = builds
+
+
+def _pinned_run_one(job: tuple[Config, int, int, None]) -> RunTables:
+    """run_one in a pool worker with the worker's builds, BLAS pinned to one thread."""
+    cfg, replicate, draw, _ = job
     with blas_single_thread():
-        return _run_one(job)
+        return run_one(cfg, replicate, _WORKER["builds"], draw=draw)
 
 
 def run_replicates(cfg: Config | Sequence[Config], replicates: Iterable[int], jobs: int = 1,
-                   on_done: Callable[[int], None] | None = None) -> RunTables:
+                   on_done: Callable[[int], None] | None = None, builds: BuildCache | None = None) -> RunTables:
     """Run replicates of one config, or of each parameter draw's config (``cfg`` a list: draw d is
-    ``cfg[d]``), on ``jobs`` local workers (:func:`sim.parallel.pool_for`; this process when
-    jobs <= 1); the tables are stacked in (draw, replicate) order. Replicate r has the same seed
-    in every draw. ``on_done(replicate)`` is called once per finished (draw, replicate) run."""
+    ``cfg[d]``), on ``jobs`` local workers (this process when jobs <= 1); the tables are stacked in
+    (draw, replicate) order. Replicate r has the same seed in every draw. ``on_done(replicate)`` is
+    called once per finished (draw, replicate) run. ``builds`` holds the regions and networks
+    (default: a new cache); a pool's workers fork with the first config's build made and build
+    the others themselves."""
     cfgs = [cfg] if isinstance(cfg, Config) else list(cfg)
+    builds = builds if builds is not None else BuildCache()
     reps = list(replicates)
     runs = [(cfgs[d], r, d) for d in range(len(cfgs)) for r in reps]
-    workers = jobs if len(runs) > 1 else 1
-    with pool_for(workers, ("sim.runner", "sim.model")) as pool:
-        done = (lambda i: on_done(runs[i][1])) if on_done else None
-        return RunTables.concat(pool.map(_pinned_run_one if workers > 1 else _run_one, runs, on_done=done))
+    done = (lambda i: on_done(runs[i][1])) if on_done else None
+    if jobs <= 1 or len(runs) <= 1:
+        with SerialExecutor() as pool:
+            return RunTables.concat(pool.map(_run_one, [(*run, builds) for run in runs], on_done=done))
+    with make_executor("local", jobs, preload=("sim.runner", "sim.model"), initializer=_init_worker,
+                       initargs=(builds,), before_fork=lambda: builds.get(cfgs[0])) as pool:
+        return RunTables.concat(pool.map(_pinned_run_one, [(*run, None) for run in runs], on_done=done))

@@ -17,11 +17,13 @@ import platform
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from sim.builds import BuildCache
 from sim.config import Config, with_overrides
 from sim.parallel import Executor, blas_single_thread, make_executor
+from sim.runner import run_one, summarise_run
 from sim.sweep.experiment import DUMMY_PREFIX
 
 Evaluator = Callable[[Config, int, dict[str, Any]], Any]
@@ -38,26 +40,27 @@ REGION_DROP = ("scenario", "seed", "level", "key", "n_adopted", "n_total", "shar
 
 @dataclass(frozen=True)
 class ModelEvaluator:
-    """The model: summary row of one replicate (and its region-level monthly rows when ``timeseries``)."""
+    """The model: summary row of one replicate (and its region-level monthly rows when ``timeseries``).
+
+    ``builds`` keeps the regions and networks of the process it runs in (it pickles empty: a
+    worker builds its own, a forked one inherits the parent's warm builds).
+    """
 
     timeseries: bool = False
+    builds: BuildCache = field(default_factory=BuildCache, compare=False, repr=False)
 
     def __call__(self, cfg: Config, replicate: int, params: dict[str, Any]):
         """``summarise_run(cfg, replicate)``; with timeseries, ``run_one`` and its region rows."""
-        from sim.runner import run_one, summarise_run
-
         if not self.timeseries:
-            return summarise_run(cfg, replicate)
-        tables = run_one(cfg, replicate)
+            return summarise_run(cfg, replicate, self.builds)
+        tables = run_one(cfg, replicate, self.builds)
         ts = tables.timeseries
         ts = ts[ts["level"] == "region"].drop(columns=list(REGION_DROP), errors="ignore")
         return tables.summary.iloc[0].to_dict(), ts.reset_index(drop=True)
 
     def warm(self, base: Config) -> None:
-        """Build the base scenario's region and network into this process's cache (before workers fork)."""
-        from sim.runner import cached_region_network
-
-        cached_region_network(base)
+        """Build the base scenario's region and network into its cache (before workers fork)."""
+        self.builds.get(base)
 
 
 @dataclass(frozen=True)
