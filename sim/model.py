@@ -33,14 +33,42 @@ from sim.agents import (GPPractice, Hospital, Municipality, decision_probability
                         in_contract_window, municipal_score, peer_share, perceived_functionality)
 from sim.config import Config, month_date
 from sim.economics import expected_net_cost_nok_per_inhabitant_year, gp_price, scaled_to_region
+from sim.network import METRICS, build_network
 from sim.region import Region, load_region
 
-ADOPTION_COLUMNS: tuple[str, ...] = (
-    "t", "functionality", "n_gp_offices_live", "n_gps_live", "share_gp_offices", "share_gps", "share_list_patients",
-    "n_municipalities_decided", "n_municipalities_live", "share_municipalities_live",
-    "share_residents_municipalities_live", "n_hospitals_live", "share_hospitals_live",
-)
-"""Columns of :meth:`RolloutModel.monthly` besides ``month`` and the network metrics."""
+def _live(m: "RolloutModel") -> np.ndarray:
+    return m.muni_live_month >= 0
+
+
+def _gp(m: "RolloutModel") -> np.ndarray:
+    return m.gp_join_month >= 0
+
+
+ADOPTION: dict[str, tuple[str, Callable[["RolloutModel"], float]]] = {
+    # column: (aggregation over a year, its value in the month being simulated)
+    "t": ("index", lambda m: m.t),
+    "functionality": ("stock", lambda m: float(m.functionality[m.t])),
+    "n_gp_offices_live": ("stock", lambda m: int(_gp(m).sum())),
+    "n_gps_live": ("stock", lambda m: int(m.gp_n[_gp(m)].sum())),
+    "share_gp_offices": ("stock", lambda m: float(_gp(m).mean()) if m.n_practices else 0.0),
+    "share_gps": ("stock", lambda m: float(m.gp_n[_gp(m)].sum() / max(m.gp_n.sum(), 1))),
+    "share_list_patients": ("stock", lambda m: float(m.gp_lists[_gp(m)].sum() / max(m.gp_lists.sum(), 1.0))),
+    "n_municipalities_decided": ("stock", lambda m: int((m.muni_decision_month >= 0).sum())),
+    "n_municipalities_live": ("stock", lambda m: int(_live(m).sum())),
+    "share_municipalities_live": ("stock", lambda m: float(_live(m).mean())),
+    "share_residents_municipalities_live": ("stock", lambda m: float(m.population[_live(m)].sum() / m.population.sum())),
+    "n_hospitals_live": ("stock", lambda m: int((m.hospital_live_month >= 0).sum())),
+    "share_hospitals_live": ("stock", lambda m: int((m.hospital_live_month >= 0).sum()) / max(m.n_hospitals, 1)),
+}
+"""The model's own monthly columns (besides ``month`` and the network's :data:`sim.network.METRICS`),
+each with its aggregation over a year (``stock``: the last month; ``flow``: the sum; ``index``: not
+aggregated) and its value; the DataCollector records exactly these, so a column declared here
+reaches ``monthly()``, the timeseries and the summary."""
+
+ADOPTION_COLUMNS: tuple[str, ...] = tuple(ADOPTION)
+
+MONTHLY_AGGREGATION: dict[str, str] = {**{c: agg for c, (agg, _) in ADOPTION.items()}, **METRICS}
+"""Every column of :meth:`RolloutModel.monthly` but ``month``, with its aggregation."""
 
 
 def named_stream(root: np.random.SeedSequence, name: str) -> np.random.Generator:
@@ -59,14 +87,6 @@ def root_seed(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:
     if isinstance(seed, (bool, float)) or int(seed) != seed or seed < 0:
         raise ValueError(f"seed must be a non-negative int or a numpy SeedSequence, got {seed!r}")
     return np.random.SeedSequence(int(seed))
-
-
-def _metric_columns(network) -> tuple[str, ...]:
-    """The network's metric names: its ``METRIC_COLUMNS`` attribute, else ``sim.network.METRIC_COLUMNS``."""
-    cols = getattr(network, "METRIC_COLUMNS", None)
-    if cols is None:
-        from sim.network import METRIC_COLUMNS as cols
-    return tuple(cols)
 
 
 def _per_trust(table: dict, trust: str, key: str):
@@ -140,8 +160,6 @@ class RolloutModel(mesa.Model):
         self.region = region if region is not None else load_region(cfg.region)
         self.cfg = cfg = scaled_to_region(cfg, self.region)  # money frames of a synthetic region scale with it
         if network is None:
-            from sim.network import build_network
-
             network = build_network(self.region, cfg)
         self.network = network
         self.n_months = cfg.n_months
@@ -158,10 +176,9 @@ class RolloutModel(mesa.Model):
         self.n_metric_passes = 0
         self.hazard = np.zeros(self.n_practices)  # h_i(t) of the month being simulated
         self.muni_yes_probability = np.zeros(self.n_munis)  # P(yes) at the current wave deadline
-        self._row: dict[str, float] = {}
-        self.metric_columns = _metric_columns(network)
         self.datacollector = mesa.DataCollector(model_reporters={
-            c: (lambda m, c=c: m._row[c]) for c in (*ADOPTION_COLUMNS, *self.metric_columns)})
+            **{c: value for c, (_, value) in ADOPTION.items()},
+            **{c: (lambda m, c=c: float(m._metrics()[c])) for c in METRICS}})
 
     # ------------------------------------------------------------------ setup
 
@@ -368,23 +385,7 @@ class RolloutModel(mesa.Model):
         return self
 
     def _record_month(self) -> None:
-        t = self.t
-        gp = self.gp_join_month >= 0
-        live = self.muni_live_month >= 0
-        n_hosp = int((self.hospital_live_month >= 0).sum())
-        self._row = {
-            "t": t, "functionality": float(self.functionality[t]),
-            "n_gp_offices_live": int(gp.sum()), "n_gps_live": int(self.gp_n[gp].sum()),
-            "share_gp_offices": float(gp.mean()) if self.n_practices else 0.0,
-            "share_gps": float(self.gp_n[gp].sum() / max(self.gp_n.sum(), 1)),
-            "share_list_patients": float(self.gp_lists[gp].sum() / max(self.gp_lists.sum(), 1.0)),
-            "n_municipalities_decided": int((self.muni_decision_month >= 0).sum()),
-            "n_municipalities_live": int(live.sum()), "share_municipalities_live": float(live.mean()),
-            "share_residents_municipalities_live": float(self.population[live].sum() / self.population.sum()),
-            "n_hospitals_live": n_hosp, "share_hospitals_live": n_hosp / max(self.n_hospitals, 1),
-        }
-        metrics = self._metrics()
-        self._row.update({k: float(metrics[k]) for k in self.metric_columns})
+        """Record the month's row: every :data:`ADOPTION` column and network metric."""
         self.datacollector.collect(self)
 
     def monthly(self) -> pd.DataFrame:

@@ -17,7 +17,7 @@ import pandas as pd
 from sim.builds import BuildCache
 from sim.config import Config
 from sim.economics import on_platform_by_month, run_economics
-from sim.model import RolloutModel
+from sim.model import MONTHLY_AGGREGATION, RolloutModel
 from sim.parallel import SerialExecutor, blas_single_thread, make_executor
 from sim.results import RunTables
 
@@ -30,13 +30,10 @@ ACTOR_TYPES: dict[str, tuple[str, str]] = {
     "gp": ("n_gps_live", "share_gps"),
 }
 
-# Stocks are read at December of the report year; flows are summed over its months.
-FLOW_COLUMNS = ("search_hours", "search_nok", "adverse_events")
-STOCK_COLUMNS = (
-    "share_gps", "share_gp_offices", "share_list_patients", "n_gp_offices_live", "n_municipalities_live",
-    "share_residents_municipalities_live", "one_record_coverage", "handover_same_record",
-    "information_available", "gain_realized",
-)
+STOCK_COLUMNS: tuple[str, ...] = tuple(c for c, agg in MONTHLY_AGGREGATION.items() if agg == "stock")
+FLOW_COLUMNS: tuple[str, ...] = tuple(c for c, agg in MONTHLY_AGGREGATION.items() if agg == "flow")
+"""The summary's columns, from the one declaration (sim.model.MONTHLY_AGGREGATION): stocks are read
+at December of the report year, flows summed over its months."""
 
 
 def replicate_seed(cfg: Config, replicate: int) -> np.random.SeedSequence:

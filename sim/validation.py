@@ -22,6 +22,8 @@ import pandas as pd
 from sim.agents import DT_YEARS
 from sim.builds import BuildCache
 from sim.config import Config
+from sim.model import RolloutModel
+from sim.runner import replicate_seed
 
 
 def bass_cdf(t_years: np.ndarray | float, p: float, q: float) -> np.ndarray:
@@ -99,9 +101,6 @@ def bass_validation(cfg: Config, n_seeds: int, builds: BuildCache | None = None)
     The share is ``share_gps``; every practice has the same hazard, so its mean is the same as
     that of the office share.
     """
-    from sim.model import RolloutModel
-    from sim.runner import replicate_seed
-
     check_bass_case(cfg)
     if n_seeds < 2:
         raise ValueError(f"n_seeds must be >= 2 (a standard error needs two runs), got {n_seeds}")

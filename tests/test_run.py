@@ -92,6 +92,29 @@ def test_summary_has_report_year_and_end_columns(run_dir):
     assert s.loc[0, "search_hours_2030"] == pytest.approx(float(in2030["search_hours"].sum()), rel=1e-12)
 
 
+def test_every_declared_monthly_column_reaches_the_summary(run_dir):
+    """Each monthly column is declared once with its aggregation (sim.model.MONTHLY_AGGREGATION):
+    every stock is the December value and every flow the year's sum, for the report year and the
+    last 12 months, and no monthly column is left out of summary.csv."""
+    from sim.model import MONTHLY_AGGREGATION
+
+    s = pd.read_csv(run_dir / "summary.csv")
+    ts = pd.read_parquet(run_dir / "timeseries.parquet")
+    reg = ts[(ts["level"] == "region") & (ts["seed"] == 1)]
+    monthly_cols = [c for c in reg.columns if c in MONTHLY_AGGREGATION]
+    assert set(monthly_cols) == set(MONTHLY_AGGREGATION)  # the declaration is exactly the model's columns
+    months = pd.to_datetime(reg["month"])
+    for suffix, window in (("2030", months.dt.year == 2030), ("end", months >= months.max() - pd.DateOffset(months=11))):
+        sel = reg[window.to_numpy()]
+        assert len(sel) == 12
+        for col, agg in MONTHLY_AGGREGATION.items():
+            if agg == "index":
+                continue
+            want = float(sel[col].iloc[-1]) if agg == "stock" else float(sel[col].sum())
+            assert s.loc[1, f"{col}_{suffix}"] == pytest.approx(want, rel=1e-12, abs=1e-12), (col, suffix)
+    assert {"search_hours_gp_2030", "search_hours_specialist_end"} <= set(s.columns)  # the per-kind flows, too
+
+
 def test_manifest_reproduces_the_run_and_api_equals_cli(run_dir, tmp_path):
     res = api.load_results(run_dir)
     again = api.run(res.config, seeds=res.manifest["replicates"])

@@ -19,8 +19,7 @@ from sim.report.experiment import (PaperExperiment, heatmap_experiment, load_pap
                                    sensitivity_experiment)
 from sim.report.tables import INPUTS_FILE, OVERRIDE_SOURCE, config_value, read_json
 from sim.report.text import check_lang
-from sim.results import atomic_dir, check_out_dir, run_id
-from sim.sweep.store import write_text_atomic
+from sim.results import atomic_dir, check_out_dir, run_id, write_text_atomic
 
 
 def report(experiment_path: str | Path, out_dir: str | Path = "results", lang: str = "en", rebuild_only: bool = False,
