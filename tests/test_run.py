@@ -177,18 +177,53 @@ def test_atomic_dir_leaves_nothing_on_error(tmp_path):
     assert not target.exists() and list((tmp_path / "scen").iterdir()) == []
 
 
+def _wait_for_progress(fd: int, proc: subprocess.Popen, guard_s: float = 300.0) -> str:
+    """Read the progress bar the command draws on a terminal (``fd``: the pty's master side) until it
+    shows a finished seed ("k/400" with k >= 1); the guard only stops a hang."""
+    import os
+    import re
+
+    seen, deadline = "", time.monotonic() + guard_s
+    while time.monotonic() < deadline and proc.poll() is None:
+        if select_ready(fd):
+            try:
+                seen += os.read(fd, 65536).decode("utf-8", "replace")
+            except OSError:
+                break
+            if any(int(k) >= 1 for k in re.findall(r"(\d+)/400", seen)):
+                return seen
+    raise AssertionError(f"no progress shown (exit {proc.poll()}): {seen[-500:]!r}")
+
+
+@pytest.mark.slow
 def test_ctrl_c_leaves_no_half_written_run(tmp_path):
+    """Ctrl-C once the run shows progress (a seed done of far more than it can finish): exit 130,
+    one line, nothing under --out."""
+    import os
+    import pty
+
     out = tmp_path / "out"
-    # far more seeds than 6 s can run (about 0.15 s each), so the interrupt always lands mid-run
+    master, slave = pty.openpty()  # the progress bar (rich, on stdout) is drawn on a terminal only
     proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(BASELINE), "--seeds", "400", "--out", str(out)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(6)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+                            cwd=ROOT, stdout=slave, stderr=subprocess.PIPE, text=True)
+    os.close(slave)
+    try:
+        _wait_for_progress(master, proc)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        os.close(master)
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     leftovers = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
     assert leftovers == []
+
+
+def select_ready(fd: int) -> bool:
+    """Whether ``fd`` has data to read now."""
+    import select
+
+    return bool(select.select([fd], [], [], 0.2)[0])
 
 
 def test_validate_bass_writes_curves_side_by_side(tmp_path):
