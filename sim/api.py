@@ -47,8 +47,9 @@ from sim.config import load_config as _load_config
 from sim.draws import Spec, draw_configs, draw_table
 from sim.params import parameter_table, render
 from sim.plots import LANGS, check_lang, figure, names, write_figures
-from sim.report import build_report, load_paper, quick_version
-from sim.report.experiment import PaperExperiment, heatmap_experiment, scenario_config, sensitivity_experiment
+from sim.paper import PaperExperiment, heatmap_experiment, load_paper, quick_version, scenario_config, \
+    sensitivity_experiment
+from sim.report import build_report
 from sim.report.tables import INPUTS_FILE, OVERRIDE_SOURCE, config_value, read_json
 from sim.results import (RunTables, atomic_dir, check_out_dir, compare_table, manifest, now, read_manifest, read_run,
                          run_id, write_run)

@@ -32,6 +32,9 @@ WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", help="Worker 
 SchedulerOpt = Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (default: a LocalCluster).")]
 
 
+INTERRUPTED = "onerecord: interrupted; nothing half-written was kept"
+
+
 def _fail(msg: str, code: int = 2) -> None:
     typer.echo(msg, err=True)
     raise typer.Exit(code)
@@ -47,7 +50,7 @@ def guarded(fn):
         except api.ConfigError as err:
             _fail(f"onerecord: {err}")
         except KeyboardInterrupt:
-            _fail("onerecord: interrupted; nothing half-written was kept", 130)
+            _fail(INTERRUPTED, 130)
 
     return wrapper
 

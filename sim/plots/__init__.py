@@ -37,7 +37,7 @@ validation, or tables only the report composes (drawn by name)."""
 
 def _has(*names: str) -> Callable[[Any], bool]:
     """A figure applies when each named table is present and not empty."""
-    return lambda t: all(len(getattr(t, n, None) if getattr(t, n, None) is not None else ()) for n in names)
+    return lambda t: all(getattr(t, n, None) is not None and len(getattr(t, n)) > 0 for n in names)
 
 
 def _method(m: str) -> Callable[[Any], bool]:
