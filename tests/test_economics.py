@@ -194,6 +194,12 @@ def random_case(cfg, region, data):
         "financing.mix_weight_inhabitant": data.draw(st.floats(0.0, 1.0)),
         "gp_price.licence_nok_per_gp_year": data.draw(st.sampled_from([0.0, 60_000.0, 5e6])),
         "agreement.subsidy_nok_per_gp_year": data.draw(st.sampled_from([0.0, 20_000.0])),
+        "financing.fixed_part_share": data.draw(st.sampled_from([0.0, 0.2, 1.0])),
+        "financing.grant_mode": data.draw(st.sampled_from(["grant", "loan"])),
+        "financing.loan_rate": data.draw(st.sampled_from([0.0, 0.03])),
+        "financing.gp_licence_credit": data.draw(st.sampled_from(["owners_pro_rata", "municipalities"])),
+        "financing.state_share_local": data.draw(st.sampled_from([0.0, 0.5, 1.0])),
+        "economics.investment_annualisation_years": data.draw(st.sampled_from([1, 10])),
     })
     n = cfg.n_months
     months = st.integers(-1, n - 1)
