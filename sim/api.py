@@ -26,7 +26,7 @@ from sim.results import RunTables, check_out_dir, manifest, now, read_run, write
 from sim.runner import run_replicates
 
 __all__ = ["ConfigError", "Config", "RunResults", "load_config", "run", "load_results", "uptake_curve", "sweep",
-           "sensitivity"]
+           "sensitivity", "bill", "BillResult"]
 
 
 def load_config(path: str | Path, overrides: list[str] | dict[str, Any] | None = None, **kw: Any) -> Config:
@@ -187,3 +187,149 @@ def sensitivity(experiment: str | Path, out: str | Path = "results", **kw: Any):
     """
     _sens = import_module("sim.sensitivity")
     return _sens.sensitivity(experiment, out, **kw)
+
+
+# --------------------------------------------------------------------------- the municipal bill sheet
+
+
+def financing_scenarios(config_dir: str | Path) -> list[Path]:
+    """The shipped financing scenarios beside a config: the TOML files there that extend another and change
+    only ``[financing]`` (plus scenario and description), baseline.toml first."""
+    import tomllib
+
+    found = []
+    for p in sorted(Path(config_dir).glob("*.toml")):
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            continue
+        if p.name == "baseline.toml" or ("extends" in data and set(data) <= {"extends", "scenario", "description", "financing"}
+                                         and "financing" in data):
+            found.append(p)
+    return sorted(found, key=lambda p: (p.name != "baseline.toml", p.name))
+
+
+def find_municipality(kommune: str, region) -> int:
+    """Row of a municipality by kommunenummer or name (case-insensitive; the Norwegian part of a bilingual
+    name is enough); an unknown one is a ConfigError with the closest names."""
+    import difflib
+
+    munis = region.municipalities
+    knr = munis["kommunenummer"].astype(str).tolist()
+    names = munis["name"].astype(str).tolist()
+    k = str(kommune).strip()
+    if k in knr:
+        return knr.index(k)
+    low = [n.lower() for n in names]
+    short = [n.split(" - ")[0].strip().lower() for n in names]
+    for pool in (low, short):
+        if k.lower() in pool:
+            return pool.index(k.lower())
+    close = difflib.get_close_matches(k, names + [n.split(" - ")[0] for n in names], n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(dict.fromkeys(close))}?" if close else "; give a name or a kommunenummer of the region"
+    raise ConfigError(f"kommune: unknown municipality {kommune!r}{hint}")
+
+
+class BillResult:
+    """One municipality's bill under every financing scenario (:func:`bill`).
+
+    ``summary`` (one row per scenario), ``bill`` (component x year with bands), ``net_by_year`` (the net
+    cost by year, scenarios side by side), ``gp`` (its GP offices), ``expected`` (every municipality's
+    expected net cost per inhabitant per scenario: the figure's table), ``costs`` and ``costs_gp`` (the
+    run tables of every scenario, all municipalities). ``.save(dir)`` writes the sheet.
+    """
+
+    def __init__(self, kommunenummer: str, name: str, costs: pd.DataFrame, costs_gp: pd.DataFrame, expected: pd.DataFrame,
+                 scenarios: list[str], about: pd.DataFrame):
+        from sim import sheets
+
+        self.kommunenummer, self.name, self.scenarios = kommunenummer, name, scenarios
+        self.costs, self.costs_gp, self.expected, self.about = costs, costs_gp, expected, about
+        self.bill = sheets.bill_bands(costs, kommunenummer, scenarios)
+        self.summary = sheets.bill_summary(costs, kommunenummer, expected)
+        self.net_by_year = sheets.net_by_year(self.bill)
+        self.gp = sheets.gp_offices(costs_gp, kommunenummer)
+
+    def figure(self, lang: str = "en", highlight: str | None = None):
+        """The municipalities sorted by their expected cost per inhabitant, this one highlighted."""
+        from sim.plots_economics import fig_cost_by_municipality
+
+        check_lang(lang)
+        return fig_cost_by_municipality(self.expected, lang, highlight=highlight or self.kommunenummer,
+                                        value="expected_nok_per_inhabitant")
+
+    def save(self, out: str | Path, lang: str = "nb") -> Path:
+        """Write ``<out>/bill_<kommunenummer>_<name>/`` atomically: ``bill.xlsx`` (headers in ``lang``),
+        the CSVs in both variants (``*_nb.csv``: ``;`` and decimal comma; ``*_en.csv``: plain) and the
+        figures (PDF and PNG, nb and en). Returns the directory."""
+        from sim import sheets
+        from sim.plots import save as save_fig
+        from sim.plots_economics import fig_gp_breakeven
+        from sim.results import atomic_dir
+
+        check_lang(lang)
+        check_out_dir(out)
+        slug = "".join(c if c.isalnum() else "_" for c in self.name.split(" - ")[0]).strip("_")
+        target = Path(out) / f"bill_{self.kommunenummer}_{slug}"
+        tables = {"summary": self.summary, "bill": self.bill, "net_by_year": self.net_by_year, "gp": self.gp,
+                  "about": self.about}
+        with atomic_dir(target) as tmp:
+            sheets.write_xlsx(tables, tmp / "bill.xlsx", lang, title=f"{self.name} ({self.kommunenummer})")
+            for key in ("summary", "bill", "net_by_year", "gp"):
+                for lg in ("nb", "en"):
+                    sheets.write_csv(tables[key], tmp / f"{key}_{lg}.csv", lg)
+            for lg in ("nb", "en"):
+                save_fig(self.figure(lg), tmp / "figures" / f"cost_by_municipality_{lg}")
+                if len(self.gp):
+                    save_fig(fig_gp_breakeven(self.gp, lg), tmp / "figures" / f"gp_breakeven_{lg}")
+        return target
+
+    def __repr__(self) -> str:
+        return f"BillResult({self.name} {self.kommunenummer}, scenarios={self.scenarios})"
+
+
+def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", seeds: int | list[int] | None = None,
+         scenarios: list[str | Path] | None = None, jobs: int = 1,
+         on_done: Callable[[int], None] | None = None) -> BillResult:
+    """One municipality's bill by component and year, bands over seeds (and parameter draws where the run
+    tables have a ``draw`` column), under every financing scenario side by side.
+
+    ``kommune``: a name or kommunenummer of the config's region. ``scenarios``: financing scenario TOMLs
+    (default: :func:`financing_scenarios` beside ``config``, or beside configs/baseline.toml when ``config``
+    is a Config); each one's ``[financing]`` replaces the config's, everything else stays. Each scenario
+    runs ``seeds`` replicates (default run.seeds) with the same seeds.
+    """
+    from sim.config import config_to_dict, with_overrides
+    from sim.economics import expected_net_cost_nok_per_inhabitant_year, scaled_to_region
+    from sim.region import load_region
+
+    cfg = _as_config(config)
+    region = load_region(cfg.region)
+    m = find_municipality(kommune, region)
+    reps = _replicates(cfg, seeds)
+    check_counts(jobs=jobs)
+    if scenarios is None:
+        base_dir = Path(config).parent if not isinstance(config, Config) else Path("configs")
+        scenarios = financing_scenarios(base_dir)
+    costs, costs_gp, expected, names = [], [], [], []
+    for path in scenarios or []:
+        scen = _load_config(path) if not isinstance(path, Config) else path
+        fin = {f"financing.{k}": v for k, v in config_to_dict(scen)["financing"].items()}
+        cs = with_overrides(cfg, {**fin, "scenario": scen.scenario})
+        names.append(cs.scenario)
+        tables = run_replicates(cs, reps, jobs=jobs, on_done=on_done)
+        costs.append(tables.costs_municipality)
+        costs_gp.append(tables.costs_gp)
+        expected.append(pd.DataFrame({"scenario": cs.scenario, "kommunenummer": region.municipalities["kommunenummer"].astype(str),
+                                      "name": region.municipalities["name"],
+                                      "expected_nok_per_inhabitant": expected_net_cost_nok_per_inhabitant_year(scaled_to_region(cs, region), region)}))
+    if not names:
+        raise ConfigError(f"{config}: no financing scenarios found")
+    munis = region.municipalities
+    about = pd.DataFrame({"item": ["config", "scenarios", "seeds", "money", "bands", "signs", "model"],
+                          "value": [str(config if not isinstance(config, Config) else cfg.scenario), ", ".join(names), str(len(reps)),
+                                    "2023 NOK, whole kroner", "median and 5-95 % over runs (seeds x parameter draws)",
+                                    "costs positive, savings negative; net = sum of the items",
+                                    "onerecord: docs/model.md (Economics), docs/bill_validation.md"]})
+    return BillResult(str(munis["kommunenummer"].iloc[m]), str(munis["name"].iloc[m]), pd.concat(costs, ignore_index=True),
+                      pd.concat(costs_gp, ignore_index=True), pd.concat(expected, ignore_index=True), names, about)

@@ -309,6 +309,36 @@ def validate_bass(
     typer.echo(f"wrote {target}/bass_curves.csv and figures: max |simulated - F(t)| = {gap:.4f} over {len(df)} months")
 
 
+@app.command("bill")
+@guarded
+def bill_cmd(
+    kommune: Annotated[str, typer.Argument(help="Municipality: name (Levanger) or kommunenummer (5037).")],
+    config: Annotated[Path, typer.Argument(help="Scenario TOML; the financing scenarios beside it are compared.")] = Path(
+        "configs/baseline.toml"),
+    seeds: Annotated[int | None, typer.Option("--seeds", help="Replicate seeds per scenario (default: run.seeds).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output root; the sheet goes to OUT/bill_<number>_<name>/.")] = Path("results"),
+    set_: SetOpt = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for the replicates.")] = 1,
+    lang: Annotated[str, typer.Option("--lang", help="Headers of bill.xlsx: nb (default) or en.")] = "nb",
+    quiet: QuietOpt = False,
+) -> None:
+    """One municipality's bill by component and year under every financing scenario: xlsx, CSV and figures."""
+    from sim import api
+
+    cfg = _scenario(config, set_, out, lang)
+    if seeds is not None:
+        api.check_counts(seeds=seeds)
+    res = api.bill(kommune, cfg, seeds=seeds, scenarios=api.financing_scenarios(config.parent), jobs=jobs)
+    path = res.save(out, lang=lang)
+    s = res.summary
+    typer.echo(f"{res.name} ({res.kommunenummer}), {int(s['population'].iloc[0]):,} residents; NOK, 2023 money, median over runs:")
+    fmt = {"share_runs_live": "{:.0%}".format, "golive_year": lambda v: "-" if v != v else f"{v:.0f}"}
+    cols = ["scenario", "share_runs_live", "golive_year", "oneoff_nok", "annual_net_nok_per_inhabitant",
+            "expected_nok_per_inhabitant", "npv_net_cost_nok"]
+    typer.echo(s[cols].to_string(index=False, formatters={c: fmt.get(c, "{:,.0f}".format) for c in cols[1:]}))
+    typer.echo(f"wrote {path}/bill.xlsx, CSVs and figures")
+
+
 @app.command()
 @guarded
 def params(

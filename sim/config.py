@@ -177,7 +177,7 @@ class MunicipalitySection(Section):
     functionality_reference: float = Prob(desc="Functionality that a municipality counts as neutral")
     weight_peers: float = P(unit="score per share", desc="Weight of the share of council peers that have joined", ge=0, sweep=(0, 2))
     weight_gp: float = P(unit="score per share", desc="Weight of expected GP uptake (share of GPs on the platform in the trust area)", ge=0, sweep=(0, 1))
-    budget_capacity_nok_per_inhabitant_year: float = P(unit="NOK/inhabitant/year", desc="Net platform cost a municipality can carry", gt=0, sweep=(150, 600))
+    budget_capacity_nok_per_inhabitant_year: float = P(unit="NOK/inhabitant/year", desc="Net cost per inhabitant a year (the bottom-up expected bill) a municipality can carry", gt=0, sweep=(500, 3500))
     postpone_below_functionality: float = Prob(desc="A future wave is postponed when perceived functionality at its month is below this")
     postpone_months: int = P(unit="months", desc="How far a postponed wave slips", ge=0, le=60)
 

@@ -151,21 +151,12 @@ def fig_gain_vs_uptake(ts: pd.DataFrame, lang: str = "en"):
     return fig
 
 
-def fig_cost_per_inhabitant(costs: pd.DataFrame, lang: str = "en", year: int | None = None):
-    """Net platform cost per inhabitant per municipality in one year, sorted, coloured by scenario."""
-    cm = costs[costs["joined"].astype(bool)] if "joined" in costs else costs
-    year = int(year if year is not None else cm["year"].max())
-    sel = cm[cm["year"] == year]
-    med = sel.groupby(["scenario", "kommunenummer"])["net_cost_nok_per_inhabitant"].median().reset_index()
-    with paper_style() as plt:
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
-        for scen, grp in med.groupby("scenario", sort=False):
-            vals = np.sort(grp["net_cost_nok_per_inhabitant"].to_numpy())
-            ax.plot(np.arange(1, len(vals) + 1), vals, marker="o", markersize=2.5, linewidth=1, label=scen)
-        ax.set(xlabel=label("municipalities_sorted", lang), ylabel=label("nok_per_inhabitant", lang),
-               title=label("cost_title", lang).format(year=year))
-        ax.legend(title=label("scenario", lang))
-    return fig
+def fig_cost_per_inhabitant(costs: pd.DataFrame, lang: str = "en", year: int | None = None, highlight: str | None = None):
+    """Net cost per inhabitant and year over the years live, per municipality by name, one order for every
+    scenario (:func:`sim.plots_economics.fig_cost_by_municipality`); ``year`` is not used (kept for callers)."""
+    from sim.plots_economics import fig_cost_by_municipality, net_cost_per_inhabitant
+
+    return fig_cost_by_municipality(net_cost_per_inhabitant(costs), lang, highlight=highlight, what="run")
 
 
 def fig_who_pays(who: pd.DataFrame, lang: str = "en"):

@@ -98,8 +98,8 @@ def costs_municipality(cfg: Config, region: Region, alloc: PlatformAllocation, m
         "net_cost_nok": flat(net),
         "net_cost_nok_per_inhabitant": flat(np.round(net / pop[:, None], 2)),
         "gains_nok": flat(gains),
-        "npv_net_cost_nok": rep(np.round(npv_net)),
-        "npv_gains_nok": rep(np.round(npv_gains)),
+        "npv_net_cost_nok": rep(np.rint(npv_net).astype(np.int64)),
+        "npv_gains_nok": rep(np.rint(npv_gains).astype(np.int64)),
     })
 
 
