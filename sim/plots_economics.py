@@ -109,6 +109,7 @@ def fig_gp_breakeven(tables: pd.DataFrame, lang: str = "en", ax=None):
         _fmt_axis(ax, lang)
         ax.set(xlabel=lab["gp_x"], ylabel=lab["gp_y"], title=lab["gp_title"])
         ax.legend(fontsize=7)
+        fig.tight_layout()
     return fig
 
 

@@ -109,3 +109,17 @@ def test_cli_bill(tmp_path):
                          cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Averøy" in bad.stderr
     assert not (tmp_path / "bad").exists()
+
+
+def test_cost_figure_names_every_municipality_in_one_order(result):
+    fig = result.figure("nb", highlight="Trondheim")
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    first = result.expected[result.expected["scenario"] == "baseline"].sort_values("expected_nok_per_inhabitant", ascending=False)
+    assert labels == list(first["name"]) and len(labels) == 66
+    bold = [t.get_text() for t in ax.get_yticklabels() if t.get_fontweight() == "bold"]
+    assert bold == ["Trondheim"]
+    for coll, scen in zip(ax.collections, reversed(result.scenarios)):  # drawn last-first; y from the one order
+        d = result.expected[result.expected["scenario"] == scen]
+        ys = coll.get_offsets()[:, 1]
+        assert np.array_equal(np.sort(ys), np.arange(66))
