@@ -20,7 +20,8 @@ import pandas as pd
 
 from sim.config import Config, ConfigError
 from sim.config import load_config as _load_config
-from sim.config import parse_override
+from sim.config import parse_override, with_overrides
+from sim.draws import Spec, draw_configs, draw_table
 from sim.plots import check_lang  # noqa: F401 (public: the CLI checks --lang through the API)
 from sim.results import RunTables, check_out_dir, manifest, now, read_run, write_run
 from sim.runner import run_replicates
@@ -81,8 +82,8 @@ def _replicates(cfg: Config, seeds: int | list[int] | None) -> list[int]:
 class RunResults:
     """The tables of a run (all replicates) with the config and manifest that made them.
 
-    ``.timeseries``, ``.summary``, ``.costs_municipality``, ``.costs_gp`` and
-    ``.who_pays_who_gains`` are DataFrames with exactly the columns of the files.
+    ``.timeseries``, ``.summary``, ``.costs_municipality``, ``.costs_gp``,
+    ``.who_pays_who_gains`` and ``.draws`` are DataFrames with exactly the columns of the files.
     """
 
     def __init__(self, config: Config, tables: RunTables, manifest: dict, path: Path | None = None):
@@ -93,6 +94,7 @@ class RunResults:
     costs_municipality = property(lambda self: self.tables.costs_municipality)
     costs_gp = property(lambda self: self.tables.costs_gp)
     who_pays_who_gains = property(lambda self: self.tables.who_pays_who_gains)
+    draws = property(lambda self: self.tables.draws)
 
     @property
     def run_id(self) -> str:
@@ -129,21 +131,31 @@ class RunResults:
 
 
 def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs: int = 1,
-        on_done: Callable[[int], None] | None = None) -> RunResults:
-    """Run replicate seeds of a scenario and return its tables (nothing is written).
+        on_done: Callable[[int], None] | None = None, draws: int | None = None,
+        spec: Spec | None = None) -> RunResults:
+    """Run replicate seeds (x parameter draws) of a scenario and return its tables (nothing is written).
 
-    Replicate r uses ``SeedSequence(config.run.seed, spawn_key=(r,))``; ``seeds`` is a count
-    (replicates 0..N-1) or a list of replicate indices; ``jobs`` > 1 runs them in a process pool
-    with identical results.
+    Replicate r uses ``SeedSequence(config.run.seed, spawn_key=(r,))`` in every draw; ``seeds`` is a
+    count (replicates 0..N-1) or a list of replicate indices; ``jobs`` > 1 runs them in a process
+    pool with identical results. ``draws`` (default ``run.draws``) adds K parameter draws to draw 0,
+    the config as given: every uncertain input over its prior range, or ``spec`` (posteriors;
+    :func:`sim.draws.draw_table`). Every table has a ``draw`` column; ``.draws`` holds the values.
     """
     cfg = _as_config(config)
+    if draws is not None:
+        if int(draws) < 0:
+            raise ConfigError(f"--draws: must be >= 0, got {draws}")
+        cfg = with_overrides(cfg, {"run.draws": int(draws)})
     reps = _replicates(cfg, seeds)
     check_counts(jobs=jobs)
     started = now()
-    tables = run_replicates(cfg, reps, jobs=jobs, on_done=on_done)
+    table = draw_table(cfg, cfg.run.draws, spec)
+    tables = run_replicates(draw_configs(cfg, table), reps, jobs=jobs, on_done=on_done)
+    tables.draws = table
     from sim.runner import cached_region_network
 
-    man = manifest(cfg, reps, started, now(), region=cached_region_network(cfg)[0].summary())
+    man = manifest(cfg, reps, started, now(), draws=table, draw_spec="prior" if spec is None else "given",
+                   region=cached_region_network(cfg)[0].summary())
     return RunResults(cfg, tables, man)
 
 
@@ -290,14 +302,15 @@ class BillResult:
 
 def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", seeds: int | list[int] | None = None,
          scenarios: list[str | Path] | None = None, jobs: int = 1,
-         on_done: Callable[[int], None] | None = None) -> BillResult:
+         on_done: Callable[[int], None] | None = None, draws: int | None = None) -> BillResult:
     """One municipality's bill by component and year, bands over seeds (and parameter draws where the run
     tables have a ``draw`` column), under every financing scenario side by side.
 
     ``kommune``: a name or kommunenummer of the config's region. ``scenarios``: financing scenario TOMLs
     (default: :func:`financing_scenarios` beside ``config``, or beside configs/baseline.toml when ``config``
     is a Config); each one's ``[financing]`` replaces the config's, everything else stays. Each scenario
-    runs ``seeds`` replicates (default run.seeds) with the same seeds.
+    runs ``seeds`` replicates (default run.seeds) x ``draws`` parameter draws (default run.draws; the same
+    draws in every scenario, since scenarios change only levers) with the same seeds (:func:`run`).
     """
     from sim.config import config_to_dict, with_overrides
     from sim.economics import expected_net_cost_nok_per_inhabitant_year, scaled_to_region
@@ -317,7 +330,7 @@ def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", se
         fin = {f"financing.{k}": v for k, v in config_to_dict(scen)["financing"].items()}
         cs = with_overrides(cfg, {**fin, "scenario": scen.scenario})
         names.append(cs.scenario)
-        tables = run_replicates(cs, reps, jobs=jobs, on_done=on_done)
+        tables = run(cs, seeds=reps, jobs=jobs, on_done=on_done, draws=draws).tables
         costs.append(tables.costs_municipality)
         costs_gp.append(tables.costs_gp)
         expected.append(pd.DataFrame({"scenario": cs.scenario, "kommunenummer": region.municipalities["kommunenummer"].astype(str),
@@ -326,8 +339,10 @@ def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", se
     if not names:
         raise ConfigError(f"{config}: no financing scenarios found")
     munis = region.municipalities
-    about = pd.DataFrame({"item": ["config", "scenarios", "seeds", "money", "bands", "signs", "model"],
+    n_draws = int(costs[0]["draw"].nunique()) if "draw" in costs[0] else 1
+    about = pd.DataFrame({"item": ["config", "scenarios", "seeds", "parameter draws", "money", "bands", "signs", "model"],
                           "value": [str(config if not isinstance(config, Config) else cfg.scenario), ", ".join(names), str(len(reps)),
+                                    f"{n_draws} (draw 0 = the config; others uniform over the uncertain inputs' prior ranges)",
                                     "2023 NOK, whole kroner", "median and 5-95 % over runs (seeds x parameter draws)",
                                     "costs positive, savings negative; net = sum of the items",
                                     "onerecord: docs/model.md (Economics), docs/bill_validation.md"]})

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.config import Config
+from sim.config import Config, data_path
 from sim.economics.gp import gp_price, payback_years
 from sim.economics.months import month_years, months_on_by_year, on_platform_by_month, year_of_month
 from sim.economics.bill import BILL_COMPONENTS, PAID_TO_HELSEPLATTFORMEN, municipal_bill
