@@ -334,7 +334,8 @@ class BillSection(Section):
     """The municipality's own costs and savings around the platform fee (sim.economics.bill)."""
 
     hours_per_fte_year: float = P(unit="hours/FTE/year", desc="Productive hours of one full-time employee a year (turns FTE into hours at economics.nurse_hourly_cost_nok)", role="fixed", gt=0, le=2200)
-    project_fte_base: float = P(unit="FTE", desc="Local project staff every joining municipality needs whatever its size (project lead, coordinator, IT)", role="uncertain", ge=0, prior=(1, 6))
+    project_fte_base: float = P(unit="FTE", desc="Local project staff every joining municipality needs whatever its size (project lead, coordinator, IT)", role="uncertain", ge=0, prior=(1, 12),
+                                range_note="fitted to Averøy's one-off (7.7); the prior reaches past it because the fit absorbs what the quote holds beyond the listed items")
     project_fte_per_1000_users: float = P(unit="FTE per 1000 users", desc="Local project staff per 1000 municipal platform users", role="uncertain", ge=0, prior=(1, 6))
     project_months: float = P(unit="months", desc="Months of local project work before go-live", role="uncertain", ge=0, prior=(12, 30))
     superuser_share: float = Prob(desc="Share of municipal users trained as super-users", role="uncertain", prior=(0.05, 0.15))

@@ -216,8 +216,8 @@ def allocate_platform_cost(cfg: Config, region: Region, muni_live_month: np.ndar
       Averøy's offer (one-off investment plus an annual charge); with investment_annualisation_years = 1
       the whole share falls in the go-live year. Charges after the horizon are not shown.
     * Loan (financing.grant_mode = loan): the state still pays the grant G when the investment falls due,
-      but each joining municipality repays its share phi_m G as equal annual payments
-      phi_m G a(loan_rate, loan_years) (:func:`sim.economics.valuation.annuity_factor`) for loan_years years from its
+      but each joining municipality repays its share (1 - s - r) phi_m G (the state and region carry
+      their shares s, r of the lent grant) as equal annual payments (1 - s - r) phi_m G a(loan_rate, loan_years) (:func:`sim.economics.valuation.annuity_factor`) for loan_years years from its
       go-live year (``loan_repayment``, paid to the state, which the state column nets out:
       ``state`` = the state's parts - repayments). Repayments after the horizon are not shown.
 
@@ -264,8 +264,8 @@ def allocate_platform_cost(cfg: Config, region: Region, muni_live_month: np.ndar
         if not on.any():
             unallocated[j] = p_op[j]
             continue
-        shares = fixed_variable_shares(weights, frac, f.fixed_part_share)
-        gross = allocate_with_floor(float(m_op[j]), shares, floor * frac, on)
+        key_shares = fixed_variable_shares(weights, frac, f.fixed_part_share)
+        gross = allocate_with_floor(float(m_op[j]), key_shares, floor * frac, on)
         basis = gross if gross.sum() > 0 else on.astype(float)
         for k, total in (("op_state", s_op[j]), ("op_regional", r_op[j]), ("op_licence", licence_muni[j]), ("op_net", p_op[j])):
             parts[k][:, j] = largest_remainder(int(total), basis)
@@ -291,7 +291,7 @@ def allocate_platform_cost(cfg: Config, region: Region, muni_live_month: np.ndar
     inv = {k: np.rint(v).astype(np.int64) for k, v in charge.items()}
     repay = np.zeros((nm, ny), dtype=np.int64)
     if f.grant_mode == "loan" and joins.any():
-        annual = phi * grant.sum() * annuity_factor(f.loan_rate, f.loan_years)
+        annual = shares[2] * phi * grant.sum() * annuity_factor(f.loan_rate, f.loan_years)
         for step in range(max(1, int(round(f.loan_years)))):
             col = golive_year + step - years[0]
             ok = joins & (col >= 0) & (col < ny)
@@ -334,7 +334,7 @@ def ex_ante_charges_nok(cfg: Config, region: Region, members: np.ndarray | None 
     investment_nok = k (nh I - G) s_m (its share of the net municipal investment, one-off);
     investment_charge_nok_per_year = investment_nok x capital_charge_factor(discount_rate, investment_annualisation_years);
     operating_nok_per_year = k x (nh O split by s_m with the floor, :func:`allocate_with_floor`);
-    loan_repayment_nok_per_year = s_m G a(loan_rate, loan_years) when grant_mode = loan (for loan_years years), else 0.
+    loan_repayment_nok_per_year = k s_m G a(loan_rate, loan_years) when grant_mode = loan (for loan_years years), else 0.
     GP licence income is not counted (a municipality does not count on GP uptake).
     Columns: kommunenummer, name, population, investment_nok, investment_charge_nok_per_year,
     operating_nok_per_year, loan_repayment_nok_per_year.
@@ -348,7 +348,7 @@ def ex_ante_charges_nok(cfg: Config, region: Region, members: np.ndarray | None 
     everyone = np.ones(len(munis), dtype=bool) if members is None else np.asarray(members, dtype=bool)
     share = fixed_variable_shares(allocation_weights(cfg, region), everyone, f.fixed_part_share)
     investment = k * (invest_muni - grant) * share
-    loan = share * grant * annuity_factor(f.loan_rate, f.loan_years) if f.grant_mode == "loan" else np.zeros(len(share))
+    loan = k * share * grant * annuity_factor(f.loan_rate, f.loan_years) if f.grant_mode == "loan" else np.zeros(len(share))
     return pd.DataFrame({
         "kommunenummer": munis["kommunenummer"].astype(str).to_numpy(),
         "name": munis["name"].to_numpy(),
