@@ -134,7 +134,7 @@ def test_local_components_by_hand():
 
 
 def test_local_costs_fall_when_they_should_and_sum_to_the_one_offs():
-    """Every one-off is paid in full when its window lies inside the table years; nothing for a non-joiner."""
+    """Every one-off is paid in full, to the krone, when its window lies inside the table years; nothing for a non-joiner."""
     cfg, region = baseline()
     years = economics_years(cfg)
     live = np.full(len(region.municipalities), cfg.t_of("2026-04"))
@@ -142,7 +142,7 @@ def test_local_costs_fall_when_they_should_and_sum_to_the_one_offs():
     local = local_costs_by_year(cfg, region, live, years)
     parts = expected_bill_nok(cfg, region)
     for k in LOCAL_ONEOFF:
-        assert np.allclose(local[k].sum(axis=1)[live >= 0], parts[k][live >= 0], atol=1.0), k
+        assert np.array_equal(local[k].sum(axis=1)[live >= 0], np.rint(parts[k][live >= 0]).astype(np.int64)), k  # to the krone
         assert not local[k][1].any()
     assert local["training_backfill_nok"][:, years == 2026].sum() == local["training_backfill_nok"].sum()  # month before go-live
     running = local["local_running_nok"][0]

@@ -28,7 +28,7 @@ from sim.config import Config
 from sim.economics.months import months_on_by_year
 from sim.economics.platform import PlatformAllocation, ex_ante_charges_nok, users_by_municipality
 from sim.economics.valuation import annuity_factor
-from sim.region import Region
+from sim.region import Region, largest_remainder
 
 LOCAL_ONEOFF: tuple[str, ...] = ("project_staff_nok", "super_users_nok", "training_backfill_nok", "migration_nok",
                                  "integrations_nok", "equipment_nok")
@@ -111,10 +111,21 @@ def window_share_by_year(start: np.ndarray, length: int, cfg: Config, years: np.
     return np.clip(overlap, 0, None) / n
 
 
+def spread_whole_kroner(amount: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Whole kroner by year: rint(amount_i) x the share of each year (rows of ``shares``) by largest remainder,
+    so each row sums to rint(amount_i) x (the share of its window inside the table years, 1 when all of it is)."""
+    total = np.rint(np.asarray(amount, dtype=float) * shares.sum(axis=1)).astype(np.int64)
+    out = np.zeros(shares.shape, dtype=np.int64)
+    for i in np.flatnonzero(total):
+        out[i] = largest_remainder(int(total[i]), shares[i])
+    return out
+
+
 def local_costs_by_year(cfg: Config, region: Region, muni_live_month: np.ndarray, years: np.ndarray) -> dict[str, np.ndarray]:
     """The municipality's own components by year (whole kroner, int64, shape (n_municipalities, len(years))).
 
-    Keys: the :data:`LOCAL_ONEOFF` components, ``state_local_share_nok`` = -rint(financing.state_share_local x
+    Keys: the :data:`LOCAL_ONEOFF` components (each whole-krone amount split over its months' years by
+    largest remainder, :func:`spread_whole_kroner`, so it is paid to the krone), ``state_local_share_nok`` = -rint(financing.state_share_local x
     the local one-offs of the year), ``productivity_dip_nok``, ``local_running_nok`` (R x months live / 12)
     and ``legacy_contract_saving_nok`` = -rint(S x months past go-live + overlap / 12). Timing: module docstring.
     """
@@ -129,10 +140,10 @@ def local_costs_by_year(cfg: Config, region: Region, muni_live_month: np.ndarray
     whole = lambda a: np.where(joins, np.rint(a), 0).astype(np.int64)  # noqa: E731 - whole kroner, joiners only
     out: dict[str, np.ndarray] = {}
     for k, v in local_oneoff_nok(cfg, users).items():
-        out[k] = whole(v[:, None] * (project if k == "project_staff_nok" else before))
+        out[k] = spread_whole_kroner(np.where(joins[:, 0], v, 0.0), project if k == "project_staff_nok" else before)
     oneoff = sum(out[k] for k in LOCAL_ONEOFF)
     out["state_local_share_nok"] = -np.rint(cfg.financing.state_share_local * oneoff).astype(np.int64)
-    out["productivity_dip_nok"] = whole(productivity_dip_nok(cfg, users)[:, None] * after)
+    out["productivity_dip_nok"] = spread_whole_kroner(np.where(joins[:, 0], productivity_dip_nok(cfg, users), 0.0), after)
     out["local_running_nok"] = whole(local_running_nok_per_year(cfg, users)[:, None] * months_on_by_year(live, cfg, years) / 12.0)
     ended = np.where(live >= 0, live + int(round(b.legacy_overlap_months)), -1)
     out["legacy_contract_saving_nok"] = -whole(legacy_contract_nok_per_year(cfg, users)[:, None]
