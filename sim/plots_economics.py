@@ -9,12 +9,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+SCENARIO_NAMES: dict[str, dict[str, str]] = {
+    "nb": {"baseline": "Grunnlag (715 mill. som tilskudd)", "grant_as_loan": "715 mill. som lån", "ks_proposal": "KS' forslag (staten betaler halvparten)",
+           "state_finances_half": "Staten betaler halvparten", "state_finances_all": "Staten betaler alt", "floor_key": "Innbyggernøkkel med gulv"},
+    "en": {"baseline": "Baseline (715 m as a grant)", "grant_as_loan": "715 m as a loan", "ks_proposal": "KS's proposal (state pays half)",
+           "state_finances_half": "State pays half", "state_finances_all": "State pays all", "floor_key": "Per-inhabitant key with a floor"},
+}
+"""Display names of the shipped financing scenarios."""
+
 LABELS = {
-    "en": {"x": "Net cost (NOK per inhabitant per year)", "title": "{what}, sorted by the first scenario",
+    "en": {"x": "nok_per_inhabitant", "title": "{what}, sorted by the first scenario",
            "expected": "Expected bill if it joins", "run": "Net cost over its years live (median over runs)",
            "gp_x": "Break-even licence price (NOK per GP per year)", "gp_y": "GP offices", "gp_title": "Break-even licence price per GP office",
            "licence": "licence in the scenario"},
-    "nb": {"x": "Nettokostnad (kr per innbygger per år)", "title": "{what}, sortert etter første scenario",
+    "nb": {"x": "nok_per_inhabitant", "title": "{what}, sortert etter første scenario",
            "expected": "Forventet regning ved innføring", "run": "Nettokostnad over årene i bruk (median over kjøringer)",
            "gp_x": "Lisenspris som går i null (kr per lege per år)", "gp_y": "Fastlegekontor", "gp_title": "Lisenspris som går i null, per fastlegekontor",
            "licence": "lisens i scenarioet"},
@@ -50,7 +58,7 @@ def fig_cost_by_municipality(tables: pd.DataFrame, lang: str = "en", ax=None, hi
     scenario: the first scenario's, cheapest at the top. ``highlight``: a name or kommunenummer drawn
     bold with a band across. ``what``: "expected" or "run" (the title); ``value``: the column plotted.
     """
-    from sim.plots import paper_style
+    from sim.plots import label, paper_style
 
     lab = LABELS[lang]
     scen = list(dict.fromkeys(tables["scenario"]))
@@ -77,7 +85,7 @@ def fig_cost_by_municipality(tables: pd.DataFrame, lang: str = "en", ax=None, hi
             if key is not None:
                 ax.axhspan(pos[key] - 0.5, pos[key] + 0.5, color="0.85", zorder=0)
                 ax.get_yticklabels()[pos[key]].set_fontweight("bold")
-        ax.set(xlabel=lab["x"], title=lab["title"].format(what=lab[what]))
+        ax.set(xlabel=label(lab["x"], lang), title=lab["title"].format(what=lab[what]))
         ax.grid(axis="x", alpha=0.3)
         handles, labels = ax.get_legend_handles_labels()
         ax.legend(handles[::-1], labels[::-1], fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.06 * 14 / max(14, len(order) / 4)),
@@ -114,6 +122,4 @@ def fig_gp_breakeven(tables: pd.DataFrame, lang: str = "en", ax=None):
 
 
 def _scenario_label(s: str, lang: str) -> str:
-    from sim.sheets import SCENARIO_NAMES
-
     return SCENARIO_NAMES[lang].get(s, s)

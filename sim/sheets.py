@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.economics.bill import BILL_COMPONENTS, LOCAL_ONEOFF
+from sim.plots_economics import SCENARIO_NAMES
 
 BILL_ROWS: tuple[str, ...] = (*BILL_COMPONENTS, "net_cost_nok")
 """The rows of a bill: every component, then the net cost (their sum)."""
@@ -67,14 +68,6 @@ NAMES: dict[str, dict[str, str]] = {
         "item": "Item", "value": "Value", "summary": "Summary", "bill": "Bill", "net_by_year": "Net by year", "gp": "GP offices", "about": "About the figures",
     },
 }
-
-SCENARIO_NAMES: dict[str, dict[str, str]] = {
-    "nb": {"baseline": "Grunnlag (715 mill. som tilskudd)", "grant_as_loan": "715 mill. som lån", "ks_proposal": "KS' forslag (staten betaler halvparten)",
-           "state_finances_half": "Staten betaler halvparten", "state_finances_all": "Staten betaler alt", "floor_key": "Innbyggernøkkel med gulv"},
-    "en": {"baseline": "Baseline (715 m as a grant)", "grant_as_loan": "715 m as a loan", "ks_proposal": "KS's proposal (state pays half)",
-           "state_finances_half": "State pays half", "state_finances_all": "State pays all", "floor_key": "Per-inhabitant key with a floor"},
-}
-
 
 def name_of(key: str, lang: str) -> str:
     """Display name of a column, component or scenario in ``lang`` (the key itself when there is none)."""
