@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.economics.bill import BILL_COMPONENTS, LOCAL_ONEOFF
-from sim.plots_economics import SCENARIO_NAMES
+from sim.plots.labels import label
 
 BILL_ROWS: tuple[str, ...] = (*BILL_COMPONENTS, "net_cost_nok")
 """The rows of a bill: every component, then the net cost (their sum)."""
@@ -71,7 +71,7 @@ NAMES: dict[str, dict[str, str]] = {
 
 def name_of(key: str, lang: str) -> str:
     """Display name of a column, component or scenario in ``lang`` (the key itself when there is none)."""
-    return NAMES[lang].get(key, SCENARIO_NAMES[lang].get(key, key))
+    return NAMES[lang].get(key) or label(key, lang)
 
 
 def samples_of(df: pd.DataFrame) -> list[str]:

@@ -74,7 +74,8 @@ def test_csv_variants(saved, result):
     assert np.array_equal(nb["Median (kr)"].to_numpy(), en["Median (NOK)"].to_numpy())
     s = pd.read_csv(saved / "summary_nb.csv", sep=";", decimal=",", encoding="utf-8-sig")
     assert np.allclose(s["Forventet netto per innbygger per år (kr)"], result.summary["expected_nok_per_inhabitant"])
-    assert (saved / "figures" / "cost_by_municipality_nb.png").exists() and (saved / "figures" / "cost_by_municipality_en.pdf").exists()
+    assert (saved / "figures" / "bill_by_municipality_nb.png").exists() and (saved / "figures" / "bill_by_municipality_en.pdf").exists()
+    assert (saved / "figures" / "gp_breakeven_nb.png").exists()
 
 
 def test_bands_cover_seeds_and_draws():
@@ -105,14 +106,14 @@ def test_cli_bill(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "Averøy (1554)" in res.stdout and "ks_proposal" in res.stdout
     assert (out / "bill_1554_Averøy" / "bill.xlsx").exists()
-    bad = subprocess.run([sys.executable, "-m", "sim", "bill", "Averoy", str(BASELINE), "--out", str(tmp_path / "bad")],
+    bad = subprocess.run([sys.executable, "-m", "sim", "bill", "Averoy", str(BASELINE), "--out", str(tmp_path / "bad"), "--quiet"],
                          cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Averøy" in bad.stderr
     assert not (tmp_path / "bad").exists()
 
 
 def test_cost_figure_names_every_municipality_in_one_order(result):
-    fig = result.figure("nb", highlight="Trondheim")
+    fig = result.plot("bill_by_municipality", "nb")  # highlights the sheet's municipality
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
     first = result.expected[result.expected["scenario"] == "baseline"].sort_values("expected_nok_per_inhabitant", ascending=False)
