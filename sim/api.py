@@ -25,8 +25,8 @@ from sim.plots import check_lang  # noqa: F401 (public: the CLI checks --lang th
 from sim.results import RunTables, check_out_dir, manifest, now, read_run, write_run
 from sim.runner import run_replicates
 
-__all__ = ["ConfigError", "Config", "RunResults", "load_config", "run", "load_results", "uptake_curve", "sweep",
-           "sensitivity"]
+__all__ = ["ConfigError", "Config", "RunResults", "load_config", "run", "local_pool", "parameters",
+           "recruitment_orders", "explore", "load_results", "uptake_curve", "sweep", "sensitivity"]
 
 
 def load_config(path: str | Path, overrides: list[str] | dict[str, Any] | None = None, **kw: Any) -> Config:
@@ -129,22 +129,63 @@ class RunResults:
 
 
 def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs: int = 1,
-        on_done: Callable[[int], None] | None = None) -> RunResults:
+        on_done: Callable[[int], None] | None = None, pool=None) -> RunResults:
     """Run replicate seeds of a scenario and return its tables (nothing is written).
 
     Replicate r uses ``SeedSequence(config.run.seed, spawn_key=(r,))``; ``seeds`` is a count
     (replicates 0..N-1) or a list of replicate indices; ``jobs`` > 1 runs them in a process pool
-    with identical results.
+    with identical results. ``pool``: an open pool from :func:`local_pool` to run them in (kept
+    open for the next call); an exception raised by ``on_done`` cancels the replicates not yet
+    started and propagates.
     """
     cfg = _as_config(config)
     reps = _replicates(cfg, seeds)
     check_counts(jobs=jobs)
     started = now()
-    tables = run_replicates(cfg, reps, jobs=jobs, on_done=on_done)
+    tables = run_replicates(cfg, reps, jobs=jobs, on_done=on_done, pool=pool)
     from sim.runner import cached_region_network
 
     man = manifest(cfg, reps, started, now(), region=cached_region_network(cfg)[0].summary())
     return RunResults(cfg, tables, man)
+
+
+def local_pool(jobs: int, warm: Config | str | Path | None = None):
+    """A process pool of ``jobs`` workers to pass to :func:`run` call after call (close it with
+    ``.shutdown()``). Started before any other thread of the process, its workers fork with the
+    region and care network of ``warm`` already built."""
+    from sim.parallel import start_pool
+    from sim.runner import cached_region_network
+
+    check_counts(jobs=jobs)
+    cfg = None if warm is None else _as_config(warm)
+    return start_pool(jobs, ("sim.runner", "sim.model"),
+                      before_fork=None if cfg is None else (lambda: cached_region_network(cfg)))
+
+
+def parameters(config: str | Path | None = None) -> pd.DataFrame:
+    """The parameter reference of ``onerecord params``: key, type, unit, value, allowed, sweep_range,
+    description, source (one row per scenario key)."""
+    from sim.params import parameter_table
+
+    return parameter_table(config)
+
+
+def recruitment_orders() -> tuple[str, ...]:
+    """The recruitment orders of :func:`uptake_curve`."""
+    from sim.uptake import ORDERS
+
+    return ORDERS
+
+
+def explore(config: str | Path = "configs/baseline.toml", port: int = 8765, seeds: int = 8, jobs: int | None = None,
+            kommune: str = "Trondheim", lang: str = "en") -> None:
+    """Serve the explorer (``pip install -e ".[explore]"``) at http://127.0.0.1:port until interrupted."""
+    from sim.parallel import default_workers
+
+    check_lang(lang)
+    check_counts(seeds=seeds)
+    serve = import_module("sim.explore.server").serve
+    serve(config, port=port, seeds=seeds, jobs=jobs or default_workers(), kommune=kommune, lang=lang)
 
 
 def load_results(run_dir: str | Path) -> RunResults:

@@ -72,6 +72,29 @@ def label(key: str, lang: str = "en") -> str:
     return LABELS[check_lang(lang)].get(key, key)
 
 
+THIN_SPACE = "\u202f"
+"""Thousands separator in Norwegian numbers: a narrow (thin) no-break space."""
+
+
+def format_number(x: float, lang: str = "en", decimals: int = 0) -> str:
+    """``x`` rounded to ``decimals``: en ``12,345.6``, nb ``12 345,6`` (thin space, decimal comma); NaN as "–",
+    infinity as "∞"."""
+    check_lang(lang)
+    if x != x:
+        return "–"
+    if x in (float("inf"), float("-inf")):
+        return ("-" if x < 0 else "") + "∞"
+    s = f"{x:,.{decimals}f}"
+    if s.startswith("-") and float(s.replace(",", "")) == 0:
+        s = s[1:]
+    return s.replace(",", THIN_SPACE).replace(".", ",") if lang == "nb" else s
+
+
+def format_percent(share: float, lang: str = "en", decimals: int = 1) -> str:
+    """A share in [0, 1] as a percentage: en ``5.4%``, nb ``5,4 %``."""
+    return format_number(100 * share, lang, decimals) + (f"{THIN_SPACE}%" if lang == "nb" else "%")
+
+
 @contextmanager
 def paper_style():
     """Matplotlib with the package's paper style (the backend is left as it is: Agg without a display)."""

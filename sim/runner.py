@@ -223,12 +223,29 @@ def _pinned_run_one(cfg: Config, replicate: int) -> RunTables:
 
 
 def run_replicates(cfg: Config, replicates: Iterable[int], jobs: int = 1,
-                   on_done: Callable[[int], None] | None = None) -> RunTables:
+                   on_done: Callable[[int], None] | None = None, pool=None) -> RunTables:
     """Run replicates (in a process pool when jobs > 1, :func:`sim.parallel.start_pool`) and stack
-    their tables in replicate order."""
+    their tables in replicate order.
+
+    ``pool``: an open executor to submit to instead (kept open for the next call, its workers'
+    caches warm). If ``on_done`` raises, the replicates not yet started are cancelled and the
+    error propagates (a caller's way to abandon a run that a newer request superseded).
+    """
     reps = list(replicates)
     results: dict[int, RunTables] = {}
-    if jobs <= 1 or len(reps) <= 1:
+    if pool is not None:
+        from concurrent.futures import as_completed
+
+        futures = {pool.submit(_pinned_run_one, cfg, r): r for r in reps}
+        try:
+            for fut in as_completed(futures):
+                results[futures[fut]] = fut.result()
+                if on_done:
+                    on_done(futures[fut])
+        finally:
+            for fut in futures:
+                fut.cancel()
+    elif jobs <= 1 or len(reps) <= 1:
         for r in reps:
             results[r] = run_one(cfg, r)
             if on_done:

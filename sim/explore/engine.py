@@ -1,0 +1,124 @@
+"""Running a setting: validate, run the chosen seeds through ``sim.api.run`` in one open pool, keep the base.
+
+One :class:`Engine` serves every browser tab of an ``onerecord explore`` process. Its pool is
+started before the web server's threads (so its workers fork with the base region and care network
+built); the base scenario's results are cached per (base file, seeds), so a lever change runs the
+setting's seeds only. A run asks ``is_current()`` after each seed and stops (cancelling the seeds
+not yet started) once a newer request has superseded it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim import api
+from sim.explore.levers import RECRUITMENT_ORDER, run_command, scenario_overrides, base_values
+
+
+class Superseded(Exception):
+    """A newer request replaced this run."""
+
+
+@dataclass
+class Outcome:
+    """A finished run of a setting and its base under the same seeds."""
+
+    config: str
+    seeds: int
+    overrides: dict[str, Any]
+    order: str
+    res: Any  # sim.api.RunResults of the setting
+    base: Any  # sim.api.RunResults of the base scenario, same seeds
+    uptake: pd.DataFrame
+    seconds: float
+    command: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.command = run_command(self.config, self.seeds, self.overrides)
+
+
+class Engine:
+    """The pool, the caches and the run of a setting (thread-safe; one per explorer process)."""
+
+    def __init__(self, jobs: int = 1, pool=None, uptake_seeds: int = 3, uptake_steps: int = 11):
+        self.jobs, self.pool = jobs, pool
+        self.uptake_seeds, self.uptake_steps = uptake_seeds, uptake_steps
+        self._base: dict[tuple[str, int], Any] = {}
+        self._uptake: dict[str, pd.DataFrame] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
+
+    @staticmethod
+    def validate(config: str, values: dict[str, Any]):
+        """The setting's Config (ConfigError with the one-line message if validation rejects it)."""
+        return api.load_config(config, scenario_overrides(values, base_values(config)))
+
+    def _run(self, cfg, seeds: int, on_done: Callable[[int], None] | None):
+        if self.pool is not None:
+            return api.run(cfg, seeds=seeds, on_done=on_done, pool=self.pool)
+        return api.run(cfg, seeds=seeds, jobs=self.jobs, on_done=on_done)
+
+    def base(self, config: str, seeds: int):
+        """The base scenario's results over replicates 0..seeds-1 (cached)."""
+        key = (str(Path(config).resolve()), int(seeds))
+        with self._lock:
+            hit = self._base.get(key)
+        if hit is None:
+            hit = self._run(api.load_config(config), seeds, None)
+            with self._lock:
+                self._base[key] = hit
+        return hit
+
+    def uptake(self, cfg, order: str) -> pd.DataFrame:
+        """The static gain-against-uptake curve of one recruitment order (cached by what it reads:
+        region, network, economics and the root seed)."""
+        data = cfg.model_dump(mode="json")
+        key = json.dumps([data["region"], data["network"], data["economics"], data["run"]["seed"], order], sort_keys=True)
+        with self._lock:
+            hit = self._uptake.get(key)
+        if hit is None:
+            hit = api.uptake_curve(cfg, steps=self.uptake_steps, orders=(order,), seeds=self.uptake_seeds)
+            with self._lock:
+                self._uptake[key] = hit
+        return hit
+
+    def run(self, config: str, values: dict[str, Any], seeds: int,
+            is_current: Callable[[], bool] = lambda: True,
+            progress: Callable[[float], None] | None = None) -> Outcome:
+        """Run a setting (levers' ``values``) and its base over ``seeds`` replicates.
+
+        Raises ConfigError for a rejected setting (before anything runs) and :class:`Superseded`
+        as soon as ``is_current()`` turns false.
+        """
+        started = time.perf_counter()
+        cfg = self.validate(config, values)
+        overrides = scenario_overrides(values, base_values(config))
+        done: list[int] = []
+
+        def on_done(_r: int) -> None:
+            if not is_current():
+                raise Superseded()
+            done.append(_r)
+            if progress:
+                progress(100.0 * len(done) / (2 * seeds))
+
+        base = self.base(config, seeds)
+        done.extend(range(seeds))
+        res = base if not overrides else self._run(cfg, seeds, on_done)
+        if not is_current():
+            raise Superseded()
+        order = values.get(RECRUITMENT_ORDER, api.recruitment_orders()[0])
+        uptake = self.uptake(cfg, order)
+        return Outcome(config, int(seeds), overrides, order, res, base, uptake, time.perf_counter() - started)
