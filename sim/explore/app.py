@@ -35,11 +35,12 @@ def configure(engine: Engine, config: str, seeds: int = 8, kommune: str = "Trond
     SETTINGS.update(engine=engine, config=str(config), seeds=int(seeds), kommune=kommune, lang=lang)
 
 
-config = solara.reactive(SETTINGS["config"])
+# per tab; start() fills them from SETTINGS when a tab opens
+config = solara.reactive("")
 values: solara.Reactive[dict] = solara.reactive({})
-seeds = solara.reactive(SETTINGS["seeds"])
-lang = solara.reactive(SETTINGS["lang"])
-kommune_name = solara.reactive(SETTINGS["kommune"])
+seeds = solara.reactive(8)
+lang = solara.reactive("en")
+kommune_name = solara.reactive("")
 error = solara.reactive("")
 last_good: solara.Reactive[Outcome | None] = solara.reactive(None)
 
@@ -80,6 +81,14 @@ def set_base(path: str) -> None:
     submit()
 
 
+def start() -> None:
+    """A new tab: the server's base scenario, seeds, municipality and language, then the first run."""
+    if values.value:
+        return
+    seeds.value, lang.value, kommune_name.value = SETTINGS["seeds"], SETTINGS["lang"], SETTINGS["kommune"]
+    set_base(SETTINGS["config"])
+
+
 def set_seeds(n: int) -> None:
     seeds.value = int(n)
     submit()
@@ -104,7 +113,8 @@ def LeverControl(lv: Lever, value: Any, lg: str):
     with solara.Tooltip(lv.hover):
         with solara.Column(classes=[css], gap="0px"):
             if lv.kind == "slider":
-                solara.SliderFloat(name, value=float(value), min=lv.low, max=lv.high, step=lv.step,
+                solara.Text(name, style={"font-size": "0.9em"})
+                solara.SliderFloat("", value=float(value), min=lv.low, max=lv.high, step=lv.step,
                                    on_value=lambda v: set_value(lv.key, lv.clamp(v)), thumb_label=False,
                                    tick_labels="end_points")
             else:
@@ -152,13 +162,13 @@ def Views(out: Outcome, lg: str, name: str):
         solara.Preformatted(out.command, class_="ex-command")
         solara.FileDownload(lambda: _zip(out), filename=f"{out.res.run_id}.zip", label=t("download", lg))
     key = (id(out), lg, code)
-    figs = solara.use_memo(lambda: [
+    figs = solara.use_memo(lambda: views.closed([
         (t("view_adoption", lg), views.fig_adoption(out.res, out.base, lg)),
         (t("view_gain", lg), views.fig_gain_coverage(out.res, out.base, out.uptake, out.order, lg)),
         (t("view_bill", lg), views.fig_bill(out.res, out.base, code, name, year, lg)),
         (t("view_who", lg), views.fig_who_pays(out.res, out.base, lg)),
         (t("view_gp", lg), views.fig_gp_case(out.res, out.base, lg)),
-    ], dependencies=list(key))
+    ]), dependencies=list(key))
     for title, fig in figs:
         with solara.Card(title, margin=1):
             solara.FigureMatplotlib(fig, dependencies=list(key), format="svg")
@@ -170,11 +180,11 @@ def Views(out: Outcome, lg: str, name: str):
 
 @solara.component
 def Page():
-    solara.use_effect(lambda: set_base(config.value) if not values.value else submit(), [])
+    solara.use_effect(start, [])
     lg = lang.value
     solara.Title(t("title", lg))
-    with solara.Sidebar():
-        with solara.Column():
+    with solara.Columns([1, 3]):
+        with solara.Column(style={"padding": "8px"}):
             solara.ToggleButtonsSingle(lang.value, values=["nb", "en"], on_value=lambda v: lang.set(v), classes=["ex-lang"])
             base_choices = [str(p) for p in shipped_configs(SETTINGS["config"])]
             solara.Select(t("base", lg), values=base_choices, value=config.value, on_value=set_base)
@@ -183,6 +193,11 @@ def Page():
             if values.value:
                 for lv in levers(config.value):
                     LeverControl(lv, values.value.get(lv.key), lg)
+        Results(lg)
+
+
+@solara.component
+def Results(lg: str):
     out = last_good.value
     with solara.Column(style={"padding": "8px"}):
         with solara.Row():
@@ -193,7 +208,8 @@ def Page():
                             classes=["ex-status-ready"])
         solara.ProgressLinear(compute.progress if compute.pending and compute.progress else compute.pending)
         if error.value:
-            solara.Error(f"{error.value}. {t('invalid', lg)}", classes=["ex-error"])
+            solara.Text(f"{error.value}. {t('invalid', lg)}", classes=["ex-error"],
+                        style={"color": "#b00020", "border": "1px solid #b00020", "padding": "6px", "border-radius": "4px"})
         if out is not None:
             munis = views.municipalities(out.base)["name"].tolist()
             solara.Select(t("municipality_pick", lg), values=munis,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import shlex
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -94,8 +95,9 @@ def agreement_months(start_month: str, end_month: str, value: str) -> tuple[str,
     return tuple(sorted({f"{y}-01" for y in range(y0, y1 + 1)} | {value}))
 
 
-def levers(config: str | Path) -> list[Lever]:
-    """The levers for a base scenario, each with its unit, range, description and source."""
+@lru_cache(maxsize=32)
+def levers(config: str | Path) -> tuple[Lever, ...]:
+    """The levers for a base scenario, each with its unit, range, description and source (cached per file)."""
     table = api.parameters(config).set_index("key")
     cfg = api.load_config(config)
     out = []
@@ -114,11 +116,16 @@ def levers(config: str | Path) -> list[Lever]:
     out.append(Lever(RECRUITMENT_ORDER, "select", "", choices=api.recruitment_orders(),
                      description="Order in which GP practices join in the gain-against-uptake curve",
                      source="DESIGN.md, question 1 (onerecord uptake-curve --orders)"))
-    return out
+    return tuple(out)
 
 
 def base_values(config: str | Path) -> dict[str, Any]:
     """Each lever's value in the base scenario (the recruitment order: ``random``)."""
+    return dict(_base_values(str(config)))
+
+
+@lru_cache(maxsize=32)
+def _base_values(config: str) -> dict[str, Any]:
     data = api.load_config(config).model_dump(mode="json")
     out: dict[str, Any] = {}
     for key in (*SLIDERS, *SELECTS):

@@ -105,6 +105,15 @@ def gp_case_table(res, base, lang: str) -> pd.DataFrame:
 # --------------------------------------------------------------------------- figures
 
 
+def closed(figures: list) -> list:
+    """The (title, figure) pairs, each figure released by pyplot (it still renders; a long session keeps no figures open)."""
+    import matplotlib.pyplot as plt
+
+    for _, fig in figures:
+        plt.close(fig)
+    return figures
+
+
 def _thousands(ax, lang: str, axis: str = "y") -> None:
     from matplotlib.ticker import FuncFormatter
 
