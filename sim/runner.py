@@ -9,7 +9,8 @@ only on the region and network sections, so they are built once per process and 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
@@ -182,23 +183,29 @@ def _economics(model, region, network, monthly: pd.DataFrame) -> dict[str, pd.Da
                          monthly, no_platform_metrics=network.metrics(zeros))
 
 
-def run_one(cfg: Config, replicate: int, region=None, network=None) -> RunTables:
-    """All tables of one replicate run (scenario and seed columns added)."""
+def run_one(cfg: Config, replicate: int, region=None, network=None, draw: int = 0) -> RunTables:
+    """All tables of one replicate run of one parameter draw (scenario, draw and seed columns added)."""
     model, region, network = simulate(cfg, replicate, region, network)
     monthly = model.monthly()  # built once: the economics, the timeseries and the summary read it
     econ = _economics(model, region, network, monthly)
-    tag = {"scenario": cfg.scenario, "seed": int(replicate)}
+    tag = {"scenario": cfg.scenario, "draw": int(draw), "seed": int(replicate)}
 
     def tagged(df: pd.DataFrame) -> pd.DataFrame:
         return pd.concat([pd.DataFrame(tag, index=df.index), df], axis=1)
 
     return RunTables(
-        timeseries=timeseries_table(cfg, replicate, model, region, monthly),
-        summary=pd.DataFrame([summary_row(cfg, replicate, monthly, econ)]),
+        timeseries=with_draw(timeseries_table(cfg, replicate, model, region, monthly), draw),
+        summary=with_draw(pd.DataFrame([summary_row(cfg, replicate, monthly, econ)]), draw),
         costs_municipality=tagged(econ["costs_municipality"]),
         costs_gp=tagged(econ["costs_gp"]),
         who_pays_who_gains=tagged(econ["who_pays_who_gains"]),
     )
+
+
+def with_draw(df: pd.DataFrame, draw: int) -> pd.DataFrame:
+    """``df`` with a ``draw`` column (int64) right after ``scenario``."""
+    df.insert(df.columns.get_loc("scenario") + 1, "draw", np.int64(draw))
+    return df
 
 
 def summarise_model(cfg: Config, replicate: int, model, region, network) -> dict:
@@ -216,48 +223,42 @@ def summarise_run(cfg: Config, replicate: int, region=None, network=None) -> dic
 # --------------------------------------------------------------------------- replicates
 
 
-def _pinned_run_one(cfg: Config, replicate: int) -> RunTables:
+def _pinned_run_one(cfg: Config, replicate: int, draw: int = 0) -> RunTables:
     """run_one in a worker, BLAS pinned to one thread."""
     with blas_single_thread():
-        return run_one(cfg, replicate)
+        return run_one(cfg, replicate, draw=draw)
 
 
-def run_replicates(cfg: Config, replicates: Iterable[int], jobs: int = 1,
+def run_replicates(cfg: Config | Sequence[Config], replicates: Iterable[int], jobs: int = 1,
                    on_done: Callable[[int], None] | None = None, pool=None) -> RunTables:
-    """Run replicates (in a process pool when jobs > 1, :func:`sim.parallel.start_pool`) and stack
-    their tables in replicate order.
+    """Run replicates of one config, or of each parameter draw's config (``cfg`` a list: draw d is
+    ``cfg[d]``), in a process pool when jobs > 1 (:func:`sim.parallel.start_pool`); the tables are
+    stacked in (draw, replicate) order. Replicate r has the same seed in every draw.
+    ``on_done(replicate)`` is called once per finished (draw, replicate) run.
 
-    ``pool``: an open executor to submit to instead (kept open for the next call, its workers'
-    caches warm). If ``on_done`` raises, the replicates not yet started are cancelled and the
-    error propagates (a caller's way to abandon a run that a newer request superseded).
-    """
+    ``pool``: an open executor to submit to instead (left open for the next call, its workers'
+    caches warm). If ``on_done`` raises, the runs not yet started are cancelled and the error
+    propagates (how a caller abandons a run that a newer request superseded)."""
+    cfgs = [cfg] if isinstance(cfg, Config) else list(cfg)
     reps = list(replicates)
-    results: dict[int, RunTables] = {}
-    if pool is not None:
-        from concurrent.futures import as_completed
-
-        futures = {pool.submit(_pinned_run_one, cfg, r): r for r in reps}
-        try:
-            for fut in as_completed(futures):
-                results[futures[fut]] = fut.result()
-                if on_done:
-                    on_done(futures[fut])
-        finally:
-            for fut in futures:
-                fut.cancel()
-    elif jobs <= 1 or len(reps) <= 1:
-        for r in reps:
-            results[r] = run_one(cfg, r)
+    runs = [(d, r) for d in range(len(cfgs)) for r in reps]
+    results: dict[tuple[int, int], RunTables] = {}
+    if pool is None and (jobs <= 1 or len(runs) <= 1):
+        for d, r in runs:
+            results[d, r] = run_one(cfgs[d], r, draw=d)
             if on_done:
                 on_done(r)
     else:
-        with start_pool(jobs, ("sim.runner", "sim.model")) as pool:
-            futures = {pool.submit(_pinned_run_one, cfg, r): r for r in reps}
-            from concurrent.futures import as_completed
+        from concurrent.futures import as_completed
 
-            for fut in as_completed(futures):
-                r = futures[fut]
-                results[r] = fut.result()
-                if on_done:
-                    on_done(r)
-    return RunTables.concat([results[r] for r in reps])
+        with start_pool(jobs, ("sim.runner", "sim.model")) if pool is None else nullcontext(pool) as ex:
+            futures = {ex.submit(_pinned_run_one, cfgs[d], r, d): (d, r) for d, r in runs}
+            try:
+                for fut in as_completed(futures):
+                    results[futures[fut]] = fut.result()
+                    if on_done:
+                        on_done(futures[fut][1])
+            finally:
+                for fut in futures:
+                    fut.cancel()
+    return RunTables.concat([results[k] for k in runs])

@@ -175,7 +175,7 @@ def Views(out: Outcome, lg: str, name: str):
             if title == t("view_gp", lg):
                 solara.DataFrame(views.gp_case_table(out.res, out.base, lg), items_per_page=10)
             if title == t("view_adoption", lg):
-                solara.Text(t("band_seeds", lg, n=out.seeds), style={"font-size": "0.8em"})
+                solara.Text(views.band_text(out.res, lg), style={"font-size": "0.8em"})
 
 
 @solara.component

@@ -1,8 +1,8 @@
 """The explorer's levers: which scenario keys it moves, their ranges, and the command a setting is.
 
 A lever's unit, range and description come from the schema through ``sim.api.parameters`` (the
-table of ``onerecord params``): a slider spans the key's sweep range (the sourced range declared in
-``sim/config.py``) widened to hold the base scenario's value and clipped to the validity bounds,
+table of ``onerecord params``): a slider spans the key's prior range (the sourced range of its
+``parameters_sources.csv`` row) or, for a policy lever without one, its sweep range, widened to hold the base scenario's value and clipped to the validity bounds,
 so it cannot leave them. The hover text names the key, unit, range and the source comment of
 ``configs/baseline.toml``. Nothing here imports the model.
 """
@@ -103,7 +103,7 @@ def levers(config: str | Path) -> tuple[Lever, ...]:
     out = []
     for key, step in SLIDERS.items():
         row = table.loc[key]
-        low, high = slider_range(row["sweep_range"], row["allowed"], float(row["value"]))
+        low, high = slider_range(row.get("prior_range") or row["sweep_range"], row["allowed"], float(row["value"]))
         out.append(Lever(key, "slider", row["unit"], low, high, step, (), row["description"], row["source"]))
     row = table.loc["agreement.start_month"]
     out.append(Lever("agreement.start_month", "select", row["unit"],

@@ -50,6 +50,12 @@ def municipalities(res) -> pd.DataFrame:
 # --------------------------------------------------------------------------- tables
 
 
+def band_text(res, lang: str) -> str:
+    """What the bands are over: seeds only, or seeds x parameter draws where the run has draws."""
+    n, k = res.summary["seed"].nunique(), res.config.run.draws
+    return t("band_seeds", lang, n=n) if not k else t("band_draws", lang, n=n, k=k + 1)
+
+
 def bill_by_year(res, kommune: str) -> pd.DataFrame:
     """One municipality's net cost per inhabitant by year: median, 5% and 95% over seeds."""
     cm = res.costs_municipality
@@ -123,7 +129,6 @@ def _thousands(ax, lang: str, axis: str = "y") -> None:
 
 def fig_adoption(res, base, lang: str = "en"):
     """Share adopted over time for municipalities, GP offices and GPs: setting (median, band) and base (dashed)."""
-    n = res.summary["seed"].nunique()
     with paper_style() as plt:
         fig, ax = plt.subplots(figsize=(6.4, 3.6))
         for key in ACTORS:
@@ -135,7 +140,7 @@ def fig_adoption(res, base, lang: str = "en"):
         ax.set(xlabel=label("month", lang), ylabel=label("share", lang), ylim=(0, 1.02),
                title=f"{label('adoption_title', lang)}")
         ax.legend(loc="upper left", title=t("against_base", lang), fontsize="small", title_fontsize="small")
-        ax.annotate(t("band_seeds", lang, n=n), (0.99, 0.01), xycoords="axes fraction", ha="right", fontsize=6)
+        ax.annotate(band_text(res, lang), (0.99, 0.01), xycoords="axes fraction", ha="right", fontsize=6)
     return fig
 
 
