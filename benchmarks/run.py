@@ -440,8 +440,6 @@ def child_explore(spec: dict) -> dict:
     """Fresh process, as ``onerecord explore`` starts: a 2-worker pool forked with the base region built,
     the base run cached; then lever changes (the licence price, a new value each time), each the
     engine's run of ``seeds`` seeds plus the page's five figures drawn and serialised as SVG."""
-    import io
-
     from sim import api
     from sim.explore import views
     from sim.explore.engine import Engine
@@ -462,9 +460,7 @@ def child_explore(spec: dict) -> dict:
                     views.fig_bill(out.res, out.base, "5001", "Trondheim", year), views.fig_who_pays(out.res, out.base),
                     views.fig_gp_case(out.res, out.base)]
             views.headline(out.res, year, "5001")
-            for fig in figs:
-                fig.savefig(io.BytesIO(), format="svg")
-            views.closed([(None, f) for f in figs])
+            [views.svg(fig) for fig in figs]
             run_s.append(t1 - t0)
             figures_s.append(time.perf_counter() - t1)
     finally:

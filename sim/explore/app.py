@@ -159,23 +159,25 @@ def Views(out: Outcome, lg: str, name: str):
         KeyFigure("ex-bill", t("bill", lg, name=name, year=year) + f" ({t('per_inhabitant', lg)})", fnow["bill"],
                   t("base_value", lg, value=fwas["bill"]))
     with solara.Card(t("command", lg), margin=1):
-        solara.Preformatted(out.command, class_="ex-command")
+        solara.Preformatted(out.command, class_="ex-command", style_="white-space: pre-wrap; word-break: break-all")
         solara.FileDownload(lambda: _zip(out), filename=f"{out.res.run_id}.zip", label=t("download", lg))
     key = (id(out), lg, code)
-    figs = solara.use_memo(lambda: views.closed([
+    figs = solara.use_memo(lambda: [(title, views.svg(fig)) for title, fig in [
         (t("view_adoption", lg), views.fig_adoption(out.res, out.base, lg)),
+        (t("view_who", lg), views.fig_who_pays(out.res, out.base, lg)),
         (t("view_gain", lg), views.fig_gain_coverage(out.res, out.base, out.uptake, out.order, lg)),
         (t("view_bill", lg), views.fig_bill(out.res, out.base, code, name, year, lg)),
-        (t("view_who", lg), views.fig_who_pays(out.res, out.base, lg)),
         (t("view_gp", lg), views.fig_gp_case(out.res, out.base, lg)),
-    ]), dependencies=list(key))
-    for title, fig in figs:
-        with solara.Card(title, margin=1):
-            solara.FigureMatplotlib(fig, dependencies=list(key), format="svg")
-            if title == t("view_gp", lg):
-                solara.DataFrame(views.gp_case_table(out.res, out.base, lg), items_per_page=10)
-            if title == t("view_adoption", lg):
-                solara.Text(views.band_text(out.res, lg), style={"font-size": "0.8em"})
+    ]], dependencies=list(key))
+    widths = [1, 1, 2, 2, 1]  # the wide figures get a row of their own
+    with solara.Row(style={"flex-wrap": "wrap", "align-items": "stretch"}):
+        for (title, image), w in zip(figs, widths):
+            with solara.Card(title, margin=1, style={"flex": f"1 1 {'96%' if w == 2 else '45%'}", "min-width": "420px"}):
+                solara.Image(image, width="100%", format="svg+xml")
+                if title == t("view_gp", lg):
+                    solara.DataFrame(views.gp_case_table(out.res, out.base, lg), items_per_page=10)
+                if title == t("view_adoption", lg):
+                    solara.Text(views.band_text(out.res, lg), style={"font-size": "0.8em"})
 
 
 @solara.component

@@ -111,13 +111,16 @@ def gp_case_table(res, base, lang: str) -> pd.DataFrame:
 # --------------------------------------------------------------------------- figures
 
 
-def closed(figures: list) -> list:
-    """The (title, figure) pairs, each figure released by pyplot (it still renders; a long session keeps no figures open)."""
+def svg(fig) -> bytes:
+    """The figure as SVG bytes, then closed (a long session keeps no figure open)."""
+    import io
+
     import matplotlib.pyplot as plt
 
-    for _, fig in figures:
-        plt.close(fig)
-    return figures
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg")
+    plt.close(fig)
+    return buf.getvalue()
 
 
 def _thousands(ax, lang: str, axis: str = "y") -> None:
