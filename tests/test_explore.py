@@ -110,6 +110,34 @@ def test_engine_rejects_a_bad_setting_and_stops_a_superseded_run():
     assert (out.res.summary["share_gps_2030"] >= out.base.summary["share_gps_2030"]).all()  # lower price, same seeds
 
 
+def test_the_download_holds_the_tables_and_manifests_of_the_setting_and_the_base():
+    pytest.importorskip("solara")
+    import io
+    import zipfile
+
+    from sim.explore.app import _zip
+    from sim.explore.engine import Engine
+
+    vals = base_values(ROOT / BASE) | {"financing.state_share": 0.5}
+    out = Engine(jobs=1).run(str(ROOT / BASE), vals, 1)
+    zf = zipfile.ZipFile(io.BytesIO(_zip(out)))
+    names = set(zf.namelist())
+    for part in ("setting", "base"):
+        assert {f"{part}/summary.csv", f"{part}/costs_municipality.csv", f"{part}/manifest.json"} <= names
+    assert zf.read("command.txt").decode().strip() == out.command
+    assert json.loads(zf.read("setting/manifest.json"))["config"]["financing"]["state_share"] == 0.5
+    assert json.loads(zf.read("base/manifest.json"))["config"]["financing"]["state_share"] == 0.0
+    summary = pd.read_csv(io.BytesIO(zf.read("setting/summary.csv")))
+    assert summary["share_gps_2030"].tolist() == pytest.approx(out.res.summary["share_gps_2030"].tolist(), rel=1e-12)
+
+
+def test_numbers_read_as_in_the_figures():
+    assert format_number(12345.678, "en", 1) == "12,345.7"
+    assert format_number(12345.678, "nb", 1) == "12\u202f345,7"
+    assert format_percent(0.054, "en") == "5.4%" and format_percent(0.054, "nb") == "5,4\u202f%"
+    assert format_number(-0.2, "en") == "0" and format_number(float("nan"), "nb") == "–"
+
+
 def test_explore_rejects_bad_options_with_one_line():
     r = subprocess.run([sys.executable, "-m", "sim", "explore", "configs/nope.toml", "--port", "1"], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)
@@ -222,6 +250,14 @@ def test_explorer_in_a_real_browser_offline(explorer_url):
         drv.get(url)
         first = settled(lambda c: c.startswith("onerecord run configs/baseline.toml --seeds 3"))
         assert first["command"] == "onerecord run configs/baseline.toml --seeds 3"
+
+        # a change made while a run is in flight supersedes it: the page ends on the newest setting
+        shock = ".lever-functionality-golive-shock"
+        press(shock, Keys.END)
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".ex-status-running") or "golive_shock" in text(".ex-command"))
+        press(shock, Keys.HOME)  # to the bottom of its range, 0 (the base has 0.2)
+        shocked = settled(lambda c: c.endswith("--set functionality.golive_shock=0"))
+        assert shocked["command"] == first["command"] + " --set functionality.golive_shock=0"
 
         licence = ".lever-gp-price-licence-nok-per-gp-year"
         press(licence, Keys.END)

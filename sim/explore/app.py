@@ -71,6 +71,8 @@ def submit() -> None:
 
 
 def set_value(key: str, value: Any) -> None:
+    if values.value.get(key) == value:
+        return
     values.value = {**values.value, key: value}
     submit()
 

@@ -3,7 +3,7 @@
 One :class:`Engine` serves every browser tab of an ``onerecord explore`` process. Its pool is
 started before the web server's threads (so its workers fork with the base region and care network
 built); the base scenario's results are cached per (base file, seeds), so a lever change runs the
-setting's seeds only. A run asks ``is_current()`` after each seed and stops (cancelling the seeds
+setting's seeds only, and the last few settings' results are kept, so going back to one is instant. A run asks ``is_current()`` after each seed and stops (cancelling the seeds
 not yet started) once a newer request has superseded it.
 """
 
@@ -48,10 +48,14 @@ class Outcome:
 class Engine:
     """The pool, the caches and the run of a setting (thread-safe; one per explorer process)."""
 
+    KEEP = 16
+    """Settings whose results are kept (besides the bases)."""
+
     def __init__(self, jobs: int = 1, pool=None, uptake_seeds: int = 3, uptake_steps: int = 11):
         self.jobs, self.pool = jobs, pool
         self.uptake_seeds, self.uptake_steps = uptake_seeds, uptake_steps
         self._base: dict[tuple[str, int], Any] = {}
+        self._recent: dict[str, Any] = {}
         self._uptake: dict[str, pd.DataFrame] = {}
         self._lock = threading.Lock()
 
@@ -116,7 +120,15 @@ class Engine:
 
         base = self.base(config, seeds)
         done.extend(range(seeds))
-        res = base if not overrides else self._run(cfg, seeds, on_done)
+        key = json.dumps([str(Path(config).resolve()), overrides, int(seeds)], sort_keys=True)
+        with self._lock:
+            res = base if not overrides else self._recent.get(key)
+        if res is None:
+            res = self._run(cfg, seeds, on_done)
+            with self._lock:
+                self._recent[key] = res
+                while len(self._recent) > self.KEEP:
+                    self._recent.pop(next(iter(self._recent)))
         if not is_current():
             raise Superseded()
         order = values.get(RECRUITMENT_ORDER, api.recruitment_orders()[0])
