@@ -138,6 +138,33 @@ def test_numbers_read_as_in_the_figures():
     assert format_number(-0.2, "en") == "0" and format_number(float("nan"), "nb") == "–"
 
 
+def test_every_select_and_view_works_in_both_languages():
+    from sim.explore import views
+    from sim.explore.engine import Engine
+
+    eng = Engine(jobs=1)
+    base = str(ROOT / "configs/gp_agreement.toml")
+    vals = base_values(base) | {"financing.allocation_key": "per_inhabitant_floor", "agreement.start_month": "2022-01",
+                                RECRUITMENT_ORDER: "largest_first"}
+    out = eng.run(base, vals, 2)
+    assert out.res.config.financing.allocation_key == "per_inhabitant_floor" and out.order == "largest_first"
+    assert set(out.uptake["order"]) == {"largest_first"}
+    assert out.command.startswith(f"onerecord run {base} --seeds 2 --set ")
+    year = out.res.config.run.report_year
+    levanger = views.municipalities(out.base).set_index("name").loc["Levanger", "kommunenummer"]
+    ranked = views.bills_ranked(out.res, out.base, year)
+    assert len(ranked) == 66 and ranked["setting"].is_monotonic_decreasing
+    assert views.headline(out.res, year, levanger)["bill"] == ranked.set_index("kommunenummer").loc[levanger, "setting"]
+    for lang in ("en", "nb"):
+        for fig in (views.fig_adoption(out.res, out.base, lang), views.fig_who_pays(out.res, out.base, lang),
+                    views.fig_gain_coverage(out.res, out.base, out.uptake, out.order, lang),
+                    views.fig_bill(out.res, out.base, levanger, "Levanger", year, lang),
+                    views.fig_gp_case(out.res, out.base, lang)):
+            assert views.svg(fig).startswith(b"<?xml")
+        table = views.gp_case_table(out.res, out.base, lang)
+        assert table.shape == (4, 3)
+
+
 def test_explore_rejects_bad_options_with_one_line():
     r = subprocess.run([sys.executable, "-m", "sim", "explore", "configs/nope.toml", "--port", "1"], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)
