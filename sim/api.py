@@ -190,14 +190,15 @@ def recruitment_orders() -> tuple[str, ...]:
 
 
 def explore(config: str | Path = "configs/baseline.toml", port: int = 8765, seeds: int = 8, jobs: int | None = None,
-            kommune: str = "Trondheim", lang: str = "en") -> None:
-    """Serve the explorer (``pip install -e ".[explore]"``) at http://127.0.0.1:port until interrupted."""
+            kommune: str = "Trondheim", lang: str = "en", ready: Callable[[], None] | None = None) -> None:
+    """Serve the explorer (``pip install -e ".[explore]"``) at http://127.0.0.1:port until interrupted;
+    ``ready()`` is called once the inputs are checked and the first result is in, before serving."""
     from sim.parallel import default_workers
 
     check_lang(lang)
     check_counts(seeds=seeds)
     serve = import_module("sim.explore.server").serve
-    serve(config, port=port, seeds=seeds, jobs=jobs or default_workers(), kommune=kommune, lang=lang)
+    serve(config, port=port, seeds=seeds, jobs=jobs or default_workers(), kommune=kommune, lang=lang, ready=ready)
 
 
 def load_results(run_dir: str | Path) -> RunResults:

@@ -331,7 +331,7 @@ def explore(
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8765,
     seeds: Annotated[int, typer.Option("--seeds", help="Replicate seeds per setting (changeable in the page).")] = 8,
     jobs: Annotated[int, typer.Option("--jobs", help="Worker processes (default: the CPUs).")] = 0,
-    kommune: Annotated[str, typer.Option("--kommune", help="Municipality whose bill is shown first (name).")] = "Trondheim",
+    kommune: Annotated[str, typer.Option("--kommune", help="Municipality whose bill is shown first (name or number).")] = "Trondheim",
     lang: LangOpt = "en",
 ) -> None:
     """Start the explorer in the browser at http://127.0.0.1:PORT (offline; Ctrl-C stops it)."""
@@ -339,10 +339,8 @@ def explore(
 
     api.check_lang(lang)
     api.check_counts(seeds=seeds)
-    if not 1 <= port <= 65535:
-        raise ConfigError(f"--port: must be in 1..65535, got {port}")
-    typer.echo(f"onerecord explorer: http://127.0.0.1:{port}  (Ctrl-C stops it)")
-    api.explore(config, port=port, seeds=seeds, jobs=jobs or None, kommune=kommune, lang=lang)
+    api.explore(config, port=port, seeds=seeds, jobs=jobs or None, kommune=kommune, lang=lang,
+                ready=lambda: typer.echo(f"onerecord explorer: http://127.0.0.1:{port}  (Ctrl-C stops it)"))
 
 
 def main() -> None:

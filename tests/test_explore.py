@@ -169,9 +169,22 @@ def test_explore_rejects_bad_options_with_one_line():
     r = subprocess.run([sys.executable, "-m", "sim", "explore", "configs/nope.toml", "--port", "1"], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "nope.toml" in r.stderr
-    r = subprocess.run([sys.executable, "-m", "sim", "explore", "--port", "70000"], cwd=ROOT,
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 2 and "--port" in r.stderr
+
+
+def test_explore_rejects_bad_port_seeds_and_municipality_with_one_line():
+    pytest.importorskip("solara")  # the packages are checked before the options
+    for args, word in ((["--port", "70000"], "--port"), (["--seeds", "99"], "--seeds"),
+                       (["--kommune", "Atlantis", "--seeds", "1", "--jobs", "1"], "--kommune")):
+        r = subprocess.run([sys.executable, "-m", "sim", "explore", *args], cwd=ROOT, capture_output=True, text=True,
+                           timeout=300)
+        assert r.returncode == 2 and r.stderr.startswith(f"onerecord: {word}") and r.stderr.count("\n") == 1, r.stderr
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "sim", "explore", "--port", str(port)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "cannot listen" in r.stderr, r.stderr
 
 
 # --------------------------------------------------------------------------- the page in a browser

@@ -23,6 +23,7 @@ from sim import api
 from sim.explore import views
 from sim.explore.engine import Engine, Outcome
 from sim.explore.levers import Lever, base_values, levers, shipped_configs
+from sim.explore.server import MAX_SEEDS
 from sim.explore.text import t
 from sim.plots import format_number, format_percent
 
@@ -192,7 +193,7 @@ def Page():
             solara.ToggleButtonsSingle(lang.value, values=["nb", "en"], on_value=lambda v: lang.set(v), classes=["ex-lang"])
             base_choices = [str(p) for p in shipped_configs(SETTINGS["config"])]
             solara.Select(t("base", lg), values=base_choices, value=config.value, on_value=set_base)
-            solara.SliderInt(t("seeds", lg), value=seeds.value, min=1, max=16, on_value=set_seeds, thumb_label="always")
+            solara.SliderInt(t("seeds", lg), value=seeds.value, min=1, max=MAX_SEEDS, on_value=set_seeds, thumb_label="always")
             solara.Markdown(f"**{t('levers', lg)}**")
             if values.value:
                 for lv in levers(config.value):
