@@ -25,7 +25,7 @@ from sim.explore.engine import Engine, Outcome
 from sim.explore.levers import Lever, base_values, levers, shipped_configs
 from sim.explore.server import MAX_SEEDS
 from sim.explore.text import t
-from sim.plots import format_number, format_percent
+from sim.plots import format_number
 
 SETTINGS: dict[str, Any] = {"engine": None, "config": "configs/baseline.toml", "seeds": 8, "kommune": "Trondheim",
                             "lang": "en"}
@@ -65,7 +65,8 @@ def submit() -> None:
         Engine.validate(config.value, values.value)
     except api.ConfigError as err:
         error.value = str(err)
-        compute.cancel() if compute.pending else None
+        if compute.pending:  # the run in flight is of a setting the levers no longer show
+            compute.cancel()
         return
     error.value = ""
     compute(config.value, dict(values.value), int(seeds.value))
@@ -223,4 +224,4 @@ def Results(lg: str):
             Views(out, lg, kommune_name.value)
 
 
-__all__ = ["Page", "configure", "format_percent"]
+__all__ = ["Page", "configure"]

@@ -3,8 +3,9 @@
 One :class:`Engine` serves every browser tab of an ``onerecord explore`` process. Its pool is
 started before the web server's threads (so its workers fork with the base region and care network
 built); the base scenario's results are cached per (base file, seeds), so a lever change runs the
-setting's seeds only, and the last few settings' results are kept, so going back to one is instant. A run asks ``is_current()`` after each seed and stops (cancelling the seeds
-not yet started) once a newer request has superseded it.
+setting's seeds only, and the last few settings' results are kept, so going back to one is instant.
+A run asks ``is_current()`` after each seed and stops (cancelling the seeds not yet started) once a
+newer request has superseded it.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """The explorer's levers: which scenario keys it moves, their ranges, and the command a setting is.
 
-A lever's unit, range and description come from the schema through ``sim.api.parameters`` (the
-table of ``onerecord params``): a slider spans the key's prior range (the sourced range of its
-``parameters_sources.csv`` row) or, for a policy lever without one, its sweep range, widened to hold the base scenario's value and clipped to the validity bounds,
-so it cannot leave them. The hover text names the key, unit, range and the source comment of
-``configs/baseline.toml``. Nothing here imports the model.
+A lever's unit, range and description come from the schema through ``sim.api.parameters`` (the table
+of ``onerecord params``): a slider spans the key's prior range (the sourced range of its
+``parameters_sources.csv`` row) or, for a policy lever without one, its sweep range, widened to hold
+the base scenario's value and clipped to the validity bounds, so it cannot leave them. The hover
+text names the key, unit, range and the source comment of ``configs/baseline.toml``. Nothing here
+imports the model.
 """
 
 from __future__ import annotations
