@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import Config
-from sim.parallel import blas_single_thread, start_pool
+from sim.parallel import Executor, blas_single_thread, pool_for
 from sim.results import RunTables
 
 # Region-level columns copied from the model's monthly table into the timeseries.
@@ -32,6 +32,7 @@ ACTOR_TYPES: dict[str, tuple[str, str]] = {
 FLOW_COLUMNS = ("search_hours", "search_nok", "adverse_events")
 STOCK_COLUMNS = (
     "share_gps", "share_gp_offices", "share_list_patients", "n_gp_offices_live", "n_municipalities_live",
+    "n_municipalities_decided", "n_municipalities_bound", "n_municipalities_deferred", "n_municipalities_declined",
     "share_residents_municipalities_live", "one_record_coverage", "handover_same_record",
     "information_available", "gain_realized",
 )
@@ -75,7 +76,10 @@ def cached_region_network(cfg: Config):
 
 
 def _muni_level(cfg: Config, model, region, months: pd.Series) -> pd.DataFrame:
-    """Per municipality and month: live (0/1) and the share of its GPs on the platform."""
+    """Per municipality and month: live (0/1), the share of its GPs on the platform, and its decision
+    stage as 0/1 columns: option_exercised (ever), binding_agreement (ever), deferred (its latest
+    answer a deferral or postponement it still waits on), declined."""
+    from sim.municipal_decision import DECLINED
     from sim.economics import on_platform_by_month
 
     n_t, n_m = cfg.n_months, len(region.municipalities)
@@ -96,7 +100,17 @@ def _muni_level(cfg: Config, model, region, months: pd.Series) -> pd.DataFrame:
         "n_total": 1.0,
         "share_adopted": live.ravel().astype(float),
         "share_gps": (joined_gps / gps_total[None, :]).ravel(),
+        **_stage_columns(model, n_t, n_m, DECLINED),
     })
+
+
+def _stage_columns(model, n_t: int, n_m: int, declined_code: int) -> dict[str, np.ndarray]:
+    """The (month, municipality) stage indicators, raveled month-major like the other columns."""
+    h = model.stage_by_month()
+    return {"option_exercised": h["option"][:n_t].astype(float).ravel(),
+            "binding_agreement": h["bound"][:n_t].astype(float).ravel(),
+            "deferred": h["deferred"][:n_t].astype(float).ravel(),
+            "declined": (h["stage"][:n_t] == declined_code).astype(float).ravel()}
 
 
 def timeseries_table(cfg: Config, replicate: int, model, region, monthly: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -223,42 +237,32 @@ def summarise_run(cfg: Config, replicate: int, region=None, network=None) -> dic
 # --------------------------------------------------------------------------- replicates
 
 
-def _pinned_run_one(cfg: Config, replicate: int, draw: int = 0) -> RunTables:
+def _run_one(job: tuple[Config, int, int]) -> RunTables:
+    """run_one of a (config, replicate, draw) job."""
+    cfg, replicate, draw = job
+    return run_one(cfg, replicate, draw=draw)
+
+
+def _pinned_run_one(job: tuple[Config, int, int]) -> RunTables:
     """run_one in a worker, BLAS pinned to one thread."""
     with blas_single_thread():
-        return run_one(cfg, replicate, draw=draw)
+        return _run_one(job)
 
 
 def run_replicates(cfg: Config | Sequence[Config], replicates: Iterable[int], jobs: int = 1,
-                   on_done: Callable[[int], None] | None = None, pool=None) -> RunTables:
+                   on_done: Callable[[int], None] | None = None, pool: Executor | None = None) -> RunTables:
     """Run replicates of one config, or of each parameter draw's config (``cfg`` a list: draw d is
-    ``cfg[d]``), in a process pool when jobs > 1 (:func:`sim.parallel.start_pool`); the tables are
-    stacked in (draw, replicate) order. Replicate r has the same seed in every draw.
-    ``on_done(replicate)`` is called once per finished (draw, replicate) run.
+    ``cfg[d]``), on ``jobs`` local workers (:func:`sim.parallel.pool_for`; this process when
+    jobs <= 1); the tables are stacked in (draw, replicate) order. Replicate r has the same seed
+    in every draw. ``on_done(replicate)`` is called once per finished (draw, replicate) run.
 
-    ``pool``: an open executor to submit to instead (left open for the next call, its workers'
-    caches warm). If ``on_done`` raises, the runs not yet started are cancelled and the error
-    propagates (how a caller abandons a run that a newer request superseded)."""
+    ``pool``: an open executor to run on instead (left open for the next call, its workers' caches
+    warm). If ``on_done`` raises, the runs not yet started are cancelled and the error propagates
+    (how a caller abandons a run that a newer request superseded)."""
     cfgs = [cfg] if isinstance(cfg, Config) else list(cfg)
     reps = list(replicates)
-    runs = [(d, r) for d in range(len(cfgs)) for r in reps]
-    results: dict[tuple[int, int], RunTables] = {}
-    if pool is None and (jobs <= 1 or len(runs) <= 1):
-        for d, r in runs:
-            results[d, r] = run_one(cfgs[d], r, draw=d)
-            if on_done:
-                on_done(r)
-    else:
-        from concurrent.futures import as_completed
-
-        with start_pool(jobs, ("sim.runner", "sim.model")) if pool is None else nullcontext(pool) as ex:
-            futures = {ex.submit(_pinned_run_one, cfgs[d], r, d): (d, r) for d, r in runs}
-            try:
-                for fut in as_completed(futures):
-                    results[futures[fut]] = fut.result()
-                    if on_done:
-                        on_done(futures[fut][1])
-            finally:
-                for fut in futures:
-                    fut.cancel()
-    return RunTables.concat([results[k] for k in runs])
+    runs = [(cfgs[d], r, d) for d in range(len(cfgs)) for r in reps]
+    workers = jobs if len(runs) > 1 else 1
+    with pool_for(workers, ("sim.runner", "sim.model")) if pool is None else nullcontext(pool) as ex:
+        done = (lambda i: on_done(runs[i][1])) if on_done else None
+        return RunTables.concat(ex.map(_pinned_run_one if ex.capacity > 1 else _run_one, runs, on_done=done))

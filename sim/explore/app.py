@@ -25,7 +25,7 @@ from sim.explore.engine import Engine, Outcome
 from sim.explore.levers import Lever, base_values, levers, shipped_configs
 from sim.explore.server import MAX_SEEDS
 from sim.explore.text import t
-from sim.plots import format_number
+from sim.plots import fmt
 
 SETTINGS: dict[str, Any] = {"engine": None, "config": "configs/baseline.toml", "seeds": 8, "kommune": "Trondheim",
                             "lang": "en"}
@@ -105,9 +105,8 @@ def _display(lv: Lever, value: Any, lg: str) -> str:
     if lv.kind == "select":
         return t(str(value), lg)
     if lv.unit == "fraction":
-        return format_number(float(value), lg, 2)
-    decimals = 0 if lv.step >= 1 else 3
-    return f"{format_number(float(value), lg, decimals)} {lv.unit}"
+        return fmt(float(value), "idx", lg)
+    return f"{fmt(float(value), 'int' if lv.step >= 1 else 'num', lg)} {lv.unit}"
 
 
 @solara.component
@@ -210,7 +209,7 @@ def Results(lg: str):
             if compute.pending:
                 solara.Text(t("running", lg, n=seeds.value), classes=["ex-status-running"])
             elif out is not None:
-                solara.Text(t("ready", lg, n=out.seeds, seconds=format_number(out.seconds, lg, 2)),
+                solara.Text(t("ready", lg, n=out.seeds, seconds=fmt(out.seconds, "idx", lg)),
                             classes=["ex-status-ready"])
         solara.ProgressLinear(compute.progress if compute.pending and compute.progress else compute.pending)
         if error.value:

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from sim import api
-from sim.explore.levers import RECRUITMENT_ORDER, run_command, scenario_overrides, base_values
+from sim.explore.levers import RECRUITMENT_ORDER, base_values, run_command, scenario_overrides
 
 
 class Superseded(Exception):
@@ -62,7 +62,7 @@ class Engine:
 
     def close(self) -> None:
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool.close(cancel=True)
             self.pool = None
 
     @staticmethod
@@ -70,10 +70,8 @@ class Engine:
         """The setting's Config (ConfigError with the one-line message if validation rejects it)."""
         return api.load_config(config, scenario_overrides(values, base_values(config)))
 
-    def _run(self, cfg, seeds: int, on_done: Callable[[int], None] | None):
-        if self.pool is not None:
-            return api.run(cfg, seeds=seeds, on_done=on_done, pool=self.pool)
-        return api.run(cfg, seeds=seeds, jobs=self.jobs, on_done=on_done)
+    def _run(self, cfg, seeds: int, progress: Callable[[int, int], None] | None):
+        return api.run(cfg, seeds=seeds, jobs=self.jobs, progress=progress, figures=False, pool=self.pool)
 
     def base(self, config: str, seeds: int):
         """The base scenario's results over replicates 0..seeds-1 (cached)."""
@@ -94,7 +92,7 @@ class Engine:
         with self._lock:
             hit = self._uptake.get(key)
         if hit is None:
-            hit = api.uptake_curve(cfg, steps=self.uptake_steps, orders=(order,), seeds=self.uptake_seeds)
+            hit = api.uptake_curve(cfg, steps=self.uptake_steps, orders=(order,), seeds=self.uptake_seeds).uptake_curve
             with self._lock:
                 self._uptake[key] = hit
         return hit
@@ -110,28 +108,25 @@ class Engine:
         started = time.perf_counter()
         cfg = self.validate(config, values)
         overrides = scenario_overrides(values, base_values(config))
-        done: list[int] = []
 
-        def on_done(_r: int) -> None:
+        def counted(done: int, total: int) -> None:
             if not is_current():
                 raise Superseded()
-            done.append(_r)
             if progress:
-                progress(100.0 * len(done) / (2 * seeds))
+                progress(50.0 + 50.0 * done / total)  # the base's half is in
 
         base = self.base(config, seeds)
-        done.extend(range(seeds))
         key = json.dumps([str(Path(config).resolve()), overrides, int(seeds)], sort_keys=True)
         with self._lock:
             res = base if not overrides else self._recent.get(key)
         if res is None:
-            res = self._run(cfg, seeds, on_done)
+            res = self._run(cfg, seeds, counted)
             with self._lock:
                 self._recent[key] = res
                 while len(self._recent) > self.KEEP:
                     self._recent.pop(next(iter(self._recent)))
         if not is_current():
             raise Superseded()
-        order = values.get(RECRUITMENT_ORDER, api.recruitment_orders()[0])
+        order = values.get(RECRUITMENT_ORDER, api.RECRUITMENT_ORDERS[0])
         uptake = self.uptake(cfg, order)
         return Outcome(config, int(seeds), overrides, order, res, base, uptake, time.perf_counter() - started)

@@ -1,6 +1,6 @@
 """The explorer's levers: which scenario keys it moves, their ranges, and the command a setting is.
 
-A lever's unit, range and description come from the schema through ``sim.api.parameters`` (the table
+A lever's unit, range and description come from the schema through ``sim.api.params`` (the table
 of ``onerecord params``): a slider spans the key's prior range (the sourced range of its
 ``parameters_sources.csv`` row) or, for a policy lever without one, its sweep range, widened to hold
 the base scenario's value and clipped to the validity bounds, so it cannot leave them. The hover
@@ -99,7 +99,7 @@ def agreement_months(start_month: str, end_month: str, value: str) -> tuple[str,
 @lru_cache(maxsize=32)
 def levers(config: str | Path) -> tuple[Lever, ...]:
     """The levers for a base scenario, each with its unit, range, description and source (cached per file)."""
-    table = api.parameters(config).set_index("key")
+    table = api.params(config).parameters.set_index("key")
     cfg = api.load_config(config)
     out = []
     for key, step in SLIDERS.items():
@@ -114,7 +114,7 @@ def levers(config: str | Path) -> tuple[Lever, ...]:
     keys = tuple(row["type"].split("[", 1)[1].rstrip("]").replace("'", "").replace(" ", "").split(","))
     out.append(Lever("financing.allocation_key", "select", "", choices=keys, description=row["description"],
                      source=row["source"]))
-    out.append(Lever(RECRUITMENT_ORDER, "select", "", choices=api.recruitment_orders(),
+    out.append(Lever(RECRUITMENT_ORDER, "select", "", choices=api.RECRUITMENT_ORDERS,
                      description="Order in which GP practices join in the gain-against-uptake curve",
                      source="DESIGN.md, question 1 (onerecord uptake-curve --orders)"))
     return tuple(out)
@@ -134,7 +134,7 @@ def _base_values(config: str) -> dict[str, Any]:
         for part in key.split("."):
             node = node[part]
         out[key] = node
-    out[RECRUITMENT_ORDER] = api.recruitment_orders()[0]
+    out[RECRUITMENT_ORDER] = api.RECRUITMENT_ORDERS[0]
     return out
 
 

@@ -68,4 +68,4 @@ TEXT: dict[str, dict[str, str]] = {
 def t(key: str, lang: str = "en", **fmt) -> str:
     """The page's word for ``key`` in ``lang``, else the figures' label, formatted with ``fmt``."""
     text = TEXT[lang].get(key) if lang in TEXT else None
-    return (text if text is not None else label(key, lang)).format(**fmt)
+    return text.format(**fmt) if text is not None else label(key, lang, **fmt)

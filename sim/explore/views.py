@@ -13,7 +13,10 @@ import numpy as np
 import pandas as pd
 
 from sim.explore.text import t
-from sim.plots import band, format_number, format_percent, label, paper_style, plot_uptake_curve
+from types import SimpleNamespace
+
+from sim.plots import band, fmt, label, paper_style
+from sim.plots.uptake import fig_uptake
 
 ACTORS = ("municipality", "gp_office", "gp")
 BASE_STYLE = {"linestyle": "--", "linewidth": 1.0}
@@ -38,7 +41,7 @@ def headline(res, year: int, kommune: str) -> dict[str, float]:
 
 def format_headline(values: dict[str, float], lang: str) -> dict[str, str]:
     """The headline numbers as the page shows them: shares as percentages (one decimal), the bill in whole kroner."""
-    return {k: (format_number(v, lang, 0) if k == "bill" else format_percent(v, lang, 1)) for k, v in values.items()}
+    return {k: fmt(v, "nok" if k == "bill" else "pct", lang) for k, v in values.items()}
 
 
 def municipalities(res) -> pd.DataFrame:
@@ -100,12 +103,12 @@ def gp_case(res) -> dict[str, float]:
 def gp_case_table(res, base, lang: str) -> pd.DataFrame:
     """The GP business case of the setting and the base as display text (rows: measures)."""
     a, b = gp_case(res), gp_case(base)
-    fmt = {"median_net": lambda v: format_number(v, lang), "share_positive": lambda v: format_percent(v, lang),
-           "payback": lambda v: format_number(v, lang, 1), "joined": lambda v: format_number(v, lang)}
+    kinds = {"median_net": "nok", "share_positive": "pct", "payback": "idx", "joined": "int"}
     names = {"median_net": "gp_median_net", "share_positive": "gp_share_positive", "payback": "gp_payback",
              "joined": "gp_joined"}
-    return pd.DataFrame({"": [t(names[k], lang) for k in fmt], t("scenario_col", lang): [fmt[k](a[k]) for k in fmt],
-                         t("base_col", lang): [fmt[k](b[k]) for k in fmt]})
+    return pd.DataFrame({"": [t(names[k], lang) for k in kinds],
+                         t("scenario_col", lang): [fmt(a[k], kind, lang) for k, kind in kinds.items()],
+                         t("base_col", lang): [fmt(b[k], kind, lang) for k, kind in kinds.items()]})
 
 
 # --------------------------------------------------------------------------- figures
@@ -126,7 +129,7 @@ def svg(fig) -> bytes:
 def _thousands(ax, lang: str, axis: str = "y") -> None:
     from matplotlib.ticker import FuncFormatter
 
-    f = FuncFormatter(lambda v, _: format_number(v, lang, 0 if abs(v) >= 10 or v == int(v) else 2))
+    f = FuncFormatter(lambda v, _: fmt(v, "num", lang))
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(f)
 
 
@@ -164,7 +167,7 @@ def fig_gain_coverage(res, base, uptake: pd.DataFrame | None, order: str, lang: 
         ax.set(xlabel=label("month", lang), ylabel=label("share_0_1", lang), ylim=(0, 1.02), title=label("coverage_title", lang))
         ax.legend(loc="upper left", fontsize="small")
         if uptake is not None and len(uptake):
-            plot_uptake_curve(uptake, "gain_realized", lang, ax=ax2)
+            fig_uptake(SimpleNamespace(uptake_curve=uptake), lang, ax=ax2, metric="gain_realized")
             ax2.lines[-1].set(color="grey", label=t("uptake_curve", lang, order=label(order, lang)))
         ax2.set(xlabel=label("share_gps", lang), ylabel=label("share_0_1", lang), xlim=(0, 1), ylim=(0, 1.02),
                 title=label("gain_title", lang))
