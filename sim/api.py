@@ -45,10 +45,11 @@ from sim.calibrate import CalibrationResult
 from sim.config import Config, ConfigError, apply_overrides, config_to_dict, parse_override, validate, with_overrides
 from sim.config import load_config as _load_config
 from sim.draws import Spec, draw_configs, draw_table
-from sim.params import parameter_table, render
-from sim.plots import LANGS, check_lang, figure, names, write_figures
 from sim.paper import PaperExperiment, heatmap_experiment, load_paper, quick_version, scenario_config, \
     sensitivity_experiment
+from sim.parallel import EXECUTORS, Executor, LocalExecutor
+from sim.params import parameter_table, render
+from sim.plots import LANGS, check_lang, figure, names, write_figures
 from sim.report import build_report
 from sim.report.tables import INPUTS_FILE, OVERRIDE_SOURCE, config_value, read_json
 from sim.results import (RunTables, atomic_dir, check_out_dir, compare_table, manifest, now, read_manifest, read_run,
@@ -60,7 +61,6 @@ from sim.sensitivity import write_tables as _write_sensitivity_tables
 from sim.sweep import Experiment, base_config, load_experiment, merge_shards, open_dataset, run_sweep, sweep_path, \
     sweep_status
 from sim.sweep import read_manifest as read_sweep_manifest
-from sim.parallel import EXECUTORS, Executor, LocalExecutor
 from sim.sweep.experiment import design_hash, expand_runs
 from sim.sweep.store import write_text_atomic
 from sim.validation import bass_validation, check_bass_case
