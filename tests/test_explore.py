@@ -248,6 +248,7 @@ def explorer_url(tmp_path):
 def test_explorer_in_a_real_browser_offline(explorer_url):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
@@ -283,6 +284,11 @@ def test_explorer_in_a_real_browser_offline(explorer_url):
         drv.get(url)
         first = settled(lambda c: c.startswith("onerecord run configs/baseline.toml --seeds 3"))
         assert first["command"] == "onerecord run configs/baseline.toml --seeds 3"
+
+        # hover: the lever's key, range and source
+        ActionChains(drv).move_to_element(drv.find_element(By.CSS_SELECTOR, ".lever-financing-state-share span")).perform()
+        wait.until(lambda d: any("financing.state_share" in e.text and "source:" in e.text
+                                 for e in d.find_elements(By.CSS_SELECTOR, ".v-overlay__content")))
 
         # a change made while a run is in flight supersedes it: the page ends on the newest setting
         shock = ".lever-functionality-golive-shock"

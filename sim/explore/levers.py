@@ -38,10 +38,10 @@ class Lever:
 
     @property
     def hover(self) -> str:
-        """Key, unit, range and source, one line each."""
+        """Key, description and unit, range and source, one after the other."""
         rng = f"{self.low:g} to {self.high:g}" if self.kind == "slider" else ", ".join(map(str, self.choices))
         lines = [self.key, f"{self.description} ({self.unit})" if self.unit else self.description, f"range: {rng}"]
-        return "\n".join([*lines, f"source: {self.source or 'assumption'}"])
+        return " · ".join([*lines, f"source: {self.source or 'assumption'}"])
 
     def clamp(self, value: Any) -> Any:
         """The nearest allowed value: a slider value clipped to [low, high] on the step grid, a choice or the first."""

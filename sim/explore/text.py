@@ -1,12 +1,13 @@
 """The explorer's words in Norwegian (bokmål) and English.
 
 Figure words come from the figures' own table (:func:`sim.plots.label`), so a view and a saved
-figure say the same thing; this table holds only what the page adds (controls, panels, lever names).
+figure say the same thing; this table holds only what the page adds (controls, panels, and lever
+names until the figures' table has display names for those parameters).
 """
 
 from __future__ import annotations
 
-from sim.plots import label
+from sim.plots.labels import LABELS, label
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -66,6 +67,9 @@ TEXT: dict[str, dict[str, str]] = {
 
 
 def t(key: str, lang: str = "en", **fmt) -> str:
-    """The page's word for ``key`` in ``lang``, else the figures' label, formatted with ``fmt``."""
-    text = TEXT[lang].get(key) if lang in TEXT else None
-    return text.format(**fmt) if text is not None else label(key, lang, **fmt)
+    """The page's word for ``key`` in ``lang``, else the figures' label (:data:`sim.plots.labels.LABELS`,
+    which also wins for a parameter key it has a display name for), formatted with ``fmt``."""
+    own = TEXT[lang].get(key) if lang in TEXT else None
+    if own is None or ("." in key and key in LABELS[lang]):  # a parameter's display name there wins
+        return label(key, lang, **fmt)
+    return own.format(**fmt)
