@@ -12,7 +12,8 @@ Outputs (:func:`calibrate`, under ``out_dir``): ``fitted_parameters.csv`` (prior
 median, 5/25/75/95% quantiles), ``posterior.csv`` (weighted draws), ``generations.csv``,
 ``observed.csv`` and ``observed_decisions.csv`` (what was fitted), ``bands.csv`` and ``coverage.csv``
 (posterior predictive 50% and 90% bands against the observed points), ``forecast.csv`` (2024 to
-the report year), ``calibrated.toml``, ``calibration.json`` (settings, wall time) and ``figures/``.
+the report year), ``calibrated.toml`` and ``calibration.json`` (settings, wall time); :func:`sim.api.calibrate`
+adds ``figures/`` (:mod:`sim.plots.calibration`).
 ``configs/calibrated.toml`` is the same file written beside the baseline.
 """
 
@@ -127,6 +128,9 @@ class CalibrationResult:
     out_dir: Path | None = None
     config_path: Path | None = None
     files: list[Path] = field(default_factory=list)
+    method: str = ""                # "ABC-SMC (pyabc <version>)"
+    base_config_path: Path = BASELINE_PATH  # what calibrated.toml extends
+    meta: dict = field(default_factory=dict)  # calibration.json: settings, keys, wall time, config
 
     def medians(self) -> dict[str, float]:
         """Posterior median per dotted key."""
@@ -263,6 +267,37 @@ def _simulate_series(cfg_fit: Config, theta: dict[str, float], k: int, simulator
     n = cfg_fit.n_months
     cols = [*SERIES, DECIDED] if DECIDED in runs[0].columns else SERIES
     return {s: np.stack([r[s].to_numpy(float)[:n] for r in runs]) for s in cols}
+
+
+# --------------------------------------------------------------------------- the decision likelihood
+
+
+def decision_likelihood(cfg: Config, evidence=None, replicates: int = 8, simulator=None) -> float:
+    """Simulated log-likelihood of the municipal decision rule (:func:`sim.municipal_decision.decision_log_likelihood`).
+
+    Runs ``replicates`` paths (replicate seeds 0..R-1, so two parameter vectors share their draws)
+    to the last decision point the evidence needs, with the history replayed as the config says
+    (``rollout.replay_history``: the named decisions condition the peers and the calendar; the
+    likelihood still scores the rule's own probability of each of them). ``evidence`` defaults to
+    the history's (:func:`sim.municipal_decision.history_evidence`: named decisions and dated counts
+    to 2023; municipalities the record does not name are unknown). ``simulator``: (cfg, r) -> model.
+    """
+    from sim.municipal_decision import decision_log_likelihood, history_evidence
+    from sim.runner import simulate
+
+    run = simulator or (lambda c, r: simulate(c, r)[0])
+    models = [run(cfg, r) for r in range(int(replicates))]
+    logs = [m.decision_log() for m in models]
+    pts = logs[0]["points_t"]
+    if evidence is None:
+        end = cfg.t_of(HISTORY_END)
+        logs = [{k: (v[pts <= end] if k != "points_t" else v[v <= end]) for k, v in lg.items()} for lg in logs]
+        pts = logs[0]["points_t"]
+        evidence = history_evidence(cfg, models[0].region, pts)
+    K = evidence.allowed.shape[0] - 1
+    return decision_log_likelihood(np.stack([lg["p_option"][:K] for lg in logs]),
+                                   np.stack([lg["p_binding"][:K] for lg in logs]), logs[0]["binding_open"][:K],
+                                   evidence)
 
 
 # --------------------------------------------------------------------------- weighted statistics
@@ -495,8 +530,14 @@ def bands_table(runs: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return out.reset_index().sort_values(["series", "t"], kind="stable").reset_index(drop=True)
 
 
-def coverage_table(bands: pd.DataFrame, observed: pd.DataFrame, decisions: pd.DataFrame | None = None) -> pd.DataFrame:
+def coverage_table(bands: pd.DataFrame, observed: pd.DataFrame, decisions: pd.DataFrame | None = None,
+                   replayed_until_t: int | None = None) -> pd.DataFrame:
     """Observed points against the 90% band (p05..p95).
+
+    ``by_replay`` marks the points that hold by the replayed history, not by fit: the municipal
+    live series and the option counts to ``replayed_until_t`` (the history's end when
+    ``rollout.replay_history`` names the real region's municipalities; None: none). Report them
+    apart from the points the model could miss.
 
     Counts and shares: covered if p05 <= observed <= p95. GP offices (a lower bound L):
     covered if p95 >= L, i.e. the band reaches the bound (any value above it is consistent).
@@ -528,7 +569,12 @@ def coverage_table(bands: pd.DataFrame, observed: pd.DataFrame, decisions: pd.Da
             rows.append({"month": r["month"], "t": int(r["t"]), "series": series, "observed": value,
                          "observed_is_lower_bound": lower, "p05": lo, "p50": b.at[r["t"], "p50"], "p95": hi,
                          "covered_90": covered})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out.assign(by_replay=pd.Series(dtype=bool))
+    replayed = out["series"].isin(["n_municipalities_live", "share_residents_municipalities_live", DECIDED])
+    out["by_replay"] = replayed & (out["t"] <= replayed_until_t) if replayed_until_t is not None else False
+    return out
 
 
 def forecast(calibrated_cfg: Config, n_draws: int = 100, posterior: pd.DataFrame | str | Path | None = None,
@@ -582,85 +628,6 @@ def calibrated_toml(table: pd.DataFrame, extends: str, method: str, when: date |
     return "\n".join(lines) + "\n"
 
 
-# --------------------------------------------------------------------------- figures (tables in, figures out)
-
-
-SERIES_LABELS = {
-    "n_municipalities_live": "Municipalities live",
-    "share_residents_municipalities_live": "Share of residents live",
-    "n_gp_offices_live": "GP offices live",
-    "n_municipalities_decided": "Municipalities decided (option)",
-    "one_record_coverage": "One-record coverage",
-    "gain_realized": "Gain realized (share of full gain)",
-}
-
-
-def _band_axes(ax, b: pd.DataFrame, color: str = "C0") -> None:
-    ax.fill_between(b["month"], b["p05"], b["p95"], color=color, alpha=0.18, linewidth=0, label="90% band")
-    ax.fill_between(b["month"], b["p25"], b["p75"], color=color, alpha=0.35, linewidth=0, label="50% band")
-    ax.plot(b["month"], b["p50"], color=color, label="median")
-
-
-def fig_fit(bands: pd.DataFrame, observed: pd.DataFrame, decisions: pd.DataFrame | None = None):
-    """Simulated 50% and 90% bands (posterior x seeds) against the observed monthly points, 2020-2023,
-    and, when given, against the option-decision points (open markers: lower bounds)."""
-    from sim.plots import paper_style
-
-    with_decisions = decisions is not None and len(decisions) > 0 and DECIDED in set(bands["series"])
-    with paper_style() as plt:
-        fig, axes = plt.subplots(1, 3 + with_decisions, figsize=(3.6 * (3 + with_decisions), 3.6), sharex=True)
-        obs_cols = {"n_municipalities_live": "n_municipalities_live",
-                    "share_residents_municipalities_live": "share_residents_municipalities_live",
-                    "n_gp_offices_live": ("n_gp_offices_live_lower" if "n_gp_offices_live_lower" in observed
-                                          else "n_gp_offices_live")}
-        for ax, (series, ocol) in zip(axes, obs_cols.items()):
-            _band_axes(ax, bands[bands["series"] == series])
-            marker = "^" if ocol.endswith("_lower") else "o"
-            ax.scatter(observed["month"], observed[ocol], s=9, color="black", marker=marker, zorder=3,
-                       label="observed (lower bound)" if marker == "^" else "observed")
-            ax.set(title=SERIES_LABELS[series], xlabel="Month")
-        if with_decisions:
-            _band_axes(axes[3], bands[bands["series"] == DECIDED])
-            for lower, marker, text in ((False, "o", "observed"), (True, "^", "observed (lower bound)")):
-                d = decisions[decisions["lower_bound"] == lower]
-                axes[3].scatter(d["month"], d["count"], s=18, color="black", marker=marker, zorder=3, label=text)
-            axes[3].set(title=SERIES_LABELS[DECIDED], xlabel="Month")
-            axes[3].legend(loc="upper left", fontsize="small")
-        axes[0].legend(loc="upper left", fontsize="small")
-        axes[2].legend(loc="upper left", fontsize="small")
-        fig.suptitle("Calibration: posterior predictive bands (50%, 90%) against the 2020-2023 history")
-        fig.autofmt_xdate()
-        fig.tight_layout(rect=(0, 0, 1, 0.93))
-    return fig
-
-
-def fig_forecast(fc: pd.DataFrame):
-    """Forecast 2024 to the report year: 50% and 90% bands for each forecast series."""
-    from sim.plots import paper_style
-
-    series = [s for s in FORECAST_COLUMNS if s in set(fc["series"])]
-    with paper_style() as plt:
-        fig, axes = plt.subplots(1, len(series), figsize=(3.0 * len(series), 3.2), sharex=True, squeeze=False)
-        for ax, s in zip(axes[0], series):
-            _band_axes(ax, fc[fc["series"] == s], color="C1")
-            ax.set(title=SERIES_LABELS.get(s, s), xlabel="Month")
-        axes[0][0].legend(loc="upper left", fontsize="small")
-        fig.suptitle("Calibrated model: forecast with 50% and 90% bands (posterior draws x seeds)")
-        fig.autofmt_xdate()
-        fig.tight_layout(rect=(0, 0, 1, 0.93))
-    return fig
-
-
-def write_figures(result: CalibrationResult, fig_dir: Path) -> list[Path]:
-    """fit.{pdf,png} and forecast.{pdf,png} (300 dpi) from the result's tables."""
-    from sim.plots import save
-
-    paths = save(fig_fit(result.bands, result.observed, result.decision_points), fig_dir / "calibration_fit")
-    if len(result.forecast):
-        paths += save(fig_forecast(result.forecast), fig_dir / "calibration_forecast")
-    return paths
-
-
 # --------------------------------------------------------------------------- the whole calibration
 
 
@@ -669,7 +636,7 @@ def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "re
               base_config_path: str | Path = BASELINE_PATH, keys: Sequence[str] = FIT_PARAMETERS,
               observed: pd.DataFrame | None = None, decisions: pd.DataFrame | None = None,
               settings: CalibrationSettings | None = None, simulator: Simulator | None = None,
-              figures: bool = True) -> CalibrationResult:
+              then: Callable[[Path, CalibrationResult], None] | None = None) -> CalibrationResult:
     """Fit ``keys`` to the observed 2020-2023 series by ABC-SMC, then check and forecast.
 
     ``quick``: the QUICK settings (a small ABC population; the region stays the config's, since
@@ -677,9 +644,13 @@ def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "re
     from the settings). ``observed`` defaults to :func:`sim.history.observed_series` from
     ``run.start_month`` to 2023-12, and then ``decisions`` to the history's option-decision points
     (:func:`sim.history.option_decision_points`); with ``observed`` given, ``decisions`` defaults to
-    none. Nothing after 2023-12 of the history is fitted. Writes the files listed in the module
+    none. Nothing after 2023-12 of the history is fitted. The fit runs with
+    ``rollout.replay_history = false`` (the rules from the start; a replayed history would hold
+    the series by construction); the predictive bands and the forecast use ``cfg`` as given, and
+    ``coverage.csv`` marks the points that then hold by the replay (``by_replay``). Writes the files listed in the module
     docstring to ``out_dir`` (nothing if None), and calibrated.toml to ``config_path`` too when
-    given (its ``extends`` points at ``base_config_path`` relative to it).
+    given (its ``extends`` points at ``base_config_path`` relative to it); ``then(out_dir, result)`` runs after
+    the tables are written (the API draws the figures there).
     """
     import pyabc
 
@@ -694,7 +665,10 @@ def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "re
         decisions = option_decision_points() if decisions is None else decisions
     elif "n_gp_offices_live_lower" in observed and pd.Timestamp(observed["month"].max()) > pd.Timestamp(f"{HISTORY_END}-01"):
         raise ValueError(f"observed history after {HISTORY_END} may not be fitted")
-    posterior, gens = fit_abc(cfg, observed, keys, settings, simulator, db_dir=None, decisions=decisions)
+    # the fit runs the rules from the start: a replayed history (rollout.replay_history) would hold the
+    # fitted series by construction; the predictive runs and the forecast replay it as configured
+    cfg_fit = with_overrides(cfg, {"rollout.replay_history": False})
+    posterior, gens = fit_abc(cfg_fit, observed, keys, settings, simulator, db_dir=None, decisions=decisions)
     points = decision_points_in_window(decisions, cfg.run.start_month, len(observed))
     table = parameter_table(posterior, cfg, keys)
     method = METHOD.format(version=pyabc.__version__)
@@ -706,7 +680,8 @@ def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "re
                            settings.n_procs)
     fit_end = pd.Timestamp(observed["month"].max())
     bands = bands_table(runs[runs["month"] <= fit_end], [c for c in (*SERIES, DECIDED) if c in runs.columns])
-    coverage = coverage_table(bands, observed, points)
+    replayed = cfg.t_of(cfg.rollout.history_end_month) if (cfg.rollout.replay_history and cfg.region.kind == "real") else None
+    coverage = coverage_table(bands, observed, points, replayed)
     cal_cfg = with_overrides(cfg, medians)
     fc = forecast(cal_cfg, runs=runs) if fit_end < pd.Timestamp(f"{end}-01") else bands.iloc[:0]
 
@@ -722,26 +697,35 @@ def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "re
         config_path.write_text(result.calibrated_config, encoding="utf-8")
         result.config_path = config_path
         result.files.append(config_path)
-    if out_dir is not None:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        rel = os.path.relpath(Path(base_config_path).resolve(), out.resolve())
-        text = calibrated_toml(table, rel, method)
-        result.calibrated_config = result.calibrated_config or text
-        files = {"fitted_parameters.csv": table, "posterior.csv": posterior, "generations.csv": gens,
-                 "observed.csv": observed, "observed_decisions.csv": points, "bands.csv": bands, "coverage.csv": coverage, "forecast.csv": fc}
-        for name, df in files.items():
-            df.to_csv(out / name, index=False)
-            result.files.append(out / name)
-        (out / "calibrated.toml").write_text(text, encoding="utf-8")
-        result.files.append(out / "calibrated.toml")
-        result.out_dir = out
-        if figures:
-            result.files += write_figures(result, out / "figures")
     result.wall_seconds = time.perf_counter() - t0
+    result.method, result.base_config_path = method, Path(base_config_path)
+    result.meta = {"method": method, "settings": asdict(settings), "keys": list(keys),
+                   "wall_seconds": round(result.wall_seconds, 1), "config": config_to_dict(cfg),
+                   "generations": int(len(gens)), "simulations": int(gens["samples"].sum())}
     if out_dir is not None:
-        meta = {"method": method, "settings": asdict(settings), "keys": list(keys),
-                "wall_seconds": round(result.wall_seconds, 1), "config": config_to_dict(cfg),
-                "generations": int(len(gens)), "simulations": int(gens["samples"].sum())}
-        (Path(out_dir) / "calibration.json").write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
+        write_files(result, out_dir, then)
     return result
+
+
+def write_files(result: CalibrationResult, out_dir: str | Path,
+                then: Callable[[Path, CalibrationResult], None] | None = None) -> Path:
+    """The calibration's files (module docstring) into ``out_dir``; ``then(out_dir, result)`` after the tables."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rel = os.path.relpath(result.base_config_path.resolve(), out.resolve())
+    text = calibrated_toml(result.parameters, rel, result.method)
+    result.calibrated_config = result.calibrated_config or text
+    files = {"fitted_parameters.csv": result.parameters, "posterior.csv": result.posterior,
+             "generations.csv": result.generations, "observed.csv": result.observed,
+             "observed_decisions.csv": result.decision_points, "bands.csv": result.bands,
+             "coverage.csv": result.coverage, "forecast.csv": result.forecast}
+    for name, df in files.items():
+        df.to_csv(out / name, index=False)
+        result.files.append(out / name)
+    (out / "calibrated.toml").write_text(text, encoding="utf-8")
+    result.files.append(out / "calibrated.toml")
+    result.out_dir = out
+    if then is not None:  # the API draws the figures (sim.plots) here
+        then(out, result)
+    (out / "calibration.json").write_text(json.dumps(result.meta, indent=2, default=str), encoding="utf-8")
+    return out

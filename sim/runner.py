@@ -10,6 +10,7 @@ and reused.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,8 @@ from sim.builds import BuildCache
 from sim.config import Config
 from sim.economics import on_platform_by_month, run_economics
 from sim.model import MONTHLY_AGGREGATION, RolloutModel
-from sim.parallel import SerialExecutor, blas_single_thread, make_executor
+from sim.municipal_decision import DECLINED
+from sim.parallel import Executor, LocalExecutor, SerialExecutor, blas_single_thread
 from sim.results import RunTables
 
 # Region-level columns copied from the model's monthly table into the timeseries.
@@ -45,7 +47,9 @@ def replicate_seed(cfg: Config, replicate: int) -> np.random.SeedSequence:
 
 
 def _muni_level(cfg: Config, model, region, months: pd.Series) -> pd.DataFrame:
-    """Per municipality and month: live (0/1) and the share of its GPs on the platform."""
+    """Per municipality and month: live (0/1), the share of its GPs on the platform, and its decision
+    stage as 0/1 columns: option_exercised (ever), binding_agreement (ever), deferred (its latest
+    answer a deferral or postponement it still waits on), declined."""
     n_t, n_m = cfg.n_months, len(region.municipalities)
     live = on_platform_by_month(model.muni_live_month, n_t).T.astype(np.int64)  # (month, municipality)
     pr = region.practices
@@ -64,7 +68,17 @@ def _muni_level(cfg: Config, model, region, months: pd.Series) -> pd.DataFrame:
         "n_total": 1.0,
         "share_adopted": live.ravel().astype(float),
         "share_gps": (joined_gps / gps_total[None, :]).ravel(),
+        **_stage_columns(model, n_t, n_m, DECLINED),
     })
+
+
+def _stage_columns(model, n_t: int, n_m: int, declined_code: int) -> dict[str, np.ndarray]:
+    """The (month, municipality) stage indicators, raveled month-major like the other columns."""
+    h = model.stage_by_month()
+    return {"option_exercised": h["option"][:n_t].astype(float).ravel(),
+            "binding_agreement": h["bound"][:n_t].astype(float).ravel(),
+            "deferred": h["deferred"][:n_t].astype(float).ravel(),
+            "declined": (h["stage"][:n_t] == declined_code).astype(float).ravel()}
 
 
 def timeseries_table(cfg: Config, replicate: int, model, region, monthly: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -144,7 +158,8 @@ def _economics(model, region, network, monthly: pd.DataFrame) -> dict[str, pd.Da
     ``monthly`` is the model's :meth:`monthly` table."""
     zeros = np.zeros(network.n_providers)
     return run_economics(model.cfg, region, np.asarray(model.muni_live_month), np.asarray(model.gp_join_month),
-                         monthly, no_platform_metrics=network.metrics(zeros))
+                         monthly, no_platform_metrics=network.metrics(zeros),
+                         trust_live_month=np.array([h.live_t for h in model._hospitals], dtype=np.int64))
 
 
 def run_one(cfg: Config, replicate: int, builds: BuildCache | None = None, draw: int = 0) -> RunTables:
@@ -187,42 +202,51 @@ def summarise_run(cfg: Config, replicate: int, builds: BuildCache | None = None)
 # --------------------------------------------------------------------------- replicates
 
 
-def _run_one(job: tuple[Config, int, int, BuildCache]) -> RunTables:
-    """run_one of a (config, replicate, draw, builds) job."""
-    cfg, replicate, draw, builds = job
-    return run_one(cfg, replicate, builds, draw=draw)
+_WORKER: dict[str, BuildCache] = {}
+"""A pool worker's builds (read only by :func:`_pinned_run_one`; filled before the fork by
+:func:`replicate_pool`'s ``warm``, so forked workers start with the region and network built)."""
 
 
-_WORKER: dict[str, BuildCache] = {}  # a replicate pool worker's builds (set by _init_worker, read by _pinned_run_one)
+def _worker_builds() -> BuildCache:
+    return _WORKER.setdefault("builds", BuildCache())
 
 
-def _init_worker(builds: BuildCache) -> None:
-    _WORKER["builds"] = builds
-
-
-def _pinned_run_one(job: tuple[Config, int, int, None]) -> RunTables:
-    """run_one in a pool worker with the worker's builds, BLAS pinned to one thread."""
-    cfg, replicate, draw, _ = job
+def _pinned_run_one(job: tuple[Config, int, int]) -> RunTables:
+    """run_one of a (config, replicate, draw) job in a pool worker, with the worker's builds, BLAS
+    pinned to one thread."""
+    cfg, replicate, draw = job
     with blas_single_thread():
-        return run_one(cfg, replicate, _WORKER["builds"], draw=draw)
+        return run_one(cfg, replicate, _worker_builds(), draw=draw)
+
+
+def replicate_pool(jobs: int, warm: Config | None = None) -> LocalExecutor:
+    """A local pool of ``jobs`` workers for :func:`run_replicates` (not started: enter it, or
+    ``.start()`` it to keep it open call after call); with ``warm``, its workers fork with that
+    config's region and network built."""
+    return LocalExecutor(jobs, ("sim.runner", "sim.model"),
+                         before_fork=None if warm is None else (lambda: _worker_builds().get(warm)))
 
 
 def run_replicates(cfg: Config | Sequence[Config], replicates: Iterable[int], jobs: int = 1,
-                   on_done: Callable[[int], None] | None = None, builds: BuildCache | None = None) -> RunTables:
+                   on_done: Callable[[int], None] | None = None, pool: Executor | None = None,
+                   builds: BuildCache | None = None) -> RunTables:
     """Run replicates of one config, or of each parameter draw's config (``cfg`` a list: draw d is
-    ``cfg[d]``), on ``jobs`` local workers (this process when jobs <= 1); the tables are stacked in
-    (draw, replicate) order. Replicate r has the same seed in every draw. ``on_done(replicate)`` is
-    called once per finished (draw, replicate) run. ``builds`` holds the regions and networks
-    (default: a new cache); a pool's workers fork with the first config's build made and build
-    the others themselves."""
+    ``cfg[d]``), on ``jobs`` local workers (:func:`replicate_pool`; this process when jobs <= 1);
+    the tables are stacked in (draw, replicate) order. Replicate r has the same seed in every draw.
+    ``on_done(replicate)`` is called once per finished (draw, replicate) run.
+
+    ``builds``: the regions and networks of runs in this process (default: a new cache).
+    ``pool``: an open executor to run on instead (left open for the next call, its workers' builds
+    warm). If ``on_done`` raises, the runs not yet started are cancelled and the error propagates
+    (how a caller abandons a run that a newer request superseded)."""
     cfgs = [cfg] if isinstance(cfg, Config) else list(cfg)
     builds = builds if builds is not None else BuildCache()
     reps = list(replicates)
     runs = [(cfgs[d], r, d) for d in range(len(cfgs)) for r in reps]
     done = (lambda i: on_done(runs[i][1])) if on_done else None
-    if jobs <= 1 or len(runs) <= 1:
-        with SerialExecutor() as pool:
-            return RunTables.concat(pool.map(_run_one, [(*run, builds) for run in runs], on_done=done))
-    with make_executor("local", jobs, preload=("sim.runner", "sim.model"), initializer=_init_worker,
-                       initargs=(builds,), before_fork=lambda: builds.get(cfgs[0])) as pool:
-        return RunTables.concat(pool.map(_pinned_run_one, [(*run, None) for run in runs], on_done=done))
+    if pool is None and (jobs <= 1 or len(runs) <= 1):
+        mine = builds if builds is not None else BuildCache()
+        return RunTables.concat(SerialExecutor().map(lambda job: run_one(job[0], job[1], mine, draw=job[2]), runs,
+                                                     on_done=done))
+    with replicate_pool(jobs, warm=cfgs[0]) if pool is None else nullcontext(pool) as ex:
+        return RunTables.concat(ex.map(_pinned_run_one, runs, on_done=done))

@@ -271,7 +271,7 @@ def test_start_methods_agree_and_forked_workers_share_the_warm_parent(toy_experi
 def test_sigkill_midway_then_resume(toy_experiment, reference, tmp_path):
     psutil = pytest.importorskip("psutil")
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "sim.sweep", str(toy_experiment), "--out", str(out), "--workers", "2",
+    cmd = [sys.executable, "-m", "sim", "sweep", str(toy_experiment), "--out", str(out), "--workers", "2",
            "--quiet", "--evaluator", "test_sweep:slow_toy"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)])}
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
