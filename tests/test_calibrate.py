@@ -329,7 +329,9 @@ def test_fit_recovers_known_parameters_of_the_model():
     truth_cfg = with_overrides(cfg, MODEL_TRUTH)
     observed = typical_realization([simulate_monthly(truth_cfg, 900 + r) for r in range(7)])
     assert observed["n_municipalities_live"].iloc[-1] > 0 and observed["n_gp_offices_live"].iloc[-1] > 0
-    settings = replace(QUICK, population_size=60, max_generations=5, seeds_per_particle=1, predictive_draws=10)
+    # two seeds per particle: under the two-stage rule one seed's distance at a given threshold varies
+    # a lot (a council cascade goes one way or the other), e.g. 0.12 to 0.38 at 0.8 over three seeds
+    settings = replace(QUICK, population_size=60, max_generations=5, seeds_per_particle=2, predictive_draws=10)
     res = calibrate(cfg, out_dir=None, keys=list(MODEL_TRUTH), observed=observed, settings=settings)
     _check_recovery(res.parameters, MODEL_TRUTH)
 
