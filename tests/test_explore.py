@@ -262,7 +262,7 @@ def test_explorer_in_a_real_browser_offline(explorer_url):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     drv = webdriver.Chrome(service=Service(driver_path), options=opts)
-    wait = WebDriverWait(drv, 45, poll_frequency=0.2)
+    wait = WebDriverWait(drv, 90, poll_frequency=0.2)  # a ceiling for a loaded machine, not a timing
 
     def text(css: str) -> str:
         return drv.find_element(By.CSS_SELECTOR, css).text.strip()
