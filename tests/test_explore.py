@@ -158,6 +158,23 @@ def test_every_select_and_view_works_in_both_languages():
         assert table.shape == (4, 3)
 
 
+def test_the_council_sheet_download_is_the_bill_of_the_picked_municipality():
+    pytest.importorskip("solara")
+    import io
+    import zipfile
+
+    from sim.explore.app import _sheet
+    from sim.explore.engine import Engine
+
+    vals = base_values(ROOT / BASE) | {"gp_price.licence_nok_per_gp_year": 30000.0}
+    out = Engine(jobs=1).run(str(ROOT / BASE), vals, 1)
+    zf = zipfile.ZipFile(io.BytesIO(_sheet(out, "5037", "nb")))
+    names = zf.namelist()
+    assert any(n.endswith("bill.xlsx") for n in names) and any(n.endswith("summary_nb.csv") for n in names)
+    assert all(n.startswith("bill_5037_Levanger/") or n == "command.txt" for n in names), names
+    assert zf.read("command.txt").decode().strip() == out.command
+
+
 def test_explore_rejects_bad_options_with_one_line():
     r = subprocess.run([sys.executable, "-m", "sim", "explore", "configs/nope.toml", "--port", "1"], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)
@@ -262,7 +279,7 @@ def test_explorer_in_a_real_browser_offline(explorer_url):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     drv = webdriver.Chrome(service=Service(driver_path), options=opts)
-    wait = WebDriverWait(drv, 45, poll_frequency=0.2)
+    wait = WebDriverWait(drv, 90, poll_frequency=0.2)  # a ceiling for a loaded machine, not a timing
 
     def text(css: str) -> str:
         return drv.find_element(By.CSS_SELECTOR, css).text.strip()

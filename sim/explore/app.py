@@ -146,6 +146,20 @@ def _zip(out: Outcome) -> bytes:
     return buf.getvalue()
 
 
+def _sheet(out: Outcome, kommune: str, lang: str) -> bytes:
+    """The council sheet of one municipality (``sim.api.bill``: bill.xlsx, the CSVs and figures): this
+    setting under every financing scenario shipped beside the base config, same seeds."""
+    res = api.bill(kommune, config=out.res.config, seeds=out.seeds, jobs=1, lang=lang,
+                   scenarios=api.financing_scenarios(Path(out.config).parent))
+    buf = io.BytesIO()
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        path = res.save(tmp, lang)
+        for f in sorted(p for p in path.rglob("*") if p.is_file()):
+            zf.write(f, f.relative_to(tmp).as_posix())
+        zf.writestr("command.txt", out.command + "\n")
+    return buf.getvalue()
+
+
 @solara.component
 def Views(out: Outcome, lg: str, name: str):
     year = out.res.config.run.report_year
@@ -163,7 +177,10 @@ def Views(out: Outcome, lg: str, name: str):
                   t("base_value", lg, value=fwas["bill"]))
     with solara.Card(t("command", lg), margin=1):
         solara.Preformatted(out.command, class_="ex-command", style_="white-space: pre-wrap; word-break: break-all")
-        solara.FileDownload(lambda: _zip(out), filename=f"{out.res.run_id}.zip", label=t("download", lg))
+        with solara.Row():
+            solara.FileDownload(lambda: _zip(out), filename=f"{out.res.run_id}.zip", label=t("download", lg))
+            solara.FileDownload(lambda: _sheet(out, code, lg), filename=f"bill_{code}_{out.res.run_id}.zip",
+                                label=t("download_sheet", lg, name=name))
     key = (id(out), lg, code)
     figs = solara.use_memo(lambda: [(title, views.svg(fig)) for title, fig in [
         (t("view_adoption", lg), views.fig_adoption(out.res, out.base, lg)),
