@@ -20,9 +20,11 @@ from sim.gp_choice import (INTEGRATE, JOIN, NO_CHOICE, STAY, choice_probability,
                            incident_risk_knok, inverse_cdf_choice, logit_probabilities, utility_knok, utility_terms_knok)
 from sim.gp_uptake import break_even_distribution, residual_uptake, uptake_split
 from sim.model import RolloutModel
-from sim.runner import cached_region_network, replicate_seed, run_one
+from sim.builds import BuildCache
+from sim.runner import replicate_seed, run_one
 
 ALL = np.ones(3, dtype=bool)
+BUILDS = BuildCache()  # this module's regions and networks, built once
 
 
 # --------------------------------------------------------------------------- the rules by hand
@@ -105,7 +107,7 @@ def test_break_even_prices_zero_the_money_term(small_config):
 
 def test_time_saving_of_live_practices_adds_up_to_the_region(small_config):
     """Sum over practices on the platform of their saving if joined = the region's GP search hours saved x 12."""
-    region, net = cached_region_network(small_config)
+    region, net = BUILDS.get(small_config)
     rng = np.random.default_rng(3)
     x = net.platform_vector(rng.random(net.n_practices) < 0.4, rng.random(net.n_municipalities) < 0.6,
                             np.ones(net.n_hospitals, dtype=bool))
@@ -136,7 +138,7 @@ def small_run(small_config):
         "agreement.subsidy_nok_per_gp_year": 20_000.0, "agreement.start_month": "2030-01", "gp.offered_from_start": True,
         "region.gp_list_mean_persons": 300, "region.office_size_pmf": [1.0], "region.single_office_below_persons": 0,
         "region.single_office_prob_below_5000": 0.0})
-    region, network = cached_region_network(cfg)
+    region, network = BUILDS.get(cfg)
     model = RolloutModel(cfg, region=region, network=network, seed=replicate_seed(cfg, 5)).run()  # as run_one(cfg, 5)
     return cfg, model, run_one(cfg, 5)
 

@@ -87,10 +87,9 @@ class CareNetwork:
         self._set_valuation(cfg)
 
     def _set_valuation(self, cfg: Config) -> None:
-        """Value search hours and adverse events by ``cfg`` (hour values, V(0), V(1)); forget the last pass."""
+        """Value search hours and adverse events by ``cfg`` (hour values, V(0), V(1))."""
         self.cfg = cfg
         self._hour_value = hour_value_nok(cfg)
-        self._last: tuple[bytes, dict[str, float]] | None = None
         self._v_none = self._loss(np.zeros(self.n_providers))
         self._v_full = self._loss(np.ones(self.n_providers))
 
@@ -217,9 +216,6 @@ class CareNetwork:
         * gain_realized = (V(0) - V(x)) / (V(0) - V(1)), V = gain_value_nok (loss), 1 if V(0) = V(1).
         """
         x = self._check(x)
-        key = x.tobytes()
-        if self._last is not None and self._last[0] == key:
-            return dict(self._last[1])
         coverage, same_share, info, by_kind, adverse = self._pass(x)
         hours, hours_by_kind, adverse_month, v = self._monthly_loss(by_kind, adverse)
         span = self._v_none - self._v_full
@@ -231,8 +227,7 @@ class CareNetwork:
             "search_nok": float(sum(hours_by_kind[k] * self._hour_value[k] for k in PROVIDER_KINDS)),
             "adverse_events": adverse_month, "gain_realized": gain,
         }
-        self._last = (key, out)
-        return dict(out)
+        return out
 
     def practice_hours_saved_if_joined(self, x: np.ndarray) -> np.ndarray:
         """Per practice: search hours a year its GPs would save on the hand-overs they receive if it were on
