@@ -42,7 +42,7 @@ import pandas as pd
 from sim import calibrate as _calibration
 from sim import uptake as _uptake
 from sim.calibrate import CalibrationResult
-from sim.config import Config, ConfigError, apply_overrides, config_to_dict, parse_override, validate, with_overrides
+from sim.config import Config, ConfigError, apply_overrides, config_to_dict, get_dotted, parse_override, validate, with_overrides
 from sim.config import load_config as _load_config
 from sim.builds import BuildCache
 from sim.draws import Spec, draw_configs, draw_table
@@ -52,7 +52,7 @@ from sim.parallel import EXECUTORS, Executor
 from sim.params import parameter_table, render
 from sim.plots import LANGS, check_lang, figure, names, write_figures
 from sim.report import build_report
-from sim.report.tables import INPUTS_FILE, OVERRIDE_SOURCE, config_value, read_json
+from sim.report.tables import INPUTS_FILE, OVERRIDE_SOURCE, read_json
 from sim.results import (RunTables, atomic_dir, check_out_dir, compare_table, manifest, now, read_manifest, read_run,
                          run_id, write_run, write_text_atomic)
 from sim.runner import replicate_pool, run_replicates
@@ -818,7 +818,7 @@ def _resolved_parameters(table: pd.DataFrame, cfg: Config, experiment_file: str)
     data = config_to_dict(cfg)
     out = table.copy()
     for i, key in enumerate(out["key"]):
-        node = config_value(data, key)
+        node = get_dotted(data, key)
         if node != out.at[i, "value"] and key != "scenario":
             out.at[i, "value"], out.at[i, "source"] = node, f"{OVERRIDE_SOURCE}{experiment_file}"
     out["value"] = [v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in out["value"]]

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from sim.calibrate import DECIDED, FORECAST_COLUMNS
+from sim.history import DECIDED, FORECAST_COLUMNS
 from sim.plots.labels import label
 from sim.plots.style import axes, paper_style
 
