@@ -58,6 +58,7 @@ from sim.runner import cached_region_network, run_replicates
 from sim.sensitivity import SensitivityResult, top_parameters
 from sim.sensitivity import sensitivity as _sensitivity
 from sim.sensitivity import write_tables as _write_sensitivity_tables
+from sim.sensitivity.profile import run_profile
 from sim.sweep import Experiment, base_config, load_experiment, merge_shards, open_dataset, run_sweep, sweep_path, \
     sweep_status
 from sim.sweep import read_manifest as read_sweep_manifest
@@ -67,8 +68,8 @@ from sim.validation import bass_validation, check_bass_case
 
 __all__ = ["ConfigError", "Config", "EXECUTORS", "LANGS", "RunResults", "PlotResult", "CompareResult", "UptakeResult",
            "ParamsResult", "SweepResult", "SensitivityResults", "CalibrationResults", "BassResult", "ReportResult",
-           "load_config", "load_results", "run", "plot", "compare", "uptake_curve", "params", "sweep", "sensitivity",
-           "calibrate", "validate_bass", "report"]
+           "ProfileResult", "load_config", "load_results", "run", "plot", "compare", "uptake_curve", "params", "sweep", "sensitivity",
+           "calibrate", "validate_bass", "report", "municipal_sensitivity"]
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``, called as items finish."""
@@ -282,14 +283,16 @@ def _saved(results_dir: Path) -> tuple[str, Any, dict]:
         return "sensitivity", SensitivityResults.load(d), {}
     if (d / "bands.csv").is_file():
         return "calibration", CalibrationResults.load(d), {}
-    raise ConfigError(f"{d}: not a saved result (no manifest.json, uptake_curve.csv, bass_curves.csv, indices.csv "
-                      "or bands.csv)")
+    if (d / "profile.csv").is_file():
+        return "profile", ProfileResult.load(d), {}
+    raise ConfigError(f"{d}: not a saved result (no manifest.json, uptake_curve.csv, bass_curves.csv, indices.csv, "
+                      "bands.csv or profile.csv)")
 
 
 def plot(results_dir: str | Path, lang: str = "en") -> PlotResult:
     """Redraw every figure of a saved results folder from its tables (``onerecord plot``; no re-run).
 
-    A run directory, an uptake curve, a Bass validation, a sensitivity or a calibration folder:
+    A run directory, an uptake curve, a Bass validation, a sensitivity, calibration or profile folder:
     the figures go to ``<results_dir>/figures/``.
     """
     check_lang(lang)
@@ -820,6 +823,11 @@ class ProfileResult(Figures):
         self.path = target
         return target
 
+    @classmethod
+    def load(cls, d: Path) -> "ProfileResult":
+        runs = pd.read_csv(d / "profile_runs.csv") if (d / "profile_runs.csv").is_file() else pd.DataFrame()
+        return cls(pd.read_csv(d / "profile.csv"), runs, d.parent.name, path=d)
+
 
 def municipal_sensitivity(experiment: Experiment | str | Path = "experiments/municipal_decisions.toml",
                           out: str | Path | None = "results", points: int = 7, executor: str = "local",
@@ -831,8 +839,6 @@ def municipal_sensitivity(experiment: Experiment | str | Path = "experiments/mun
     Levels are each parameter's grid ``levels`` (else ``points`` over its range); writes
     ``<out>/<name>/profile/`` unless ``out`` is None.
     """
-    from sim.sensitivity.profile import run_profile
-
     check_lang(lang)
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     table, runs = run_profile(exp, points=points, executor=executor, workers=workers, scheduler=scheduler,
