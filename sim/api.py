@@ -28,10 +28,12 @@ Bad input raises :class:`ConfigError`; Ctrl-C leaves nothing half-written.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import json
 import os
 import shutil
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -40,17 +42,20 @@ from typing import Any
 import pandas as pd
 
 from sim import calibrate as _calibration
+from sim import sheets
 from sim import uptake as _uptake
+from sim.builds import BuildCache
 from sim.calibrate import CalibrationResult
 from sim.config import Config, ConfigError, apply_overrides, config_to_dict, get_dotted, parse_override, validate, with_overrides
 from sim.config import load_config as _load_config
-from sim.builds import BuildCache
 from sim.draws import Spec, draw_configs, draw_table
+from sim.economics import expected_net_cost_nok_per_inhabitant_year, scaled_to_region
 from sim.paper import PaperExperiment, heatmap_experiment, load_paper, quick_version, scenario_config, \
     sensitivity_experiment
-from sim.parallel import EXECUTORS, Executor
+from sim.parallel import EXECUTORS, Executor, default_workers
 from sim.params import parameter_table, render
 from sim.plots import LANGS, check_lang, figure, names, write_figures
+from sim.region import load_region
 from sim.report import build_report
 from sim.report.tables import INPUTS_FILE, OVERRIDE_SOURCE, read_json
 from sim.results import (RunTables, atomic_dir, check_out_dir, compare_table, manifest, now, read_manifest, read_run,
@@ -59,6 +64,7 @@ from sim.runner import replicate_pool, run_replicates
 from sim.sensitivity import SensitivityResult, top_parameters
 from sim.sensitivity import sensitivity as _sensitivity
 from sim.sensitivity import write_tables as _write_sensitivity_tables
+from sim.sensitivity.profile import run_profile
 from sim.sweep import Experiment, base_config, load_experiment, merge_shards, open_dataset, run_sweep, sweep_path, \
     sweep_status
 from sim.sweep import read_manifest as read_sweep_manifest
@@ -67,9 +73,9 @@ from sim.validation import bass_validation, check_bass_case
 
 __all__ = ["ConfigError", "Config", "EXECUTORS", "LANGS", "RunResults", "PlotResult", "CompareResult", "UptakeResult",
            "ParamsResult", "SweepResult", "SensitivityResults", "CalibrationResults", "BassResult", "ReportResult",
-           "load_config", "load_results", "run", "plot", "compare", "uptake_curve", "params", "sweep", "sensitivity",
-           "calibrate", "validate_bass", "report", "bill", "BillResult", "financing_scenarios", "find_municipality",
-           "explore", "local_pool", "RECRUITMENT_ORDERS"]
+           "ProfileResult", "load_config", "load_results", "run", "plot", "compare", "uptake_curve", "params",
+           "sweep", "sensitivity", "calibrate", "validate_bass", "report", "municipal_sensitivity", "bill", "BillResult",
+           "financing_scenarios", "find_municipality", "explore", "local_pool", "RECRUITMENT_ORDERS"]
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``, called as items finish."""
@@ -269,8 +275,6 @@ def explore(config: str | Path = "configs/baseline.toml", port: int = 8765, seed
             kommune: str = "Trondheim", lang: str = "en", ready: Callable[[], None] | None = None) -> None:
     """Serve the explorer (``onerecord explore``; ``pip install -e ".[explore]"``) at http://127.0.0.1:port
     until interrupted; ``ready()`` is called once the inputs are checked and the first result is in."""
-    from sim.parallel import default_workers
-
     check_lang(lang)
     _check_counts(seeds=seeds)
     serve = importlib.import_module("sim.explore.server").serve
@@ -313,14 +317,16 @@ def _saved(results_dir: Path) -> tuple[str, Any, dict]:
         return "sensitivity", SensitivityResults.load(d), {}
     if (d / "bands.csv").is_file():
         return "calibration", CalibrationResults.load(d), {}
-    raise ConfigError(f"{d}: not a saved result (no manifest.json, uptake_curve.csv, bass_curves.csv, indices.csv "
-                      "or bands.csv)")
+    if (d / "profile.csv").is_file():
+        return "profile", ProfileResult.load(d), {}
+    raise ConfigError(f"{d}: not a saved result (no manifest.json, uptake_curve.csv, bass_curves.csv, indices.csv, "
+                      "bands.csv or profile.csv)")
 
 
 def plot(results_dir: str | Path, lang: str = "en") -> PlotResult:
     """Redraw every figure of a saved results folder from its tables (``onerecord plot``; no re-run).
 
-    A run directory, an uptake curve, a Bass validation, a sensitivity or a calibration folder:
+    A run directory, an uptake curve, a Bass validation, a sensitivity, calibration or profile folder:
     the figures go to ``<results_dir>/figures/``.
     """
     check_lang(lang)
@@ -851,6 +857,11 @@ class ProfileResult(Figures):
         self.path = target
         return target
 
+    @classmethod
+    def load(cls, d: Path) -> "ProfileResult":
+        runs = pd.read_csv(d / "profile_runs.csv") if (d / "profile_runs.csv").is_file() else pd.DataFrame()
+        return cls(pd.read_csv(d / "profile.csv"), runs, d.parent.name, path=d)
+
 
 def municipal_sensitivity(experiment: Experiment | str | Path = "experiments/municipal_decisions.toml",
                           out: str | Path | None = "results", points: int = 7, executor: str = "local",
@@ -862,8 +873,6 @@ def municipal_sensitivity(experiment: Experiment | str | Path = "experiments/mun
     Levels are each parameter's grid ``levels`` (else ``points`` over its range); writes
     ``<out>/<name>/profile/`` unless ``out`` is None.
     """
-    from sim.sensitivity.profile import run_profile
-
     check_lang(lang)
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     table, runs = run_profile(exp, points=points, executor=executor, workers=workers, scheduler=scheduler,
@@ -880,8 +889,6 @@ def municipal_sensitivity(experiment: Experiment | str | Path = "experiments/mun
 def financing_scenarios(config_dir: str | Path) -> list[Path]:
     """The shipped financing scenarios beside a config: the TOML files there that extend another and change
     only ``[financing]`` (plus scenario and description), baseline.toml first."""
-    import tomllib
-
     found = []
     for p in sorted(Path(config_dir).glob("*.toml")):
         try:
@@ -897,8 +904,6 @@ def financing_scenarios(config_dir: str | Path) -> list[Path]:
 def find_municipality(kommune: str, region) -> int:
     """Row of a municipality by kommunenummer or name (case-insensitive; the Norwegian part of a bilingual
     name is enough); an unknown one is a ConfigError with the closest names."""
-    import difflib
-
     munis = region.municipalities
     knr = munis["kommunenummer"].astype(str).tolist()
     names_ = munis["name"].astype(str).tolist()
@@ -927,8 +932,6 @@ class BillResult(Figures):
 
     def __init__(self, kommunenummer: str, name: str, costs: pd.DataFrame, costs_gp: pd.DataFrame, expected: pd.DataFrame,
                  scenarios: list[str], about: pd.DataFrame):
-        from sim import sheets
-
         self.kommunenummer, self.name, self.scenarios = kommunenummer, name, scenarios
         self.costs, self.costs_gp, self.expected, self.about = costs, costs_gp, expected, about
         self.bill = sheets.bill_bands(costs, kommunenummer, scenarios)
@@ -944,8 +947,6 @@ class BillResult(Figures):
         """Write ``<out>/bill_<kommunenummer>_<name>/`` atomically: ``bill.xlsx`` (headers in ``lang``), the
         CSVs in both variants (``*_nb.csv``: ``;`` and decimal comma; ``*_en.csv``: plain) and the figures
         (nb and en). Returns the directory."""
-        from sim import sheets
-
         _check_out(out, lang)
         slug = "".join(c if c.isalnum() else "_" for c in self.name.split(" - ")[0]).strip("_")
         target = Path(out) / f"bill_{self.kommunenummer}_{slug}"
@@ -979,9 +980,6 @@ def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", se
     levers) with the same seeds (:func:`run`); the bands are over those runs. Saved under ``out``
     (:meth:`BillResult.save`) when given.
     """
-    from sim.economics import expected_net_cost_nok_per_inhabitant_year, scaled_to_region
-    from sim.region import load_region
-
     check_lang(lang)
     cfg = _config(config, overrides)
     if out is not None:

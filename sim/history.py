@@ -41,7 +41,7 @@ DECIDED = "n_municipalities_decided"
 """Series name of the municipalities that have decided (observed and simulated tables alike)."""
 
 FORECAST_COLUMNS = ("n_municipalities_live", "n_gp_offices_live", "one_record_coverage", "gain_realized")
-"""Series the calibration's forecast reports after the history (figures read them by these names)."""
+"""Series the calibration's forecast reports after the history."""
 
 ALL_MUNICIPALITIES = "Helseplattformen (all municipalities)"
 """Actor of the cumulative checkpoint rows (empty kommunenummer)."""

@@ -46,11 +46,9 @@ RUNS_THE_MODEL = ("sim.model", "sim.agents", "sim.runner", "sim.builds", "sim.sw
 PENDING: dict[str, str] = {
     # module -> why it is exempt for now; an entry goes when its module keeps the rules (a test fails
     # while an entry is no longer needed). Found after merging main (#18, #21, #23, #17 items 1-2):
-    "sim.api": "imports inside functions (sim.parallel, tomllib, difflib, economics, region, sheets, profile)",
     "sim.calibrate": "imports municipal_decision and runner inside a function (likelihood code from #18)",
     "sim.economics.observed": "imports sim.history inside a function (#21)",
     "sim.municipal_decision": "imports sim.history inside a function (#18)",
-    "sim.sensitivity.profile": "imports tornado and sweep inside a function (#18)",
     "sim.explore.server": "imports the API, the app and the engine inside functions (#23)",
     "sim.explore.views": "imports io inside a function (#23)",
     "sim.__main__": "imports the CLI inside main() so that Ctrl-C while it loads ends in one line (#17 item 1)",
