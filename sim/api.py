@@ -44,34 +44,38 @@ from sim import uptake as _uptake
 from sim.calibrate import CalibrationResult
 from sim.config import Config, ConfigError, apply_overrides, config_to_dict, parse_override, validate, with_overrides
 from sim.config import load_config as _load_config
+from sim.builds import BuildCache
 from sim.draws import Spec, draw_configs, draw_table
-from sim.params import parameter_table, render
-from sim.plots import LANGS, check_lang, figure, names, write_figures
 from sim.paper import PaperExperiment, heatmap_experiment, load_paper, quick_version, scenario_config, \
     sensitivity_experiment
+from sim.parallel import EXECUTORS, Executor
+from sim.params import parameter_table, render
+from sim.plots import LANGS, check_lang, figure, names, write_figures
 from sim.report import build_report
 from sim.report.tables import INPUTS_FILE, OVERRIDE_SOURCE, config_value, read_json
 from sim.results import (RunTables, atomic_dir, check_out_dir, compare_table, manifest, now, read_manifest, read_run,
-                         run_id, write_run)
-from sim.runner import cached_region_network, run_replicates
+                         run_id, write_run, write_text_atomic)
+from sim.runner import replicate_pool, run_replicates
 from sim.sensitivity import SensitivityResult, top_parameters
 from sim.sensitivity import sensitivity as _sensitivity
 from sim.sensitivity import write_tables as _write_sensitivity_tables
 from sim.sweep import Experiment, base_config, load_experiment, merge_shards, open_dataset, run_sweep, sweep_path, \
     sweep_status
 from sim.sweep import read_manifest as read_sweep_manifest
-from sim.parallel import EXECUTORS
 from sim.sweep.experiment import design_hash, expand_runs
-from sim.sweep.store import write_text_atomic
 from sim.validation import bass_validation, check_bass_case
 
 __all__ = ["ConfigError", "Config", "EXECUTORS", "LANGS", "RunResults", "PlotResult", "CompareResult", "UptakeResult",
            "ParamsResult", "SweepResult", "SensitivityResults", "CalibrationResults", "BassResult", "ReportResult",
            "load_config", "load_results", "run", "plot", "compare", "uptake_curve", "params", "sweep", "sensitivity",
-           "calibrate", "validate_bass", "report", "bill", "BillResult", "financing_scenarios", "find_municipality"]
+           "calibrate", "validate_bass", "report", "bill", "BillResult", "financing_scenarios", "find_municipality",
+           "explore", "local_pool", "RECRUITMENT_ORDERS"]
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``, called as items finish."""
+
+RECRUITMENT_ORDERS: tuple[str, ...] = _uptake.ORDERS
+"""The recruitment orders of :func:`uptake_curve`."""
 
 
 # --------------------------------------------------------------------------- inputs
@@ -204,7 +208,7 @@ class RunResults(Figures):
 def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs: int = 1,
         overrides: list[str] | dict[str, Any] | None = None, out: str | Path | None = None, lang: str = "en",
         figures: bool = True, progress: Progress | None = None, draws: int | None = None,
-        spec: Spec | None = None) -> RunResults:
+        spec: Spec | None = None, pool: Executor | None = None, builds: BuildCache | None = None) -> RunResults:
     """Run replicate seeds (x parameter draws) of a scenario (``onerecord run``); saved under ``out`` when given.
 
     ``config`` is a scenario TOML, a run's ``manifest.json`` (its seeds are re-run unless ``seeds``
@@ -214,7 +218,10 @@ def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs:
     ``draws`` (default ``run.draws``) adds K parameter draws to draw 0, the config as given: every
     uncertain input over its prior range, or ``spec`` (posteriors; :func:`sim.draws.draw_table`).
     Every table has a ``draw`` column; ``.draws`` holds the values. ``progress(done, total)`` counts
-    seeds x draws.
+    seeds x draws. ``pool``: an open executor (:func:`local_pool`) to run in, left open for the next
+    call; an exception raised by ``progress`` cancels the runs not yet started and propagates.
+    ``builds``: a :class:`sim.builds.BuildCache` that keeps regions and networks between calls run in
+    this process (an app or notebook re-running one region; default: built for this call).
     """
     check_lang(lang)
     cfg = _config(config, overrides)
@@ -235,15 +242,39 @@ def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs:
     _check_counts(jobs=jobs)
     started = now()
     table = draw_table(cfg, cfg.run.draws, spec)
+    builds = builds if builds is not None else BuildCache()
     tables = run_replicates(draw_configs(cfg, table), reps, jobs=jobs,
-                            on_done=_counter(progress, len(reps) * len(table)))
+                            on_done=_counter(progress, len(reps) * len(table)), pool=pool, builds=builds)
     tables.draws = table
     man = manifest(cfg, reps, started, now(), draws=table, draw_spec="prior" if spec is None else "given",
-                   region=cached_region_network(cfg)[0].summary())
+                   region=builds.get(cfg)[0].summary())
     res = RunResults(cfg, tables, man)
     if out is not None:
         res.save(out, figures=figures, lang=lang)
     return res
+
+
+def local_pool(jobs: int, warm: Config | str | Path | None = None) -> Executor:
+    """An open local pool of ``jobs`` workers to pass to :func:`run` call after call (``.close()`` it).
+    Started before any other thread of the process, its workers fork with the region and care network
+    of ``warm`` already built."""
+    _check_counts(jobs=jobs)
+    cfg = None if warm is None else _config(warm)
+    pool = replicate_pool(jobs, warm=cfg)
+    pool.start()
+    return pool
+
+
+def explore(config: str | Path = "configs/baseline.toml", port: int = 8765, seeds: int = 8, jobs: int | None = None,
+            kommune: str = "Trondheim", lang: str = "en", ready: Callable[[], None] | None = None) -> None:
+    """Serve the explorer (``onerecord explore``; ``pip install -e ".[explore]"``) at http://127.0.0.1:port
+    until interrupted; ``ready()`` is called once the inputs are checked and the first result is in."""
+    from sim.parallel import default_workers
+
+    check_lang(lang)
+    _check_counts(seeds=seeds)
+    serve = importlib.import_module("sim.explore.server").serve
+    serve(config, port=port, seeds=seeds, jobs=jobs or default_workers(), kommune=kommune, lang=lang, ready=ready)
 
 
 def load_results(run_dir: str | Path) -> RunResults:

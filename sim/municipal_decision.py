@@ -33,6 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.economics import expected_net_cost_nok_per_inhabitant_year
+
 UNDECIDED, OPTION, BOUND, LIVE, DECLINED, EXITED = range(6)
 STAGES = ("undecided", "option", "bound", "live", "declined", "exited")
 """Stage codes (int8 in the model's ``muni_stage``)."""
@@ -64,8 +66,6 @@ def expected_bill_nok_per_inhabitant_year(cfg, region) -> np.ndarray:
     bill (issue 21; platform fee with a fixed part, local one-offs annualised, running cost, legacy
     contract ended), so it differs by size.
     """
-    from sim.economics import expected_net_cost_nok_per_inhabitant_year
-
     return np.asarray(expected_net_cost_nok_per_inhabitant_year(cfg, region), dtype=float)
 
 

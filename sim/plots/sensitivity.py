@@ -184,12 +184,12 @@ def fig_heatmap(tables, lang: str = "en", ax=None, *, x_key: str, y_key: str, ou
     return fig
 
 
-def fig_profile(tables, lang: str = "en", ax=None, output: str | None = None):
-    """An output (default: the profile's first) against each parameter over its range, one panel per
+def fig_profile(tables, lang: str = "en", ax=None, profile_output: str | None = None):
+    """An output (``profile_output``, default: the profile's first) against each parameter over its range, one panel per
     parameter (:mod:`sim.sensitivity.profile`): the mean over seeds, the 10-90% band, every seed's
     extremes, the base value dotted. ``tables.profile``: the profile table."""
     prof = tables.profile
-    output = output or prof["output"].iloc[0]
+    output = profile_output or prof["output"].iloc[0]
     g = prof[prof["output"] == output]
     params = list(dict.fromkeys(g["parameter"]))
     with paper_style() as plt:
