@@ -49,7 +49,8 @@ from sim.calibrate import CalibrationResult
 from sim.config import Config, ConfigError, apply_overrides, config_to_dict, get_dotted, parse_override, validate, with_overrides
 from sim.config import load_config as _load_config
 from sim.draws import Spec, draw_configs, draw_table
-from sim.economics import expected_net_cost_nok_per_inhabitant_year, scaled_to_region
+from sim.economics import expected_bill_nok, expected_net_cost_nok_per_inhabitant_year, scaled_to_region
+from sim.economics.bill import ONEOFF_KEYS
 from sim.paper import PaperExperiment, heatmap_experiment, load_paper, quick_version, scenario_config, \
     sensitivity_experiment
 from sim.parallel import EXECUTORS, Executor, default_workers
@@ -921,7 +922,9 @@ def find_municipality(kommune: str, region) -> int:
 class BillResult(Figures):
     """One municipality's bill under every financing scenario (:func:`bill`).
 
-    ``summary`` (one row per scenario), ``bill`` (component x year with bands over seeds and draws),
+    ``summary`` (one row per scenario), ``if_joins`` (what it expects to pay if it joins, by component:
+    one-offs in NOK and annual items in NOK a year, whether or not it joined in the runs: the bill of
+    its decision), ``bill`` (component x year with bands over seeds and draws),
     ``net_by_year`` (the net cost by year, scenarios side by side), ``gp`` (its GP offices, with the
     break-even licence price), ``expected`` (every municipality's expected net cost per inhabitant per
     scenario), ``costs`` and ``costs_gp`` (the run tables of every scenario, all municipalities),
@@ -931,8 +934,9 @@ class BillResult(Figures):
     subject = "bill"
 
     def __init__(self, kommunenummer: str, name: str, costs: pd.DataFrame, costs_gp: pd.DataFrame, expected: pd.DataFrame,
-                 scenarios: list[str], about: pd.DataFrame):
+                 scenarios: list[str], about: pd.DataFrame, if_joins: pd.DataFrame | None = None):
         self.kommunenummer, self.name, self.scenarios = kommunenummer, name, scenarios
+        self.if_joins = if_joins if if_joins is not None else pd.DataFrame(columns=["scenario", "component", "kind", "nok"])
         self.costs, self.costs_gp, self.expected, self.about = costs, costs_gp, expected, about
         self.bill = sheets.bill_bands(costs, kommunenummer, scenarios)
         self.summary = sheets.bill_summary(costs, kommunenummer, expected)
@@ -950,11 +954,11 @@ class BillResult(Figures):
         _check_out(out, lang)
         slug = "".join(c if c.isalnum() else "_" for c in self.name.split(" - ")[0]).strip("_")
         target = Path(out) / f"bill_{self.kommunenummer}_{slug}"
-        tables = {"summary": self.summary, "bill": self.bill, "net_by_year": self.net_by_year, "gp": self.gp,
-                  "about": self.about}
+        tables = {"summary": self.summary, "if_joins": self.if_joins, "bill": self.bill, "net_by_year": self.net_by_year,
+                  "gp": self.gp, "about": self.about}
         with atomic_dir(target) as tmp:
             sheets.write_xlsx(tables, tmp / "bill.xlsx", lang, title=f"{self.name} ({self.kommunenummer})")
-            for key in ("summary", "bill", "net_by_year", "gp"):
+            for key in ("summary", "if_joins", "bill", "net_by_year", "gp"):
                 for lg in LANGS:
                     sheets.write_csv(tables[key], tmp / f"{key}_{lg}.csv", lg)
             for lg in LANGS:
@@ -993,7 +997,7 @@ def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", se
         scenarios = financing_scenarios(Path(config).parent if not isinstance(config, Config) else Path("configs"))
     if not scenarios:
         raise ConfigError(f"{config}: no financing scenarios found beside it")
-    costs, costs_gp, expected, scen_names = [], [], [], []
+    costs, costs_gp, expected, if_joins, scen_names = [], [], [], [], []
     munis = region.municipalities
     for k, path in enumerate(scenarios):
         scen = path if isinstance(path, Config) else _load_config(path)
@@ -1004,6 +1008,10 @@ def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", se
         res = run(cs, seeds=seeds, jobs=jobs, figures=False, progress=done, draws=draws)
         costs.append(res.costs_municipality)
         costs_gp.append(res.costs_gp)
+        parts = expected_bill_nok(scaled_to_region(cs, region), region)
+        if_joins.append(pd.DataFrame({"scenario": cs.scenario, "component": list(parts),
+                                      "kind": ["one_off" if k in ONEOFF_KEYS else "annual" for k in parts],
+                                      "nok": [round(float(v[m])) for v in parts.values()]}))
         expected.append(pd.DataFrame({"scenario": cs.scenario, "kommunenummer": munis["kommunenummer"].astype(str),
                                       "name": munis["name"],
                                       "expected_nok_per_inhabitant": expected_net_cost_nok_per_inhabitant_year(
@@ -1017,7 +1025,8 @@ def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", se
                                     "costs positive, savings negative; net = sum of the items",
                                     "onerecord: docs/model.md (Economics), docs/bill_validation.md"]})
     result = BillResult(str(munis["kommunenummer"].iloc[m]), str(munis["name"].iloc[m]), pd.concat(costs, ignore_index=True),
-                        pd.concat(costs_gp, ignore_index=True), pd.concat(expected, ignore_index=True), scen_names, about)
+                        pd.concat(costs_gp, ignore_index=True), pd.concat(expected, ignore_index=True), scen_names, about,
+                        pd.concat(if_joins, ignore_index=True))
     if out is not None:
         result.save(out, lang)
     return result
