@@ -350,6 +350,19 @@ def test_explorer_in_a_real_browser_offline(explorer_url):
         wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".ex-error"), "the error line gone")
         assert settled(lambda c: c == full["command"]) == full
 
+        # the download: built on click, saved from a link holding the zip (setting and base tables, the command)
+        drv.find_element(By.CSS_SELECTOR, "button.ex-download").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "a.ex-download-link"), "the download link")
+        href = drv.find_element(By.CSS_SELECTOR, "a.ex-download-link").get_attribute("href")
+        assert href.startswith("data:application/zip;base64,")
+        import base64
+        import io
+        import zipfile
+
+        zf = zipfile.ZipFile(io.BytesIO(base64.b64decode(href.split(",", 1)[1])))
+        assert zf.read("command.txt").decode().strip() == full["command"]
+        assert {"setting/summary.csv", "base/summary.csv", "setting/manifest.json"} <= set(zf.namelist())
+
         # language: Norwegian words and number formats
         drv.find_element(By.XPATH, "//div[contains(@class,'ex-lang')]//button[normalize-space()='nb' or normalize-space()='NB']").click()
         wait.until(lambda d: "Fastlegeoppslutning" in d.page_source, "the page in Norwegian")
