@@ -290,7 +290,7 @@ def test_explorer_in_a_real_browser_offline(explorer_url):
             if d.find_elements(By.CSS_SELECTOR, ".ex-status-running") or not d.find_elements(By.CSS_SELECTOR, ".ex-status-ready"):
                 return False
             return pred(text(".ex-command"))
-        wait.until(ready)
+        wait.until(ready, "a settled page whose command satisfies the step's condition")
         return {"command": text(".ex-command"), "uptake": text(".ex-gp-uptake"), "bill": text(".ex-bill")}
 
     def press(lever_css: str, key: str) -> None:
@@ -303,14 +303,18 @@ def test_explorer_in_a_real_browser_offline(explorer_url):
         assert first["command"] == "onerecord run configs/baseline.toml --seeds 3"
 
         # hover: the lever's key, range and source
-        ActionChains(drv).move_to_element(drv.find_element(By.CSS_SELECTOR, ".lever-financing-state-share span")).perform()
-        wait.until(lambda d: any("financing.state_share" in e.text and "source:" in e.text
-                                 for e in d.find_elements(By.CSS_SELECTOR, ".v-overlay__content")))
+        def hovered(d) -> bool:
+            ActionChains(d).move_to_element(d.find_element(By.CSS_SELECTOR, ".lever-financing-state-share span")).perform()
+            return any("financing.state_share" in e.text and "source:" in e.text
+                       for e in d.find_elements(By.CSS_SELECTOR, ".v-overlay__content"))
+
+        wait.until(hovered, "hover text of the state share lever")
 
         # a change made while a run is in flight supersedes it: the page ends on the newest setting
         shock = ".lever-functionality-golive-shock"
         press(shock, Keys.END)
-        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".ex-status-running") or "golive_shock" in text(".ex-command"))
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".ex-status-running") or "golive_shock" in text(".ex-command"),
+                   "the go-live shock run started")
         press(shock, Keys.HOME)  # to the bottom of its range, 0 (the base has 0.2)
         shocked = settled(lambda c: c.endswith("--set functionality.golive_shock=0"))
         assert shocked["command"] == first["command"] + " --set functionality.golive_shock=0"
@@ -339,16 +343,29 @@ def test_explorer_in_a_real_browser_offline(explorer_url):
 
         # a combination the validation rejects: its one line in the page, the last good result kept
         press(".lever-financing-regional-share", Keys.END)
-        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".ex-error"))
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".ex-error"), "the rejected setting's line")
         assert "state_share + regional_share must be <= 1" in text(".ex-error")
         assert text(".ex-command") == full["command"] and text(".ex-bill") == full["bill"]
         press(".lever-financing-regional-share", Keys.HOME)
-        wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".ex-error"))
+        wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".ex-error"), "the error line gone")
         assert settled(lambda c: c == full["command"]) == full
+
+        # the download: built on click, saved from a link holding the zip (setting and base tables, the command)
+        drv.find_element(By.CSS_SELECTOR, "button.ex-download").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "a.ex-download-link"), "the download link")
+        href = drv.find_element(By.CSS_SELECTOR, "a.ex-download-link").get_attribute("href")
+        assert href.startswith("data:application/zip;base64,")
+        import base64
+        import io
+        import zipfile
+
+        zf = zipfile.ZipFile(io.BytesIO(base64.b64decode(href.split(",", 1)[1])))
+        assert zf.read("command.txt").decode().strip() == full["command"]
+        assert {"setting/summary.csv", "base/summary.csv", "setting/manifest.json"} <= set(zf.namelist())
 
         # language: Norwegian words and number formats
         drv.find_element(By.XPATH, "//div[contains(@class,'ex-lang')]//button[normalize-space()='nb' or normalize-space()='NB']").click()
-        wait.until(lambda d: "Fastlegeoppslutning" in d.page_source)
+        wait.until(lambda d: "Fastlegeoppslutning" in d.page_source, "the page in Norwegian")
         assert text(".ex-gp-uptake") == fmt(res.summary[f"share_gps_{year}"].median(), "pct", "nb")
         assert text(".ex-bill") == fmt(bill, "nok", "nb")
 

@@ -10,6 +10,8 @@ running one, and the views show the last result until the new one is in.
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 import tempfile
 import zipfile
@@ -161,6 +163,20 @@ def _sheet(out: Outcome, kommune: str, lang: str) -> bytes:
 
 
 @solara.component
+def Download(text: str, filename: str, make, css: str, key: tuple):
+    """A button that builds the file on click, then a link that saves it (a data: URL: the bytes are in
+    the page already, nothing is fetched). (Solara's FileDownload shows no button under the Vuetify 3
+    front end of solara 1.58.)"""
+    ready, set_ready = solara.use_state(None, key=f"{css}-{key}")
+    if ready is None:
+        solara.Button(text, icon_name="mdi-package-down", on_click=lambda: set_ready(base64.b64encode(make()).decode()),
+                      classes=[css], outlined=True)
+    else:
+        solara.HTML(tag="a", unsafe_innerHTML=f"⬇ {html.escape(filename)}", classes=[css + "-link"],
+                    attributes={"href": f"data:application/zip;base64,{ready}", "download": filename})
+
+
+@solara.component
 def Views(out: Outcome, lg: str, name: str):
     year = out.res.config.run.report_year
     munis = views.municipalities(out.base)
@@ -178,9 +194,9 @@ def Views(out: Outcome, lg: str, name: str):
     with solara.Card(t("command", lg), margin=1):
         solara.Preformatted(out.command, class_="ex-command", style_="white-space: pre-wrap; word-break: break-all")
         with solara.Row():
-            solara.FileDownload(lambda: _zip(out), filename=f"{out.res.run_id}.zip", label=t("download", lg))
-            solara.FileDownload(lambda: _sheet(out, code, lg), filename=f"bill_{code}_{out.res.run_id}.zip",
-                                label=t("download_sheet", lg, name=name))
+            Download(t("download", lg), f"{out.res.run_id}.zip", lambda: _zip(out), "ex-download", (id(out),))
+            Download(t("download_sheet", lg, name=name), f"bill_{code}_{out.res.run_id}.zip",
+                     lambda: _sheet(out, code, lg), "ex-download-sheet", (id(out), code, lg))
     key = (id(out), lg, code)
     figs = solara.use_memo(lambda: [(title, views.svg(fig)) for title, fig in [
         (t("view_adoption", lg), views.fig_adoption(out.res, out.base, lg)),
@@ -211,7 +227,7 @@ def Page():
             base_choices = [str(p) for p in shipped_configs(SETTINGS["config"])]
             solara.Select(t("base", lg), values=base_choices, value=config.value, on_value=set_base)
             solara.SliderInt(t("seeds", lg), value=seeds.value, min=1, max=MAX_SEEDS, on_value=set_seeds, thumb_label="always")
-            solara.Markdown(f"**{t('levers', lg)}**")
+            solara.Text(t("levers", lg), style={"font-weight": "600"})  # not Markdown: it loads KaTeX
             if values.value:
                 for lv in levers(config.value):
                     LeverControl(lv, values.value.get(lv.key), lg)
