@@ -295,7 +295,7 @@ def bill(
     fmt = {"share_runs_live": "{:.0%}".format, "golive_year": lambda v: "-" if v != v else f"{v:.0f}"}
     cols = ["scenario", "share_runs_live", "golive_year", "oneoff_nok", "annual_net_nok_per_inhabitant",
             "expected_nok_per_inhabitant", "npv_net_cost_nok"]
-    typer.echo(s[cols].to_string(index=False, formatters={c: fmt.get(c, "{:,.0f}".format) for c in cols[1:]}))
+    typer.echo(s[cols].to_string(index=False, na_rep="-", formatters={c: fmt.get(c, "{:,.0f}".format) for c in cols[1:]}))
     typer.echo(f"wrote {res.path}: bill.xlsx, CSVs (nb and en) and figures")
 
 

@@ -142,6 +142,13 @@ def _check_bands(rates: dict[str, float]) -> dict[str, float]:
 
 AgeRates = dict[str, float]
 
+AGE_BAND_FIELDS: tuple[str, ...] = (
+    "gp_consultations_per_person_year", "legevakt_contacts_per_person_year", "inpatient_stays_per_person_year",
+    "outpatient_consultations_per_person_year", "share_receiving_home_care", "share_long_term_nursing_home",
+    "specialist_consultations_per_person_year",
+)
+"""The ``network`` fields that are rates or shares by age band (``"a-b"``/``"a+"`` keys)."""
+
 
 # --------------------------------------------------------------------------- sections
 
@@ -386,11 +393,7 @@ class NetworkSection(Section):
     share_preventable_from_information: float = Prob(desc="Share of preventable adverse events that full information at hand-over prevents", role="uncertain", row="handoff_program_reduction_preventable_adverse_events")
     care_messages_per_care_recipient_year: float = P(unit="messages/person/year", desc="Care messages each way between municipal care and the GP per home-care or nursing-home resident per year", role="uncertain", ge=0, prior=(2, 12))
 
-    @field_validator(
-        "gp_consultations_per_person_year", "legevakt_contacts_per_person_year", "inpatient_stays_per_person_year",
-        "outpatient_consultations_per_person_year", "share_receiving_home_care", "share_long_term_nursing_home",
-        "specialist_consultations_per_person_year",
-    )
+    @field_validator(*AGE_BAND_FIELDS)
     @classmethod
     def _bands(cls, v: AgeRates) -> AgeRates:
         return _check_bands(v)
@@ -450,12 +453,7 @@ def _deep_merge(base: dict, over: dict) -> dict:
 
 
 # Tables whose keys are data (trust names, age bands, years): replaced whole by an override.
-_VALUE_TABLES = {
-    "golive_month", "delay_probability", "investment_profile",
-    "gp_consultations_per_person_year", "legevakt_contacts_per_person_year", "inpatient_stays_per_person_year",
-    "outpatient_consultations_per_person_year", "share_receiving_home_care", "share_long_term_nursing_home",
-    "specialist_consultations_per_person_year",
-}
+_VALUE_TABLES = {"golive_month", "delay_probability", "investment_profile", *AGE_BAND_FIELDS}
 
 
 def _is_value_table(key: str) -> bool:
@@ -740,9 +738,10 @@ def prior_ranges(cfg: "Config") -> dict[str, tuple[float, float]]:
     return out
 
 
-def get_dotted(data: dict, key: str) -> Any:
-    """``data["a"]["b"]`` for the dotted key ``"a.b"`` (plain dicts, e.g. a manifest's config)."""
+def get_dotted(data: Any, key: str) -> Any:
+    """The value at the dotted key ``"a.b"``: ``data["a"]["b"]`` in plain dicts (a manifest's config),
+    ``data.a.b`` in a :class:`Config`; the one dotted-key getter of the package."""
     node: Any = data
     for part in key.split("."):
-        node = node[part]
+        node = node[part] if isinstance(node, dict) else getattr(node, part)
     return node

@@ -90,10 +90,9 @@ class CareNetwork:
         self._set_valuation(cfg)
 
     def _set_valuation(self, cfg: Config) -> None:
-        """Value search hours and adverse events by ``cfg`` (hour values, V(0), V(1)); forget the last pass."""
+        """Value search hours and adverse events by ``cfg`` (hour values, V(0), V(1))."""
         self.cfg = cfg
         self._hour_value = hour_value_nok(cfg)
-        self._last: tuple[bytes, dict[str, float]] | None = None
         self._v_none = self._loss(np.zeros(self.n_providers))
         self._v_full = self._loss(np.ones(self.n_providers))
 
@@ -220,9 +219,6 @@ class CareNetwork:
         * gain_realized = (V(0) - V(x)) / (V(0) - V(1)), V = gain_value_nok (loss), 1 if V(0) = V(1).
         """
         x = self._check(x)
-        key = x.tobytes()
-        if self._last is not None and self._last[0] == key:
-            return dict(self._last[1])
         coverage, same_share, info, by_kind, adverse = self._pass(x)
         hours, hours_by_kind, adverse_month, v = self._monthly_loss(by_kind, adverse)
         span = self._v_none - self._v_full
@@ -234,8 +230,7 @@ class CareNetwork:
             "search_nok": float(sum(hours_by_kind[k] * self._hour_value[k] for k in PROVIDER_KINDS)),
             "adverse_events": adverse_month, "gain_realized": gain,
         }
-        self._last = (key, out)
-        return dict(out)
+        return out
 
     def practice_network_share(self, x: np.ndarray) -> np.ndarray:
         """Per practice: sum_q H_pq x_q / sum_q H_pq, H_pq hand-over events per year between practice p and
