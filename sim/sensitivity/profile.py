@@ -14,8 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.config import Config
-from sim.sensitivity.tornado import _value
+from sim.config import Config, get_dotted
 from sim.sweep import Experiment
 
 
@@ -26,7 +25,7 @@ def profile_levels(p, points: int) -> list[float]:
 
 def profile_design(exp: Experiment, base: Config, points: int = 7) -> pd.DataFrame:
     """Columns: design_row, parameter ("" for the base row), value, one column per key."""
-    center = {p.key: _value(base, p.key) for p in exp.parameters}
+    center = {p.key: get_dotted(base, p.key) for p in exp.parameters}
     rows = [{"parameter": "", "value": float("nan"), **center}]
     for p in exp.parameters:
         is_int = isinstance(center[p.key], int) and not isinstance(center[p.key], bool)
