@@ -37,7 +37,7 @@ import pandas as pd
 
 from sim.config import Config, ConfigError, config_to_dict, get_dotted, month_index, with_overrides
 from sim.config import prior_range as config_prior_range
-from sim.history import HISTORY_END, observed_series, option_decision_points
+from sim.history import DECIDED, FORECAST_COLUMNS, HISTORY_END, observed_series, option_decision_points
 from sim.parallel import Executor, SerialExecutor, blas_single_thread, make_executor, pool_for
 from sim.region import load_region
 
@@ -52,10 +52,11 @@ FIT_PARAMETERS: tuple[str, ...] = (
     "gp.beta_u_per_knok",
     "functionality.golive_shock",
 )
-"""The uncertain adoption parameters fitted by default (dotted config keys)."""
+"""The uncertain adoption parameters fitted by default (dotted config keys). For the GP office's choice
+(sim.gp_choice): its spontaneous and peer choice rates p and q and its logit's utility weight beta_u;
+the contract window's rate (gp.window_choice_rate_per_year) keeps its assumed value."""
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-FORECAST_COLUMNS = ("n_municipalities_live", "n_gp_offices_live", "one_record_coverage", "gain_realized")
 METHOD = "ABC-SMC (pyabc {version})"
 CALIBRATION_STREAM = 11  # spawn key of the calibration's own random stream (issue #11)
 
@@ -266,9 +267,6 @@ def series_distance(sim: dict[str, np.ndarray], target: _Target, settings: Calib
 
 
 SERIES = ("n_municipalities_live", "share_residents_municipalities_live", "n_gp_offices_live")
-DECIDED = "n_municipalities_decided"
-
-
 def _simulate_series(cfg_fit: Config, theta: dict[str, float], k: int, simulator: Simulator) -> dict[str, np.ndarray]:
     c = with_overrides(cfg_fit, theta)
     runs = [simulator(c, r).sort_values("t") for r in particle_replicates(theta, k)]

@@ -158,7 +158,7 @@ def _economics(model, region, network, monthly: pd.DataFrame) -> dict[str, pd.Da
     ``monthly`` is the model's :meth:`monthly` table."""
     zeros = np.zeros(network.n_providers)
     return run_economics(model.cfg, region, np.asarray(model.muni_live_month), np.asarray(model.gp_join_month),
-                         monthly, no_platform_metrics=network.metrics(zeros),
+                         monthly, model.gp_valuation(), no_platform_metrics=network.metrics(zeros),
                          trust_live_month=np.array([h.live_t for h in model._hospitals], dtype=np.int64))
 
 

@@ -79,10 +79,13 @@ def finite_population_bias_bound(share_var: np.ndarray, p: float, q: float, dt_y
 
 
 def check_bass_case(cfg: Config) -> None:
-    """Raise ValueError unless the config is the Bass special case (beta_u = 0, complete peers,
-    offered from the start, salaried offices deciding like the others)."""
+    """Raise ValueError unless the config is the Bass special case of the GP choice (sim.gp_choice):
+    only "join" offered, utility weight beta_u = 0, choice rate p + q s (no window rate), complete
+    peers, offered from the start, salaried offices deciding like the others."""
     g = cfg.gp
     problems = [k for k, bad in (("gp.beta_u_per_knok must be 0", g.beta_u_per_knok != 0),
+                                 ("gp.alternatives must be ['join']", g.alternatives != ["join"]),
+                                 ("gp.window_choice_rate_per_year must be 0", g.window_choice_rate_per_year != 0),
                                  ("gp.peer_graph must be 'complete'", g.peer_graph != "complete"),
                                  ("gp.offered_from_start must be true", not g.offered_from_start),
                                  ("gp.salaried_follow_municipality must be false", g.salaried_follow_municipality))

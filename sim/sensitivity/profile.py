@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from sim.config import Config, get_dotted
-from sim.sweep import Experiment
+from sim.sensitivity.tornado import run_design
+from sim.sweep import Experiment, base_config, load_experiment
 
 
 def profile_levels(p, points: int) -> list[float]:
@@ -66,9 +67,6 @@ def run_profile(experiment: Experiment | str, *, points: int = 7, executor: str 
     """Run an experiment's profile: (profile table of :func:`profile_table`, runs table: every run's
     outputs with design_row, replicate, parameter and value). Writing is the API's
     (:func:`sim.api.municipal_sensitivity`)."""
-    from sim.sensitivity.tornado import run_design
-    from sim.sweep import base_config, load_experiment
-
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     base = base_config(exp)
     design = profile_design(exp, base, points)
