@@ -321,7 +321,8 @@ def test_expected_cost_matches_a_run_where_everyone_joins_at_once(small_config, 
     pop = region.municipalities["population"].to_numpy()
     expected = expected_net_cost_nok_per_inhabitant_year(cfg, region)
     # the annual parts of the expected bill are those of a year in the run where everyone is live
-    cm = run_economics(cfg, region, live, np.full(len(region.practices), -1), flat_monthly(cfg), no_platform())["costs_municipality"]
+    never = np.full(len(region.practices), -1)
+    cm = run_economics(cfg, region, live, never, flat_monthly(cfg), valuation(cfg, never), no_platform())["costs_municipality"]
     steady = cm[cm["year"] == 2030]
     annual = steady["platform_operating_nok"] + steady["local_running_nok"] + steady["legacy_contract_saving_nok"]
     oneoff = expected - annual.to_numpy() / pop
