@@ -53,7 +53,6 @@ PENDING: dict[str, str] = {
     "sim.explore.server": "imports the API, the app and the engine inside functions (#23)",
     "sim.explore.views": "imports io inside a function (#23)",
     "sim.__main__": "imports the CLI inside main() so that Ctrl-C while it loads ends in one line (#17 item 1)",
-    "sim.plots.sensitivity": "a figure module imports sim.sweep.experiment (DUMMY_PREFIX)",
     "sim.report.tables": "a view reads saved sweeps through sim.sweep.store and sim.sensitivity.indices",
 }
 KNOWN_CYCLES: dict[str, str] = {
