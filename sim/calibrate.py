@@ -35,13 +35,11 @@ import cloudpickle
 import numpy as np
 import pandas as pd
 
-from sim.builds import BuildCache
 from sim.config import Config, ConfigError, config_to_dict, get_dotted, month_index, with_overrides
 from sim.config import prior_range as config_prior_range
 from sim.history import DECIDED, FORECAST_COLUMNS, HISTORY_END, observed_series, option_decision_points
 from sim.parallel import Executor, SerialExecutor, blas_single_thread, make_executor, pool_for
 from sim.region import load_region
-from sim.runner import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE_PATH = ROOT / "configs" / "baseline.toml"
@@ -141,14 +139,24 @@ class CalibrationResult:
 # --------------------------------------------------------------------------- simulation
 
 
-_BUILDS = BuildCache()
-"""This process's regions and networks for :func:`simulate_monthly` (a worker's own; read only here)."""
+_BUILDS: dict = {}
+"""This process's ``sim.builds.BuildCache`` for :func:`simulate_monthly` (a worker's own; read only here).
+The model stack loads when a simulation runs, not when this module is imported: the calibration
+figures (sim.plots.calibration) read its column names with the model blocked."""
+
+
+def _builds():
+    from sim.builds import BuildCache  # the model: see _BUILDS
+
+    return _BUILDS.setdefault("builds", BuildCache())
 
 
 def simulate_monthly(cfg: Config, replicate: int) -> pd.DataFrame:
     """The model's monthly table for one replicate (runner.simulate; region and network kept in
     this process's build cache, which forked workers inherit)."""
-    model, _, _ = simulate(cfg, replicate, _BUILDS)
+    from sim.runner import simulate  # the model: see _BUILDS
+
+    model, _, _ = simulate(cfg, replicate, _builds())
     return model.monthly()
 
 
@@ -371,7 +379,7 @@ def fit_abc(cfg: Config, observed: pd.DataFrame, keys: Sequence[str] = FIT_PARAM
     target = make_target(observed, n_municipalities,
                          decision_points_in_window(decisions, cfg.run.start_month, len(observed)))
     if simulator is simulate_monthly:
-        _BUILDS.get(cfg_fit)  # build once in the parent; forked workers inherit it
+        _builds().get(cfg_fit)  # build once in the parent; forked workers inherit it
 
     def model(par) -> dict:
         theta = {_dotted(k): float(v) for k, v in dict(par).items()}

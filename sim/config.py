@@ -43,6 +43,9 @@ Role = Literal["uncertain", "lever", "fixed"]
   scales, rules of the region).
 """
 
+DUMMY_PREFIX = "dummy."
+"""Experiment keys under this prefix are sampled but never read by the model (no config key has it)."""
+
 ROLES: tuple[str, ...] = ("uncertain", "lever", "fixed")
 
 

@@ -158,9 +158,8 @@ def _economics(model, region, network, monthly: pd.DataFrame) -> dict[str, pd.Da
     ``monthly`` is the model's :meth:`monthly` table."""
     zeros = np.zeros(network.n_providers)
     return run_economics(model.cfg, region, np.asarray(model.muni_live_month), np.asarray(model.gp_join_month),
-                         monthly, no_platform_metrics=network.metrics(zeros),
-                         trust_live_month=np.array([h.live_t for h in model._hospitals], dtype=np.int64),
-                         gp_valuation=model.gp_valuation())
+                         monthly, model.gp_valuation(), no_platform_metrics=network.metrics(zeros),
+                         trust_live_month=np.array([h.live_t for h in model._hospitals], dtype=np.int64))
 
 
 def run_one(cfg: Config, replicate: int, builds: BuildCache | None = None, draw: int = 0) -> RunTables:

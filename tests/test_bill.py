@@ -17,7 +17,6 @@ import pytest
 
 from sim.config import load_config, with_overrides
 from sim.economics import (
-    GPValuation,
     LOCAL_ONEOFF, allocate_platform_cost, expected_bill_nok, expected_net_cost_nok_per_inhabitant_year,
     fixed_variable_shares, local_costs_by_year, run_economics, users_by_municipality,
 )
@@ -203,8 +202,11 @@ def test_state_share_of_the_local_one_off_is_booked_to_the_state():
     gp = np.full(len(region.practices), -1)
     monthly = pd.DataFrame({"t": np.arange(cfg.n_months), **{f"search_hours_{k}": 0.0 for k in ("gp", "municipal", "hospital", "specialist")},
                             "adverse_events": 0.0})
-    a, b = (run_economics(c, region, live, gp, monthly, {f"search_hours_{k}": 0.0 for k in ("gp", "municipal", "hospital", "specialist")}
-                          | {"adverse_events": 0.0}, gp_valuation=GPValuation.joined_at(gp, cfg.n_months)) for c in (cfg, ks))
+    from .test_economics import valuation
+
+    a, b = (run_economics(c, region, live, gp, monthly, valuation(c, gp),
+                          {f"search_hours_{k}": 0.0 for k in ("gp", "municipal", "hospital", "specialist")}
+                          | {"adverse_events": 0.0}) for c in (cfg, ks))
     local = b["costs_municipality"][list(LOCAL_ONEOFF)].to_numpy().sum()
     assert b["costs_municipality"]["state_local_share_nok"].sum() == pytest.approx(-0.5 * local, abs=len(live) * 17)
     wa, wb = (x["who_pays_who_gains"].set_index("actor")["pays_nok"] for x in (a, b))

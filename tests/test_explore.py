@@ -374,14 +374,17 @@ def test_explorer_in_a_real_browser_offline(explorer_url):
         assert shot.stat().st_size > 10_000
 
         # offline: every request the page made went to this server (or stayed in the page)
-        urls = set()
+        urls, missing = set(), set()
         for entry in drv.get_log("performance"):
             msg = json.loads(entry["message"])["message"]
             if msg["method"] == "Network.requestWillBeSent":
                 urls.add(msg["params"]["request"]["url"])
+            if msg["method"] == "Network.responseReceived" and msg["params"]["response"]["status"] >= 400:
+                missing.add(msg["params"]["response"]["url"])  # an asset the installed packages lack
         host = url.rstrip("/")
         outside = sorted(u for u in urls if not u.startswith((host, host.replace("http", "ws"), "data:", "blob:")))
         assert urls and not outside, outside
+        assert not missing, missing
     finally:
         drv.quit()
     log = (tmp / "server.log").read_text()

@@ -38,19 +38,6 @@ class GPValuation:
     time_saved_by_month: np.ndarray
     integrated_by_month: np.ndarray
 
-    @classmethod
-    def joined_at(cls, gp_join_month: np.ndarray, n_months: int, subsidy_nok_per_gp_year: float = 0.0,
-                  time_saved_nok_per_gp_year: float = 0.0) -> "GPValuation":
-        """A valuation for given join months without a model run (tests, hand-made cases): offices that
-        joined chose "join" then, the others never chose (valued at the last month); a constant time saving."""
-        gp = np.asarray(gp_join_month, dtype=np.int64)
-        n = len(gp)
-        return cls(choice=np.where(gp >= 0, 0, -1), choice_month=gp, valued_month=np.where(gp >= 0, gp, n_months - 1),
-                   time_saved_nok_per_gp_year=np.full(n, float(time_saved_nok_per_gp_year)),
-                   integrate_time_saved_nok_per_gp_year=np.zeros(n), subsidy_nok_per_gp_year=np.full(n, float(subsidy_nok_per_gp_year)),
-                   money_knok=np.zeros((n, 3)), time_saved_by_month=np.full((n, n_months), float(time_saved_nok_per_gp_year)),
-                   integrated_by_month=np.zeros((n, n_months), dtype=bool))
-
 
 @dataclass(frozen=True)
 class GPPrice:

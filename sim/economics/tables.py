@@ -253,8 +253,8 @@ def who_pays_who_gains(cfg: Config, region: Region, alloc: PlatformAllocation, c
 
 
 def run_economics(cfg: Config, region: Region, muni_live_month: np.ndarray, gp_join_month: np.ndarray,
-                  monthly: pd.DataFrame, no_platform_metrics: dict[str, float] | None = None,
-                  trust_live_month: np.ndarray | None = None, *, gp_valuation: GPValuation) -> dict[str, pd.DataFrame]:
+                  monthly: pd.DataFrame, gp_valuation: GPValuation, no_platform_metrics: dict[str, float] | None = None,
+                  trust_live_month: np.ndarray | None = None) -> dict[str, pd.DataFrame]:
     """The economics of one run: {"costs_municipality", "costs_gp", "who_pays_who_gains"} (NOK, 2023 money).
 
     ``muni_live_month[m]`` and ``gp_join_month[i]`` are month indices t (-1 = never); ``monthly`` has one

@@ -14,9 +14,9 @@ import textwrap
 import numpy as np
 import pandas as pd
 
+from sim.config import DUMMY_PREFIX
 from sim.plots.labels import fmt, label, output_label
 from sim.plots.style import axes, paper_style, panels
-from sim.sweep.experiment import DUMMY_PREFIX
 
 
 def parameter_label(key: str, lang: str) -> str:

@@ -25,11 +25,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 from SALib.sample import latin, morris, sobol
 
-from sim.config import (Config, ConfigError, config_to_dict, iter_parameters, load_config, load_toml_as,
+from sim.config import (DUMMY_PREFIX, Config, ConfigError, config_to_dict, iter_parameters, load_config, load_toml_as,
                         sweep_range, with_overrides)
 
-DUMMY_PREFIX = "dummy."
-"""Keys under this prefix are sampled but never read by the model."""
 
 DUMMY_RANGE = (0.0, 1.0)
 """Bounds of a dummy key that gives none."""
