@@ -18,12 +18,12 @@ from typing import Any
 
 import pandas as pd
 
-from sim.config import Config, ConfigError
+from sim.config import MONTH_RE, Config, ConfigError
 from sim.config import load_config as _load_config
 from sim.config import parse_override
 from sim.plots import check_lang  # noqa: F401 (public: the CLI checks --lang through the API)
 from sim.results import RunTables, check_out_dir, manifest, now, read_run, write_run
-from sim.runner import run_replicates
+from sim.runner import cached_region_network, run_replicates
 
 __all__ = ["ConfigError", "Config", "RunResults", "load_config", "run", "load_results", "uptake_curve", "sweep",
            "sensitivity"]
@@ -100,13 +100,15 @@ class RunResults:
         return self.manifest["run_id"]
 
     def save(self, out: str | Path = "results", figures: bool = True, lang: str = "en") -> Path:
-        """Write ``<out>/<scenario>/<run id>/`` atomically (tables, manifest and, by default, figures)."""
+        """Write ``<out>/<scenario>/<run id>/`` atomically (tables, manifest, the provider graph ``network.graphml``
+        with each hand-over channel's events per year on its edges and, by default, figures)."""
         from sim.plots import plot_tables
 
         check_lang(lang)
         check_out_dir(out)
 
         def draw(tmp: Path) -> None:
+            cached_region_network(self.config)[1].write_graphml(tmp / "network.graphml")  # provider graph, volume per channel
             if figures:
                 plot_tables(read_run(tmp), tmp / "figures", lang, report_year=self.config.run.report_year)
 
@@ -141,7 +143,6 @@ def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs:
     check_counts(jobs=jobs)
     started = now()
     tables = run_replicates(cfg, reps, jobs=jobs, on_done=on_done)
-    from sim.runner import cached_region_network
 
     man = manifest(cfg, reps, started, now(), region=cached_region_network(cfg)[0].summary())
     return RunResults(cfg, tables, man)
@@ -157,8 +158,9 @@ def load_results(run_dir: str | Path) -> RunResults:
 
 
 def uptake_curve(config: Config | str | Path, steps: int = 21, orders: tuple[str, ...] | None = None,
-                 seeds: int = 5) -> pd.DataFrame:
-    """Every metric against GP share per recruitment order (hospitals and municipalities on); tidy table."""
+                 seeds: int = 5, draws: int = 0, month: str | None = None) -> pd.DataFrame:
+    """Every metric against GP share per recruitment order (hospitals and municipalities on), per seed and parameter
+    draw, at ``month`` (default December of the report year); tidy table."""
     from sim import uptake
 
     if steps < 2:
@@ -167,8 +169,13 @@ def uptake_curve(config: Config | str | Path, steps: int = 21, orders: tuple[str
     unknown = [o for o in orders or () if o not in uptake.ORDERS]
     if unknown:
         raise ConfigError(f"--orders: unknown order {unknown[0]!r}; known: {', '.join(uptake.ORDERS)}")
+    if draws < 0:
+        raise ConfigError(f"--draws: must be >= 0, got {draws}")
+    cfg = _as_config(config)
+    if month is not None and not (MONTH_RE.match(month) and 0 <= cfg.t_of(month) < cfg.n_months):
+        raise ConfigError(f"--month: must be YYYY-MM within {cfg.run.start_month} to {cfg.run.end_month}, got {month!r}")
     kw = {"orders": tuple(orders)} if orders else {}
-    return uptake.uptake_curve(_as_config(config), steps=steps, seeds=seeds, **kw)
+    return uptake.uptake_curve(cfg, steps=steps, seeds=seeds, draws=draws, month=month, **kw)
 
 
 def sweep(experiment: str | Path, out: str | Path = "results", **kw: Any):

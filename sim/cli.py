@@ -146,6 +146,8 @@ def uptake_curve(
     steps: Annotated[int, typer.Option("--steps", help="GP-share steps from 0 to 1.")] = 21,
     orders: Annotated[list[str] | None, typer.Option("--orders", help="random, largest_first, most_connected_first, by_municipality")] = None,
     seeds: Annotated[int, typer.Option("--seeds", help="Seeds for the random orders.")] = 5,
+    draws: Annotated[int, typer.Option("--draws", help="Parameter draws of the gain's uncertain inputs (0: the config only).")] = 0,
+    month: Annotated[str | None, typer.Option("--month", help="Month (YYYY-MM) whose status quo the gain is measured against (default: December of run.report_year).")] = None,
     out: OutOpt = Path("results"),
     set_: SetOpt = None,
     lang: LangOpt = "en",
@@ -155,7 +157,8 @@ def uptake_curve(
     from sim.results import atomic_dir
 
     cfg = _scenario(config, set_, out, lang)
-    df = api.uptake_curve(cfg, steps=steps, orders=tuple(orders) if orders else None, seeds=seeds)
+    df = api.uptake_curve(cfg, steps=steps, orders=tuple(orders) if orders else None, seeds=seeds, draws=draws,
+                          month=month)
     from sim.plots import plot_uptake_tables
 
     target = Path(out) / cfg.scenario / "uptake_curve"

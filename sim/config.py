@@ -266,10 +266,59 @@ class EconomicsSection(Section):
     base_year: int = P(unit="year", desc="Year that NPVs discount to (money in 2023 NOK)", ge=2000, le=2100)
     nurse_hourly_cost_nok: float = P(unit="NOK/hour", desc="Nurse hourly cost incl. employer costs", ge=0, sweep=(400, 560))
     physician_hourly_cost_nok: float = P(unit="NOK/hour", desc="Hospital physician hourly cost incl. employer costs", ge=0, sweep=(700, 1000))
-    cost_per_adverse_event_nok: float = P(unit="NOK/event", desc="Cost of one adverse event", ge=0, sweep=(40_000, 150_000))
-    adverse_event_cost_share_patients: float = Prob(desc="Share of an adverse event's cost borne by patients (rest: the treating trust)")
+    adverse_event_extra_bed_days: float = P(unit="bed-days/event", desc="Extra hospital bed-days of one adverse event (its treatment cost)", ge=0, sweep=(4, 10))
+    hospital_cost_per_bed_day_nok: float = P(unit="NOK/bed-day", desc="Hospital cost of one bed-day (all inpatient costs)", ge=0, sweep=(15_000, 19_000))
+    daly_per_adverse_event: float = P(unit="DALY/event", desc="Health lost by the patient per adverse event", ge=0, sweep=(0.05, 0.54))
+    value_nok_per_daly: float = P(unit="NOK/DALY", desc="Value of one disability-adjusted life year", ge=0, sweep=(780_000, 970_000))
+    imaging_cost_nok_per_exam: float = P(unit="NOK/exam", desc="Cost of one imaging examination (mix of x-ray, ultrasound, CT, MR)", ge=0, sweep=(650, 3000))
+    hospital_golive_harm_nok_per_resident_year: list[float] = Field(..., description="Extra cost and lost revenue of a hospital trust after its go-live (NOK per resident of its catchment), one entry per year after go-live")
+    municipal_golive_harm_nok_per_inhabitant_year: list[float] = Field(..., description="Productivity loss of a municipality after its go-live (NOK per inhabitant), one entry per year after go-live")
+    unsent_letters_per_week_per_100k_residents: float = P(unit="letters/week/100k residents", desc="Hospital letters never sent (no error shown) per week after a hospital go-live, per 100,000 catchment residents", ge=0, sweep=(301, 362))
+    unsent_letters_weeks: float = P(unit="weeks", desc="Weeks after a hospital go-live during which letters go unsent", ge=0, sweep=(8, 24))
+    share_unsent_letters_gp_copy: float = Prob(desc="Share of unsent letters whose copy to the GP was lost (each a missing-information event at the GP)")
     users_per_inhabitant_municipal: float = P(unit="users/inhabitant", desc="Municipal platform users per inhabitant (per_user key)", ge=0)
     investment_annualisation_years: float = P(unit="years", desc="Years over which the municipal part of the platform investment is charged to a joined municipality as an annuity at discount_rate", gt=0, sweep=(5, 20))
+
+
+SERVICE_RECEIVERS: tuple[str, ...] = ("gp", "home_care", "nursing_home", "legevakt", "hospital", "specialist")
+"""Provider kinds that receive hand-overs (and can use a national service)."""
+
+
+class NationalService(Section):
+    """One national service of the status quo (kjernejournal, document sharing, the shared medication list):
+    where and from when it is in use, and how much of the information a message lacks it supplies."""
+
+    information_share: float = Prob(desc="Share of the information a message hand-over lacks (against a shared record) that the service supplies where it is used")
+    reach: float = Prob(desc="Share of hand-overs at which the service is used once fully rolled out")
+    in_use_from: dict[str, str] = Field(..., description="Month (YYYY-MM) the service comes into use at each receiving provider kind (gp, home_care, nursing_home, legevakt, hospital, specialist); kinds not listed never use it")
+    ramp_months: float = P(unit="months", desc="Months from first use to full reach (0: a step)", ge=0, le=240)
+    senders: list[str] = Field(..., description="Sending provider kinds whose information the service holds (empty: every kind)")
+
+    @field_validator("in_use_from")
+    @classmethod
+    def _kinds_months(cls, v: dict[str, str]) -> dict[str, str]:
+        for k, m in v.items():
+            if k not in SERVICE_RECEIVERS:
+                raise ValueError(f"unknown provider kind {k!r} (known: {', '.join(SERVICE_RECEIVERS)})")
+            if not MONTH_RE.match(m):
+                raise ValueError(f"{k}: month must be YYYY-MM, got {m!r}")
+        return v
+
+    @field_validator("senders")
+    @classmethod
+    def _senders(cls, v: list[str]) -> list[str]:
+        bad = [k for k in v if k not in SERVICE_RECEIVERS]
+        if bad:
+            raise ValueError(f"unknown provider kind(s) {bad} (known: {', '.join(SERVICE_RECEIVERS)})")
+        return v
+
+
+class NationalServicesSection(Section):
+    """The dated timeline of national services that raise what the status quo delivers (DESIGN.md, Second model version)."""
+
+    kjernejournal: NationalService
+    document_sharing: NationalService
+    medication_list: NationalService
 
 
 class NetworkSection(Section):
@@ -284,13 +333,22 @@ class NetworkSection(Section):
     message_channel_information_share: float = Prob(desc="Share of relevant information a message hand-over carries", sweep=(0.4, 0.8))
     message_channel_mean_delay_days: float = P(unit="days", desc="Mean delay of a message hand-over", ge=0, sweep=(1, 4))
     message_delay_information_loss_per_day: float = P(unit="fraction/day", desc="Information value lost per day of message delay", ge=0, le=1, sweep=(0, 0.1))
-    message_channels: list[str] = Field(..., description="Provider-type pairs with a message channel, as 'a-b' (gp, municipal, hospital, specialist, legevakt)")
-    share_handovers_missing_information: float = Prob(desc="Share of hand-over visits missing information when no information is carried", sweep=(0.07, 0.2))
+    message_channels: list[str] = Field(..., description="Provider-kind pairs with a message channel, as 'a-b' (gp, home_care, nursing_home, legevakt, hospital, specialist)")
+    share_handovers_missing_information: float = Prob(desc="Share of hand-over visits missing important information in the observed status quo (messages)", sweep=(0.07, 0.2))
     search_minutes_per_missing_information_event: float = P(unit="minutes/event", desc="Search time per missing-information event", ge=0, sweep=(3, 10))
     share_hospital_stays_with_adverse_event: float = Prob(desc="Share of hospital stays with an adverse event", sweep=(0.119, 0.139))
     share_adverse_events_preventable: float = Prob(desc="Share of adverse events that are preventable", sweep=(0.4, 0.6))
-    share_preventable_from_information: float = Prob(desc="Share of preventable adverse events that full information at hand-over prevents", sweep=(0.23, 0.3))
-    care_messages_per_care_recipient_year: float = P(unit="messages/person/year", desc="Care messages each way between municipal care and the GP per home-care or nursing-home resident per year", ge=0, sweep=(2, 12))
+    share_preventable_adverse_events_from_communication: float = Prob(desc="Share of preventable adverse events at a stay that stem from information missing at its hand-overs (status quo)", sweep=(0.3, 0.37))
+    care_messages_per_resident_year: float = P(unit="messages/person/year", desc="Care (PLO) messages between GPs and municipal care per resident per year, both directions", ge=0, sweep=(0.6, 1.0))
+    hospital_patients_per_resident_year: float = P(unit="patients/person/year", desc="Residents treated at a somatic hospital per resident and year", ge=0, le=1, sweep=(0.35, 0.42))
+    referrals_per_hospital_patient_year: float = P(unit="referrals/patient/year", desc="Referrals from the GP per hospital patient-year (inpatient or outpatient)", ge=0, sweep=(0.6, 1.2))
+    referrals_per_specialist_patient_year: float = P(unit="referrals/patient/year", desc="Referrals from the GP per contract-specialist patient-year", ge=0, sweep=(0.6, 1.2))
+    same_record_pairs: list[str] = Field(..., description="Provider-kind pairs already on one record system in the status quo, as 'a-b'")
+    imaging_exams_per_person_year: float = P(unit="exams/person/year", desc="Imaging examinations per resident per year", ge=0, sweep=(0.77, 0.9))
+    share_images_repeated: float = Prob(desc="Share of imaging examinations repeated within 90 days (status quo)", sweep=(0.05, 0.08))
+    repeat_imaging_reduction_shared_record: float = Prob(desc="Relative cut in repeat imaging with full access to the other providers' information", sweep=(0.0, 0.35))
+    share_missing_information_outside_own_system: float = Prob(desc="Share of the status quo's missing information that sits outside the receiver's own system, which a shared record makes available", sweep=(0.4, 0.6))
+    national_services: NationalServicesSection
 
     @field_validator(
         "gp_consultations_per_person_year", "legevakt_contacts_per_person_year", "inpatient_stays_per_person_year",
@@ -358,7 +416,7 @@ _VALUE_TABLES = {
     "golive_month", "delay_probability", "investment_profile",
     "gp_consultations_per_person_year", "legevakt_contacts_per_person_year", "inpatient_stays_per_person_year",
     "outpatient_consultations_per_person_year", "share_receiving_home_care", "share_long_term_nursing_home",
-    "specialist_consultations_per_person_year",
+    "specialist_consultations_per_person_year", "in_use_from",
 }
 
 

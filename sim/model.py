@@ -9,8 +9,9 @@ A month t (DESIGN.md, Time and units; STYLE.md, agents.py and model.py) runs the
 3. waves due at t are postponed (perceived functionality too low, after the history) or go live;
 4. GP hazards are computed for all practices as one array from the state after 1-3, and
    every practice with h > 0 decides (the order does not matter: each only touches its own entry);
-5. the month is recorded; the network metric pass runs only when the set on the platform
-   changed since the last pass.
+5. the month is recorded with its set on the platform; :meth:`RolloutModel.monthly` computes the
+   network metrics of every month afterwards, one pass per distinct set, the status quo of each
+   month on top (the metrics never feed back into decisions), and the platform's harms.
 
 Random numbers (DESIGN.md, Random numbers): one ``SeedSequence`` per run, split into named
 child streams (:func:`named_stream`). Uniforms are drawn up front as matrices
@@ -30,7 +31,7 @@ import pandas as pd
 from sim.agents import (GPPractice, Hospital, Municipality, decision_probability, gp_hazard, gp_utility_knok,
                         in_contract_window, municipal_score, peer_share, perceived_functionality)
 from sim.config import Config, month_date
-from sim.economics import expected_net_cost_nok_per_inhabitant_year, gp_price, scaled_to_region
+from sim.economics import HARM_COLUMNS, expected_net_cost_nok_per_inhabitant_year, golive_harms, gp_price, scaled_to_region
 from sim.region import Region, load_region
 
 ADOPTION_COLUMNS: tuple[str, ...] = (
@@ -38,7 +39,10 @@ ADOPTION_COLUMNS: tuple[str, ...] = (
     "n_municipalities_decided", "n_municipalities_live", "share_municipalities_live",
     "share_residents_municipalities_live", "n_hospitals_live", "share_hospitals_live",
 )
-"""Columns of :meth:`RolloutModel.monthly` besides ``month`` and the network metrics."""
+"""Columns of :meth:`RolloutModel.monthly` besides ``month``, the network metrics and the harms."""
+
+NET_COLUMNS: tuple[str, ...] = (*HARM_COLUMNS, "net_benefit_nok")
+"""The platform's harms of a month (sim.economics.golive_harms) and net_benefit_nok = gain_nok - harm_nok."""
 
 
 def named_stream(root: np.random.SeedSequence, name: str) -> np.random.Generator:
@@ -154,12 +158,14 @@ class RolloutModel(mesa.Model):
         self._precommit()
         self._version, self._x_version, self._pns_version, self._metrics_version = 0, -1, -1, -1
         self.n_metric_passes = 0
+        self._platform_sets: list[np.ndarray] = []
+        self._month_set = np.full(self.n_months, -1, dtype=np.int64)
         self.hazard = np.zeros(self.n_practices)  # h_i(t) of the month being simulated
         self.muni_yes_probability = np.zeros(self.n_munis)  # P(yes) at the current wave deadline
         self._row: dict[str, float] = {}
         self.metric_columns = _metric_columns(network)
         self.datacollector = mesa.DataCollector(model_reporters={
-            c: (lambda m, c=c: m._row[c]) for c in (*ADOPTION_COLUMNS, *self.metric_columns)})
+            c: (lambda m, c=c: m._row[c]) for c in ADOPTION_COLUMNS})
 
     # ------------------------------------------------------------------ setup
 
@@ -168,6 +174,8 @@ class RolloutModel(mesa.Model):
         mu, pr = reg.municipalities, reg.practices
         self.n_munis, self.n_practices, self.n_hospitals = len(mu), len(pr), len(reg.hospitals)
         self.population = mu["population"].to_numpy(dtype=float)
+        self.hospital_residents = np.bincount(mu["hospital_idx"].to_numpy(), weights=self.population,
+                                              minlength=len(reg.hospitals))
         self.muni_council = mu["council_idx"].to_numpy(dtype=np.int64)
         self.muni_trust = mu["trust_idx"].to_numpy(dtype=np.int64)
         self.gp_muni = pr["muni_idx"].to_numpy(dtype=np.int64)
@@ -330,12 +338,14 @@ class RolloutModel(mesa.Model):
             self._pns_version = self._version
         return self._pns
 
-    def _metrics(self) -> dict[str, float]:
+    def _note_platform_set(self) -> None:
+        """Remember the month's platform set; the network metrics of every month are computed in :meth:`monthly`,
+        one pass per distinct set (the status quo of each month applies on top)."""
         if self._metrics_version != self._version:
-            self._metric_values = self.network.metrics(self._platform_vector())
             self._metrics_version = self._version
             self.n_metric_passes += 1
-        return self._metric_values
+            self._platform_sets.append(self._platform_vector())
+        self._month_set[self.t] = len(self._platform_sets) - 1
 
     # ------------------------------------------------------------------ stepping
 
@@ -379,15 +389,31 @@ class RolloutModel(mesa.Model):
             "share_residents_municipalities_live": float(self.population[live].sum() / self.population.sum()),
             "n_hospitals_live": n_hosp, "share_hospitals_live": n_hosp / max(self.n_hospitals, 1),
         }
-        metrics = self._metrics()
-        self._row.update({k: float(metrics[k]) for k in self.metric_columns})
+        self._note_platform_set()
         self.datacollector.collect(self)
 
     def monthly(self) -> pd.DataFrame:
         """One row per simulated month: ``t``, ``month`` (first of month), adoption counts and
-        shares, perceived functionality and every network metric (``METRIC_COLUMNS``)."""
+        shares, perceived functionality, every network metric (``METRIC_COLUMNS``), the platform's harms and
+        net_benefit_nok (:data:`NET_COLUMNS`)."""
         df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         df["t"] = df["t"].astype(np.int64)
+        t = df["t"].to_numpy()
+        cols = {c: np.zeros(len(t)) for c in self.metric_columns}
+        which = self._month_set[t]
+        for k in np.unique(which):
+            rows = np.flatnonzero(which == k)
+            m = self.network.metrics_at(self._platform_sets[k], t[rows])
+            for c in self.metric_columns:
+                cols[c][rows] = m[c]
+        for c in self.metric_columns:
+            df[c] = cols[c]
+        # the harms of month t depend only on go-lives by t, which never change later: computed for all months at once
+        harms = golive_harms(self.cfg, df["t"].to_numpy(), self.hospital_live_month, self.hospital_residents,
+                             self.muni_live_month, self.population)
+        for k, v in harms.items():
+            df[k] = v
+        df["net_benefit_nok"] = (df["gain_nok"] if "gain_nok" in df else 0.0) - df["harm_nok"]
         months = pd.to_datetime([month_date(self.cfg.run.start_month, int(t)) for t in df["t"]])
         df.insert(1, "month", months)
         return df

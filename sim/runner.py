@@ -28,11 +28,16 @@ ACTOR_TYPES: dict[str, tuple[str, str]] = {
 }
 
 # Stocks are read at December of the report year; flows are summed over its months.
-FLOW_COLUMNS = ("search_hours", "search_nok", "adverse_events")
+FLOW_COLUMNS = (
+    "search_hours", "search_nok", "repeat_imaging", "repeat_imaging_nok", "adverse_events",
+    "adverse_events_treatment_nok", "adverse_events_daly", "adverse_events_health_nok", "loss_nok", "gain_nok",
+    "harm_productivity_nok_hospital", "harm_productivity_nok_municipal", "harm_letters_unsent", "harm_letters_nok_gp",
+    "harm_nok", "net_benefit_nok",
+)
 STOCK_COLUMNS = (
     "share_gps", "share_gp_offices", "share_list_patients", "n_gp_offices_live", "n_municipalities_live",
     "share_residents_municipalities_live", "one_record_coverage", "handover_same_record",
-    "information_available", "gain_realized",
+    "information_available", "status_quo_information", "gain_realized",
 )
 
 
@@ -47,12 +52,13 @@ _CACHE: dict[str, tuple] = {}
 
 
 def _region_key(cfg: Config) -> str:
-    return json.dumps({"region": cfg.region.model_dump(mode="json"), "network": cfg.network.model_dump(mode="json")},
-                      sort_keys=True)
+    return json.dumps({"region": cfg.region.model_dump(mode="json"), "network": cfg.network.model_dump(mode="json"),
+                       "months": [cfg.run.start_month, cfg.run.end_month]}, sort_keys=True)
 
 
 def cached_region_network(cfg: Config):
-    """(Region, CareNetwork) for the config, built once per process per distinct region/network setup.
+    """(Region, CareNetwork) for the config, built once per process per distinct region/network setup and run
+    months (the status quo's timeline spans them).
 
     A config that differs elsewhere (prices, wages: the network's valuation) gets the cached build
     revalued (``CareNetwork.revalued``), so a sweep over such keys builds once per worker.
@@ -177,9 +183,14 @@ def _economics(model, region, network, monthly: pd.DataFrame) -> dict[str, pd.Da
     ``monthly`` is the model's :meth:`monthly` table."""
     from sim.economics import run_economics
 
-    zeros = np.zeros(network.n_providers)
     return run_economics(model.cfg, region, np.asarray(model.muni_live_month), np.asarray(model.gp_join_month),
-                         monthly, no_platform_metrics=network.metrics(zeros))
+                         monthly, no_platform_metrics=no_platform_by_month(network, model.cfg.n_months))
+
+
+def no_platform_by_month(network, n_months: int) -> pd.DataFrame:
+    """The network metrics with nobody on the platform, one row per month t (the status quo moves with t)."""
+    out = network.timeline(np.zeros(network.n_providers))
+    return out[out["t"] < n_months]
 
 
 def run_one(cfg: Config, replicate: int, region=None, network=None) -> RunTables:

@@ -37,9 +37,10 @@ Choices where the brief left room (details in each docstring):
 """
 
 from sim.economics.valuation import (
-    PROVIDER_KINDS_VALUED, annuity_factor, capital_charge_factor, gain_value_nok, hour_value_nok, npv,
-    savings_by_month,
+    LOSS_ACTORS, PROVIDER_KINDS_VALUED, adverse_event_health_nok, adverse_event_treatment_nok, annuity_factor,
+    capital_charge_factor, hour_value_nok, loss_nok_by_actor, npv, savings_by_month,
 )
+from sim.economics.harms import HARM_COLUMNS, golive_harms
 from sim.economics.months import economics_years, month_years, months_on_by_year, on_platform_by_month, year_of_month
 from sim.economics.gp import GPPrice, gp_price, payback_years
 from sim.economics.platform import (
@@ -53,11 +54,11 @@ from sim.economics.tables import (
 )
 
 __all__ = [
-    "ACTORS", "GPPrice", "OBSERVED_PRICE_ROWS", "PROVIDER_KINDS_VALUED", "PlatformAllocation",
-    "allocate_platform_cost", "allocate_with_floor", "allocation_weights", "annuity_factor",
+    "ACTORS", "GPPrice", "HARM_COLUMNS", "LOSS_ACTORS", "OBSERVED_PRICE_ROWS", "PROVIDER_KINDS_VALUED", "PlatformAllocation",
+    "adverse_event_health_nok", "adverse_event_treatment_nok", "allocate_platform_cost", "allocate_with_floor", "allocation_weights", "annuity_factor",
     "capital_charge_factor", "costs_gp", "costs_municipality", "cross_check_observed_prices", "economics_years",
-    "ex_ante_charges_nok", "expected_net_cost_nok_per_inhabitant_year", "floor_nok_per_year", "gain_value_nok",
-    "gp_licence_income_by_year", "gp_price", "hour_value_nok", "month_years", "months_on_by_year", "npv",
+    "ex_ante_charges_nok", "expected_net_cost_nok_per_inhabitant_year", "floor_nok_per_year", "golive_harms",
+    "gp_licence_income_by_year", "gp_price", "hour_value_nok", "loss_nok_by_actor", "month_years", "months_on_by_year", "npv",
     "observed_prices_nok", "on_platform_by_month", "payback_years", "platform_cost_by_year", "run_economics",
     "savings_by_month", "scaled_to_region", "users_by_municipality", "who_pays_who_gains", "year_of_month",
 ]
