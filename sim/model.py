@@ -399,21 +399,13 @@ class RolloutModel(mesa.Model):
         df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         df["t"] = df["t"].astype(np.int64)
         t = df["t"].to_numpy()
-        cols = {c: np.zeros(len(t)) for c in self.metric_columns}
-        which = self._month_set[t]
-        for k in np.unique(which):
-            rows = np.flatnonzero(which == k)
-            m = self.network.metrics_at(self._platform_sets[k], t[rows])
-            for c in self.metric_columns:
-                cols[c][rows] = m[c]
-        for c in self.metric_columns:
-            df[c] = cols[c]
+        cols = self.network.metrics_of_months(self._platform_sets, self._month_set[t], t)
+        cols = {c: cols[c] for c in self.metric_columns}
         # the harms of month t depend only on go-lives by t, which never change later: computed for all months at once
-        harms = golive_harms(self.cfg, df["t"].to_numpy(), self.hospital_live_month, self.hospital_residents,
-                             self.muni_live_month, self.population)
-        for k, v in harms.items():
-            df[k] = v
-        df["net_benefit_nok"] = (df["gain_nok"] if "gain_nok" in df else 0.0) - df["harm_nok"]
+        cols |= golive_harms(self.cfg, t, self.hospital_live_month, self.hospital_residents, self.muni_live_month,
+                             self.population)
+        cols["net_benefit_nok"] = cols.get("gain_nok", 0.0) - cols["harm_nok"]
+        df = pd.concat([df, pd.DataFrame(cols, index=df.index)], axis=1)
         months = pd.to_datetime([month_date(self.cfg.run.start_month, int(t)) for t in df["t"]])
         df.insert(1, "month", months)
         return df

@@ -31,6 +31,7 @@ ACTOR_TYPES: dict[str, tuple[str, str]] = {
 FLOW_COLUMNS = (
     "search_hours", "search_nok", "repeat_imaging", "repeat_imaging_nok", "adverse_events",
     "adverse_events_treatment_nok", "adverse_events_daly", "adverse_events_health_nok", "loss_nok", "gain_nok",
+    "gain_nok_gp", "gain_nok_municipal", "gain_nok_hospital", "gain_nok_specialist", "gain_nok_patients",
     "harm_productivity_nok_hospital", "harm_productivity_nok_municipal", "harm_letters_unsent", "harm_letters_nok_gp",
     "harm_nok", "net_benefit_nok",
 )

@@ -130,6 +130,7 @@ def test_metrics_in_range_and_monotone_in_adoption(small, data):
         assert m["loss_nok"] == pytest.approx(sum(m[f"loss_nok_{a}"] for a in LOSS_ACTORS), rel=1e-12)
         assert l0 * (1 + tol) >= m["loss_nok"] >= l1 * (1 - tol)
         assert m["gain_nok"] == pytest.approx(l0 - m["loss_nok"], rel=1e-9, abs=1e-6)
+        assert m["gain_nok"] == pytest.approx(sum(m[f"gain_nok_{a}"] for a in LOSS_ACTORS), rel=1e-9, abs=1e-6)
     for c in ("one_record_coverage", "handover_same_record", "information_available", "gain_realized", "gain_nok"):
         assert my[c] >= mx[c] - tol * max(1.0, abs(mx[c])), c
     for c in ("search_hours", "search_nok", "repeat_imaging", "adverse_events", "loss_nok"):

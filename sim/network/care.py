@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import sparse
 
 from sim.config import Config
-from sim.economics import adverse_event_health_nok, adverse_event_treatment_nok, hour_value_nok, loss_nok_by_actor
+from sim.economics import LOSS_ACTORS, adverse_event_health_nok, adverse_event_treatment_nok, hour_value_nok, loss_nok_by_actor
 from sim.network.pathways import (
     CONTACT_PROVIDER, CONTACT_TYPES, HANDOVERS, IMAGING_ORDERERS, METRIC_COLUMNS, MUNICIPAL_SERVICES, PROVIDER_KINDS,
     VALUED_KIND, VALUED_KINDS, handover_events, handover_scales, message_information, pattern_flags,
@@ -197,6 +197,7 @@ class CareNetwork:
         t = np.arange(cfg.n_months)
         none, full = self._frame(self._s_none, t, gain=False), self._frame(self._s_full, t, gain=False)
         self._l0, self._l1 = none["loss_nok"], full["loss_nok"]
+        self._l0_actor = {a: none[f"loss_nok_{a}"] for a in LOSS_ACTORS}
         self._sq_info = none["information_available"]
 
     def revalued(self, cfg: Config) -> CareNetwork:
@@ -255,14 +256,16 @@ class CareNetwork:
         return np.concatenate([[coverage, same_share], self._K @ (1.0 - same)])
 
     def _frame(self, sums: np.ndarray, t: np.ndarray, gain: bool = True) -> dict[str, np.ndarray]:
-        """The metrics of a pass at months t (an array), as arrays over t (flows per month):
-        missing_g(t) = sum_c (1 - I_sq[c, t]) S_cg; loss_g = W_g (1 - f_g) + f_g missing_g / (1 - I_ref)."""
-        s = sums[2:].reshape(-1, self._n_g)
-        missing = (1.0 - self._i_sq[:, t]).T @ s  # (months x groups)
+        """The metrics at months t (an array) of one pass (``sums``, a vector) or of one pass per month (rows), as
+        arrays over t (flows per month): missing_g(t) = sum_c (1 - I_sq[c, t]) S_cg; loss_g = W_g (1 - f_g) +
+        f_g missing_g / (1 - I_ref)."""
+        n = len(t)
+        sums = np.broadcast_to(sums, (n, sums.shape[-1]))  # one pass for every month, or one per month
+        s = sums[:, 2:].reshape(n, -1, self._n_g)
+        missing = np.einsum("cn,ncg->ng", 1.0 - self._i_sq[:, t], s)  # (months x groups)
         loss = (self._wsum * (1.0 - self._reach) + self._reach * missing / (1.0 - self._i_ref)) / 12.0
         e = self.cfg.economics
-        n = len(t)
-        out = {"one_record_coverage": np.full(n, sums[0]), "handover_same_record": np.full(n, sums[1]),
+        out = {"one_record_coverage": sums[:, 0].copy(), "handover_same_record": sums[:, 1].copy(),
                "information_available": 1.0 - missing[:, 0] / self._ev_total if self._ev_total > 0 else np.ones(n)}
         if gain:
             out["status_quo_information"] = self._sq_info[t]
@@ -281,6 +284,7 @@ class CareNetwork:
         if gain:
             l0, span = self._l0[t], self._l0[t] - self._l1[t]
             out["gain_nok"] = l0 - out["loss_nok"]
+            out |= {f"gain_nok_{a}": self._l0_actor[a][t] - out[f"loss_nok_{a}"] for a in LOSS_ACTORS}
             with np.errstate(invalid="ignore", divide="ignore"):
                 out["gain_realized"] = np.where(span > 0, np.clip(out["gain_nok"] / span, 0.0, 1.0), 1.0)
         return out
@@ -323,10 +327,17 @@ class CareNetwork:
 
     def metrics_at(self, x: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
         """:meth:`metrics` of platform vector x at each month of the array t, as arrays over t (one pass over x)."""
+        return self.metrics_of_months([x], np.zeros(np.shape(t), dtype=np.int64), t)
+
+    def metrics_of_months(self, platform_sets: list[np.ndarray], set_of_month: np.ndarray, t: np.ndarray
+                          ) -> dict[str, np.ndarray]:
+        """:meth:`metrics` of a run's months: month t[i] had platform vector platform_sets[set_of_month[i]]; one pass
+        per set, then every month at once (arrays over t)."""
         t = np.asarray(t, dtype=np.int64)
         if t.size and (t.min() < 0 or t.max() >= self.cfg.n_months):
             raise ValueError(f"t must be month indices in [0, {self.cfg.n_months - 1}]")
-        f = self._frame(self._pass(self._check(x)), t)
+        sums = np.stack([self._pass(self._check(x)) for x in platform_sets])
+        f = self._frame(sums[np.asarray(set_of_month, dtype=np.int64)], t)
         return {c: f[c] for c in METRIC_COLUMNS}
 
     # ------------------------------------------------------------------ per practice (the GP office's choice)

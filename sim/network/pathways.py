@@ -50,7 +50,8 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "search_hours", "search_hours_gp", "search_hours_municipal", "search_hours_hospital", "search_hours_specialist",
     "search_nok", "repeat_imaging", "repeat_imaging_nok", "adverse_events", "adverse_events_treatment_nok",
     "adverse_events_daly", "adverse_events_health_nok", "loss_nok", "loss_nok_gp", "loss_nok_municipal",
-    "loss_nok_hospital", "loss_nok_specialist", "loss_nok_patients", "gain_nok", "gain_realized",
+    "loss_nok_hospital", "loss_nok_specialist", "loss_nok_patients", "gain_nok", "gain_nok_gp", "gain_nok_municipal",
+    "gain_nok_hospital", "gain_nok_specialist", "gain_nok_patients", "gain_realized",
 )
 """Metric columns of a month (flows per month; see :meth:`sim.network.CareNetwork.metrics`)."""
 
