@@ -9,13 +9,13 @@ only on the region and network sections, so they are built once per process and 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from sim.config import Config
-from sim.parallel import blas_single_thread, start_pool
+from sim.parallel import blas_single_thread, pool_for
 from sim.results import RunTables
 
 # Region-level columns copied from the model's monthly table into the timeseries.
@@ -194,23 +194,29 @@ def no_platform_by_month(network, n_months: int) -> pd.DataFrame:
     return out[out["t"] < n_months]
 
 
-def run_one(cfg: Config, replicate: int, region=None, network=None) -> RunTables:
-    """All tables of one replicate run (scenario and seed columns added)."""
+def run_one(cfg: Config, replicate: int, region=None, network=None, draw: int = 0) -> RunTables:
+    """All tables of one replicate run of one parameter draw (scenario, draw and seed columns added)."""
     model, region, network = simulate(cfg, replicate, region, network)
     monthly = model.monthly()  # built once: the economics, the timeseries and the summary read it
     econ = _economics(model, region, network, monthly)
-    tag = {"scenario": cfg.scenario, "seed": int(replicate)}
+    tag = {"scenario": cfg.scenario, "draw": int(draw), "seed": int(replicate)}
 
     def tagged(df: pd.DataFrame) -> pd.DataFrame:
         return pd.concat([pd.DataFrame(tag, index=df.index), df], axis=1)
 
     return RunTables(
-        timeseries=timeseries_table(cfg, replicate, model, region, monthly),
-        summary=pd.DataFrame([summary_row(cfg, replicate, monthly, econ)]),
+        timeseries=with_draw(timeseries_table(cfg, replicate, model, region, monthly), draw),
+        summary=with_draw(pd.DataFrame([summary_row(cfg, replicate, monthly, econ)]), draw),
         costs_municipality=tagged(econ["costs_municipality"]),
         costs_gp=tagged(econ["costs_gp"]),
         who_pays_who_gains=tagged(econ["who_pays_who_gains"]),
     )
+
+
+def with_draw(df: pd.DataFrame, draw: int) -> pd.DataFrame:
+    """``df`` with a ``draw`` column (int64) right after ``scenario``."""
+    df.insert(df.columns.get_loc("scenario") + 1, "draw", np.int64(draw))
+    return df
 
 
 def summarise_model(cfg: Config, replicate: int, model, region, network) -> dict:
@@ -228,31 +234,28 @@ def summarise_run(cfg: Config, replicate: int, region=None, network=None) -> dic
 # --------------------------------------------------------------------------- replicates
 
 
-def _pinned_run_one(cfg: Config, replicate: int) -> RunTables:
+def _run_one(job: tuple[Config, int, int]) -> RunTables:
+    """run_one of a (config, replicate, draw) job."""
+    cfg, replicate, draw = job
+    return run_one(cfg, replicate, draw=draw)
+
+
+def _pinned_run_one(job: tuple[Config, int, int]) -> RunTables:
     """run_one in a worker, BLAS pinned to one thread."""
     with blas_single_thread():
-        return run_one(cfg, replicate)
+        return _run_one(job)
 
 
-def run_replicates(cfg: Config, replicates: Iterable[int], jobs: int = 1,
+def run_replicates(cfg: Config | Sequence[Config], replicates: Iterable[int], jobs: int = 1,
                    on_done: Callable[[int], None] | None = None) -> RunTables:
-    """Run replicates (in a process pool when jobs > 1, :func:`sim.parallel.start_pool`) and stack
-    their tables in replicate order."""
+    """Run replicates of one config, or of each parameter draw's config (``cfg`` a list: draw d is
+    ``cfg[d]``), on ``jobs`` local workers (:func:`sim.parallel.pool_for`; this process when
+    jobs <= 1); the tables are stacked in (draw, replicate) order. Replicate r has the same seed
+    in every draw. ``on_done(replicate)`` is called once per finished (draw, replicate) run."""
+    cfgs = [cfg] if isinstance(cfg, Config) else list(cfg)
     reps = list(replicates)
-    results: dict[int, RunTables] = {}
-    if jobs <= 1 or len(reps) <= 1:
-        for r in reps:
-            results[r] = run_one(cfg, r)
-            if on_done:
-                on_done(r)
-    else:
-        with start_pool(jobs, ("sim.runner", "sim.model")) as pool:
-            futures = {pool.submit(_pinned_run_one, cfg, r): r for r in reps}
-            from concurrent.futures import as_completed
-
-            for fut in as_completed(futures):
-                r = futures[fut]
-                results[r] = fut.result()
-                if on_done:
-                    on_done(r)
-    return RunTables.concat([results[r] for r in reps])
+    runs = [(cfgs[d], r, d) for d in range(len(cfgs)) for r in reps]
+    workers = jobs if len(runs) > 1 else 1
+    with pool_for(workers, ("sim.runner", "sim.model")) as pool:
+        done = (lambda i: on_done(runs[i][1])) if on_done else None
+        return RunTables.concat(pool.map(_pinned_run_one if workers > 1 else _run_one, runs, on_done=done))

@@ -16,9 +16,8 @@ deterministic orders (ties broken by practice index) are evaluated once, as seed
 
 The curve is read at one month (default December of ``run.report_year``), since the status quo the
 platform is measured against moves with the national services. Parameter draws (``draws`` = K > 0):
-draw 0 is the config as given; draws 1..K set every uncertain input of the gain (:data:`DRAW_KEYS`)
-uniformly over its declared sweep range (the data row's low and high), from
-``SeedSequence(cfg.run.seed, spawn_key=(2000 + d,))``, and rebuild the network.
+the model's draws (:func:`sim.draws.draw_table`: draw 0 the config as given, draws 1..K every uncertain
+input over its prior range, or ``spec``), each with its own network.
 """
 
 from __future__ import annotations
@@ -26,40 +25,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.config import Config, sweep_range, with_overrides
+from sim.config import Config
+from sim.draws import Spec, draw_configs, draw_table
 from sim.network import METRIC_COLUMNS, CareNetwork, build_network
 from sim.region import Region, load_region
 
 ORDERS: tuple[str, ...] = ("random", "largest_first", "most_connected_first", "by_municipality")
 SEEDED_ORDERS: frozenset[str] = frozenset({"random", "by_municipality"})
-
-DRAW_KEYS: tuple[str, ...] = (
-    "network.share_handovers_missing_information", "network.search_minutes_per_missing_information_event",
-    "network.share_missing_information_outside_own_system", "network.message_channel_information_share",
-    "network.message_channel_mean_delay_days", "network.share_hospital_stays_with_adverse_event",
-    "network.share_adverse_events_preventable", "network.share_preventable_adverse_events_from_communication",
-    "network.care_messages_per_resident_year", "network.hospital_patients_per_resident_year",
-    "network.referrals_per_hospital_patient_year", "network.imaging_exams_per_person_year",
-    "network.share_images_repeated", "network.repeat_imaging_reduction_shared_record",
-    "economics.adverse_event_extra_bed_days", "economics.hospital_cost_per_bed_day_nok",
-    "economics.daly_per_adverse_event", "economics.value_nok_per_daly", "economics.imaging_cost_nok_per_exam",
-    "economics.nurse_hourly_cost_nok", "economics.physician_hourly_cost_nok", "gp_price.hourly_value_nok",
-)
-"""Uncertain inputs of the gain drawn in :func:`draw_config` (each has a sweep range in sim/config.py)."""
-
-
-def draw_config(cfg: Config, draw: int) -> Config:
-    """Parameter draw d of the gain's inputs: d = 0 the config itself; d > 0 each :data:`DRAW_KEYS` uniform over its
-    sweep range, from ``SeedSequence(cfg.run.seed, spawn_key=(2000 + d,))``."""
-    if draw == 0:
-        return cfg
-    rng = np.random.default_rng(np.random.SeedSequence(cfg.run.seed, spawn_key=(2000 + int(draw),)))
-    values = {}
-    for key in DRAW_KEYS:
-        lo, hi = sweep_range(key)
-        values[key] = float(lo + (hi - lo) * rng.random())
-    return with_overrides(cfg, values)
-
 
 def report_month(cfg: Config) -> str:
     """December of the report year, or the run's last month if earlier (YYYY-MM)."""
@@ -94,7 +66,7 @@ def practices_to_reach(gps_in_order: np.ndarray, target: float) -> int:
 
 def uptake_curve(cfg: Config, steps: int = 21, orders: tuple[str, ...] = ORDERS, seeds: int = 5,
                  region: Region | None = None, network: CareNetwork | None = None, month: str | None = None,
-                 draws: int = 0) -> pd.DataFrame:
+                 draws: int = 0, spec: Spec | None = None) -> pd.DataFrame:
     """Every network metric against GP uptake, per recruitment order, seed and parameter draw (tidy table).
 
     Columns: order, gp_share (the target), seed, draw, month, gp_share_achieved (share of GPs actually on),
@@ -118,8 +90,9 @@ def uptake_curve(cfg: Config, steps: int = 21, orders: tuple[str, ...] = ORDERS,
     region = load_region(cfg.region) if region is None else region
     gps = region.practices["n_gps"].to_numpy()
     rows = []
-    for d in range(draws + 1):
-        net = network if (d == 0 and network is not None) else build_network(region, draw_config(cfg, d))
+    configs = draw_configs(cfg, draw_table(cfg, draws, spec)) if draws else [cfg]
+    for d, cfg_d in enumerate(configs):
+        net = network if (d == 0 and network is not None) else build_network(region, cfg_d)
         muni_on = np.ones(net.n_municipalities, dtype=bool)
         hosp_on = np.ones(net.n_hospitals, dtype=bool)
         for order in orders:
