@@ -379,6 +379,12 @@ class UptakeResult(Figures):
         return cls(pd.read_csv(d / "uptake_curve.csv"), read_json(d / "settings.json") or {}, path=d)
 
 
+def _uptake_settings(cfg: Config, steps: int, seeds: int, orders, draws: int = 0, month: str | None = None) -> dict:
+    """What an uptake curve was made from (its settings.json; a saved curve with equal settings is reused)."""
+    return {"config": config_to_dict(cfg), "steps": steps, "seeds": seeds, "orders": list(orders), "draws": draws,
+            "month": month or _uptake.report_month(cfg)}
+
+
 def uptake_curve(config: Config | str | Path, steps: int = 21, orders: tuple[str, ...] | list[str] | None = None,
                  seeds: int = 5, overrides: list[str] | dict[str, Any] | None = None, out: str | Path | None = None,
                  lang: str = "en", figures: bool = True, draws: int = 0, month: str | None = None,
@@ -402,8 +408,7 @@ def uptake_curve(config: Config | str | Path, steps: int = 21, orders: tuple[str
     if month is not None and not (MONTH_RE.match(month) and 0 <= cfg.t_of(month) < cfg.n_months):
         raise ConfigError(f"--month: must be YYYY-MM within {cfg.run.start_month} to {cfg.run.end_month}, got {month!r}")
     df = _uptake.uptake_curve(cfg, steps=steps, seeds=seeds, orders=orders, draws=draws, month=month, spec=spec)
-    settings = {"config": config_to_dict(cfg), "steps": steps, "seeds": seeds, "orders": list(orders),
-                "draws": draws, "month": month or _uptake.report_month(cfg)}
+    settings = _uptake_settings(cfg, steps, seeds, orders, draws, month)
     res = UptakeResult(df, settings, lang)
     if out is not None:
         res.save(out, figures=figures)
@@ -745,7 +750,7 @@ def run_pack(paper: PaperExperiment, out: str | Path, workers: int | None = None
     ucfg = configs[u.scenario]
     udir = root / u.scenario / "uptake_curve"
     saved = read_json(udir / "settings.json")
-    if saved == {"config": config_to_dict(ucfg), "steps": u.steps, "seeds": u.seeds, "orders": list(u.orders)}:
+    if saved == _uptake_settings(ucfg, u.steps, u.seeds, u.orders):
         say(f"uptake curve: saved ({udir})")
     else:
         say(f"uptake curve: {len(u.orders)} orders x {u.steps} steps")
