@@ -32,6 +32,9 @@ WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", help="Worker 
 SchedulerOpt = Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (default: a LocalCluster).")]
 
 
+INTERRUPTED = "onerecord: interrupted; nothing half-written was kept"
+
+
 def _fail(msg: str, code: int = 2) -> None:
     typer.echo(msg, err=True)
     raise typer.Exit(code)
@@ -47,7 +50,7 @@ def guarded(fn):
         except api.ConfigError as err:
             _fail(f"onerecord: {err}")
         except KeyboardInterrupt:
-            _fail("onerecord: interrupted; nothing half-written was kept", 130)
+            _fail(INTERRUPTED, 130)
 
     return wrapper
 
@@ -271,6 +274,32 @@ def params(
 ) -> None:
     """Print every scenario key with type, unit, value, allowed range, description and source."""
     typer.echo(api.params(config, fmt).text, nl=False)
+
+
+@app.command("bill")
+@guarded
+def bill(
+    kommune: Annotated[str, typer.Argument(help="Municipality: name (Levanger) or kommunenummer (5037).")],
+    config: Annotated[Path, typer.Argument(help="Scenario TOML; the financing scenarios beside it are compared.")] = Path(
+        "configs/baseline.toml"),
+    seeds: Annotated[int | None, typer.Option("--seeds", help="Replicate seeds per scenario (default: run.seeds).")] = None,
+    draws: Annotated[int | None, typer.Option("--draws", help="Parameter draws besides the config (default: run.draws).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output root; the sheet goes to OUT/bill_<number>_<name>/.")] = Path("results"),
+    set_: SetOpt = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for the replicates.")] = 1,
+    lang: Annotated[str, typer.Option("--lang", help="Headers of bill.xlsx: nb (default) or en.")] = "nb",
+    quiet: QuietOpt = False,
+) -> None:
+    """One municipality's bill by component and year under every financing scenario: xlsx, CSV and figures."""
+    with Bar("scenarios x seeds x draws", quiet) as bar:
+        res = api.bill(kommune, config, seeds=seeds, jobs=jobs, overrides=set_, out=out, lang=lang, progress=bar, draws=draws)
+    s = res.summary
+    typer.echo(f"{res.name} ({res.kommunenummer}), {int(s['population'].iloc[0]):,} residents; NOK, 2023 money, median over runs:")
+    fmt = {"share_runs_live": "{:.0%}".format, "golive_year": lambda v: "-" if v != v else f"{v:.0f}"}
+    cols = ["scenario", "share_runs_live", "golive_year", "oneoff_nok", "annual_net_nok_per_inhabitant",
+            "expected_nok_per_inhabitant", "npv_net_cost_nok"]
+    typer.echo(s[cols].to_string(index=False, formatters={c: fmt.get(c, "{:,.0f}".format) for c in cols[1:]}))
+    typer.echo(f"wrote {res.path}: bill.xlsx, CSVs (nb and en) and figures")
 
 
 def main() -> None:

@@ -37,6 +37,7 @@ FLOW_COLUMNS = (
 )
 STOCK_COLUMNS = (
     "share_gps", "share_gp_offices", "share_list_patients", "n_gp_offices_live", "n_municipalities_live",
+    "n_municipalities_decided", "n_municipalities_bound", "n_municipalities_deferred", "n_municipalities_declined",
     "share_residents_municipalities_live", "one_record_coverage", "handover_same_record",
     "information_available", "status_quo_information", "gain_realized",
 )
@@ -81,7 +82,10 @@ def cached_region_network(cfg: Config):
 
 
 def _muni_level(cfg: Config, model, region, months: pd.Series) -> pd.DataFrame:
-    """Per municipality and month: live (0/1) and the share of its GPs on the platform."""
+    """Per municipality and month: live (0/1), the share of its GPs on the platform, and its decision
+    stage as 0/1 columns: option_exercised (ever), binding_agreement (ever), deferred (its latest
+    answer a deferral or postponement it still waits on), declined."""
+    from sim.municipal_decision import DECLINED
     from sim.economics import on_platform_by_month
 
     n_t, n_m = cfg.n_months, len(region.municipalities)
@@ -102,7 +106,17 @@ def _muni_level(cfg: Config, model, region, months: pd.Series) -> pd.DataFrame:
         "n_total": 1.0,
         "share_adopted": live.ravel().astype(float),
         "share_gps": (joined_gps / gps_total[None, :]).ravel(),
+        **_stage_columns(model, n_t, n_m, DECLINED),
     })
+
+
+def _stage_columns(model, n_t: int, n_m: int, declined_code: int) -> dict[str, np.ndarray]:
+    """The (month, municipality) stage indicators, raveled month-major like the other columns."""
+    h = model.stage_by_month()
+    return {"option_exercised": h["option"][:n_t].astype(float).ravel(),
+            "binding_agreement": h["bound"][:n_t].astype(float).ravel(),
+            "deferred": h["deferred"][:n_t].astype(float).ravel(),
+            "declined": (h["stage"][:n_t] == declined_code).astype(float).ravel()}
 
 
 def timeseries_table(cfg: Config, replicate: int, model, region, monthly: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -185,7 +199,8 @@ def _economics(model, region, network, monthly: pd.DataFrame) -> dict[str, pd.Da
     from sim.economics import run_economics
 
     return run_economics(model.cfg, region, np.asarray(model.muni_live_month), np.asarray(model.gp_join_month),
-                         monthly, no_platform_metrics=no_platform_by_month(network, model.cfg.n_months))
+                         monthly, no_platform_metrics=no_platform_by_month(network, model.cfg.n_months),
+                         trust_live_month=np.array([h.live_t for h in model._hospitals], dtype=np.int64))
 
 
 def no_platform_by_month(network, n_months: int) -> pd.DataFrame:

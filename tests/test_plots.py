@@ -92,14 +92,26 @@ def tables(small_config, tmp_path_factory) -> dict[str, object]:
     heat = pd.DataFrame([{"x": x, "y": y, "value": (x + y) / 10} for x in (0.0, 1.0, 2.0) for y in (0.0, 0.5)])
     drivers = indices[(indices["method"] == "sobol") & (indices["index"] == "ST")].assign(
         rank=lambda d: d.groupby("output")["value"].rank(ascending=False).astype(int))
+    profile = pd.DataFrame([{"output": o, "parameter": p, "value": v, "base_value": 1.0, "mean": 30 - 5 * v,
+                             "p10": 28 - 5 * v, "p90": 32 - 5 * v, "min": 27 - 5 * v, "max": 33 - 5 * v, "n_seeds": 4,
+                             "jump": 0.5}
+                            for o in ("n_municipalities_live_2030", "n_municipalities_declined_2030")
+                            for p in ("municipality.threshold_mean", "municipality.decline_margin") for v in (0.5, 1.0, 1.5)])
     return {
         "run": run,
+        "profile": SimpleNamespace(profile=profile),
         "compare": SimpleNamespace(runs={"baseline": run.tables, "other": run.tables},
                                    costs_municipality=run.costs_municipality),
         "uptake": uptake,
         "sensitivity": sensitivity,
         "calibration": calibration,
         "validation": SimpleNamespace(bass_curves=bass),
+        "bill": SimpleNamespace(
+            expected=pd.DataFrame([{"scenario": s, "kommunenummer": f"{k:04d}", "name": f"Kommune {k}",
+                                    "expected_nok_per_inhabitant": 300.0 * k + 100 * j}
+                                   for j, s in enumerate(("baseline", "grant_as_loan")) for k in range(1, 6)]),
+            gp=pd.DataFrame({"scenario": "baseline", "practice_idx": [3, 4], "n_gps": [4, 2],
+                             "breakeven_licence_nok_per_gp_year": [7000, 12000], "licence_nok_per_gp_year": 60000})),
         "report": SimpleNamespace(nets=nets, heatmap=heat, drivers=drivers),
         "_options": {"report_year": run.report_year, "x_key": "gp_price.licence_nok_per_gp_year",
                      "y_key": "functionality.improvement_per_release", "output": "share_gps_2030", "mark": (1.0, 0.5),

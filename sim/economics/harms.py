@@ -5,8 +5,8 @@ Pure functions over go-live months; money is 2023 NOK. Three harms:
 * **Hospital productivity**: extra cost and lost revenue of a trust in year y after its hospitals go live,
   ``hospital_golive_harm_nok_per_resident_year[y]`` x its catchment residents, spread evenly over the
   year's months (St. Olavs: NOK 290 m in 2022 and 150 m in 2023 over its 345,209 residents).
-* **Municipal productivity**: ``municipal_golive_harm_nok_per_inhabitant_year[y]`` x inhabitants in year y
-  after the municipality's go-live, per month 1/12 of it.
+* **Municipal productivity**: the municipal bill's productivity dip (:func:`sim.economics.bill.productivity_dip_nok`,
+  one account of it), spread evenly over ceil(``bill.productivity_dip_months``) months from the go-live month.
 * **Incidents: unsent letters**: for ``unsent_letters_weeks`` after a hospital's go-live,
   ``unsent_letters_per_week_per_100k_residents`` x catchment / 100,000 letters a week never sent (St. Olavs
   2022-23); a share ``share_unsent_letters_gp_copy`` lost the GP's copy, each a missing-information event
@@ -17,9 +17,12 @@ A month's harm is a flow; the columns are :data:`HARM_COLUMNS`.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sim.config import Config
+from sim.economics.bill import productivity_dip_nok
 
 HARM_COLUMNS: tuple[str, ...] = (
     "harm_productivity_nok_hospital", "harm_productivity_nok_municipal", "harm_letters_unsent",
@@ -39,13 +42,13 @@ def year_profile(per_year: list[float], months_since: np.ndarray) -> np.ndarray:
 
 
 def golive_harms(cfg: Config, t: int | np.ndarray, hospital_live_month: np.ndarray, hospital_residents: np.ndarray,
-                 muni_live_month: np.ndarray, muni_population: np.ndarray) -> dict[str, float | np.ndarray]:
+                 muni_live_month: np.ndarray, muni_users: np.ndarray) -> dict[str, float | np.ndarray]:
     """The harms of month t, or of every month in an array t (keys :data:`HARM_COLUMNS`, NOK and letters per month;
     floats for a scalar t, arrays like t otherwise).
 
     ``hospital_live_month[h]``, ``muni_live_month[m]``: go-live month index (-1 never); ``hospital_residents[h]``:
-    residents of the hospital's catchment; ``muni_population[m]``: inhabitants. harm_nok is the sum of the NOK
-    columns.
+    residents of the hospital's catchment; ``muni_users[m]``: municipal platform users
+    (:func:`sim.economics.users_by_municipality`). harm_nok is the sum of the NOK columns.
     """
     e, net = cfg.economics, cfg.network
     tt = np.atleast_1d(np.asarray(t, dtype=np.int64))[:, None]
@@ -54,7 +57,9 @@ def golive_harms(cfg: Config, t: int | np.ndarray, hospital_live_month: np.ndarr
     h_since = np.where(hl >= 0, tt - hl, -1)
     m_since = np.where(ml >= 0, tt - ml, -1)
     hosp = year_profile(e.hospital_golive_harm_nok_per_resident_year, h_since) @ np.asarray(hospital_residents, float)
-    muni = year_profile(e.municipal_golive_harm_nok_per_inhabitant_year, m_since) @ np.asarray(muni_population, float)
+    dip_months = max(1, math.ceil(cfg.bill.productivity_dip_months))
+    in_dip = ((m_since >= 0) & (m_since < dip_months)).astype(float)
+    muni = in_dip @ (productivity_dip_nok(cfg, np.asarray(muni_users, float)) / dip_months)
     weeks = np.clip(e.unsent_letters_weeks - h_since * WEEKS_PER_MONTH, 0.0, WEEKS_PER_MONTH) * (h_since >= 0)
     letters = weeks @ np.asarray(hospital_residents, float) * e.unsent_letters_per_week_per_100k_residents / 1e5
     letters_nok = (letters * e.share_unsent_letters_gp_copy * net.search_minutes_per_missing_information_event / 60.0

@@ -63,6 +63,9 @@ def hour_value_nok(cfg: Config) -> dict[str, float]:
     }
 
 
+HARMS_BOOKED: tuple[str, ...] = ("harm_productivity_nok_hospital", "harm_letters_nok_gp")
+"""Harm columns of the monthly table that the accounts book (the municipal dip is in the municipal bill)."""
+
 LOSS_ACTORS: tuple[str, ...] = ("gp", "municipal", "hospital", "specialist", "patients")
 """Who bears each part of the loss from missing information: search time at the receiving kind; repeat imaging
 and adverse-event treatment at the hospital (trusts); adverse events' health at the patients."""
@@ -106,7 +109,7 @@ def savings_by_month(monthly: pd.DataFrame, no_platform_metrics: dict[str, float
     passes ``network.metrics(zeros, t)`` for every t) or one dict for every month. Without it the first month of
     ``monthly`` stands in for x = 0 (exact when nobody is live at t = 0, no contract specialist is on the
     platform and the status quo does not move). Columns: t, hours_saved_<kind>, repeat_imaging_avoided,
-    adverse_events_avoided.
+    adverse_events_avoided, and the harms of :data:`HARMS_BOOKED` as recorded in ``monthly`` (0 if absent).
     """
     t = monthly["t"].to_numpy(dtype=np.int64)
     if isinstance(no_platform_metrics, pd.DataFrame):
@@ -121,4 +124,6 @@ def savings_by_month(monthly: pd.DataFrame, no_platform_metrics: dict[str, float
         out[f"hours_saved_{kind}"] = get(col) - monthly[col].to_numpy(dtype=float)
     out["repeat_imaging_avoided"] = get("repeat_imaging") - monthly["repeat_imaging"].to_numpy(dtype=float)
     out["adverse_events_avoided"] = get("adverse_events") - monthly["adverse_events"].to_numpy(dtype=float)
+    for col in HARMS_BOOKED:  # the platform's own harms of the month, passed on for the accounts (0 if not recorded)
+        out[col] = monthly[col].to_numpy(dtype=float) if col in monthly else 0.0
     return out
