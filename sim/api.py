@@ -28,10 +28,12 @@ Bad input raises :class:`ConfigError`; Ctrl-C leaves nothing half-written.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import json
 import os
 import shutil
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -40,39 +42,48 @@ from typing import Any
 import pandas as pd
 
 from sim import calibrate as _calibration
+from sim import sheets
 from sim import uptake as _uptake
+from sim.builds import BuildCache
 from sim.calibrate import CalibrationResult
-from sim.config import (MONTH_RE, Config, ConfigError, apply_overrides, config_to_dict, parse_override, validate,
-                        with_overrides)
+from sim.config import (MONTH_RE, Config, ConfigError, apply_overrides, config_to_dict, get_dotted, parse_override,
+                        validate, with_overrides)
 from sim.config import load_config as _load_config
 from sim.draws import Spec, draw_configs, draw_table
+from sim.economics import expected_bill_nok, expected_net_cost_nok_per_inhabitant_year, scaled_to_region
+from sim.economics.bill import ONEOFF_KEYS
 from sim.paper import PaperExperiment, heatmap_experiment, load_paper, quick_version, scenario_config, \
     sensitivity_experiment
-from sim.parallel import EXECUTORS
+from sim.parallel import EXECUTORS, Executor, default_workers
 from sim.params import parameter_table, render
 from sim.plots import LANGS, check_lang, figure, names, write_figures
+from sim.region import load_region
 from sim.report import build_report
-from sim.report.tables import INPUTS_FILE, OVERRIDE_SOURCE, config_value, read_json
+from sim.report.tables import INPUTS_FILE, OVERRIDE_SOURCE, read_json
 from sim.results import (RunTables, atomic_dir, check_out_dir, compare_table, manifest, now, read_manifest, read_run,
-                         run_id, write_run)
-from sim.runner import cached_region_network, run_replicates
+                         run_id, write_run, write_text_atomic)
+from sim.runner import replicate_pool, run_replicates
 from sim.sensitivity import SensitivityResult, top_parameters
 from sim.sensitivity import sensitivity as _sensitivity
 from sim.sensitivity import write_tables as _write_sensitivity_tables
+from sim.sensitivity.profile import run_profile
 from sim.sweep import Experiment, base_config, load_experiment, merge_shards, open_dataset, run_sweep, sweep_path, \
     sweep_status
 from sim.sweep import read_manifest as read_sweep_manifest
 from sim.sweep.experiment import design_hash, expand_runs
-from sim.sweep.store import write_text_atomic
 from sim.validation import bass_validation, check_bass_case
 
 __all__ = ["ConfigError", "Config", "EXECUTORS", "LANGS", "RunResults", "PlotResult", "CompareResult", "UptakeResult",
            "ParamsResult", "SweepResult", "SensitivityResults", "CalibrationResults", "BassResult", "ReportResult",
-           "load_config", "load_results", "run", "plot", "compare", "uptake_curve", "params", "sweep", "sensitivity",
-           "calibrate", "validate_bass", "report", "bill", "BillResult", "financing_scenarios", "find_municipality"]
+           "ProfileResult", "load_config", "load_results", "run", "plot", "compare", "uptake_curve", "params",
+           "sweep", "sensitivity", "calibrate", "validate_bass", "report", "municipal_sensitivity", "bill", "BillResult",
+           "financing_scenarios", "find_municipality", "explore", "local_pool", "RECRUITMENT_ORDERS"]
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``, called as items finish."""
+
+RECRUITMENT_ORDERS: tuple[str, ...] = _uptake.ORDERS
+"""The recruitment orders of :func:`uptake_curve`."""
 
 
 # --------------------------------------------------------------------------- inputs
@@ -165,6 +176,7 @@ class RunResults(Figures):
     tables: RunTables
     manifest: dict
     path: Path | None = None
+    network: Any = field(default=None, repr=False, compare=False)  # the draw-0 care network (written as network.graphml)
 
     timeseries = property(lambda self: self.tables.timeseries)
     summary = property(lambda self: self.tables.summary)
@@ -193,7 +205,8 @@ class RunResults(Figures):
         _check_out(out, lang)
 
         def draw(tmp: Path) -> None:
-            cached_region_network(self.config)[1].write_graphml(tmp / "network.graphml")  # the draw-0 network
+            net = self.network if self.network is not None else BuildCache().get(self.config)[1]
+            net.write_graphml(tmp / "network.graphml")  # the draw-0 network, each channel's volume per edge
             if figures:
                 write_figures("run", read_run(tmp), tmp / "figures", lang, **self.figure_options())
 
@@ -207,7 +220,7 @@ class RunResults(Figures):
 def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs: int = 1,
         overrides: list[str] | dict[str, Any] | None = None, out: str | Path | None = None, lang: str = "en",
         figures: bool = True, progress: Progress | None = None, draws: int | None = None,
-        spec: Spec | None = None) -> RunResults:
+        spec: Spec | None = None, pool: Executor | None = None, builds: BuildCache | None = None) -> RunResults:
     """Run replicate seeds (x parameter draws) of a scenario (``onerecord run``); saved under ``out`` when given.
 
     ``config`` is a scenario TOML, a run's ``manifest.json`` (its seeds are re-run unless ``seeds``
@@ -217,7 +230,10 @@ def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs:
     ``draws`` (default ``run.draws``) adds K parameter draws to draw 0, the config as given: every
     uncertain input over its prior range, or ``spec`` (posteriors; :func:`sim.draws.draw_table`).
     Every table has a ``draw`` column; ``.draws`` holds the values. ``progress(done, total)`` counts
-    seeds x draws.
+    seeds x draws. ``pool``: an open executor (:func:`local_pool`) to run in, left open for the next
+    call; an exception raised by ``progress`` cancels the runs not yet started and propagates.
+    ``builds``: a :class:`sim.builds.BuildCache` that keeps regions and networks between calls run in
+    this process (an app or notebook re-running one region; default: built for this call).
     """
     check_lang(lang)
     cfg = _config(config, overrides)
@@ -238,15 +254,37 @@ def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs:
     _check_counts(jobs=jobs)
     started = now()
     table = draw_table(cfg, cfg.run.draws, spec)
+    builds = builds if builds is not None else BuildCache()
     tables = run_replicates(draw_configs(cfg, table), reps, jobs=jobs,
-                            on_done=_counter(progress, len(reps) * len(table)))
+                            on_done=_counter(progress, len(reps) * len(table)), pool=pool, builds=builds)
     tables.draws = table
     man = manifest(cfg, reps, started, now(), draws=table, draw_spec="prior" if spec is None else "given",
-                   region=cached_region_network(cfg)[0].summary())
-    res = RunResults(cfg, tables, man)
+                   region=builds.get(cfg)[0].summary())
+    res = RunResults(cfg, tables, man, network=builds.get(cfg)[1])
     if out is not None:
         res.save(out, figures=figures, lang=lang)
     return res
+
+
+def local_pool(jobs: int, warm: Config | str | Path | None = None) -> Executor:
+    """An open local pool of ``jobs`` workers to pass to :func:`run` call after call (``.close()`` it).
+    Started before any other thread of the process, its workers fork with the region and care network
+    of ``warm`` already built."""
+    _check_counts(jobs=jobs)
+    cfg = None if warm is None else _config(warm)
+    pool = replicate_pool(jobs, warm=cfg)
+    pool.start()
+    return pool
+
+
+def explore(config: str | Path = "configs/baseline.toml", port: int = 8765, seeds: int = 8, jobs: int | None = None,
+            kommune: str = "Trondheim", lang: str = "en", ready: Callable[[], None] | None = None) -> None:
+    """Serve the explorer (``onerecord explore``; ``pip install -e ".[explore]"``) at http://127.0.0.1:port
+    until interrupted; ``ready()`` is called once the inputs are checked and the first result is in."""
+    check_lang(lang)
+    _check_counts(seeds=seeds)
+    serve = importlib.import_module("sim.explore.server").serve
+    serve(config, port=port, seeds=seeds, jobs=jobs or default_workers(), kommune=kommune, lang=lang, ready=ready)
 
 
 def load_results(run_dir: str | Path) -> RunResults:
@@ -285,14 +323,16 @@ def _saved(results_dir: Path) -> tuple[str, Any, dict]:
         return "sensitivity", SensitivityResults.load(d), {}
     if (d / "bands.csv").is_file():
         return "calibration", CalibrationResults.load(d), {}
-    raise ConfigError(f"{d}: not a saved result (no manifest.json, uptake_curve.csv, bass_curves.csv, indices.csv "
-                      "or bands.csv)")
+    if (d / "profile.csv").is_file():
+        return "profile", ProfileResult.load(d), {}
+    raise ConfigError(f"{d}: not a saved result (no manifest.json, uptake_curve.csv, bass_curves.csv, indices.csv, "
+                      "bands.csv or profile.csv)")
 
 
 def plot(results_dir: str | Path, lang: str = "en") -> PlotResult:
     """Redraw every figure of a saved results folder from its tables (``onerecord plot``; no re-run).
 
-    A run directory, an uptake curve, a Bass validation, a sensitivity or a calibration folder:
+    A run directory, an uptake curve, a Bass validation, a sensitivity, calibration or profile folder:
     the figures go to ``<results_dir>/figures/``.
     """
     check_lang(lang)
@@ -802,7 +842,7 @@ def _resolved_parameters(table: pd.DataFrame, cfg: Config, experiment_file: str)
     data = config_to_dict(cfg)
     out = table.copy()
     for i, key in enumerate(out["key"]):
-        node = config_value(data, key)
+        node = get_dotted(data, key)
         if node != out.at[i, "value"] and key != "scenario":
             out.at[i, "value"], out.at[i, "source"] = node, f"{OVERRIDE_SOURCE}{experiment_file}"
     out["value"] = [v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in out["value"]]
@@ -835,6 +875,11 @@ class ProfileResult(Figures):
         self.path = target
         return target
 
+    @classmethod
+    def load(cls, d: Path) -> "ProfileResult":
+        runs = pd.read_csv(d / "profile_runs.csv") if (d / "profile_runs.csv").is_file() else pd.DataFrame()
+        return cls(pd.read_csv(d / "profile.csv"), runs, d.parent.name, path=d)
+
 
 def municipal_sensitivity(experiment: Experiment | str | Path = "experiments/municipal_decisions.toml",
                           out: str | Path | None = "results", points: int = 7, executor: str = "local",
@@ -846,8 +891,6 @@ def municipal_sensitivity(experiment: Experiment | str | Path = "experiments/mun
     Levels are each parameter's grid ``levels`` (else ``points`` over its range); writes
     ``<out>/<name>/profile/`` unless ``out`` is None.
     """
-    from sim.sensitivity.profile import run_profile
-
     check_lang(lang)
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     table, runs = run_profile(exp, points=points, executor=executor, workers=workers, scheduler=scheduler,
@@ -864,8 +907,6 @@ def municipal_sensitivity(experiment: Experiment | str | Path = "experiments/mun
 def financing_scenarios(config_dir: str | Path) -> list[Path]:
     """The shipped financing scenarios beside a config: the TOML files there that extend another and change
     only ``[financing]`` (plus scenario and description), baseline.toml first."""
-    import tomllib
-
     found = []
     for p in sorted(Path(config_dir).glob("*.toml")):
         try:
@@ -881,8 +922,6 @@ def financing_scenarios(config_dir: str | Path) -> list[Path]:
 def find_municipality(kommune: str, region) -> int:
     """Row of a municipality by kommunenummer or name (case-insensitive; the Norwegian part of a bilingual
     name is enough); an unknown one is a ConfigError with the closest names."""
-    import difflib
-
     munis = region.municipalities
     knr = munis["kommunenummer"].astype(str).tolist()
     names_ = munis["name"].astype(str).tolist()
@@ -900,7 +939,9 @@ def find_municipality(kommune: str, region) -> int:
 class BillResult(Figures):
     """One municipality's bill under every financing scenario (:func:`bill`).
 
-    ``summary`` (one row per scenario), ``bill`` (component x year with bands over seeds and draws),
+    ``summary`` (one row per scenario), ``if_joins`` (what it expects to pay if it joins, by component:
+    one-offs in NOK and annual items in NOK a year, whether or not it joined in the runs: the bill of
+    its decision), ``bill`` (component x year with bands over seeds and draws),
     ``net_by_year`` (the net cost by year, scenarios side by side), ``gp`` (its GP offices, with the
     break-even licence price), ``expected`` (every municipality's expected net cost per inhabitant per
     scenario), ``costs`` and ``costs_gp`` (the run tables of every scenario, all municipalities),
@@ -910,10 +951,9 @@ class BillResult(Figures):
     subject = "bill"
 
     def __init__(self, kommunenummer: str, name: str, costs: pd.DataFrame, costs_gp: pd.DataFrame, expected: pd.DataFrame,
-                 scenarios: list[str], about: pd.DataFrame):
-        from sim import sheets
-
+                 scenarios: list[str], about: pd.DataFrame, if_joins: pd.DataFrame | None = None):
         self.kommunenummer, self.name, self.scenarios = kommunenummer, name, scenarios
+        self.if_joins = if_joins if if_joins is not None else pd.DataFrame(columns=["scenario", "component", "kind", "nok"])
         self.costs, self.costs_gp, self.expected, self.about = costs, costs_gp, expected, about
         self.bill = sheets.bill_bands(costs, kommunenummer, scenarios)
         self.summary = sheets.bill_summary(costs, kommunenummer, expected)
@@ -928,16 +968,14 @@ class BillResult(Figures):
         """Write ``<out>/bill_<kommunenummer>_<name>/`` atomically: ``bill.xlsx`` (headers in ``lang``), the
         CSVs in both variants (``*_nb.csv``: ``;`` and decimal comma; ``*_en.csv``: plain) and the figures
         (nb and en). Returns the directory."""
-        from sim import sheets
-
         _check_out(out, lang)
         slug = "".join(c if c.isalnum() else "_" for c in self.name.split(" - ")[0]).strip("_")
         target = Path(out) / f"bill_{self.kommunenummer}_{slug}"
-        tables = {"summary": self.summary, "bill": self.bill, "net_by_year": self.net_by_year, "gp": self.gp,
-                  "about": self.about}
+        tables = {"summary": self.summary, "if_joins": self.if_joins, "bill": self.bill, "net_by_year": self.net_by_year,
+                  "gp": self.gp, "about": self.about}
         with atomic_dir(target) as tmp:
             sheets.write_xlsx(tables, tmp / "bill.xlsx", lang, title=f"{self.name} ({self.kommunenummer})")
-            for key in ("summary", "bill", "net_by_year", "gp"):
+            for key in ("summary", "if_joins", "bill", "net_by_year", "gp"):
                 for lg in LANGS:
                     sheets.write_csv(tables[key], tmp / f"{key}_{lg}.csv", lg)
             for lg in LANGS:
@@ -963,9 +1001,6 @@ def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", se
     levers) with the same seeds (:func:`run`); the bands are over those runs. Saved under ``out``
     (:meth:`BillResult.save`) when given.
     """
-    from sim.economics import expected_net_cost_nok_per_inhabitant_year, scaled_to_region
-    from sim.region import load_region
-
     check_lang(lang)
     cfg = _config(config, overrides)
     if out is not None:
@@ -979,7 +1014,7 @@ def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", se
         scenarios = financing_scenarios(Path(config).parent if not isinstance(config, Config) else Path("configs"))
     if not scenarios:
         raise ConfigError(f"{config}: no financing scenarios found beside it")
-    costs, costs_gp, expected, scen_names = [], [], [], []
+    costs, costs_gp, expected, if_joins, scen_names = [], [], [], [], []
     munis = region.municipalities
     for k, path in enumerate(scenarios):
         scen = path if isinstance(path, Config) else _load_config(path)
@@ -990,6 +1025,10 @@ def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", se
         res = run(cs, seeds=seeds, jobs=jobs, figures=False, progress=done, draws=draws)
         costs.append(res.costs_municipality)
         costs_gp.append(res.costs_gp)
+        parts = expected_bill_nok(scaled_to_region(cs, region), region)
+        if_joins.append(pd.DataFrame({"scenario": cs.scenario, "component": list(parts),
+                                      "kind": ["one_off" if k in ONEOFF_KEYS else "annual" for k in parts],
+                                      "nok": [round(float(v[m])) for v in parts.values()]}))
         expected.append(pd.DataFrame({"scenario": cs.scenario, "kommunenummer": munis["kommunenummer"].astype(str),
                                       "name": munis["name"],
                                       "expected_nok_per_inhabitant": expected_net_cost_nok_per_inhabitant_year(
@@ -1003,7 +1042,8 @@ def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", se
                                     "costs positive, savings negative; net = sum of the items",
                                     "onerecord: docs/model.md (Economics), docs/bill_validation.md"]})
     result = BillResult(str(munis["kommunenummer"].iloc[m]), str(munis["name"].iloc[m]), pd.concat(costs, ignore_index=True),
-                        pd.concat(costs_gp, ignore_index=True), pd.concat(expected, ignore_index=True), scen_names, about)
+                        pd.concat(costs_gp, ignore_index=True), pd.concat(expected, ignore_index=True), scen_names, about,
+                        pd.concat(if_joins, ignore_index=True))
     if out is not None:
         result.save(out, lang)
     return result

@@ -298,8 +298,23 @@ def bill(
     fmt = {"share_runs_live": "{:.0%}".format, "golive_year": lambda v: "-" if v != v else f"{v:.0f}"}
     cols = ["scenario", "share_runs_live", "golive_year", "oneoff_nok", "annual_net_nok_per_inhabitant",
             "expected_nok_per_inhabitant", "npv_net_cost_nok"]
-    typer.echo(s[cols].to_string(index=False, formatters={c: fmt.get(c, "{:,.0f}".format) for c in cols[1:]}))
+    typer.echo(s[cols].to_string(index=False, na_rep="-", formatters={c: fmt.get(c, "{:,.0f}".format) for c in cols[1:]}))
     typer.echo(f"wrote {res.path}: bill.xlsx, CSVs (nb and en) and figures")
+
+
+@app.command()
+@guarded
+def explore(
+    config: Annotated[Path, typer.Argument(help="Base scenario TOML; the others beside it are offered too.")] = Path("configs/baseline.toml"),
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8765,
+    seeds: Annotated[int, typer.Option("--seeds", help="Replicate seeds per setting (changeable in the page).")] = 8,
+    jobs: Annotated[int, typer.Option("--jobs", help="Worker processes (default: the CPUs).")] = 0,
+    kommune: Annotated[str, typer.Option("--kommune", help="Municipality whose bill is shown first (name or number).")] = "Trondheim",
+    lang: LangOpt = "en",
+) -> None:
+    """Start the explorer in the browser at http://127.0.0.1:PORT (offline; Ctrl-C stops it)."""
+    api.explore(config, port=port, seeds=seeds, jobs=jobs or None, kommune=kommune, lang=lang,
+                ready=lambda: typer.echo(f"onerecord explorer: http://127.0.0.1:{port}  (Ctrl-C stops it)"))
 
 
 def main() -> None:

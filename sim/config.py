@@ -142,6 +142,13 @@ def _check_bands(rates: dict[str, float]) -> dict[str, float]:
 
 AgeRates = dict[str, float]
 
+AGE_BAND_FIELDS: tuple[str, ...] = (
+    "gp_consultations_per_person_year", "legevakt_contacts_per_person_year", "inpatient_stays_per_person_year",
+    "outpatient_consultations_per_person_year", "share_receiving_home_care", "share_long_term_nursing_home",
+    "specialist_consultations_per_person_year",
+)
+"""The ``network`` fields that are rates or shares by age band (``"a-b"``/``"a+"`` keys)."""
+
 
 # --------------------------------------------------------------------------- sections
 
@@ -443,11 +450,7 @@ class NetworkSection(Section):
     repeat_imaging_reduction_shared_record: float = Prob(desc="Relative cut in repeat imaging with full access to the other providers' information", role="uncertain", row="hie_repeat_imaging_odds_reduction", prior=(0.0, 0.35), range_note="low end 0: no effect in the Medicare readmission study (hie_effect_repeat_imaging_readmissions_or)")
     national_services: NationalServicesSection
 
-    @field_validator(
-        "gp_consultations_per_person_year", "legevakt_contacts_per_person_year", "inpatient_stays_per_person_year",
-        "outpatient_consultations_per_person_year", "share_receiving_home_care", "share_long_term_nursing_home",
-        "specialist_consultations_per_person_year",
-    )
+    @field_validator(*AGE_BAND_FIELDS)
     @classmethod
     def _bands(cls, v: AgeRates) -> AgeRates:
         return _check_bands(v)
@@ -507,12 +510,7 @@ def _deep_merge(base: dict, over: dict) -> dict:
 
 
 # Tables whose keys are data (trust names, age bands, years): replaced whole by an override.
-_VALUE_TABLES = {
-    "golive_month", "delay_probability", "investment_profile",
-    "gp_consultations_per_person_year", "legevakt_contacts_per_person_year", "inpatient_stays_per_person_year",
-    "outpatient_consultations_per_person_year", "share_receiving_home_care", "share_long_term_nursing_home",
-    "specialist_consultations_per_person_year", "in_use_from",
-}
+_VALUE_TABLES = {"golive_month", "delay_probability", "investment_profile", "in_use_from", *AGE_BAND_FIELDS}
 
 
 def _is_value_table(key: str) -> bool:
@@ -797,9 +795,10 @@ def prior_ranges(cfg: "Config") -> dict[str, tuple[float, float]]:
     return out
 
 
-def get_dotted(data: dict, key: str) -> Any:
-    """``data["a"]["b"]`` for the dotted key ``"a.b"`` (plain dicts, e.g. a manifest's config)."""
+def get_dotted(data: Any, key: str) -> Any:
+    """The value at the dotted key ``"a.b"``: ``data["a"]["b"]`` in plain dicts (a manifest's config),
+    ``data.a.b`` in a :class:`Config`; the one dotted-key getter of the package."""
     node: Any = data
     for part in key.split("."):
-        node = node[part]
+        node = node[part] if isinstance(node, dict) else getattr(node, part)
     return node

@@ -27,7 +27,9 @@ two scenarios run with the same seed see the same draws (common random numbers).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import mesa
 import numpy as np
@@ -42,18 +44,57 @@ from sim.municipal_decision import (BOUND, DECLINED, DEFER, EXITED, LIVE, NO, OP
                                     budget_capacity_nok_per_inhabitant_year, expected_bill_nok_per_inhabitant_year,
                                     exit_probability, headroom, legacy_overlap_nok_per_inhabitant_year,
                                     postpone_probability, stage_probabilities)
+from sim.history import decision_count_rows, recorded_decision_rows
+from sim.network import METRICS, build_network
 from sim.region import Region, load_region
 
-ADOPTION_COLUMNS: tuple[str, ...] = (
-    "t", "functionality", "n_gp_offices_live", "n_gps_live", "share_gp_offices", "share_gps", "share_list_patients",
-    "n_municipalities_decided", "n_municipalities_bound", "n_municipalities_deferred", "n_municipalities_declined",
-    "n_municipalities_exited", "n_municipalities_live", "share_municipalities_live",
-    "share_residents_municipalities_live", "n_hospitals_live", "share_hospitals_live",
-)
-"""Columns of :meth:`RolloutModel.monthly` besides ``month``, the network metrics and the harms."""
+def _gp(m: "RolloutModel") -> np.ndarray:
+    return m.gp_join_month >= 0
+
+
+def _live(m: "RolloutModel") -> np.ndarray:
+    return (m.muni_live_month >= 0) & (m.muni_stage != EXITED)
+
+
+def _deferred(m: "RolloutModel") -> np.ndarray:
+    """Municipalities whose latest answer is a deferral they still wait on."""
+    stage = m.muni_stage
+    return (m.muni_last_answer == DEFER) & ((stage == UNDECIDED) | (stage == OPTION) | (stage == BOUND))
+
+
+ADOPTION: dict[str, tuple[str, Callable[["RolloutModel"], float]]] = {
+    # column: (aggregation over a year, its value in the month being simulated)
+    "t": ("index", lambda m: m.t),
+    "functionality": ("stock", lambda m: float(m.functionality[m.t])),
+    "n_gp_offices_live": ("stock", lambda m: int(_gp(m).sum())),
+    "n_gps_live": ("stock", lambda m: int(m.gp_n[_gp(m)].sum())),
+    "share_gp_offices": ("stock", lambda m: float(_gp(m).mean()) if m.n_practices else 0.0),
+    "share_gps": ("stock", lambda m: float(m.gp_n[_gp(m)].sum() / max(m.gp_n.sum(), 1))),
+    "share_list_patients": ("stock", lambda m: float(m.gp_lists[_gp(m)].sum() / max(m.gp_lists.sum(), 1.0))),
+    "n_municipalities_decided": ("stock", lambda m: int((m.muni_decision_month >= 0).sum())),
+    "n_municipalities_bound": ("stock", lambda m: int((m.muni_binding_month >= 0).sum())),
+    "n_municipalities_deferred": ("stock", lambda m: int(_deferred(m).sum())),
+    "n_municipalities_declined": ("stock", lambda m: int((m.muni_stage == DECLINED).sum())),
+    "n_municipalities_exited": ("stock", lambda m: int((m.muni_stage == EXITED).sum())),
+    "n_municipalities_live": ("stock", lambda m: int(_live(m).sum())),
+    "share_municipalities_live": ("stock", lambda m: float(_live(m).mean())),
+    "share_residents_municipalities_live": ("stock", lambda m: float(m.population[_live(m)].sum() / m.population.sum())),
+    "n_hospitals_live": ("stock", lambda m: int((m.hospital_live_month >= 0).sum())),
+    "share_hospitals_live": ("stock", lambda m: int((m.hospital_live_month >= 0).sum()) / max(m.n_hospitals, 1)),
+}
+"""The model's own monthly columns (besides ``month`` and the network's :data:`sim.network.METRICS`),
+each with its aggregation over a year (``stock``: the last month; ``flow``: the sum; ``index``: not
+aggregated) and its value; the DataCollector records exactly these, so a column declared here
+reaches ``monthly()``, the timeseries and the summary."""
+
+ADOPTION_COLUMNS: tuple[str, ...] = tuple(ADOPTION)
 
 NET_COLUMNS: tuple[str, ...] = (*HARM_COLUMNS, "net_benefit_nok")
-"""The platform's harms of a month (sim.economics.golive_harms) and net_benefit_nok = gain_nok - harm_nok."""
+"""The platform's harms of a month (sim.economics.golive_harms) and net_benefit_nok = gain_nok - harm_nok (flows)."""
+
+MONTHLY_AGGREGATION: dict[str, str] = {**{c: agg for c, (agg, _) in ADOPTION.items()}, **METRICS,
+                                       **dict.fromkeys(NET_COLUMNS, "flow")}
+"""Every column of :meth:`RolloutModel.monthly` but ``month``, with its aggregation."""
 
 
 def named_stream(root: np.random.SeedSequence, name: str) -> np.random.Generator:
@@ -72,14 +113,6 @@ def root_seed(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:
     if isinstance(seed, (bool, float)) or int(seed) != seed or seed < 0:
         raise ValueError(f"seed must be a non-negative int or a numpy SeedSequence, got {seed!r}")
     return np.random.SeedSequence(int(seed))
-
-
-def _metric_columns(network) -> tuple[str, ...]:
-    """The network's metric names: its ``METRIC_COLUMNS`` attribute, else ``sim.network.METRIC_COLUMNS``."""
-    cols = getattr(network, "METRIC_COLUMNS", None)
-    if cols is None:
-        from sim.network import METRIC_COLUMNS as cols
-    return tuple(cols)
 
 
 def _per_trust(table: dict, trust: str, key: str):
@@ -164,8 +197,6 @@ class RolloutModel(mesa.Model):
         self.region = region if region is not None else load_region(cfg.region)
         self.cfg = cfg = scaled_to_region(cfg, self.region)  # money frames of a synthetic region scale with it
         if network is None:
-            from sim.network import build_network
-
             network = build_network(self.region, cfg)
         self.network = network
         self.n_months = cfg.n_months
@@ -179,7 +210,7 @@ class RolloutModel(mesa.Model):
         self._economics_inputs()
         self._replay_setup()
         self._precommit()
-        self._version, self._x_version, self._pns_version, self._metrics_version = 0, -1, -1, -1
+        self._on_platform: dict[str, Any] = {}  # values derived from the set on the platform; emptied when it changes
         self.n_metric_passes = 0
         self._platform_sets: list[np.ndarray] = []
         self._month_set = np.full(self.n_months, -1, dtype=np.int64)
@@ -193,10 +224,8 @@ class RolloutModel(mesa.Model):
         self._deferred_hist = np.zeros((self.n_months, self.n_munis), dtype=bool)
         self._option_hist = np.zeros((self.n_months, self.n_munis), dtype=bool)
         self._bound_hist = np.zeros((self.n_months, self.n_munis), dtype=bool)
-        self._row: dict[str, float] = {}
-        self.metric_columns = _metric_columns(network)
         self.datacollector = mesa.DataCollector(model_reporters={
-            c: (lambda m, c=c: m._row[c]) for c in ADOPTION_COLUMNS})
+            c: value for c, (_, value) in ADOPTION.items()})
 
     # ------------------------------------------------------------------ setup
 
@@ -322,8 +351,6 @@ class RolloutModel(mesa.Model):
         self.replay_counts: dict[int, list[tuple[str, int, int]]] = {}
         if not self.cfg.rollout.replay_history:
             return
-        from sim.history import decision_count_rows, recorded_decision_rows
-
         index = {k: i for i, k in enumerate(self.region.municipalities["kommunenummer"])}
         end = self.cfg.rollout.history_end_month
         for knr, event, month, timing in recorded_decision_rows():
@@ -424,8 +451,15 @@ class RolloutModel(mesa.Model):
     # ------------------------------------------------------------------ state changes
 
     def mark_changed(self) -> None:
-        """Note that the set of providers on the platform changed (the metric pass must rerun)."""
-        self._version += 1
+        """Note that the set of providers on the platform changed: what was derived from it (platform
+        vector, practices' network shares, the metric pass) is computed again when next asked for."""
+        self._on_platform.clear()
+
+    def _derived(self, name: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, kept until the set on the platform changes (:meth:`mark_changed`)."""
+        if name not in self._on_platform:
+            self._on_platform[name] = compute()
+        return self._on_platform[name]
 
     def exercise_option(self, m: int, t: int) -> None:
         """Municipality m exercises its option (non-binding) at t."""
@@ -584,28 +618,27 @@ class RolloutModel(mesa.Model):
     # ------------------------------------------------------------------ network (cached per platform set)
 
     def _platform_vector(self) -> np.ndarray:
-        if self._x_version != self._version:
-            t = self.t
-            self._x = self.network.platform_vector(
-                self.gp_join_month >= 0, (self.muni_live_month >= 0) & (self.muni_live_month <= t) & (self.muni_stage != EXITED),
-                (self.hospital_live_month >= 0) & (self.hospital_live_month <= t))
-            self._x_version = self._version
-        return self._x
+        t = self.t
+        return self._derived("x", lambda: self.network.platform_vector(
+            self.gp_join_month >= 0,
+            (self.muni_live_month >= 0) & (self.muni_live_month <= t) & (self.muni_stage != EXITED),
+            (self.hospital_live_month >= 0) & (self.hospital_live_month <= t)))
 
     def _practice_network_share(self) -> np.ndarray:
-        if self._pns_version != self._version:
-            self._pns = np.asarray(self.network.practice_network_share(self._platform_vector()), dtype=float)
-            self._pns_version = self._version
-        return self._pns
+        return self._derived("practice_network_share", lambda: np.asarray(
+            self.network.practice_network_share(self._platform_vector()), dtype=float))
 
     def _note_platform_set(self) -> None:
         """Remember the month's platform set; the network metrics of every month are computed in :meth:`monthly`,
         one pass per distinct set (the status quo of each month applies on top)."""
-        if self._metrics_version != self._version:
-            self._metrics_version = self._version
-            self.n_metric_passes += 1
+        self._derived("metric_pass", self._count_pass)
+        if not self._platform_sets or self._platform_sets[-1] is not self._platform_vector():
             self._platform_sets.append(self._platform_vector())
         self._month_set[self.t] = len(self._platform_sets) - 1
+
+    def _count_pass(self) -> bool:
+        self.n_metric_passes += 1
+        return True
 
     # ------------------------------------------------------------------ stepping
 
@@ -636,29 +669,11 @@ class RolloutModel(mesa.Model):
         return self
 
     def _record_month(self) -> None:
+        """Keep the month's municipal stages (:meth:`stage_by_month`) and record its row: every
+        :data:`ADOPTION` column and network metric."""
         t = self.t
-        gp = self.gp_join_month >= 0
-        live = (self.muni_live_month >= 0) & (self.muni_stage != EXITED)
-        stage = self.muni_stage
-        deferred = (self.muni_last_answer == DEFER) & ((stage == UNDECIDED) | (stage == OPTION) | (stage == BOUND))
-        self._stage_hist[t], self._deferred_hist[t] = stage, deferred
+        self._stage_hist[t], self._deferred_hist[t] = self.muni_stage, _deferred(self)
         self._option_hist[t], self._bound_hist[t] = self.muni_decision_month >= 0, self.muni_binding_month >= 0
-        n_hosp = int((self.hospital_live_month >= 0).sum())
-        self._row = {
-            "t": t, "functionality": float(self.functionality[t]),
-            "n_gp_offices_live": int(gp.sum()), "n_gps_live": int(self.gp_n[gp].sum()),
-            "share_gp_offices": float(gp.mean()) if self.n_practices else 0.0,
-            "share_gps": float(self.gp_n[gp].sum() / max(self.gp_n.sum(), 1)),
-            "share_list_patients": float(self.gp_lists[gp].sum() / max(self.gp_lists.sum(), 1.0)),
-            "n_municipalities_decided": int(self._option_hist[t].sum()),
-            "n_municipalities_bound": int(self._bound_hist[t].sum()),
-            "n_municipalities_deferred": int(deferred.sum()),
-            "n_municipalities_declined": int((stage == DECLINED).sum()),
-            "n_municipalities_exited": int((stage == EXITED).sum()),
-            "n_municipalities_live": int(live.sum()), "share_municipalities_live": float(live.mean()),
-            "share_residents_municipalities_live": float(self.population[live].sum() / self.population.sum()),
-            "n_hospitals_live": n_hosp, "share_hospitals_live": n_hosp / max(self.n_hospitals, 1),
-        }
         self._note_platform_set()
         self.datacollector.collect(self)
 
@@ -678,7 +693,7 @@ class RolloutModel(mesa.Model):
         df["t"] = df["t"].astype(np.int64)
         t = df["t"].to_numpy()
         cols = self.network.metrics_of_months(self._platform_sets, self._month_set[t], t)
-        cols = {c: cols[c] for c in self.metric_columns}
+        cols = {c: cols[c] for c in METRICS}
         # the harms of month t depend only on go-lives by t, which never change later: computed for all months at once
         cols |= golive_harms(self.cfg, t, self.hospital_live_month, self.hospital_residents, self.muni_live_month,
                              users_by_municipality(self.cfg, self.region))

@@ -20,7 +20,10 @@ import numpy as np
 import pandas as pd
 
 from sim.agents import DT_YEARS
+from sim.builds import BuildCache
 from sim.config import Config
+from sim.model import RolloutModel
+from sim.runner import replicate_seed
 
 
 def bass_cdf(t_years: np.ndarray | float, p: float, q: float) -> np.ndarray:
@@ -88,7 +91,7 @@ def check_bass_case(cfg: Config) -> None:
         raise ValueError(f"{cfg.scenario}: not the Bass special case: {'; '.join(problems)}")
 
 
-def bass_validation(cfg: Config, n_seeds: int) -> pd.DataFrame:
+def bass_validation(cfg: Config, n_seeds: int, builds: BuildCache | None = None) -> pd.DataFrame:
     """Run the Bass case ``n_seeds`` times (replicate seeds 0..n-1) and compare with the closed form.
 
     One row per month: ``t``, ``t_years`` = (t + 1) / 12 (the share is recorded at the end of
@@ -98,13 +101,10 @@ def bass_validation(cfg: Config, n_seeds: int) -> pd.DataFrame:
     The share is ``share_gps``; every practice has the same hazard, so its mean is the same as
     that of the office share.
     """
-    from sim.model import RolloutModel
-    from sim.runner import cached_region_network, replicate_seed
-
     check_bass_case(cfg)
     if n_seeds < 2:
         raise ValueError(f"n_seeds must be >= 2 (a standard error needs two runs), got {n_seeds}")
-    region, network = cached_region_network(cfg)
+    region, network = (builds if builds is not None else BuildCache()).get(cfg)
     shares = np.vstack([
         RolloutModel(cfg, region=region, network=network, seed=replicate_seed(cfg, r)).run().monthly()["share_gps"]
         .to_numpy() for r in range(n_seeds)])

@@ -246,18 +246,18 @@ def test_fit_recovers_known_parameters_of_a_fake_simulator(cfg48, tmp_path):
 SMALL_OVERRIDES = ["region.kind=synthetic", "region.synthetic_municipalities=8", "region.synthetic_population=20000"]
 
 
+@pytest.mark.slow
 def test_a_parallel_fit_is_the_same_on_any_executor(cfg48):
     """pyabc runs on our executor (sim.parallel): particles are seeded by their index and taken in
-    index order, so 2 or 3 local workers and Dask give the same posterior."""
+    index order, so 2 local workers and 3 Dask workers give the same posterior."""
     from sim.calibrate import fit_abc
 
     observed = fake_simulator(with_overrides(cfg48, TRUTH), 1)
     quick = replace(QUICK, population_size=8, max_generations=2)
     fits = [fit_abc(cfg48, observed, FAKE_KEYS, replace(quick, **kw), fake_simulator)
-            for kw in ({"n_procs": 2}, {"n_procs": 3}, {"n_procs": 2, "executor": "dask"})]
-    for posterior, gens in fits[1:]:
-        pd.testing.assert_frame_equal(posterior, fits[0][0])
-        pd.testing.assert_frame_equal(gens, fits[0][1])
+            for kw in ({"n_procs": 2}, {"n_procs": 3, "executor": "dask"})]
+    pd.testing.assert_frame_equal(fits[1][0], fits[0][0])
+    pd.testing.assert_frame_equal(fits[1][1], fits[0][1])
     assert len(fits[0][1]) == 2 and fits[0][0]["weight"].sum() == pytest.approx(1.0)
 
 
@@ -329,7 +329,9 @@ def test_fit_recovers_known_parameters_of_the_model():
     truth_cfg = with_overrides(cfg, MODEL_TRUTH)
     observed = typical_realization([simulate_monthly(truth_cfg, 900 + r) for r in range(7)])
     assert observed["n_municipalities_live"].iloc[-1] > 0 and observed["n_gp_offices_live"].iloc[-1] > 0
-    settings = replace(QUICK, population_size=60, max_generations=5, seeds_per_particle=1, predictive_draws=10)
+    # two seeds per particle: under the two-stage rule one seed's distance at a given threshold varies
+    # a lot (a council cascade goes one way or the other), e.g. 0.12 to 0.38 at 0.8 over three seeds
+    settings = replace(QUICK, population_size=60, max_generations=5, seeds_per_particle=2, predictive_draws=10)
     res = calibrate(cfg, out_dir=None, keys=list(MODEL_TRUTH), observed=observed, settings=settings)
     _check_recovery(res.parameters, MODEL_TRUTH)
 

@@ -18,16 +18,18 @@ from hypothesis import strategies as st
 
 from sim.agents import (GPPractice, Hospital, Municipality, decision_probability, gp_hazard, gp_utility_knok,
                         in_contract_window, municipal_score, peer_share, perceived_functionality, releases_by)
+from sim.builds import BuildCache
 from sim.config import load_config, with_overrides
 from sim.model import ADOPTION_COLUMNS, NET_COLUMNS, RolloutModel, named_stream, root_seed
 from sim.municipal_decision import DECLINED, EXITED, LIVE, OPTION, UNDECIDED
 from sim.network import METRIC_COLUMNS
-from sim.runner import cached_region_network
 
 from .conftest import BASELINE, SMALL
 
 N_WAVES = 11  # waves in the baseline calendar
 WIDE_WAVES = {"rollout.wave_capacity": [1000] * N_WAVES}  # holds the go-live calendar fixed (DESIGN.md, Random numbers)
+
+BUILDS = BuildCache()  # this module's regions and networks, built once
 
 
 def small(**overrides):
@@ -41,7 +43,7 @@ def small(**overrides):
 
 
 def run(cfg, seed=0) -> RolloutModel:
-    region, network = cached_region_network(cfg)
+    region, network = BUILDS.get(cfg)
     return RolloutModel(cfg, region=region, network=network, seed=seed).run()
 
 
@@ -156,7 +158,7 @@ def test_common_random_numbers_across_scenarios():
     cfg = small()
     other = with_overrides(cfg, {"gp_price.licence_nok_per_gp_year": 20_000, "municipality.threshold_mean": 0.9,
                                  "financing.state_share": 1.0})
-    region, network = cached_region_network(cfg)
+    region, network = BUILDS.get(cfg)
     a = RolloutModel(cfg, region, network, seed=11)
     b = RolloutModel(other, region, network, seed=11)
     assert np.array_equal(a.gp_uniforms, b.gp_uniforms) and np.array_equal(a.muni_uniforms, b.muni_uniforms)
@@ -244,7 +246,7 @@ def test_hospital_delay_always_and_never():
 
 def test_missing_trust_without_default_is_an_error():
     cfg = small(hospitals__golive_month={"Somewhere HF": "2023-01"})
-    region, network = cached_region_network(cfg)
+    region, network = BUILDS.get(cfg)
     with pytest.raises(ValueError, match="hospitals.golive_month: no entry for trust 'Trust 1'"):
         RolloutModel(cfg, region, network, seed=0)
 
@@ -275,7 +277,7 @@ def test_salaried_offices_follow_their_municipality():
 
 def test_peer_matrix_uses_trust_area_for_lone_council():
     cfg = small(region__synthetic_municipalities_per_council=1, region__synthetic_municipalities_per_trust=4)
-    region, network = cached_region_network(cfg)
+    region, network = BUILDS.get(cfg)
     m = RolloutModel(cfg, region, network, seed=0)
     trust = m.muni_trust
     expected = (trust[:, None] == trust[None, :]) & ~np.eye(len(trust), dtype=bool)
@@ -294,7 +296,7 @@ def cascade(thresholds: list[float], *extra: str) -> RolloutModel:
         "municipality.decision_noise=0", "municipality.weight_cost=0", "municipality.weight_functionality=0",
         "municipality.weight_gp=0", "municipality.weight_peers=1", "municipality.binding_threshold_offset=0",
         "municipality.decline_margin=10", f"rollout.wave_capacity={[1000] * N_WAVES}", *extra])
-    region, network = cached_region_network(cfg)
+    region, network = BUILDS.get(cfg)
     m = RolloutModel(cfg, region, network, seed=0)
     m.muni_threshold[:] = thresholds  # a hand-made case: thresholds chosen, not drawn
     return m.run()
@@ -432,7 +434,7 @@ def test_agents_are_mesa_agents_of_three_types():
 
 def test_mesa_batch_run_runs_the_model():
     cfg = small(gp__offered_from_start=True, gp__bass_p_per_year=0.05)
-    region, network = cached_region_network(cfg)
+    region, network = BUILDS.get(cfg)
     rows = mesa.batch_run(RolloutModel, {"cfg": [cfg], "region": [region], "network": [network], "seed": [0, 1]},
                           number_processes=1, iterations=1, max_steps=cfg.n_months, display_progress=False)
     assert len(rows) == 2

@@ -89,6 +89,9 @@ def tables(small_config, tmp_path_factory) -> dict[str, object]:
                          "share_se": 0.01, "bass_cdf": bass_cdf((t + 1) / 12, 0.05, 0.4), "n_seeds": 3})
     nets = {"baseline": pd.DataFrame({"net_npv_nok": [-1e8, 2e7, 5e7]}, index=["state", "municipalities", "gps"]),
             "state_all": pd.DataFrame({"net_npv_nok": [-2e8, 6e7, 5e7]}, index=["state", "municipalities", "gps"])}
+    profile = pd.DataFrame([{"output": o, "parameter": p, "value": v, "base_value": 0.5, "mean": v * k, "p10": v * k - 0.1,
+                             "p90": v * k + 0.1, "min": v * k - 0.2, "max": v * k + 0.2, "n_seeds": 3}
+                            for o in OUTPUTS for k, p in enumerate(PARAMS[:2], 1) for v in (0.0, 0.5, 1.0)])
     heat = pd.DataFrame([{"x": x, "y": y, "value": (x + y) / 10} for x in (0.0, 1.0, 2.0) for y in (0.0, 0.5)])
     drivers = indices[(indices["method"] == "sobol") & (indices["index"] == "ST")].assign(
         rank=lambda d: d.groupby("output")["value"].rank(ascending=False).astype(int))
@@ -104,6 +107,7 @@ def tables(small_config, tmp_path_factory) -> dict[str, object]:
                                    costs_municipality=run.costs_municipality),
         "uptake": uptake,
         "sensitivity": sensitivity,
+        "profile": SimpleNamespace(profile=profile),
         "calibration": calibration,
         "validation": SimpleNamespace(bass_curves=bass),
         "bill": SimpleNamespace(

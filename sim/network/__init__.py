@@ -40,7 +40,7 @@ The model, rule by rule (each function below implements one):
 
 from sim.network.care import CareNetwork, build_network
 from sim.network.pathways import (
-    BENEFITS, CHANNEL_ENDS, CONTACT_PROVIDER, CONTACT_TYPES, HANDOVERS, METRIC_COLUMNS, MUNICIPAL_SERVICES,
+    BENEFITS, CHANNEL_ENDS, CONTACT_PROVIDER, CONTACT_TYPES, HANDOVERS, METRIC_COLUMNS, METRICS, MUNICIPAL_SERVICES,
     PROVIDER_KINDS, VALUED_KIND, VALUED_KINDS, HandOver, contact_probabilities, events_if_contacted, handover_events,
     handover_scales, message_information, pattern_flags, pattern_probabilities, reference_information, split_cohorts,
     stay_weights,
@@ -48,9 +48,9 @@ from sim.network.pathways import (
 from sim.network.status_quo import avoidable_missing_factor, service_use, status_quo_information
 
 __all__ = [
-    "BENEFITS", "CHANNEL_ENDS", "CONTACT_PROVIDER", "CONTACT_TYPES", "HANDOVERS", "METRIC_COLUMNS", "MUNICIPAL_SERVICES",
-    "PROVIDER_KINDS", "VALUED_KIND", "VALUED_KINDS", "CareNetwork", "HandOver", "avoidable_missing_factor",
-    "build_network", "contact_probabilities", "events_if_contacted", "handover_events", "handover_scales",
-    "message_information", "pattern_flags", "pattern_probabilities", "reference_information", "service_use",
-    "split_cohorts", "status_quo_information", "stay_weights",
+    "BENEFITS", "CHANNEL_ENDS", "CONTACT_PROVIDER", "CONTACT_TYPES", "HANDOVERS", "METRIC_COLUMNS", "METRICS",
+    "MUNICIPAL_SERVICES", "PROVIDER_KINDS", "VALUED_KIND", "VALUED_KINDS", "CareNetwork", "HandOver",
+    "avoidable_missing_factor", "build_network", "contact_probabilities", "events_if_contacted", "handover_events",
+    "handover_scales", "message_information", "pattern_flags", "pattern_probabilities", "reference_information",
+    "service_use", "split_cohorts", "status_quo_information", "stay_weights",
 ]

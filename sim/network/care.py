@@ -183,15 +183,13 @@ class CareNetwork:
         self._practice_den = np.asarray(self._practice_handovers.sum(axis=1)).ravel()
 
     def _set_valuation(self, cfg: Config) -> None:
-        """Value the benefit channels by ``cfg`` (hour values, unit costs); L0(t), L1(t) for every month; forget the
-        last pass."""
+        """Value the benefit channels by ``cfg`` (hour values, unit costs); L0(t), L1(t) for every month."""
         self.cfg = cfg
         self._hour_value = hour_value_nok(cfg)
         e = cfg.economics
         # NOK per yearly unit of each group (info carries none), and each group's actor (LOSS_ACTORS)
         self._price = np.array([0.0, *[self._hour_value[k] for k in VALUED_KINDS], e.imaging_cost_nok_per_exam,
                                 adverse_event_treatment_nok(cfg)])
-        self._last: tuple[bytes, np.ndarray] | None = None
         self._s_none = self._sums(np.zeros(self.n_providers))
         self._s_full = self._sums(np.ones(self.n_providers))
         t = np.arange(cfg.n_months)
@@ -289,13 +287,6 @@ class CareNetwork:
                 out["gain_realized"] = np.where(span > 0, np.clip(out["gain_nok"] / span, 0.0, 1.0), 1.0)
         return out
 
-    def _pass(self, x: np.ndarray) -> np.ndarray:
-        """The sums of x, from the last pass when x is the same."""
-        key = x.tobytes()
-        if self._last is None or self._last[0] != key:
-            self._last = (key, self._sums(x))
-        return self._last[1]
-
     def loss_nok(self, x: np.ndarray, t: int = 0) -> float:
         """L(x, t): NOK of loss per month from missing information (search, repeat imaging, adverse events)."""
         t = self._month(t)
@@ -322,7 +313,7 @@ class CareNetwork:
         * gain_nok = L0(t) - L(x, t); gain_realized = gain_nok / (L0(t) - L1(t)), L0 and L1 with nobody and
           everybody on the platform at the same t (1 if L0 = L1).
         """
-        f = self._frame(self._pass(self._check(x)), np.array([self._month(t)]))
+        f = self._frame(self._sums(self._check(x)), np.array([self._month(t)]))
         return {c: float(f[c][0]) for c in METRIC_COLUMNS}
 
     def metrics_at(self, x: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
@@ -336,7 +327,7 @@ class CareNetwork:
         t = np.asarray(t, dtype=np.int64)
         if t.size and (t.min() < 0 or t.max() >= self.cfg.n_months):
             raise ValueError(f"t must be month indices in [0, {self.cfg.n_months - 1}]")
-        sums = np.stack([self._pass(self._check(x)) for x in platform_sets])
+        sums = np.stack([self._sums(self._check(x)) for x in platform_sets])
         f = self._frame(sums[np.asarray(set_of_month, dtype=np.int64)], t)
         return {c: f[c] for c in METRIC_COLUMNS}
 

@@ -45,15 +45,22 @@ BENEFITS: tuple[str, ...] = ("search", "imaging", "adverse")
 IMAGING_ORDERERS: frozenset[str] = frozenset({"gp", "legevakt", "hospital", "specialist"})
 """Receiving kinds that order imaging (repeat imaging is spread over hand-overs to them)."""
 
-METRIC_COLUMNS: tuple[str, ...] = (
-    "one_record_coverage", "handover_same_record", "information_available", "status_quo_information",
+_FLOW_METRICS: tuple[str, ...] = (
     "search_hours", "search_hours_gp", "search_hours_municipal", "search_hours_hospital", "search_hours_specialist",
     "search_nok", "repeat_imaging", "repeat_imaging_nok", "adverse_events", "adverse_events_treatment_nok",
     "adverse_events_daly", "adverse_events_health_nok", "loss_nok", "loss_nok_gp", "loss_nok_municipal",
     "loss_nok_hospital", "loss_nok_specialist", "loss_nok_patients", "gain_nok", "gain_nok_gp", "gain_nok_municipal",
-    "gain_nok_hospital", "gain_nok_specialist", "gain_nok_patients", "gain_realized",
+    "gain_nok_hospital", "gain_nok_specialist", "gain_nok_patients",
 )
-"""Metric columns of a month (flows per month; see :meth:`sim.network.CareNetwork.metrics`)."""
+METRICS: dict[str, str] = {
+    "one_record_coverage": "stock", "handover_same_record": "stock", "information_available": "stock",
+    "status_quo_information": "stock", **dict.fromkeys(_FLOW_METRICS, "flow"), "gain_realized": "stock",
+}
+"""The network metrics of a month (see :meth:`sim.network.CareNetwork.metrics`) and how a year aggregates them:
+a ``stock`` is read at the year's last month, a ``flow`` (per month) is summed over its months
+(``sim.runner.summary_row``)."""
+
+METRIC_COLUMNS: tuple[str, ...] = tuple(METRICS)
 
 _RATE_FIELDS: tuple[tuple[str, str, bool], ...] = (  # contact type, config field, is an event rate (else a share)
     ("gp", "gp_consultations_per_person_year", True),
