@@ -20,7 +20,7 @@ memory is measured in fresh processes so that nothing measured before pollutes i
 3. **Metric pass**: ``CareNetwork.metrics(x)`` on both regions, median over many calls, each
    with a different platform vector x (random platform states; the pass is a pure function
    of x, without a cache); beside it the whole network work of a month in which the platform set
-   changed (``platform_vector`` + ``practice_hours_saved_if_joined`` + ``metrics``).
+   changed (``platform_vector`` + ``practice_search_hours_saved_per_gp_year`` + ``metrics``).
 4. **Sweep throughput**: an LHS experiment over four GP parameters (Bass p and q, beta_u, the
    licence price) on the real region, one replicate per row, generated into a temporary
    folder; ``sim.sweep.run_sweep(..., executor="local")`` on 1 and 2 workers in a fresh
@@ -521,7 +521,7 @@ def time_metric_pass(network, calls: int) -> list[float]:
 
 
 def time_changed_month(network, calls: int, seed: int = 1) -> list[float]:
-    """Milliseconds of a month whose platform set changed: platform_vector, practice_hours_saved_if_joined, metrics."""
+    """Milliseconds of a month whose platform set changed: platform_vector, practice_search_hours_saved_per_gp_year, metrics."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -531,7 +531,7 @@ def time_changed_month(network, calls: int, seed: int = 1) -> list[float]:
                                                          network.n_hospitals))
         t0 = time.perf_counter_ns()
         x = network.platform_vector(gp, muni, hosp)
-        network.practice_hours_saved_if_joined(x)
+        network.practice_search_hours_saved_per_gp_year(x, 0)
         network.metrics(x)
         out.append((time.perf_counter_ns() - t0) / 1e6)
     return out

@@ -47,7 +47,8 @@ from sim import sheets
 from sim import uptake as _uptake
 from sim.builds import BuildCache
 from sim.calibrate import CalibrationResult
-from sim.config import Config, ConfigError, apply_overrides, config_to_dict, get_dotted, parse_override, validate, with_overrides
+from sim.config import (MONTH_RE, Config, ConfigError, apply_overrides, config_to_dict, get_dotted, parse_override,
+                        validate, with_overrides)
 from sim.config import load_config as _load_config
 from sim.draws import Spec, draw_configs, draw_table
 from sim.economics import expected_bill_nok, expected_net_cost_nok_per_inhabitant_year, scaled_to_region
@@ -178,6 +179,7 @@ class RunResults(Figures):
     tables: RunTables
     manifest: dict
     path: Path | None = None
+    network: Any = field(default=None, repr=False, compare=False)  # the draw-0 care network (written as network.graphml)
 
     timeseries = property(lambda self: self.tables.timeseries)
     summary = property(lambda self: self.tables.summary)
@@ -201,10 +203,13 @@ class RunResults(Figures):
         return {"report_year": self.report_year}
 
     def save(self, out: str | Path = "results", figures: bool = True, lang: str = "en") -> Path:
-        """Write ``<out>/<scenario>/<run id>/`` atomically (tables, manifest and, by default, figures)."""
+        """Write ``<out>/<scenario>/<run id>/`` atomically (tables, manifest, the provider graph ``network.graphml``
+        with each hand-over channel's events per year on its edges and, by default, figures)."""
         _check_out(out, lang)
 
         def draw(tmp: Path) -> None:
+            net = self.network if self.network is not None else BuildCache().get(self.config)[1]
+            net.write_graphml(tmp / "network.graphml")  # the draw-0 network, each channel's volume per edge
             if figures:
                 write_figures("run", read_run(tmp), tmp / "figures", lang, **self.figure_options())
 
@@ -258,7 +263,7 @@ def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs:
     tables.draws = table
     man = manifest(cfg, reps, started, now(), draws=table, draw_spec="prior" if spec is None else "given",
                    region=builds.get(cfg)[0].summary())
-    res = RunResults(cfg, tables, man)
+    res = RunResults(cfg, tables, man, network=builds.get(cfg)[1])
     if out is not None:
         res.save(out, figures=figures, lang=lang)
     return res
@@ -418,11 +423,19 @@ class UptakeResult(Figures):
         return cls(pd.read_csv(d / "uptake_curve.csv"), read_json(d / "settings.json") or {}, path=d)
 
 
+def _uptake_settings(cfg: Config, steps: int, seeds: int, orders, draws: int = 0, month: str | None = None) -> dict:
+    """What an uptake curve was made from (its settings.json; a saved curve with equal settings is reused)."""
+    return {"config": config_to_dict(cfg), "steps": steps, "seeds": seeds, "orders": list(orders), "draws": draws,
+            "month": month or _uptake.report_month(cfg)}
+
+
 def uptake_curve(config: Config | str | Path, steps: int = 21, orders: tuple[str, ...] | list[str] | None = None,
                  seeds: int = 5, overrides: list[str] | dict[str, Any] | None = None, out: str | Path | None = None,
-                 lang: str = "en", figures: bool = True) -> UptakeResult:
-    """Every metric against GP share per recruitment order, hospitals and municipalities on
-    (``onerecord uptake-curve``; :func:`sim.uptake.uptake_curve`)."""
+                 lang: str = "en", figures: bool = True, draws: int = 0, month: str | None = None,
+                 spec: Spec | None = None) -> UptakeResult:
+    """Every metric against GP share per recruitment order, hospitals and municipalities on, per seed and
+    parameter draw (``draws``: :func:`sim.draws.draw_table`, priors or ``spec``), at ``month`` (default December
+    of the report year) (``onerecord uptake-curve``; :func:`sim.uptake.uptake_curve`)."""
     check_lang(lang)
     cfg = _config(config, overrides)
     if out is not None:
@@ -434,8 +447,12 @@ def uptake_curve(config: Config | str | Path, steps: int = 21, orders: tuple[str
     unknown = [o for o in orders if o not in _uptake.ORDERS]
     if unknown:
         raise ConfigError(f"--orders: unknown order {unknown[0]!r}; known: {', '.join(_uptake.ORDERS)}")
-    df = _uptake.uptake_curve(cfg, steps=steps, seeds=seeds, orders=orders)
-    settings = {"config": config_to_dict(cfg), "steps": steps, "seeds": seeds, "orders": list(orders)}
+    if draws < 0:
+        raise ConfigError(f"--draws: must be >= 0, got {draws}")
+    if month is not None and not (MONTH_RE.match(month) and 0 <= cfg.t_of(month) < cfg.n_months):
+        raise ConfigError(f"--month: must be YYYY-MM within {cfg.run.start_month} to {cfg.run.end_month}, got {month!r}")
+    df = _uptake.uptake_curve(cfg, steps=steps, seeds=seeds, orders=orders, draws=draws, month=month, spec=spec)
+    settings = _uptake_settings(cfg, steps, seeds, orders, draws, month)
     res = UptakeResult(df, settings, lang)
     if out is not None:
         res.save(out, figures=figures)
@@ -777,7 +794,7 @@ def run_pack(paper: PaperExperiment, out: str | Path, workers: int | None = None
     ucfg = configs[u.scenario]
     udir = root / u.scenario / "uptake_curve"
     saved = read_json(udir / "settings.json")
-    if saved == {"config": config_to_dict(ucfg), "steps": u.steps, "seeds": u.seeds, "orders": list(u.orders)}:
+    if saved == _uptake_settings(ucfg, u.steps, u.seeds, u.orders):
         say(f"uptake curve: saved ({udir})")
     else:
         say(f"uptake curve: {len(u.orders)} orders x {u.steps} steps")

@@ -19,8 +19,9 @@ from sim.region import Region, load_region
 
 
 def build_key(cfg: Config) -> str:
-    """What a build depends on: the region and network sections, as canonical JSON."""
-    return json.dumps({"region": cfg.region.model_dump(mode="json"), "network": cfg.network.model_dump(mode="json")},
+    """What a build depends on: the region and network sections and the run months, as canonical JSON."""
+    return json.dumps({"region": cfg.region.model_dump(mode="json"), "network": cfg.network.model_dump(mode="json"),
+                       "months": [cfg.run.start_month, cfg.run.end_month]},  # the status quo's timeline spans them
                       sort_keys=True)
 
 

@@ -154,12 +154,15 @@ def uptake_curve(
     steps: Annotated[int, typer.Option("--steps", help="GP-share steps from 0 to 1.")] = 21,
     orders: Annotated[list[str] | None, typer.Option("--orders", help="random, largest_first, most_connected_first, by_municipality")] = None,
     seeds: Annotated[int, typer.Option("--seeds", help="Seeds for the random orders.")] = 5,
+    draws: Annotated[int, typer.Option("--draws", help="Parameter draws of the uncertain inputs (0: the config only).")] = 0,
+    month: Annotated[str | None, typer.Option("--month", help="Month (YYYY-MM) whose status quo the gain is measured against (default: December of run.report_year).")] = None,
     out: OutOpt = Path("results"),
     set_: SetOpt = None,
     lang: LangOpt = "en",
 ) -> None:
     """Hold hospitals and municipalities on the platform; sweep GP share per recruitment order."""
-    res = api.uptake_curve(config, steps=steps, orders=orders, seeds=seeds, overrides=set_, out=out, lang=lang)
+    res = api.uptake_curve(config, steps=steps, orders=orders, seeds=seeds, overrides=set_, out=out, lang=lang,
+                           draws=draws, month=month)
     typer.echo(f"wrote {res.path}/uptake_curve.csv and figures ({len(res.uptake_curve)} rows)")
 
 

@@ -378,8 +378,15 @@ class EconomicsSection(Section):
     base_year: int = P(unit="year", desc="Year that NPVs discount to (money in 2023 NOK)", role="fixed", ge=2000, le=2100)
     nurse_hourly_cost_nok: float = P(unit="NOK/hour", desc="Nurse hourly cost incl. employer costs", role="uncertain", row="nurse_hourly_cost_nok", ge=0)
     physician_hourly_cost_nok: float = P(unit="NOK/hour", desc="Hospital physician hourly cost incl. employer costs", role="uncertain", row="physician_hourly_cost_nok", ge=0)
-    cost_per_adverse_event_nok: float = P(unit="NOK/event", desc="Cost of one adverse event", role="uncertain", row="cost_per_adverse_event_nok", ge=0)
-    adverse_event_cost_share_patients: float = Prob(desc="Share of an adverse event's cost borne by patients (rest: the treating trust)", role="fixed")
+    adverse_event_extra_bed_days: float = P(unit="bed-days/event", desc="Extra hospital bed-days of one adverse event (its treatment cost)", role="uncertain", row="adverse_event_extra_bed_days", ge=0)
+    hospital_cost_per_bed_day_nok: float = P(unit="NOK/bed-day", desc="Hospital cost of one bed-day (all inpatient costs)", role="uncertain", row="hospital_cost_per_bed_day_nok_2022", ge=0)
+    daly_per_adverse_event: float = P(unit="DALY/event", desc="Health lost by the patient per adverse event", role="uncertain", ge=0, prior=(0.05, 0.54))
+    value_nok_per_daly: float = P(unit="NOK/DALY", desc="Value of one disability-adjusted life year", role="uncertain", row="value_daly_nok_2021", ge=0)
+    imaging_cost_nok_per_exam: float = P(unit="NOK/exam", desc="Cost of one imaging examination (mix of x-ray, ultrasound, CT, MR)", role="uncertain", ge=0, prior=(650, 3000))
+    hospital_golive_harm_nok_per_resident_year: list[float] = Table(desc="Extra cost and lost revenue of a hospital trust after its go-live (NOK per resident of its catchment), one entry per year after go-live")
+    unsent_letters_per_week_per_100k_residents: float = P(unit="letters/week/100k residents", desc="Hospital letters never sent (no error shown) per week after a hospital go-live, per 100,000 catchment residents", role="uncertain", ge=0, prior=(301, 362))
+    unsent_letters_weeks: float = P(unit="weeks", desc="Weeks after a hospital go-live during which letters go unsent", role="uncertain", ge=0, prior=(8, 24))
+    share_unsent_letters_gp_copy: float = Prob(desc="Share of unsent letters whose copy to the GP was lost (each a missing-information event at the GP)", role="fixed", row="hp_undelivered_letters_share_gp_copy_only")
     users_per_inhabitant_municipal: float = P(unit="users/inhabitant", desc="Municipal platform users (health and care employees trained) per inhabitant; spread by care recipients (per_user key, bill)", role="uncertain", ge=0, prior=(0.015, 0.047))
     investment_annualisation_years: float = P(unit="years", desc="Years over which the municipal part of the platform investment is charged to a joined municipality as an annuity at discount_rate (1: a one-off at go-live)", role="lever", gt=0, sweep=(1, 20))
 
@@ -409,6 +416,47 @@ class BillSection(Section):
     hospital_replaced_nok_per_inhabitant_year: float = P(unit="NOK/inhabitant/year", desc="Running cost of the hospital record systems the platform replaced, per resident of the trust's area (saved from the trust's go-live)", role="uncertain", ge=0, prior=(60, 150))
 
 
+SERVICE_RECEIVERS: tuple[str, ...] = ("gp", "home_care", "nursing_home", "legevakt", "hospital", "specialist")
+"""Provider kinds that receive hand-overs (and can use a national service)."""
+
+
+class NationalService(Section):
+    """One national service of the status quo (kjernejournal, document sharing, the shared medication list):
+    where and from when it is in use, and how much of the information a message lacks it supplies."""
+
+    information_share: float = Prob(desc="Share of the information a message hand-over lacks (against a shared record) that the service supplies where it is used", role="uncertain", prior=(0.2, 0.8))
+    reach: float = Prob(desc="Share of hand-overs at which the service is used once fully rolled out", role="lever", sweep=(0.0, 1.0))
+    in_use_from: dict[str, str] = Table(desc="Month (YYYY-MM) the service comes into use at each receiving provider kind (gp, home_care, nursing_home, legevakt, hospital, specialist); kinds not listed never use it", role="lever")
+    ramp_months: float = P(unit="months", desc="Months from first use to full reach (0: a step)", role="lever", ge=0, le=240)
+    senders: list[str] = Table(desc="Sending provider kinds whose information the service holds (empty: every kind)")
+
+    @field_validator("in_use_from")
+    @classmethod
+    def _kinds_months(cls, v: dict[str, str]) -> dict[str, str]:
+        for k, m in v.items():
+            if k not in SERVICE_RECEIVERS:
+                raise ValueError(f"unknown provider kind {k!r} (known: {', '.join(SERVICE_RECEIVERS)})")
+            if not MONTH_RE.match(m):
+                raise ValueError(f"{k}: month must be YYYY-MM, got {m!r}")
+        return v
+
+    @field_validator("senders")
+    @classmethod
+    def _senders(cls, v: list[str]) -> list[str]:
+        bad = [k for k in v if k not in SERVICE_RECEIVERS]
+        if bad:
+            raise ValueError(f"unknown provider kind(s) {bad} (known: {', '.join(SERVICE_RECEIVERS)})")
+        return v
+
+
+class NationalServicesSection(Section):
+    """The dated timeline of national services that raise what the status quo delivers (DESIGN.md, Second model version)."""
+
+    kjernejournal: NationalService
+    document_sharing: NationalService
+    medication_list: NationalService
+
+
 class NetworkSection(Section):
     gp_consultations_per_person_year: AgeRates = Table(desc="GP consultations per person per year (consultations/person/year) by age band", role="uncertain", row="gp_consultations_per_person_year_age_*")
     legevakt_contacts_per_person_year: AgeRates = Table(desc="Emergency primary care contacts per person per year by age band", role="uncertain", row="legevakt_contacts_per_person_year_age_*")
@@ -421,13 +469,22 @@ class NetworkSection(Section):
     message_channel_information_share: float = Prob(desc="Share of relevant information a message hand-over carries", role="uncertain", row="message_channel_information_share")
     message_channel_mean_delay_days: float = P(unit="days", desc="Mean delay of a message hand-over", role="uncertain", row="message_channel_mean_delay_days", ge=0)
     message_delay_information_loss_per_day: float = P(unit="fraction/day", desc="Information value lost per day of message delay", role="uncertain", ge=0, le=1, prior=(0, 0.1))
-    message_channels: list[str] = Table(desc="Provider-type pairs with a message channel, as 'a-b' (gp, municipal, hospital, specialist, legevakt)")
-    share_handovers_missing_information: float = Prob(desc="Share of hand-over visits missing information when no information is carried", role="uncertain", row="share_primary_care_visits_with_missing_information")
+    message_channels: list[str] = Table(desc="Provider-kind pairs with a message channel, as 'a-b' (gp, home_care, nursing_home, legevakt, hospital, specialist)")
+    same_record_pairs: list[str] = Table(desc="Provider-kind pairs already on one record system in the status quo, as 'a-b'")
+    share_handovers_missing_information: float = Prob(desc="Share of hand-over visits missing important information in the observed status quo (messages)", role="uncertain", row="share_primary_care_visits_with_missing_information")
     search_minutes_per_missing_information_event: float = P(unit="minutes/event", desc="Search time per missing-information event", role="uncertain", row="search_minutes_per_missing_information_event", ge=0)
     share_hospital_stays_with_adverse_event: float = Prob(desc="Share of hospital stays with an adverse event", role="uncertain", row="share_hospital_stays_with_adverse_event")
     share_adverse_events_preventable: float = Prob(desc="Share of adverse events that are preventable", role="uncertain", row="share_adverse_events_preventable")
-    share_preventable_from_information: float = Prob(desc="Share of preventable adverse events that full information at hand-over prevents", role="uncertain", row="handoff_program_reduction_preventable_adverse_events")
-    care_messages_per_care_recipient_year: float = P(unit="messages/person/year", desc="Care messages each way between municipal care and the GP per home-care or nursing-home resident per year", role="uncertain", ge=0, prior=(2, 12))
+    share_preventable_adverse_events_from_communication: float = Prob(desc="Share of preventable adverse events at a stay that stem from information missing at its hand-overs (status quo)", role="uncertain", row="share_malpractice_claims_communication_failure")
+    share_missing_information_outside_own_system: float = Prob(desc="Share of the status quo's missing information that sits outside the receiver's own system, which a shared record makes available", role="uncertain", row="share_missing_information_located_outside_own_system", prior=(0.4, 0.6), range_note="the row has no range; +-0.1 around Smith's 52.3% (assumption)")
+    care_messages_per_resident_year: float = P(unit="messages/person/year", desc="Care (PLO) messages between GPs and municipal care per resident per year, both directions", role="uncertain", row="plo_messages_gp_municipality_per_resident_year", ge=0)
+    hospital_patients_per_resident_year: float = P(unit="patients/person/year", desc="Residents treated at a somatic hospital per resident and year", role="uncertain", ge=0, le=1, prior=(0.35, 0.42))
+    referrals_per_hospital_patient_year: float = P(unit="referrals/patient/year", desc="Referrals from the GP per hospital patient-year (inpatient or outpatient)", role="uncertain", ge=0, prior=(0.6, 1.2))
+    referrals_per_specialist_patient_year: float = P(unit="referrals/patient/year", desc="Referrals from the GP per contract-specialist patient-year", role="uncertain", ge=0, prior=(0.6, 1.2))
+    imaging_exams_per_person_year: float = P(unit="exams/person/year", desc="Imaging examinations per resident per year", role="uncertain", ge=0, prior=(0.77, 0.9))
+    share_images_repeated: float = Prob(desc="Share of imaging examinations repeated within 90 days (status quo)", role="uncertain", row="share_images_repeated_within_90_days")
+    repeat_imaging_reduction_shared_record: float = Prob(desc="Relative cut in repeat imaging with full access to the other providers' information", role="uncertain", row="hie_repeat_imaging_odds_reduction", prior=(0.0, 0.35), range_note="low end 0: no effect in the Medicare readmission study (hie_effect_repeat_imaging_readmissions_or)")
+    national_services: NationalServicesSection
 
     @field_validator(*AGE_BAND_FIELDS)
     @classmethod
@@ -489,7 +546,7 @@ def _deep_merge(base: dict, over: dict) -> dict:
 
 
 # Tables whose keys are data (trust names, age bands, years): replaced whole by an override.
-_VALUE_TABLES = {"golive_month", "delay_probability", "investment_profile", *AGE_BAND_FIELDS}
+_VALUE_TABLES = {"golive_month", "delay_probability", "investment_profile", "in_use_from", *AGE_BAND_FIELDS}
 
 
 def _is_value_table(key: str) -> bool:

@@ -87,7 +87,8 @@ def _annotation(key: str):
 
 
 def draw_config(cfg: Config, row: Mapping[str, Any]) -> Config:
-    """``cfg`` with one draw's values set (age bands of a rate table replace that band only).
+    """``cfg`` with one draw's values set (age bands of a rate table replace that band only; a key may name a
+    nested section's field, e.g. ``network.national_services.kjernejournal.information_share``).
 
     Values are validated as any override is; a drawn value outside a key's bounds is a ConfigError.
     """
@@ -95,13 +96,12 @@ def draw_config(cfg: Config, row: Mapping[str, Any]) -> Config:
     for key, value in row.items():
         if key == "draw":
             continue
-        section, _, rest = key.partition(".")
-        name, _, band = rest.partition(".")
-        target = data[section]
-        if band:
-            target[name] = {**target[name], band: float(value)}
-        else:
-            target[name] = value.item() if isinstance(value, np.generic) else value
+        *path, last = key.split(".")
+        target = data
+        for part in path:  # sections, nested sections (network.national_services.<service>) and rate tables
+            target[part] = dict(target[part])
+            target = target[part]
+        target[last] = value.item() if isinstance(value, np.generic) else value
     return validate(data, f"{cfg.scenario}: draw {int(row.get('draw', -1))}")
 
 

@@ -15,8 +15,9 @@ A month t (DESIGN.md, Time and units; STYLE.md, agents.py and model.py) runs the
 5. GP choices (sim.gp_choice): the choice probability h and the logit's probabilities over join /
    integrate / stay are computed for all practices as arrays from the state after 1-4, and every
    practice with h > 0 draws its choice (the order does not matter: each only touches its own entry);
-6. the month is recorded; the network metric pass runs only when the set on the platform
-   changed since the last pass.
+6. the month is recorded with its set on the platform; :meth:`RolloutModel.monthly` computes the
+   network metrics of every month afterwards, one pass per distinct set, the status quo of each
+   month on top (the metrics never feed back into decisions), and the platform's harms.
 
 Random numbers (DESIGN.md, Random numbers): one ``SeedSequence`` per run, split into named
 child streams (:func:`named_stream`). Uniforms are drawn up front as matrices
@@ -42,7 +43,7 @@ from sim.economics import (GPValuation, gp_price, integrate_money_nok_per_gp_yea
                            scaled_to_region)
 from sim.gp_choice import (FOLLOW, INTEGRATE, JOIN, choice_probability, choice_rate_per_year, incident_risk_knok,
                            logit_probabilities, utility_knok, utility_terms_knok)
-from sim.economics import users_by_municipality
+from sim.economics import HARM_COLUMNS, golive_harms, users_by_municipality
 from sim.economics.bill import legacy_contract_nok_per_year
 from sim.municipal_decision import (BOUND, DECLINED, DEFER, EXITED, LIVE, NO, OPTION, UNDECIDED, YES,
                                     budget_capacity_nok_per_inhabitant_year, expected_bill_nok_per_inhabitant_year,
@@ -94,7 +95,11 @@ reaches ``monthly()``, the timeseries and the summary."""
 
 ADOPTION_COLUMNS: tuple[str, ...] = tuple(ADOPTION)
 
-MONTHLY_AGGREGATION: dict[str, str] = {**{c: agg for c, (agg, _) in ADOPTION.items()}, **METRICS}
+NET_COLUMNS: tuple[str, ...] = (*HARM_COLUMNS, "net_benefit_nok")
+"""The platform's harms of a month (sim.economics.golive_harms) and net_benefit_nok = gain_nok - harm_nok (flows)."""
+
+MONTHLY_AGGREGATION: dict[str, str] = {**{c: agg for c, (agg, _) in ADOPTION.items()}, **METRICS,
+                                       **dict.fromkeys(NET_COLUMNS, "flow")}
 """Every column of :meth:`RolloutModel.monthly` but ``month``, with its aggregation."""
 
 
@@ -215,6 +220,8 @@ class RolloutModel(mesa.Model):
         self.n_metric_passes = 0
         self.gp_choice_h = np.zeros(self.n_practices)  # h_i(t): probability of a choice this month
         self.gp_choice_p = np.zeros((self.n_practices, len(GP_ALTERNATIVES)))  # P_i(a | choice) this month
+        self._platform_sets: list[np.ndarray] = []
+        self._month_set = np.full(self.n_months, -1, dtype=np.int64)
         self.muni_p_option = np.zeros((self.n_munis, 3))  # answer probabilities at the current decision point
         self.muni_p_binding = np.zeros((self.n_munis, 3))
         self.muni_p_postpone = np.zeros(self.n_munis)
@@ -225,8 +232,7 @@ class RolloutModel(mesa.Model):
         self._option_hist = np.zeros((self.n_months, self.n_munis), dtype=bool)
         self._bound_hist = np.zeros((self.n_months, self.n_munis), dtype=bool)
         self.datacollector = mesa.DataCollector(model_reporters={
-            **{c: value for c, (_, value) in ADOPTION.items()},
-            **{c: (lambda m, c=c: float(m._metrics()[c])) for c in METRICS}})
+            c: value for c, (_, value) in ADOPTION.items()})
 
     # ------------------------------------------------------------------ setup
 
@@ -235,6 +241,8 @@ class RolloutModel(mesa.Model):
         mu, pr = reg.municipalities, reg.practices
         self.n_munis, self.n_practices, self.n_hospitals = len(mu), len(pr), len(reg.hospitals)
         self.population = mu["population"].to_numpy(dtype=float)
+        self.hospital_residents = np.bincount(mu["hospital_idx"].to_numpy(), weights=self.population,
+                                              minlength=len(reg.hospitals))
         self.muni_council = mu["council_idx"].to_numpy(dtype=np.int64)
         self.muni_trust = mu["trust_idx"].to_numpy(dtype=np.int64)
         self.gp_muni = pr["muni_idx"].to_numpy(dtype=np.int64)
@@ -341,10 +349,7 @@ class RolloutModel(mesa.Model):
         self.gp_incident_t = np.array([cfg.t_of(m) for m in g.incident_months], dtype=float)
         self.gp_offered_alternatives = np.isin(GP_ALTERNATIVES, g.alternatives)
         self.gp_beta = np.inf if "random" in g.zero_terms else g.beta_u_per_knok
-        per_gp_nok = cfg.gp_price.hourly_value_nok / self.gp_n  # NOK per GP per practice-hour
-        self.gp_integrate_time_saved_nok = self.network.practice_hours_saved_if_integrated(
-            cfg.gp_price.integration_information_share) * per_gp_nok
-        self.gp_integrate_money_nok = integrate_money_nok_per_gp_year(self.gp_price, self.gp_integrate_time_saved_nok)
+        self.gp_integrate_time_saved_nok = np.zeros(self.n_practices)  # integrate: NOK/GP/year at the valued month
 
     def _replay_setup(self) -> None:
         """The recorded decisions as forced events, by kommunenummer (``rollout.replay_history``).
@@ -618,9 +623,11 @@ class RolloutModel(mesa.Model):
         g, t, price = self.cfg.gp, self.t, self.gp_price
         self._gp_subsidy_t = self.cfg.agreement.subsidy_nok_per_gp_year if t >= self.agreement_t else 0.0
         self._gp_time_saved_t = self._join_time_saved_nok()
+        self._gp_integrate_saved_t = self.network.practice_search_hours_saved_if_integrated_per_gp_year(
+            self.cfg.gp_price.integration_information_share, t) * self.cfg.gp_price.hourly_value_nok
         money = np.zeros((self.n_practices, len(GP_ALTERNATIVES)))
         money[:, JOIN] = join_money_nok_per_gp_year(price, self._gp_time_saved_t, self._gp_subsidy_t)
-        money[:, INTEGRATE] = self.gp_integrate_money_nok
+        money[:, INTEGRATE] = integrate_money_nok_per_gp_year(price, self._gp_integrate_saved_t)
         self._gp_money_knok_t = money / 1000.0
         self._value_practices((self.gp_choice == FOLLOW) & (self.gp_join_month == t))
         joined = self.gp_join_month >= 0
@@ -632,7 +639,7 @@ class RolloutModel(mesa.Model):
         s = peer_share(joined, self.gp_n, self.gp_muni, self.gp_council, g.peer_weight_municipality,
                        g.peer_weight_council, complete=g.peer_graph == "complete")
         time_saved = np.zeros_like(money)
-        time_saved[:, JOIN], time_saved[:, INTEGRATE] = self._gp_time_saved_t, self.gp_integrate_time_saved_nok
+        time_saved[:, JOIN], time_saved[:, INTEGRATE] = self._gp_time_saved_t, self._gp_integrate_saved_t
         terms = utility_terms_knok(
             money_knok=self._gp_money_knok_t, time_saved_knok=time_saved / 1000.0,
             functionality_knok=g.functionality_value_knok_per_gp_year * (
@@ -648,6 +655,7 @@ class RolloutModel(mesa.Model):
         """Record, for the practices selected, the money they are valued at this month (one account of money)."""
         self.gp_valued_month[which] = self.t
         self.gp_time_saved_nok[which] = self._gp_time_saved_t[which]
+        self.gp_integrate_time_saved_nok[which] = self._gp_integrate_saved_t[which]
         self.gp_subsidy_nok[which] = self._gp_subsidy_t
         self.gp_money_knok[which] = self._gp_money_knok_t[which]
 
@@ -677,17 +685,27 @@ class RolloutModel(mesa.Model):
             (self.hospital_live_month >= 0) & (self.hospital_live_month <= t)))
 
     def _join_time_saved_nok(self) -> np.ndarray:
-        """Per practice: NOK per GP per year of search time it would save by joining, the others as now."""
-        return self._derived("join_time_saved_nok", lambda: np.asarray(
-            self.network.practice_hours_saved_if_joined(self._platform_vector()), dtype=float)
-            * self.cfg.gp_price.hourly_value_nok / self.gp_n)
+        """Per practice: NOK per GP per year of search time it would save by joining, the others as now, under
+        this month's status quo (sim.network.CareNetwork.practice_search_hours_saved_per_gp_year x the GP hour value);
+        kept for the month while the set on the platform stays the same."""
+        t, saved = self._derived("join_time_saved_nok", lambda: [-1, None])
+        if t != self.t:
+            saved = self.network.practice_search_hours_saved_per_gp_year(self._platform_vector(), self.t) \
+                * self.cfg.gp_price.hourly_value_nok
+            self._on_platform["join_time_saved_nok"] = [self.t, saved]
+        return saved
 
-    def _metrics(self) -> dict[str, float]:
-        def metric_pass() -> dict[str, float]:
-            self.n_metric_passes += 1
-            return self.network.metrics(self._platform_vector())
+    def _note_platform_set(self) -> None:
+        """Remember the month's platform set; the network metrics of every month are computed in :meth:`monthly`,
+        one pass per distinct set (the status quo of each month applies on top)."""
+        self._derived("metric_pass", self._count_pass)
+        if not self._platform_sets or self._platform_sets[-1] is not self._platform_vector():
+            self._platform_sets.append(self._platform_vector())
+        self._month_set[self.t] = len(self._platform_sets) - 1
 
-        return self._derived("metrics", metric_pass)
+    def _count_pass(self) -> bool:
+        self.n_metric_passes += 1
+        return True
 
     # ------------------------------------------------------------------ stepping
 
@@ -727,6 +745,7 @@ class RolloutModel(mesa.Model):
             self._value_practices(self.gp_valued_month < 0)
         self._stage_hist[t], self._deferred_hist[t] = self.muni_stage, _deferred(self)
         self._option_hist[t], self._bound_hist[t] = self.muni_decision_month >= 0, self.muni_binding_month >= 0
+        self._note_platform_set()
         self.datacollector.collect(self)
 
     def stage_by_month(self) -> dict[str, np.ndarray]:
@@ -739,9 +758,18 @@ class RolloutModel(mesa.Model):
 
     def monthly(self) -> pd.DataFrame:
         """One row per simulated month: ``t``, ``month`` (first of month), adoption counts and
-        shares, perceived functionality and every network metric (``METRIC_COLUMNS``)."""
+        shares, perceived functionality, every network metric (``METRIC_COLUMNS``), the platform's harms and
+        net_benefit_nok (:data:`NET_COLUMNS`)."""
         df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         df["t"] = df["t"].astype(np.int64)
+        t = df["t"].to_numpy()
+        cols = self.network.metrics_of_months(self._platform_sets, self._month_set[t], t)
+        cols = {c: cols[c] for c in METRICS}
+        # the harms of month t depend only on go-lives by t, which never change later: computed for all months at once
+        cols |= golive_harms(self.cfg, t, self.hospital_live_month, self.hospital_residents, self.muni_live_month,
+                             users_by_municipality(self.cfg, self.region))
+        cols["net_benefit_nok"] = cols.get("gain_nok", 0.0) - cols["harm_nok"]
+        df = pd.concat([df, pd.DataFrame(cols, index=df.index)], axis=1)
         months = pd.to_datetime([month_date(self.cfg.run.start_month, int(t)) for t in df["t"]])
         df.insert(1, "month", months)
         return df

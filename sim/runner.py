@@ -156,10 +156,15 @@ def simulate(cfg: Config, replicate: int, builds: BuildCache | None = None):
 def _economics(model, region, network, monthly: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The economics tables of a finished model (its config: money frames scaled to the region);
     ``monthly`` is the model's :meth:`monthly` table."""
-    zeros = np.zeros(network.n_providers)
     return run_economics(model.cfg, region, np.asarray(model.muni_live_month), np.asarray(model.gp_join_month),
-                         monthly, model.gp_valuation(), no_platform_metrics=network.metrics(zeros),
+                         monthly, model.gp_valuation(), no_platform_metrics=no_platform_by_month(network, model.cfg.n_months),
                          trust_live_month=np.array([h.live_t for h in model._hospitals], dtype=np.int64))
+
+
+def no_platform_by_month(network, n_months: int) -> pd.DataFrame:
+    """The network metrics with nobody on the platform, one row per month t (the status quo moves with t)."""
+    out = network.timeline(np.zeros(network.n_providers))
+    return out[out["t"] < n_months]
 
 
 def run_one(cfg: Config, replicate: int, builds: BuildCache | None = None, draw: int = 0) -> RunTables:

@@ -25,6 +25,8 @@ from sim.economics.months import economics_years
 from sim.economics.observed import bill_validation, fit_bill_parameters
 from sim.region import load_region
 
+from .test_economics import valuation
+
 ROOT = Path(__file__).resolve().parents[1]
 VALIDATION_CSV = ROOT / "docs" / "bill_validation.csv"
 VALIDATION_MD = ROOT / "docs" / "bill_validation.md"
@@ -201,12 +203,10 @@ def test_state_share_of_the_local_one_off_is_booked_to_the_state():
     live = np.full(len(region.municipalities), cfg.t_of("2024-04"))
     gp = np.full(len(region.practices), -1)
     monthly = pd.DataFrame({"t": np.arange(cfg.n_months), **{f"search_hours_{k}": 0.0 for k in ("gp", "municipal", "hospital", "specialist")},
-                            "adverse_events": 0.0})
-    from .test_economics import valuation
-
+                            "adverse_events": 0.0, "repeat_imaging": 0.0})
     a, b = (run_economics(c, region, live, gp, monthly, valuation(c, gp),
                           {f"search_hours_{k}": 0.0 for k in ("gp", "municipal", "hospital", "specialist")}
-                          | {"adverse_events": 0.0}) for c in (cfg, ks))
+                          | {"adverse_events": 0.0, "repeat_imaging": 0.0}) for c in (cfg, ks))
     local = b["costs_municipality"][list(LOCAL_ONEOFF)].to_numpy().sum()
     assert b["costs_municipality"]["state_local_share_nok"].sum() == pytest.approx(-0.5 * local, abs=len(live) * 17)
     wa, wb = (x["who_pays_who_gains"].set_index("actor")["pays_nok"] for x in (a, b))

@@ -97,7 +97,7 @@ def test_draws_use_common_random_numbers(small_config):
     """Draws of a key the adoption never reads leave adoption identical seed by seed: replicate r
     has the same seed in every draw."""
     res = api.run(small_config, seeds=[0, 1], draws=2,
-                  spec={"economics.cost_per_adverse_event_nok": stats.uniform(40_000, 110_000)})
+                  spec={"economics.hospital_cost_per_bed_day_nok": stats.uniform(15_000, 4_000)})
     s = res.summary
     for col in ("share_gps_2030", "n_municipalities_live_2030", "one_record_coverage_2030"):
         wide = s.pivot(index="seed", columns="draw", values=col)

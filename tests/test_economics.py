@@ -23,10 +23,13 @@ from sim.economics import (
     economics_years,
     ex_ante_charges_nok,
     expected_net_cost_nok_per_inhabitant_year,
-    gain_value_nok,
+    adverse_event_health_nok,
+    adverse_event_treatment_nok,
+    golive_harms,
     gp_price,
     hospital_replaced_systems_nok,
     hour_value_nok,
+    loss_nok_by_actor,
     month_years,
     months_on_by_year,
     npv,
@@ -48,7 +51,8 @@ def region(small_config):
     return load_region(small_config.region)
 
 
-def flat_monthly(cfg, hours: float = 100.0, adverse: float = 1.0, saved_share: np.ndarray | None = None) -> pd.DataFrame:
+def flat_monthly(cfg, hours: float = 100.0, adverse: float = 1.0, saved_share: np.ndarray | None = None,
+                 images: float = 10.0) -> pd.DataFrame:
     """A monthly table whose metrics fall from the no-platform level by ``saved_share[t]`` (0: no saving)."""
     n = cfg.n_months
     share = np.zeros(n) if saved_share is None else saved_share
@@ -56,6 +60,7 @@ def flat_monthly(cfg, hours: float = 100.0, adverse: float = 1.0, saved_share: n
     for k in KINDS:
         df[f"search_hours_{k}"] = hours * (1.0 - share)
     df["adverse_events"] = adverse * (1.0 - share)
+    df["repeat_imaging"] = images * (1.0 - share)
     return df
 
 
@@ -71,8 +76,8 @@ def valuation(cfg, gp_join_month: np.ndarray, time_saved_nok: float = 0.0) -> GP
                        time_saved_by_month=np.full((n, t), time_saved_nok), integrated_by_month=np.zeros((n, t), dtype=bool))
 
 
-def no_platform(hours: float = 100.0, adverse: float = 1.0) -> dict[str, float]:
-    return {**{f"search_hours_{k}": hours for k in KINDS}, "adverse_events": adverse}
+def no_platform(hours: float = 100.0, adverse: float = 1.0, images: float = 10.0) -> dict[str, float]:
+    return {**{f"search_hours_{k}": hours for k in KINDS}, "adverse_events": adverse, "repeat_imaging": images}
 
 
 # --------------------------------------------------------------------------- rates by hand
@@ -115,15 +120,52 @@ def test_gp_price_by_hand(small_config):
     assert p.net_price_nok_per_gp_year == pytest.approx(50_000 + 30_500 - 20_000)
 
 
-def test_gain_value_is_linear_and_checks_kinds(small_config):
-    wage = hour_value_nok(small_config)
-    assert set(wage) == set(KINDS) and wage["gp"] == small_config.gp_price.hourly_value_nok
-    v = gain_value_nok({"gp": 2.0, "hospital": 1.0}, 0.5, small_config)
-    assert v == pytest.approx(2 * wage["gp"] + wage["hospital"] + 0.5 * small_config.economics.cost_per_adverse_event_nok)
-    arr = gain_value_nok({"municipal": np.array([0.0, 1.0, 2.0])}, np.zeros(3), small_config)
-    assert np.allclose(arr, np.array([0.0, 1.0, 2.0]) * wage["municipal"])
+def test_loss_by_actor_is_linear_and_checks_kinds(small_config):
+    cfg = small_config
+    e = cfg.economics
+    wage = hour_value_nok(cfg)
+    assert set(wage) == set(KINDS) and wage["gp"] == cfg.gp_price.hourly_value_nok
+    assert adverse_event_treatment_nok(cfg) == e.adverse_event_extra_bed_days * e.hospital_cost_per_bed_day_nok
+    assert adverse_event_health_nok(cfg) == e.daly_per_adverse_event * e.value_nok_per_daly
+    v = loss_nok_by_actor({"gp": 2.0, "hospital": 1.0}, 3.0, 0.5, cfg)
+    assert v["gp"] == pytest.approx(2 * wage["gp"]) and v["municipal"] == 0.0
+    assert v["hospital"] == pytest.approx(wage["hospital"] + 3 * e.imaging_cost_nok_per_exam
+                                          + 0.5 * adverse_event_treatment_nok(cfg))
+    assert v["patients"] == pytest.approx(0.5 * adverse_event_health_nok(cfg))
+    arr = loss_nok_by_actor({"municipal": np.array([0.0, 1.0, 2.0])}, np.zeros(3), np.zeros(3), cfg)
+    assert np.allclose(arr["municipal"], np.array([0.0, 1.0, 2.0]) * wage["municipal"])
     with pytest.raises(ValueError, match="unknown provider kinds"):
-        gain_value_nok({"dentist": 1.0}, 0.0, small_config)
+        loss_nok_by_actor({"dentist": 1.0}, 0.0, 0.0, cfg)
+
+
+def test_golive_harms_by_hand(small_config):
+    """One hospital of 100,000 residents live at t = 10, one municipality of 1,000 users at t = 20: the municipal
+    harm is the bill's productivity dip (one account), spread over its months."""
+    from sim.economics.bill import productivity_dip_nok
+
+    cfg = with_overrides(small_config, {"economics.hospital_golive_harm_nok_per_resident_year": [1200.0, 600.0],
+                                        "bill.productivity_dip_months": 3.0,
+                                        "economics.unsent_letters_weeks": 6.0,
+                                        "economics.unsent_letters_per_week_per_100k_residents": 300.0})
+    e = cfg.economics
+    h = lambda t: golive_harms(cfg, t, np.array([10, -1]), np.array([1e5, 5e4]), np.array([20]), np.array([1000.0]))  # noqa: E731
+    assert h(9)["harm_nok"] == 0.0
+    assert h(10)["harm_productivity_nok_hospital"] == pytest.approx(100.0 * 1e5)
+    assert h(22)["harm_productivity_nok_hospital"] == pytest.approx(50.0 * 1e5)
+    assert h(34)["harm_productivity_nok_hospital"] == 0.0
+    dip = float(productivity_dip_nok(cfg, np.array([1000.0]))[0])
+    assert sum(h(t)["harm_productivity_nok_municipal"] for t in range(40)) == pytest.approx(dip)
+    assert h(22)["harm_productivity_nok_municipal"] == pytest.approx(dip / 3) and h(23)["harm_productivity_nok_municipal"] == 0
+    letters = sum(h(t)["harm_letters_unsent"] for t in range(0, 40))
+    assert letters == pytest.approx(6.0 * 300.0)  # six weeks at 300 a week, whatever the month split
+    r = h(10)
+    assert r["harm_letters_nok_gp"] == pytest.approx(r["harm_letters_unsent"] * e.share_unsent_letters_gp_copy
+                                                     * cfg.network.search_minutes_per_missing_information_event / 60
+                                                     * cfg.gp_price.hourly_value_nok)
+    assert r["harm_nok"] == pytest.approx(r["harm_productivity_nok_hospital"] + r["harm_productivity_nok_municipal"]
+                                          + r["harm_letters_nok_gp"])
+    series = golive_harms(cfg, np.arange(40), np.array([10, -1]), np.array([1e5, 5e4]), np.array([20]), np.array([1000.0]))
+    assert np.allclose(series["harm_nok"], [h(t)["harm_nok"] for t in range(40)])
 
 
 def test_npv_and_payback_by_hand():
@@ -366,12 +408,14 @@ def test_gains_follow_the_saved_hours(small_config, region):
     assert list(who.index) == list(ACTORS)
     wage, e = hour_value_nok(cfg), cfg.economics
     months_saving = int((share > 0).sum())
-    avoided = 2.0 * 0.5 * months_saving * e.cost_per_adverse_event_nok
-    assert who.loc["patients", "gains_nok"] == pytest.approx(avoided * e.adverse_event_cost_share_patients)
+    avoided = 2.0 * 0.5 * months_saving
+    images = 10.0 * 0.5 * months_saving
+    assert who.loc["patients", "gains_nok"] == pytest.approx(avoided * adverse_event_health_nok(cfg))
     replaced = hospital_replaced_systems_nok(cfg, region, None, economics_years(cfg)).sum()
     assert replaced > 0
     assert who.loc["region_trusts", "gains_nok"] == pytest.approx(
-        50.0 * months_saving * (wage["hospital"] + wage["specialist"]) + avoided * (1 - e.adverse_event_cost_share_patients) + replaced)
+        50.0 * months_saving * (wage["hospital"] + wage["specialist"]) + avoided * adverse_event_treatment_nok(cfg)
+        + images * e.imaging_cost_nok_per_exam + replaced)
     cm = out["costs_municipality"]
     assert cm["gains_nok"].sum() == pytest.approx(50.0 * months_saving * wage["municipal"])
     assert who.loc["municipalities", "gains_nok"] == pytest.approx(cm["gains_nok"].sum() - cm["legacy_contract_saving_nok"].sum())

@@ -105,28 +105,18 @@ def test_break_even_prices_zero_the_money_term(small_config):
 # --------------------------------------------------------------------------- the network's time saving
 
 
-def test_time_saving_of_live_practices_adds_up_to_the_region(small_config):
-    """Sum over practices on the platform of their saving if joined = the region's GP search hours saved x 12."""
+def test_integrating_saves_what_the_status_quo_lacks(small_config):
+    """The integrate alternative's saving per GP: nothing with no information; with full read access (m' = 1) exactly
+    the saving of joining with every partner on the platform; more read access never saves less; and it shrinks as
+    the status quo improves (the national services' timeline)."""
     region, net = BUILDS.get(small_config)
-    rng = np.random.default_rng(3)
-    x = net.platform_vector(rng.random(net.n_practices) < 0.4, rng.random(net.n_municipalities) < 0.6,
-                            np.ones(net.n_hospitals, dtype=bool))
-    live = x[:net.n_practices] > 0
-    saved = net.practice_hours_saved_if_joined(x)
-    region_saved = net.metrics(np.zeros(net.n_providers))["search_hours_gp"] - net.metrics(x)["search_hours_gp"]
-    assert saved[live].sum() == pytest.approx(12 * region_saved, rel=1e-9)
-    assert np.all(net.practice_hours_saved_if_joined(np.zeros(net.n_providers)) == 0)  # nobody to share with
-    full = net.practice_hours_saved_if_joined(np.ones(net.n_providers))
-    assert np.all(full >= saved - 1e-9)  # more partners on the platform: more saved
-    assert np.all(net.practice_hours_saved_if_integrated(0.0) == 0)  # no information: nothing saved
-    assert np.all(net.practice_hours_saved_if_integrated(1.0) >= full - 1e-9)  # full read access: at least all of it
-    # by hand from the hand-over table: events received x (m' - m)+ x missing share x minutes / 60
-    e, nw = net.handovers, small_config.network
-    recv = e[e["receiver"] < net.n_practices]
-    gain = recv["events_per_year"] * np.maximum(0.7 - recv["message_information"], 0.0)
-    by_hand = gain.groupby(recv["receiver"]).sum().reindex(range(net.n_practices), fill_value=0.0).to_numpy() \
-        * nw.share_handovers_missing_information * nw.search_minutes_per_missing_information_event / 60
-    np.testing.assert_allclose(net.practice_hours_saved_if_integrated(0.7), by_hand, rtol=1e-12)
+    t_end = small_config.n_months - 1
+    full = net.practice_search_hours_saved_per_gp_year(np.ones(net.n_providers), 0)
+    assert np.all(net.practice_search_hours_saved_if_integrated_per_gp_year(0.0, 0) == 0)
+    np.testing.assert_allclose(net.practice_search_hours_saved_if_integrated_per_gp_year(1.0, 0), full, rtol=1e-12)
+    lo, hi = (net.practice_search_hours_saved_if_integrated_per_gp_year(m, 0) for m in (0.6, 0.8))
+    assert np.all(hi >= lo - 1e-12) and (hi > lo).any()
+    assert np.all(net.practice_search_hours_saved_if_integrated_per_gp_year(0.8, t_end) <= hi + 1e-12)
 
 
 # --------------------------------------------------------------------------- one account of money

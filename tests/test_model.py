@@ -20,7 +20,7 @@ from sim.agents import (GPPractice, Hospital, Municipality, decision_probability
                         in_contract_window, municipal_score, peer_share, perceived_functionality, releases_by)
 from sim.builds import BuildCache
 from sim.config import load_config, with_overrides
-from sim.model import ADOPTION_COLUMNS, RolloutModel, named_stream, root_seed
+from sim.model import ADOPTION_COLUMNS, NET_COLUMNS, RolloutModel, named_stream, root_seed
 from sim.municipal_decision import DECLINED, EXITED, LIVE, OPTION, UNDECIDED
 from sim.network import METRIC_COLUMNS
 
@@ -158,8 +158,13 @@ def test_monthly_columns_and_invariants():
     cfg = small()
     m = run(cfg, seed=1)
     df = m.monthly()
-    assert list(df.columns) == ["t", "month", *ADOPTION_COLUMNS[1:], *METRIC_COLUMNS]
+    assert list(df.columns) == ["t", "month", *ADOPTION_COLUMNS[1:], *METRIC_COLUMNS, *NET_COLUMNS]
     assert len(df) == cfg.n_months and df["t"].tolist() == list(range(cfg.n_months))
+    assert np.allclose(df["net_benefit_nok"], df["gain_nok"] - df["harm_nok"])
+    assert ((df["gain_realized"] >= 0) & (df["gain_realized"] <= 1)).all() and (df[list(NET_COLUMNS[:-1])] >= 0).all().all()
+    live = m.hospital_live_month[m.hospital_live_month >= 0]
+    assert (df.loc[df["t"] < live.min(), "harm_productivity_nok_hospital"] == 0).all()
+    assert df.loc[df["t"] == live.min(), "harm_productivity_nok_hospital"].iat[0] > 0
     assert pd.api.types.is_datetime64_any_dtype(df["month"])
     assert df["month"].iloc[0] == pd.Timestamp("2020-01-01") and df["month"].iloc[-1] == pd.Timestamp("2035-12-01")
     shares = [c for c in df.columns if c.startswith("share_")] + ["functionality"]

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -25,6 +26,8 @@ DOCUMENTED_TS = [
     "share_residents_municipalities_live", "n_hospitals_live", "share_hospitals_live", "one_record_coverage",
     "handover_same_record", "information_available", "search_hours", "search_hours_gp", "search_hours_municipal",
     "search_hours_hospital", "search_hours_specialist", "search_nok", "adverse_events", "gain_realized",
+    "status_quo_information", "repeat_imaging", "adverse_events_health_nok", "loss_nok", "gain_nok", "harm_nok",
+    "net_benefit_nok",
 ]
 SHARES = ["share_adopted", "share_gps", "functionality", "share_gp_offices", "share_list_patients",
           "share_municipalities_live", "share_residents_municipalities_live", "share_hospitals_live",
@@ -57,6 +60,33 @@ def test_run_writes_every_file_and_figure(run_dir):
     for name in ("adoption", "coverage", "gain_vs_uptake", "cost_per_inhabitant", "who_pays_who_gains"):
         assert {f"{name}_en.pdf", f"{name}_en.png"} <= figs
     assert not list(run_dir.parent.glob(".tmp-*"))
+
+
+def test_run_writes_the_provider_graph_with_channel_volumes(run_dir, small_config):
+    """network.graphml beside the tables: every provider a node, each hand-over channel's events per year on the
+    edges, equal to the network the run used."""
+    import networkx as nx
+
+    from sim.network import build_network
+    from sim.region import load_region
+
+    g = nx.read_graphml(run_dir / "network.graphml")
+    net = build_network(load_region(small_config.region), small_config)
+    assert g.number_of_nodes() == net.n_providers
+    assert {d["kind"] for _, d in g.nodes(data=True)} == set(net.providers["kind"])
+    for h, total in net.handovers.groupby("handover")["events_per_year"].sum().items():
+        assert sum(d.get(f"events_{h}", 0.0) for *_, d in g.edges(data=True)) == pytest.approx(total, rel=1e-9), h
+
+
+def test_summary_sums_the_gain_and_harm_flows(run_dir):
+    """Flows declared in the runner reach summary.csv: net benefit = gain - harms, every year's sum."""
+    from sim.runner import FLOW_COLUMNS
+
+    s = pd.read_csv(run_dir / "summary.csv")
+    for c in FLOW_COLUMNS:
+        assert f"{c}_2030" in s and f"{c}_end" in s, c
+    assert np.allclose(s["net_benefit_nok_2030"], s["gain_nok_2030"] - s["harm_nok_2030"])
+    assert ((s["gain_realized_2030"] >= 0) & (s["gain_realized_2030"] <= 1)).all()
 
 
 def test_timeseries_is_tidy_with_documented_columns(run_dir):

@@ -8,10 +8,12 @@ import pytest
 
 from sim.network import METRIC_COLUMNS, build_network
 from sim.region import load_region
-from sim.uptake import ORDERS, SEEDED_ORDERS, practices_to_reach, recruitment_order, uptake_curve
+from sim.uptake import (
+    ORDERS, SEEDED_ORDERS, gain_bands, practices_to_reach, recruitment_order, uptake_curve,
+)
 
 GAINS = ("one_record_coverage", "handover_same_record", "information_available", "gain_realized")
-LOSSES = ("search_hours", "search_nok", "adverse_events")
+LOSSES = ("search_hours", "search_nok", "repeat_imaging", "adverse_events", "loss_nok")
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +26,8 @@ def setup(small_config):
 
 def test_table_shape_and_seeds(setup):
     _, _, _, df = setup
-    assert list(df.columns[:5]) == ["order", "gp_share", "seed", "gp_share_achieved", "n_practices_live"]
+    assert list(df.columns[:7]) == ["order", "gp_share", "seed", "draw", "month", "gp_share_achieved", "n_practices_live"]
+    assert (df["draw"] == 0).all() and (df["month"] == f"{df['month'].iat[0]}").all()
     assert set(METRIC_COLUMNS) <= set(df.columns)
     for order in ORDERS:
         seeds = sorted(df.loc[df["order"] == order, "seed"].unique())
@@ -94,6 +97,29 @@ def test_bad_arguments(setup):
         uptake_curve(cfg, orders=("random", "by_size"), region=region, network=network)
     with pytest.raises(ValueError, match="steps"):
         uptake_curve(cfg, steps=1, region=region, network=network)
+    with pytest.raises(ValueError, match="outside the run"):
+        uptake_curve(cfg, month="2040-01", region=region, network=network)
+
+
+def test_parameter_draws_give_bands_that_hold_the_invariants(setup):
+    """The model's parameter draws (sim.draws) give one curve per draw; each stays in [0, 1], rises with GP share
+    and stays below 1 with the specialists off; draw 0 is the config itself; bands are ordered."""
+    cfg, region, network, df = setup
+    curve = uptake_curve(cfg, steps=5, seeds=2, region=region, network=network, draws=2, orders=("random", "largest_first"))
+    assert sorted(curve["draw"].unique()) == [0, 1, 2]
+    ends = curve[curve["gp_share"] == 1.0].groupby("draw")["search_hours"].first()
+    assert ends.nunique() == 3  # the draws move the inputs
+    for _, g in curve.groupby(["order", "seed", "draw"]):
+        g = g.sort_values("gp_share")
+        assert (np.diff(g["gain_realized"].to_numpy()) >= -1e-12).all()
+        assert 0.0 <= g["gain_realized"].iat[0] < g["gain_realized"].iat[-1] <= 1.0
+    d0 = curve[curve["draw"] == 0].drop(columns="draw").reset_index(drop=True)
+    ref = df[df["order"].isin(["random", "largest_first"]) & df["gp_share"].isin([0, 0.25, 0.5, 0.75, 1.0])
+             & (df["seed"] < 2)]
+    assert np.allclose(sorted(d0["gain_realized"]), sorted(ref["gain_realized"]))
+    bands = gain_bands(curve)
+    assert (bands["low"] <= bands["median"] + 1e-15).all() and (bands["median"] <= bands["high"] + 1e-15).all()
+    assert (bands["seeds_low"] <= bands["seeds_high"]).all()
 
 
 def test_plot_uptake_curve(setup):

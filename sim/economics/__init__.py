@@ -46,9 +46,10 @@ Choices where the brief left room (details in each docstring):
 """
 
 from sim.economics.valuation import (
-    PROVIDER_KINDS_VALUED, annuity_factor, capital_charge_factor, gain_value_nok, hour_value_nok, npv,
-    savings_by_month,
+    LOSS_ACTORS, PROVIDER_KINDS_VALUED, adverse_event_health_nok, adverse_event_treatment_nok, annuity_factor,
+    capital_charge_factor, hour_value_nok, loss_nok_by_actor, npv, savings_by_month,
 )
+from sim.economics.harms import HARM_COLUMNS, golive_harms
 from sim.economics.months import economics_years, month_years, months_on_by_year, on_platform_by_month, year_of_month
 from sim.economics.gp import (
     GPPrice, GPValuation, break_even_licence_nok_per_gp_year, break_even_subsidy_nok_per_gp_year, gp_price,
@@ -68,13 +69,14 @@ from sim.economics.tables import (
 )
 
 __all__ = [
-    "ACTORS", "BILL_COMPONENTS", "hospital_replaced_systems_nok", "LOCAL_ONEOFF", "PAID_TO_HELSEPLATTFORMEN", "expected_bill_nok", "fixed_variable_shares",
-    "local_costs_by_year", "municipal_bill", "GPPrice", "GPValuation", "break_even_licence_nok_per_gp_year", "break_even_subsidy_nok_per_gp_year",
-    "integrate_money_nok_per_gp_year", "join_money_nok_per_gp_year", "PROVIDER_KINDS_VALUED", "PlatformAllocation",
-    "allocate_platform_cost", "allocate_with_floor", "allocation_weights", "annuity_factor",
-    "capital_charge_factor", "costs_gp", "costs_municipality", "economics_years",
-    "ex_ante_charges_nok", "expected_net_cost_nok_per_inhabitant_year", "floor_nok_per_year", "gain_value_nok",
-    "gp_licence_income_by_year", "gp_price", "hour_value_nok", "month_years", "months_on_by_year", "npv",
-    "on_platform_by_month", "payback_years", "platform_cost_by_year", "run_economics",
+    "ACTORS", "BILL_COMPONENTS", "HARM_COLUMNS", "LOCAL_ONEOFF", "LOSS_ACTORS", "PAID_TO_HELSEPLATTFORMEN",
+    "PROVIDER_KINDS_VALUED", "GPPrice", "GPValuation", "break_even_licence_nok_per_gp_year", "break_even_subsidy_nok_per_gp_year",
+    "integrate_money_nok_per_gp_year", "join_money_nok_per_gp_year", "PlatformAllocation", "adverse_event_health_nok", "adverse_event_treatment_nok",
+    "allocate_platform_cost", "allocate_with_floor", "allocation_weights", "annuity_factor", "capital_charge_factor",
+    "costs_gp", "costs_municipality", "economics_years", "ex_ante_charges_nok", "expected_bill_nok",
+    "expected_net_cost_nok_per_inhabitant_year", "fixed_variable_shares", "floor_nok_per_year", "golive_harms",
+    "gp_licence_income_by_year", "gp_price", "hospital_replaced_systems_nok", "hour_value_nok", "local_costs_by_year",
+    "loss_nok_by_actor", "month_years", "months_on_by_year", "municipal_bill", "npv", "on_platform_by_month",
+    "payback_years", "platform_cost_by_year", "run_economics",
     "savings_by_month", "scaled_to_region", "users_by_municipality", "who_pays_who_gains", "year_of_month",
 ]

@@ -16,7 +16,9 @@ from sim.economics.gp import (GPValuation, break_even_licence_nok_per_gp_year, b
 from sim.economics.months import month_years, months_on_by_year, on_platform_by_month, year_of_month
 from sim.economics.bill import BILL_COMPONENTS, PAID_TO_HELSEPLATTFORMEN, municipal_bill
 from sim.economics.platform import PlatformAllocation, allocate_platform_cost
-from sim.economics.valuation import hour_value_nok, npv, savings_by_month
+from sim.economics.valuation import (
+    adverse_event_health_nok, adverse_event_treatment_nok, hour_value_nok, npv, savings_by_month,
+)
 from sim.region import Region
 
 
@@ -199,10 +201,13 @@ def who_pays_who_gains(cfg: Config, region: Region, alloc: PlatformAllocation, c
     integrated offices; patients = 0.
     Gains, against nobody on the platform (:func:`savings_by_month`): search hours saved x wage of the
     receiving kind (gp -> gps; municipal -> municipalities; hospital, specialist -> region_trusts);
-    adverse events avoided x cost_per_adverse_event_nok, a share adverse_event_cost_share_patients to
-    patients and the rest to region_trusts; municipalities also gain the legacy contracts they ended,
-    region_trusts the hospital systems replaced (:func:`hospital_replaced_systems_nok`), GPs their current
-    EHR cost saved and the subsidy. Columns: actor, pays_nok, gains_nok,
+    repeat images avoided x imaging cost and adverse events avoided x treatment cost (bed-days) to
+    region_trusts, adverse events avoided x health value (DALY) to patients; municipalities also gain the
+    legacy contracts they ended, region_trusts the hospital systems replaced
+    (:func:`hospital_replaced_systems_nok`), GPs their current EHR cost saved and the subsidy. The platform's
+    own harms (sim.economics.golive_harms, monthly columns of ``saved``) are paid: the hospitals' productivity
+    loss by region_trusts, the GP time lost to unsent letters by gps (the municipalities' productivity dip is
+    already in their bill). Columns: actor, pays_nok, gains_nok,
     net_nok = gains - pays, and pays_npv_nok, gains_npv_nok, net_npv_nok (discount_rate, base_year).
     """
     e = cfg.economics
@@ -211,8 +216,9 @@ def who_pays_who_gains(cfg: Config, region: Region, alloc: PlatformAllocation, c
     wage = hour_value_nok(cfg)
     onehot = year_of_month(cfg, years).astype(float)
     by_year = lambda col: _monthly_series(saved, col, cfg.n_months) @ onehot  # noqa: E731 - monthly flow summed by year
-    avoided_nok = by_year("adverse_events_avoided") * e.cost_per_adverse_event_nok
-    share_pat = e.adverse_event_cost_share_patients
+    avoided = by_year("adverse_events_avoided")
+    trusts_avoided_nok = (avoided * adverse_event_treatment_nok(cfg)
+                          + by_year("repeat_imaging_avoided") * e.imaging_cost_nok_per_exam)
 
     price = gp_price(cfg)
     start = np.asarray(gp_join_month, dtype=np.int64)
@@ -232,15 +238,16 @@ def who_pays_who_gains(cfg: Config, region: Region, alloc: PlatformAllocation, c
 
     flows = {
         "state": (p["state_nok"].to_numpy(dtype=float) - cm["state_local_share_nok"].to_numpy(), np.zeros(len(years))),
-        "region_trusts": ((p["hospital_nok"] + p["regional_nok"]).to_numpy(dtype=float),
+        "region_trusts": ((p["hospital_nok"] + p["regional_nok"]).to_numpy(dtype=float) + by_year("harm_productivity_nok_hospital"),
                           by_year("hours_saved_hospital") * wage["hospital"] + by_year("hours_saved_specialist") * wage["specialist"]
-                          + (1.0 - share_pat) * avoided_nok + hospital_replaced_systems_nok(cfg, region, trust_live_month, years)),
+                          + trusts_avoided_nok + hospital_replaced_systems_nok(cfg, region, trust_live_month, years)),
         "municipalities": (muni_costs.to_numpy(),
                            -cm["legacy_contract_saving_nok"].to_numpy() + by_year("hours_saved_municipal") * wage["municipal"]),
-        "gps": (p["gp_licence_nok"].to_numpy(dtype=float) + oneoffs + integrated_years * price.integration_nok_per_gp_year,
+        "gps": (p["gp_licence_nok"].to_numpy(dtype=float) + oneoffs + integrated_years * price.integration_nok_per_gp_year
+                + by_year("harm_letters_nok_gp"),
                 gp_years_on * price.current_ehr_cost_nok_per_gp_year + cm["gp_subsidy_nok"].to_numpy(dtype=float)
                 + by_year("hours_saved_gp") * wage["gp"] + integrate_saved),
-        "patients": (np.zeros(len(years)), share_pat * avoided_nok),
+        "patients": (np.zeros(len(years)), avoided * adverse_event_health_nok(cfg)),
     }
     rows = []
     for actor in ACTORS:

@@ -63,36 +63,67 @@ def hour_value_nok(cfg: Config) -> dict[str, float]:
     }
 
 
-def gain_value_nok(search_hours_by_kind: dict[str, float | np.ndarray], adverse_events: float | np.ndarray,
-                   cfg: Config) -> float | np.ndarray:
-    """NOK of loss: V = sum_k hours_k x wage_k + adverse_events x cost_per_adverse_event (lower is better).
+HARMS_BOOKED: tuple[str, ...] = ("harm_productivity_nok_hospital", "harm_letters_nok_gp")
+"""Harm columns of the monthly table that the accounts book (the municipal dip is in the municipal bill)."""
 
-    Keys of ``search_hours_by_kind`` must be provider kinds of :func:`hour_value_nok`; a missing
-    kind counts as 0 hours. Arrays broadcast (e.g. one entry per month).
+LOSS_ACTORS: tuple[str, ...] = ("gp", "municipal", "hospital", "specialist", "patients")
+"""Who bears each part of the loss from missing information: search time at the receiving kind; repeat imaging
+and adverse-event treatment at the hospital (trusts); adverse events' health at the patients."""
+
+
+def adverse_event_treatment_nok(cfg: Config) -> float:
+    """Treatment cost of one adverse event: extra bed-days x cost per bed-day (NOK)."""
+    return cfg.economics.adverse_event_extra_bed_days * cfg.economics.hospital_cost_per_bed_day_nok
+
+
+def adverse_event_health_nok(cfg: Config) -> float:
+    """Health lost by the patient per adverse event, valued: DALY per event x NOK per DALY."""
+    return cfg.economics.daly_per_adverse_event * cfg.economics.value_nok_per_daly
+
+
+def loss_nok_by_actor(search_hours_by_kind: dict[str, float | np.ndarray], repeat_images: float | np.ndarray,
+                      adverse_events: float | np.ndarray, cfg: Config) -> dict[str, float | np.ndarray]:
+    """NOK of loss per actor (:data:`LOSS_ACTORS`): search hours_k x wage_k at kind k; repeat images x cost per exam
+    plus adverse events x treatment cost at the hospital; adverse events x health value at the patients.
+
+    Keys of ``search_hours_by_kind`` must be provider kinds of :func:`hour_value_nok` (a missing kind is 0 hours).
+    Arrays broadcast (e.g. one entry per month).
     """
     wage = hour_value_nok(cfg)
     unknown = set(search_hours_by_kind) - set(wage)
     if unknown:
-        raise ValueError(f"gain_value_nok: unknown provider kinds {sorted(unknown)} (known: {sorted(wage)})")
-    value = adverse_events * cfg.economics.cost_per_adverse_event_nok
-    for kind, hours in search_hours_by_kind.items():
-        value = value + hours * wage[kind]
-    return value
+        raise ValueError(f"loss_nok_by_actor: unknown provider kinds {sorted(unknown)} (known: {sorted(wage)})")
+    out = {k: search_hours_by_kind.get(k, 0.0) * wage[k] for k in PROVIDER_KINDS_VALUED}
+    out["hospital"] = (out["hospital"] + repeat_images * cfg.economics.imaging_cost_nok_per_exam
+                       + adverse_events * adverse_event_treatment_nok(cfg))
+    out["patients"] = adverse_events * adverse_event_health_nok(cfg)
+    return out
 
 
-def savings_by_month(monthly: pd.DataFrame, no_platform_metrics: dict[str, float] | None = None) -> pd.DataFrame:
-    """Search hours saved per provider kind and adverse events avoided, per month, against no platform.
+def savings_by_month(monthly: pd.DataFrame, no_platform_metrics: dict[str, float] | pd.DataFrame | None = None) -> pd.DataFrame:
+    """Search hours saved per provider kind, repeat images and adverse events avoided, per month, against no platform.
 
-    saved_k(t) = H_k(0) - H_k(x_t), avoided(t) = A(0) - A(x_t), where H_k = ``search_hours_<kind>`` and
-    A = ``adverse_events`` are monthly flows and (0) is the network with nobody on the platform
-    (``no_platform_metrics``, e.g. ``network.metrics(zeros)``). Without it the first month of
-    ``monthly`` stands in for x = 0 (exact when nobody is live at t = 0 and no contract specialist
-    is on the platform). Columns: t, hours_saved_<kind>, adverse_events_avoided.
+    saved_k(t) = H_k(0, t) - H_k(x_t, t), avoided(t) = A(0, t) - A(x_t, t), where H_k = ``search_hours_<kind>``,
+    ``repeat_imaging`` and A = ``adverse_events`` are monthly flows and (0, t) is the network with nobody on the
+    platform under the status quo of month t: ``no_platform_metrics`` a table with one row per ``t`` (the runner
+    passes ``network.metrics(zeros, t)`` for every t) or one dict for every month. Without it the first month of
+    ``monthly`` stands in for x = 0 (exact when nobody is live at t = 0, no contract specialist is on the
+    platform and the status quo does not move). Columns: t, hours_saved_<kind>, repeat_imaging_avoided,
+    adverse_events_avoided, and the harms of :data:`HARMS_BOOKED` as recorded in ``monthly`` (0 if absent).
     """
-    base = no_platform_metrics if no_platform_metrics is not None else monthly.sort_values("t").iloc[0].to_dict()
-    out = pd.DataFrame({"t": monthly["t"].to_numpy(dtype=np.int64)})
+    t = monthly["t"].to_numpy(dtype=np.int64)
+    if isinstance(no_platform_metrics, pd.DataFrame):
+        base = no_platform_metrics.set_index("t").reindex(t)
+        get = lambda col: base[col].to_numpy(dtype=float)  # noqa: E731
+    else:
+        b = no_platform_metrics if no_platform_metrics is not None else monthly.sort_values("t").iloc[0].to_dict()
+        get = lambda col: float(b[col])  # noqa: E731
+    out = pd.DataFrame({"t": t})
     for kind in PROVIDER_KINDS_VALUED:
         col = f"search_hours_{kind}"
-        out[f"hours_saved_{kind}"] = float(base[col]) - monthly[col].to_numpy(dtype=float)
-    out["adverse_events_avoided"] = float(base["adverse_events"]) - monthly["adverse_events"].to_numpy(dtype=float)
+        out[f"hours_saved_{kind}"] = get(col) - monthly[col].to_numpy(dtype=float)
+    out["repeat_imaging_avoided"] = get("repeat_imaging") - monthly["repeat_imaging"].to_numpy(dtype=float)
+    out["adverse_events_avoided"] = get("adverse_events") - monthly["adverse_events"].to_numpy(dtype=float)
+    for col in HARMS_BOOKED:  # the platform's own harms of the month, passed on for the accounts (0 if not recorded)
+        out[col] = monthly[col].to_numpy(dtype=float) if col in monthly else 0.0
     return out

@@ -14,29 +14,51 @@ import pandas as pd
 from sim.config import NetworkSection
 from sim.region import AGE_BANDS, spread_rates_to_bands
 
-PROVIDER_KINDS: tuple[str, ...] = ("gp", "municipal", "hospital", "specialist")
+PROVIDER_KINDS: tuple[str, ...] = ("gp", "home_care", "nursing_home", "legevakt", "hospital", "specialist")
+"""Provider node kinds: GP practices, each municipality's three services (home care, nursing home,
+legevakt: DESIGN.md, Second model version), local hospitals, contract specialists per trust."""
+
+MUNICIPAL_SERVICES: tuple[str, ...] = ("home_care", "nursing_home", "legevakt")
+"""A municipality's service nodes; all three go live with the municipality."""
+
+VALUED_KIND: dict[str, str] = {"gp": "gp", "home_care": "municipal", "nursing_home": "municipal", "legevakt": "municipal",
+                               "hospital": "hospital", "specialist": "specialist"}
+"""Provider kind -> the kind whose search time and wage it counts under (sim.economics.hour_value_nok)."""
+
+VALUED_KINDS: tuple[str, ...] = ("gp", "municipal", "hospital", "specialist")
 
 CONTACT_TYPES: tuple[str, ...] = ("gp", "legevakt", "inpatient", "outpatient", "home_care", "nursing_home", "specialist")
 """Contact types of a year; bit i of a contact pattern is CONTACT_TYPES[i]."""
 
 CONTACT_PROVIDER: dict[str, str] = {
-    "gp": "gp", "legevakt": "municipal", "inpatient": "hospital", "outpatient": "hospital",
-    "home_care": "municipal", "nursing_home": "municipal", "specialist": "specialist",
+    "gp": "gp", "legevakt": "legevakt", "inpatient": "hospital", "outpatient": "hospital",
+    "home_care": "home_care", "nursing_home": "nursing_home", "specialist": "specialist",
 }
 """The provider kind each contact type goes to."""
 
-CHANNEL_ENDS: dict[str, str] = {"gp": "gp", "municipal": "municipal", "legevakt": "municipal",
-                                "hospital": "hospital", "specialist": "specialist"}
-"""End types of a hand-over (as named in ``network.message_channels``) and their provider kind."""
+CHANNEL_ENDS: tuple[str, ...] = (*PROVIDER_KINDS, "care")
+"""End types of a hand-over: a provider kind, or ``care`` = the resident's nursing home if contacted, else home care."""
 
+BENEFITS: tuple[str, ...] = ("search", "imaging", "adverse")
+"""Benefit channels of a missing-information event: search time, repeat imaging, preventable adverse events."""
+
+IMAGING_ORDERERS: frozenset[str] = frozenset({"gp", "legevakt", "hospital", "specialist"})
+"""Receiving kinds that order imaging (repeat imaging is spread over hand-overs to them)."""
+
+_FLOW_METRICS: tuple[str, ...] = (
+    "search_hours", "search_hours_gp", "search_hours_municipal", "search_hours_hospital", "search_hours_specialist",
+    "search_nok", "repeat_imaging", "repeat_imaging_nok", "adverse_events", "adverse_events_treatment_nok",
+    "adverse_events_daly", "adverse_events_health_nok", "loss_nok", "loss_nok_gp", "loss_nok_municipal",
+    "loss_nok_hospital", "loss_nok_specialist", "loss_nok_patients", "gain_nok", "gain_nok_gp", "gain_nok_municipal",
+    "gain_nok_hospital", "gain_nok_specialist", "gain_nok_patients",
+)
 METRICS: dict[str, str] = {
     "one_record_coverage": "stock", "handover_same_record": "stock", "information_available": "stock",
-    "search_hours": "flow", "search_hours_gp": "flow", "search_hours_municipal": "flow",
-    "search_hours_hospital": "flow", "search_hours_specialist": "flow",
-    "search_nok": "flow", "adverse_events": "flow", "gain_realized": "stock",
+    "status_quo_information": "stock", **dict.fromkeys(_FLOW_METRICS, "flow"), "gain_realized": "stock",
 }
-"""The network metrics of a month and how a year aggregates them: a ``stock`` is read at the
-year's last month, a ``flow`` (per month) is summed over its months (``sim.runner.summary_row``)."""
+"""The network metrics of a month (see :meth:`sim.network.CareNetwork.metrics`) and how a year aggregates them:
+a ``stock`` is read at the year's last month, a ``flow`` (per month) is summed over its months
+(``sim.runner.summary_row``)."""
 
 METRIC_COLUMNS: tuple[str, ...] = tuple(METRICS)
 
@@ -55,9 +77,14 @@ _RATE_FIELDS: tuple[tuple[str, str, bool], ...] = (  # contact type, config fiel
 class HandOver:
     """One kind of hand-over from ``sender`` to ``receiver`` (end types of :data:`CHANNEL_ENDS`).
 
-    Events per person-year = [each group in ``requires`` has a contact] x (sum of the mean
-    event counts of the contacted types in ``per``; care messages per care recipient-year
-    when ``per`` is empty).
+    Events per person-year = [each group in ``requires`` has a contact] x (sum of the mean event counts
+    of the contacted types in ``per``, or 1 when ``per`` is empty) x ``scale`` (a ``network`` field;
+    ``"care_messages"``: calibrated so that the region's care messages per resident equal
+    ``network.care_messages_per_resident_year``, half each way; ``"hospital_referrals"``: so that referrals per
+    resident equal referrals_per_hospital_patient_year x hospital_patients_per_resident_year). ``message``: the
+    status quo sends a message for it (where the pair has a message channel); ``source``: the data row behind
+    its volume; ``at_stay``: a hand-over of an inpatient stay (admission or discharge), which carries the
+    stay's adverse-event weight (:func:`stay_weights`).
     """
 
     name: str
@@ -65,25 +92,48 @@ class HandOver:
     receiver: str
     requires: tuple[tuple[str, ...], ...]
     per: tuple[str, ...]
+    scale: str | None
+    message: bool
+    source: str
+    at_stay: bool = False
 
 
 _HOSPITAL, _CARE = ("inpatient", "outpatient"), ("home_care", "nursing_home")
 HANDOVERS: tuple[HandOver, ...] = (
-    # each hospital episode of a GP patient: referral (GP record) in, discharge summary (epikrise) out
-    HandOver("referral_gp_hospital", "gp", "hospital", (("gp",), _HOSPITAL), _HOSPITAL),
-    HandOver("discharge_summary_hospital_gp", "hospital", "gp", (("gp",), _HOSPITAL), _HOSPITAL),
-    # each stay of a municipal care recipient: admission report in, discharge report out
-    HandOver("admission_report_municipal_hospital", "municipal", "hospital", (("inpatient",), _CARE), ("inpatient",)),
-    HandOver("discharge_report_hospital_municipal", "hospital", "municipal", (("inpatient",), _CARE), ("inpatient",)),
-    # care messages between municipal care and the GP, per care recipient-year, each way
-    HandOver("care_message_municipal_gp", "municipal", "gp", (("gp",), _CARE), ()),
-    HandOver("care_message_gp_municipal", "gp", "municipal", (("gp",), _CARE), ()),
-    # each legevakt contact of a GP patient: GP record read at legevakt, legevakt note to the GP
-    HandOver("gp_record_legevakt", "gp", "legevakt", (("gp",), ("legevakt",)), ("legevakt",)),
-    HandOver("legevakt_note_gp", "legevakt", "gp", (("gp",), ("legevakt",)), ("legevakt",)),
-    # each contract-specialist consultation of a GP patient: referral in, report out
-    HandOver("referral_gp_specialist", "gp", "specialist", (("gp",), ("specialist",)), ("specialist",)),
-    HandOver("report_specialist_gp", "specialist", "gp", (("gp",), ("specialist",)), ("specialist",)),
+    # GP <-> hospital: one referral per hospital patient-year, a discharge summary per stay, a letter per outpatient visit
+    HandOver("referral_gp_hospital", "gp", "hospital", (("gp",), _HOSPITAL), (), "hospital_referrals", True,
+             "hospital_patients_per_resident_year"),
+    HandOver("discharge_summary_hospital_gp", "hospital", "gp", (("gp",), ("inpatient",)), ("inpatient",), None, True,
+             "inpatient_stays_per_person_year", at_stay=True),
+    HandOver("outpatient_letter_hospital_gp", "hospital", "gp", (("gp",), ("outpatient",)), ("outpatient",), None, True,
+             "outpatient_consultations_per_person_year"),
+    # hospital <-> municipal care: admission and discharge reports for each stay of a care recipient
+    HandOver("admission_report_care_hospital", "care", "hospital", (("inpatient",), _CARE), ("inpatient",), None, True,
+             "inpatient_stays_per_person_year", at_stay=True),
+    HandOver("discharge_report_hospital_care", "hospital", "care", (("inpatient",), _CARE), ("inpatient",), None, True,
+             "inpatient_stays_per_person_year", at_stay=True),
+    # GP <-> municipal care: care (PLO) messages, calibrated to the observed count per resident
+    HandOver("care_message_care_gp", "care", "gp", (("gp",), _CARE), (), "care_messages", True,
+             "care_messages_per_resident_year"),
+    HandOver("care_message_gp_care", "gp", "care", (("gp",), _CARE), (), "care_messages", True,
+             "care_messages_per_resident_year"),
+    # legevakt <-> GP: a note to the GP per legevakt contact; the GP's record needed at legevakt (no message: a lookup)
+    HandOver("legevakt_note_gp", "legevakt", "gp", (("gp",), ("legevakt",)), ("legevakt",), None, True,
+             "legevakt_contacts_per_person_year"),
+    HandOver("gp_record_legevakt", "gp", "legevakt", (("gp",), ("legevakt",)), ("legevakt",), None, False,
+             "legevakt_contacts_per_person_year"),
+    # inside a municipality: legevakt <-> care services per legevakt contact of a care recipient; home care <-> nursing home
+    HandOver("legevakt_note_care", "legevakt", "care", (("legevakt",), _CARE), ("legevakt",), None, True,
+             "legevakt_contacts_per_person_year"),
+    HandOver("care_record_legevakt", "care", "legevakt", (("legevakt",), _CARE), ("legevakt",), None, False,
+             "legevakt_contacts_per_person_year"),
+    HandOver("transfer_home_care_nursing_home", "home_care", "nursing_home", (("home_care",), ("nursing_home",)), (),
+             None, True, "share_long_term_nursing_home"),
+    # contract specialists: one referral per specialist patient-year, a report per consultation
+    HandOver("referral_gp_specialist", "gp", "specialist", (("gp",), ("specialist",)), (), "referrals_per_specialist_patient_year",
+             True, "referrals_per_specialist_patient_year"),
+    HandOver("report_specialist_gp", "specialist", "gp", (("gp",), ("specialist",)), ("specialist",), None, True,
+             "specialist_consultations_per_person_year"),
 )
 
 
@@ -140,44 +190,83 @@ def split_cohorts(residents: pd.DataFrame, net: NetworkSection, seed: int) -> pd
     })
 
 
+def _pair(pair: str, key: str) -> frozenset:
+    ends = pair.split("-")
+    if len(ends) != 2 or any(e not in PROVIDER_KINDS for e in ends):
+        raise ValueError(f"network.{key}: {pair!r} must be 'a-b' with a, b in {', '.join(PROVIDER_KINDS)}")
+    return frozenset(ends)
+
+
 def message_information(net: NetworkSection) -> dict[frozenset, float]:
-    """Information a message carries per end-type pair in ``message_channels``:
-    m = share x max(0, 1 - loss_per_day x delay_days); pairs not listed carry nothing."""
+    """Information the status quo carries per provider-kind pair, before national services:
+    m = share x max(0, 1 - loss_per_day x delay_days) on the pairs in ``message_channels``, 1 on the
+    ``same_record_pairs`` (one record system already), nothing (absent) elsewhere."""
     m = net.message_channel_information_share * max(0.0, 1.0 - net.message_delay_information_loss_per_day
                                                     * net.message_channel_mean_delay_days)
-    out = {}
-    for pair in net.message_channels:
-        ends = pair.split("-")
-        if len(ends) != 2 or any(e not in CHANNEL_ENDS for e in ends):
-            raise ValueError(f"network.message_channels: {pair!r} must be 'a-b' with a, b in {sorted(CHANNEL_ENDS)}")
-        out[frozenset(ends)] = m
+    out = {_pair(p, "message_channels"): m for p in net.message_channels}
+    out |= {_pair(p, "same_record_pairs"): 1.0 for p in net.same_record_pairs}
     return out
 
 
-def handover_events(flags: np.ndarray, band: np.ndarray, net: NetworkSection) -> np.ndarray:
-    """Hand-over events per person-year, (sub-cohorts x HANDOVERS), by each hand-over's rule."""
+def reference_information(net: NetworkSection) -> float:
+    """I_ref = m: what a message carries, the status quo in which the missing-information rates were observed."""
+    return net.message_channel_information_share * max(0.0, 1.0 - net.message_delay_information_loss_per_day
+                                                       * net.message_channel_mean_delay_days)
+
+
+def _requirement(flags: np.ndarray, h: HandOver) -> np.ndarray:
+    col = {c: i for i, c in enumerate(CONTACT_TYPES)}
+    ok = np.ones(len(flags), dtype=bool)
+    for group in h.requires:
+        ok &= flags[:, [col[c] for c in group]].any(axis=1)
+    return ok
+
+
+def handover_scales(net: NetworkSection, flags: np.ndarray, persons: np.ndarray) -> dict[str, float]:
+    """Each hand-over's ``scale``: the ``network`` field it names; for ``care_messages``
+    k = (care_messages_per_resident_year / 2) x residents / persons meeting the requirement (the region's
+    care messages per resident then equal the data row, half each way; 0 with nobody eligible); for
+    ``hospital_referrals`` k = referrals_per_hospital_patient_year x hospital_patients_per_resident_year x
+    residents / persons meeting the requirement."""
+    out: dict[str, float] = {}
+    total = float(persons.sum())
+    for h in HANDOVERS:
+        if h.scale is None or h.scale in out:
+            continue
+        if h.scale in ("care_messages", "hospital_referrals"):
+            eligible = float(persons[_requirement(flags, h)].sum())
+            per_resident = (0.5 * net.care_messages_per_resident_year if h.scale == "care_messages"
+                            else net.referrals_per_hospital_patient_year * net.hospital_patients_per_resident_year)
+            out[h.scale] = per_resident * total / eligible if eligible else 0.0
+        else:
+            out[h.scale] = float(getattr(net, h.scale))
+    return out
+
+
+def handover_events(flags: np.ndarray, band: np.ndarray, net: NetworkSection, scales: dict[str, float]) -> np.ndarray:
+    """Hand-over events per person-year, (sub-cohorts x HANDOVERS), by each hand-over's rule
+    (``scales`` from :func:`handover_scales`)."""
     n_if = events_if_contacted(net)[band]  # (rows x 7)
     col = {c: i for i, c in enumerate(CONTACT_TYPES)}
     out = np.zeros((len(band), len(HANDOVERS)))
     for j, h in enumerate(HANDOVERS):
-        ok = np.ones(len(band), dtype=bool)
-        for group in h.requires:
-            ok &= flags[:, [col[c] for c in group]].any(axis=1)
         if h.per:
             idx = [col[c] for c in h.per]
             ev = (flags[:, idx] * n_if[:, idx]).sum(axis=1)
         else:
-            ev = np.full(len(band), net.care_messages_per_care_recipient_year)
-        out[:, j] = np.where(ok, ev, 0.0)
+            ev = np.ones(len(band))
+        k = 1.0 if h.scale is None else scales[h.scale]
+        out[:, j] = np.where(_requirement(flags, h), ev * k, 0.0)
     return out
 
 
 def stay_weights(flags: np.ndarray, band: np.ndarray, events: np.ndarray, net: NetworkSection) -> np.ndarray:
-    """Adverse-event weight of each hand-over per person-year: stays x e_h / sum_{h' at the hospital} e_h'
-    for hand-overs with a hospital end (0 elsewhere), so that sum_h weight_h (1 - I_h) = stays x
-    (1 - information at the hospital hand-overs). A stay with no hand-over misses nothing."""
+    """Adverse-event weight of each hand-over per person-year: stays x e_h / sum_{h' of the stay} e_h' for the
+    hand-overs of an inpatient stay (``at_stay``: discharge summary to the GP, admission and discharge reports
+    with municipal care; 0 elsewhere), so that sum_h weight_h (1 - I_h) = stays x (1 - information at the stay's
+    hand-overs). A stay with no hand-over (no GP, no municipal care) misses nothing."""
     stays = flags[:, CONTACT_TYPES.index("inpatient")] * events_if_contacted(net)[band, CONTACT_TYPES.index("inpatient")]
-    at_hosp = np.array([CHANNEL_ENDS[h.sender] == "hospital" or CHANNEL_ENDS[h.receiver] == "hospital" for h in HANDOVERS])
+    at_hosp = np.array([h.at_stay for h in HANDOVERS])
     ev = events * at_hosp[None, :]
     total = ev.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):

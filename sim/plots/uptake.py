@@ -14,8 +14,8 @@ UPTAKE_METRICS = ("gain_realized", "one_record_coverage", "handover_same_record"
 
 
 def fig_uptake(tables, lang: str = "en", ax=None, *, metric: str = "gain_realized"):
-    """One line per recruitment order: the median over seeds of ``metric`` against gp_share, with the
-    seeds' min-max band for seeded orders."""
+    """One line per recruitment order: the median over seeds (and parameter draws, if the table has a ``draw``
+    column) of ``metric`` against gp_share, with their min-max band where there is more than one."""
     df = tables.uptake_curve
     if metric not in df.columns:
         raise ValueError(f"metric {metric!r} is not a column of the table")
@@ -24,7 +24,7 @@ def fig_uptake(tables, lang: str = "en", ax=None, *, metric: str = "gain_realize
         for order, g in df.groupby("order", sort=False):
             stats = g.groupby("gp_share")[metric].agg(["median", "min", "max"])
             (line,) = ax.plot(stats.index, stats["median"], marker="o", ms=3, label=label(order, lang))
-            if g["seed"].nunique() > 1:
+            if g["seed"].nunique() > 1 or ("draw" in g and g["draw"].nunique() > 1):
                 ax.fill_between(stats.index, stats["min"], stats["max"], color=line.get_color(), alpha=0.2, lw=0)
         ax.set(xlabel=label("uptake_x", lang), ylabel=label(metric, lang), title=label("uptake_title", lang),
                xlim=(0, 1), ylim=(0, 1.02))
