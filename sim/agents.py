@@ -24,7 +24,7 @@ import mesa
 import numpy as np
 
 from sim.config import FunctionalitySection
-from sim.gp_choice import NO_CHOICE, inverse_cdf_choice
+from sim.gp_choice import NO_CHOICE
 from sim.municipal_decision import (BOUND, DEFER, LIVE, NO, OPTION, UNDECIDED, YES,  # noqa: F401 (re-exported)
                                     decision_probability)
 
@@ -209,7 +209,6 @@ class GPPractice(RolloutAgent):
         """Draw this month's choice from h_i(t) and P_i(t), computed for all practices by the model
         (inverse CDF, "join" first); the office decides as one."""
         m = self.model
-        u = m.gp_uniforms[self.idx, m.t]  # drawn up front: same draws in every scenario
-        code = int(inverse_cdf_choice(u, m.gp_choice_h[self.idx], m.gp_choice_p[self.idx])[0])
+        code = int(m.gp_choice_code[self.idx])  # inverse_cdf_choice of its pre-drawn uniform, for all offices at once
         if code != NO_CHOICE and m.gp_join_month[self.idx] < 0:
             m.record_gp_choice(self.idx, code)

@@ -42,7 +42,7 @@ from sim.config import GP_ALTERNATIVES, Config, month_date
 from sim.economics import (GPValuation, gp_price, integrate_money_nok_per_gp_year, join_money_nok_per_gp_year,
                            scaled_to_region)
 from sim.gp_choice import (FOLLOW, INTEGRATE, JOIN, choice_probability, choice_rate_per_year, incident_risk_knok,
-                           logit_probabilities, utility_knok, utility_terms_knok)
+                           inverse_cdf_choice, logit_probabilities, utility_knok, utility_terms_knok)
 from sim.economics import HARM_COLUMNS, golive_harms, users_by_municipality
 from sim.economics.bill import legacy_contract_nok_per_year
 from sim.municipal_decision import (BOUND, DECLINED, DEFER, EXITED, LIVE, NO, OPTION, UNDECIDED, YES,
@@ -650,6 +650,8 @@ class RolloutModel(mesa.Model):
         window = in_contract_window(t, self.contract_end_phase, self.contract_length_months, g.contract_end_window_months)
         rate = choice_rate_per_year(s, window, g.bass_p_per_year, g.bass_q_per_year, g.window_choice_rate_per_year)
         self.gp_choice_h = np.where(can, choice_probability(rate, DT_YEARS), 0.0)
+        # one uniform per office and month, drawn up front (same draws in every scenario), inverse CDF "join" first
+        self.gp_choice_code = inverse_cdf_choice(self.gp_uniforms[:, t], self.gp_choice_h, self.gp_choice_p)
 
     def _value_practices(self, which: np.ndarray) -> None:
         """Record, for the practices selected, the money they are valued at this month (one account of money)."""
