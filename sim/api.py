@@ -20,7 +20,7 @@ import pandas as pd
 
 from sim.config import Config, ConfigError
 from sim.config import load_config as _load_config
-from sim.config import parse_override
+from sim.config import override_pairs
 from sim.plots import check_lang  # noqa: F401 (public: the CLI checks --lang through the API)
 from sim.results import RunTables, check_out_dir, manifest, now, read_run, write_run
 from sim.runner import run_replicates
@@ -37,17 +37,16 @@ def load_config(path: str | Path, overrides: list[str] | dict[str, Any] | None =
     keyword arguments use ``__`` for the dot (``load_config(p, gp__bass_q_per_year=0.5)``) and win
     over ``overrides``.
     """
-    if isinstance(overrides, dict):
-        pairs = dict(overrides)
-    else:
-        pairs = {".".join(k): v for k, v in (parse_override(o) for o in overrides or [])}
+    pairs = override_pairs(overrides)
     pairs.update({k.replace("__", "."): v for k, v in kw.items()})
-    if Path(path).suffix == ".json":  # a run's manifest.json: its resolved config
+    if Path(path).suffix == ".json":  # a run's manifest.json: its resolved config and the overrides it records
         from sim.config import apply_overrides, validate
         from sim.results import read_manifest
 
-        data = read_manifest(Path(path).parent)["config"]
-        return validate(apply_overrides(data, pairs, source=f"{path}: --set") if pairs else data, str(path))
+        man = read_manifest(Path(path).parent)
+        data = man["config"]
+        cfg = validate(apply_overrides(data, pairs, source=f"{path}: --set") if pairs else data, str(path))
+        return cfg.with_override_record({**man.get("overrides", {}), **pairs})
     return _load_config(path, pairs or None)
 
 
@@ -153,7 +152,8 @@ def load_results(run_dir: str | Path) -> RunResults:
     from sim.results import read_manifest
 
     man = read_manifest(run_dir)
-    return RunResults(validate(man["config"], f"{run_dir}/manifest.json"), read_run(run_dir), man, Path(run_dir))
+    cfg = validate(man["config"], f"{run_dir}/manifest.json").with_override_record(man.get("overrides", {}))
+    return RunResults(cfg, read_run(run_dir), man, Path(run_dir))
 
 
 def uptake_curve(config: Config | str | Path, steps: int = 21, orders: tuple[str, ...] | None = None,

@@ -280,6 +280,43 @@ def synthetic_region(cfg: RegionSection) -> Region:
     return _finish(f"Synthetic ({n} municipalities)", munis, age_pop, cfg)
 
 
+@dataclass(frozen=True)
+class RegionNames:
+    """Names a config may refer to: those of the region it builds (``trusts``, ``kommunenummer``,
+    ``municipalities``) and the ``known_*`` ones, which add the real region's (a synthetic scenario may
+    extend the real baseline: its real names are ignored there, its typos are not)."""
+
+    trusts: tuple[str, ...]
+    kommunenummer: frozenset[str]
+    municipalities: frozenset[str]
+    known_trusts: frozenset[str]
+    known_kommunenummer: frozenset[str]
+    known_municipalities: frozenset[str]
+
+
+@lru_cache(maxsize=None)
+def _names(kind: str, n: int, per_trust: int) -> RegionNames:
+    if kind == "real":
+        f = _municipality_file()
+        trusts = tuple(sorted(f["hospital_trust"].unique()))
+        knr, munis = frozenset(f["kommunenummer"]), frozenset(f["name"])
+        return RegionNames(trusts, knr, munis, frozenset(trusts), knr, munis)
+    real = _names("real", 0, 0)
+    trusts = tuple(f"Trust {t + 1}" for t in range((n - 1) // per_trust + 1))
+    knr = frozenset(f"{k + 1:04d}" for k in range(n))
+    munis = frozenset(f"Synthetic {k + 1}" for k in range(n))
+    return RegionNames(trusts, knr, munis, real.known_trusts | set(trusts), real.known_kommunenummer | knr,
+                       real.known_municipalities | munis)
+
+
+def region_names(cfg: RegionSection) -> RegionNames:
+    """The trust names, kommunenummer and municipality names of the region ``cfg`` builds (no build:
+    read from the data file, or the synthetic region's naming rule)."""
+    if cfg.kind == "real":
+        return _names("real", 0, 0)
+    return _names("synthetic", cfg.synthetic_municipalities, cfg.synthetic_municipalities_per_trust)
+
+
 def load_region(cfg: RegionSection) -> Region:
     """The region a config names: real or synthetic."""
     return real_region(cfg) if cfg.kind == "real" else synthetic_region(cfg)

@@ -135,6 +135,14 @@ def _year_figures(monthly: pd.DataFrame, months: pd.DatetimeIndex, suffix: str) 
     return out
 
 
+def summary_columns(cfg: Config) -> list[str]:
+    """The figures of a summary row, in order (every column but ``scenario`` and ``seed``), known before a run."""
+    suffixes = (str(cfg.run.report_year), "end")
+    return [*(f"{c}_{s}" for s in suffixes for c in (*STOCK_COLUMNS, *FLOW_COLUMNS)),
+            *(f"nok_per_inhabitant_median_municipality_{s}" for s in suffixes),
+            "gp_payback_years_median", "npv_municipal_net_cost_nok"]
+
+
 def summary_row(cfg: Config, replicate: int, monthly: pd.DataFrame, econ: dict[str, pd.DataFrame]) -> dict:
     """One summary row: report-year and end-of-horizon figures (stocks at December, flows summed)."""
     y = cfg.run.report_year

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from sim.config import ConfigError, config_to_dict
+from sim.config import ConfigError, config_to_dict, suggest
 from sim.sweep.evaluate import TIMING_COLUMNS, ModelEvaluator, SweepContext
 from sim.sweep.executors import WorkerCrash, make_executor
 from sim.sweep.experiment import (SEED_RULE, Experiment, base_config, design_hash, expand_runs, load_experiment,
@@ -192,6 +192,10 @@ def run_sweep(exp: Experiment | str | Path, out_dir: str | Path = "results", exe
     schema = runs_schema(exp, design)
     ctx = SweepContext(base=base, outputs=tuple(exp.outputs),
                        evaluate=evaluate if evaluate is not None else ModelEvaluator(timeseries=exp.timeseries))
+    columns = getattr(ctx.evaluate, "columns", None)
+    for name in exp.outputs if columns is not None else ():
+        if name not in (known := columns(base)):
+            raise ConfigError(f"{exp.source}: outputs: {name!r} is not a summary column{suggest(name, known)}")
     pool = make_executor(executor, ctx, workers, scheduler)  # validates executor and workers
 
     root = sweep_path(out_dir, exp.name)
