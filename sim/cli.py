@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from sim.config import ConfigError
+from sim.config import ConfigError, EnvironmentFault
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="onerecord: agent-based rollout simulation of a shared regional health record.")
@@ -35,14 +35,29 @@ def guarded(fn):
 
     @wraps(fn)
     def wrapper(*args, **kwargs):
+        from sim import interrupt
+
         try:
-            return fn(*args, **kwargs)
+            with interrupt.handling():
+                return fn(*args, **kwargs)
         except ConfigError as err:
             _fail(f"onerecord: {err}")
+        except EnvironmentFault as err:
+            _fail(f"onerecord: {err}", 3)
         except KeyboardInterrupt:
             _fail("onerecord: interrupted; nothing half-written was kept", 130)
+        except MemoryError:
+            _fail("onerecord: out of memory; nothing half-written was kept (fewer seeds or workers need less)", 3)
+        except OSError as err:
+            _fail(f"onerecord: {describe_os_error(err)}; nothing half-written was kept", 3)
 
     return wrapper
+
+
+def describe_os_error(err: OSError) -> str:
+    """One line for an operating-system fault: the file, then what the system said (``No space left on device``)."""
+    where = f"{err.filename}: " if err.filename else ""
+    return f"{where}{err.strerror or err}"
 
 
 def _progress(total: int, quiet: bool, what: str):
@@ -226,8 +241,11 @@ def sweep(
     else:
         path = sw.run_sweep(exp, out, executor=executor, workers=workers, scheduler=scheduler, shard=shard,
                             retry_failed=retry_failed, progress=not quiet)
-    st = sw.sweep_status(path)
-    typer.echo(f"wrote {path}: {st['done']} of {st['n_runs']} runs done, {st['failed']} failed, {st['missing']} missing")
+    st = sw.sweep_status(path, shard=None if merge else shard)
+    what = f" shard {shard}" if shard and not merge else ""
+    typer.echo(f"wrote {path}{what}: {st['done']} of {st['n_runs']} runs done, {st['failed']} failed, {st['missing']} missing")
+    if st["failed"] and not st["done"]:
+        _fail(f"onerecord: every run failed; see {path / 'failures.csv'}", 1)
 
 
 @app.command("sensitivity")

@@ -38,6 +38,11 @@ class ConfigError(ValueError):
     """A bad scenario or experiment input; ``str(err)`` is the one-line message."""
 
 
+class EnvironmentFault(RuntimeError):
+    """A fault of the machine or cluster, not of the input (a pool that cannot restart, a lost
+    scheduler); ``str(err)`` is the one-line message, which says what was kept. The CLI exits 3."""
+
+
 # --------------------------------------------------------------------------- field helper
 
 
@@ -726,6 +731,14 @@ def with_overrides(cfg: Config, overrides: dict[str, Any]) -> Config:
     """A copy of ``cfg`` with dotted-key overrides applied and re-validated."""
     data = apply_overrides(config_to_dict(cfg), overrides, source=f"{cfg.scenario}: override")
     return validate(data, cfg.scenario).with_override_record({**cfg.overrides, **overrides})
+
+
+def with_horizon(cfg: Config, end_month: str) -> Config:
+    """``cfg`` ending at ``end_month``; a report year after the new horizon moves to its last whole year
+    (a fit to the history runs to 2023-12 and reads monthly series, not the report year)."""
+    y, m = (int(x) for x in end_month.split("-"))
+    last_whole = y if m == 12 else y - 1
+    return with_overrides(cfg, {"run.end_month": end_month, "run.report_year": min(cfg.run.report_year, last_whole)})
 
 
 def iter_parameters(model: type[BaseModel] = Config, prefix: str = ""):

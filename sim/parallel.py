@@ -32,6 +32,8 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager
 from importlib import import_module
 
+from sim.interrupt import ignore_in_worker
+
 
 def default_workers() -> int:
     """Workers when none are given: the CPUs this process may use."""
@@ -105,6 +107,7 @@ def die_with(pid: int) -> None:
 
 
 def _init_worker(parent_pid: int, initializer: Callable | None, initargs: tuple) -> None:
+    ignore_in_worker()
     die_with(parent_pid)
     if initializer is not None:
         initializer(*initargs)
@@ -144,3 +147,14 @@ def start_pool(workers: int, preload: tuple[str, ...] = (), initializer: Callabl
         if freeze:
             gc.unfreeze()
     return pool
+
+
+def stop_pool(pool: ProcessPoolExecutor, cancel: bool) -> None:
+    """Shut ``pool`` down: after its runs (``cancel`` False), or at once (True: queued runs cancelled,
+    workers terminated, not waited for beyond 5 s each), as after Ctrl-C or a failure."""
+    procs = list((getattr(pool, "_processes", None) or {}).values()) if cancel else []
+    pool.shutdown(wait=not cancel, cancel_futures=cancel)
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        p.join(timeout=5)

@@ -32,6 +32,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim import interrupt
 from sim.config import Config, ConfigError, config_to_dict
 
 TABLE_FILES: dict[str, str] = {
@@ -221,6 +222,15 @@ def _make_parents(folder: Path) -> list[Path]:
     return made
 
 
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders :func:`_make_parents` made, deepest first, up to the first that is not empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+
+
 def atomic_dir(target: Path):
     """Context manager: yields a temporary directory that replaces ``target`` whole on success.
 
@@ -241,11 +251,13 @@ def atomic_dir(target: Path):
             yield tmp
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
-            for folder in made:  # deepest first; stops at the first that is not empty
-                try:
-                    folder.rmdir()
-                except OSError:
-                    break
+            _remove_empty(made)
+            raise
+        try:
+            interrupt.check()  # a Ctrl-C that a finalizer swallowed: keep nothing
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            _remove_empty(made)
             raise
         old = None
         if target.exists():

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from sim.config import Config
-from sim.parallel import blas_single_thread, start_pool
+from sim import interrupt
+from sim.parallel import blas_single_thread, start_pool, stop_pool
 from sim.results import RunTables
 
 # Region-level columns copied from the model's monthly table into the timeseries.
@@ -239,16 +240,23 @@ def run_replicates(cfg: Config, replicates: Iterable[int], jobs: int = 1,
     if jobs <= 1 or len(reps) <= 1:
         for r in reps:
             results[r] = run_one(cfg, r)
+            interrupt.check()
             if on_done:
                 on_done(r)
     else:
-        with start_pool(jobs, ("sim.runner", "sim.model")) as pool:
-            futures = {pool.submit(_pinned_run_one, cfg, r): r for r in reps}
-            from concurrent.futures import as_completed
+        from concurrent.futures import as_completed
 
+        pool = start_pool(jobs, ("sim.runner", "sim.model"))
+        try:
+            futures = {pool.submit(_pinned_run_one, cfg, r): r for r in reps}
             for fut in as_completed(futures):
                 r = futures[fut]
                 results[r] = fut.result()
+                interrupt.check()
                 if on_done:
                     on_done(r)
+        except BaseException:
+            stop_pool(pool, cancel=True)  # Ctrl-C or a failed replicate: do not wait for the others
+            raise
+        stop_pool(pool, cancel=False)
     return RunTables.concat([results[r] for r in reps])

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from sim.calibrate import (FIT_PARAMETERS, QUICK, CalibrationSettings, bands_table, calibrate, calibrated_toml,
                            coverage_table, draw_posterior, forecast, make_target, parameter_table, particle_replicates,
                            prior_range, series_distance, weighted_quantile)
-from sim.config import ConfigError, load_config, with_overrides
+from sim.config import ConfigError, load_config, with_horizon, with_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,7 +59,7 @@ def fake_simulator(cfg, replicate: int) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def cfg48(small_config):
-    return with_overrides(small_config, {"run.end_month": "2023-12"})
+    return with_horizon(small_config, "2023-12")
 
 
 # --------------------------------------------------------------------------- pieces
@@ -263,7 +263,7 @@ def test_real_history_after_2023_is_refused(baseline_config):
 
 
 def test_forecast_without_posterior_bands_over_seeds(cfg48):
-    cfg = with_overrides(cfg48, {"run.report_year": 2026})
+    cfg = with_overrides(cfg48, {"run.end_month": "2026-12", "run.report_year": 2026})  # forecast runs to 2026-12
     fc = forecast(cfg, n_draws=6, simulator=fake_simulator)
     assert set(fc["series"]) == {"n_municipalities_live", "n_gp_offices_live", "one_record_coverage", "gain_realized"}
     assert fc["month"].min() == pd.Timestamp("2024-01-01") and fc["month"].max() == pd.Timestamp("2026-12-01")
@@ -277,7 +277,7 @@ def test_forecast_without_posterior_bands_over_seeds(cfg48):
 # beta_u = 0 and a complete peer graph (a Bass process, so q sets the growth). The window runs to
 # 2027-12 because this is synthetic data, not the history (the history is fitted to 2023-12 only).
 MODEL_RECOVERY = ["region.kind=synthetic", "region.synthetic_municipalities=30", "region.synthetic_population=300000",
-                  "run.end_month=2027-12", "rollout.wave_capacity=[30,30,30,30,30,30,30,30,30,30,30]",
+                  "run.end_month=2027-12", "run.report_year=2027", "rollout.wave_capacity=[30,30,30,30,30,30,30,30,30,30,30]",
                   "gp.offered_from_start=true", "gp.beta_u_per_knok=0.0", 'gp.peer_graph="complete"',
                   "gp.bass_p_per_year=0.03"]
 MODEL_TRUTH = {"municipality.threshold_mean": 0.55, "gp.bass_q_per_year": 0.3}

@@ -20,11 +20,17 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from sim.config import ConfigError
-from sim.parallel import default_workers, start_pool
+from sim.config import ConfigError, EnvironmentFault
+from sim.parallel import default_workers, start_pool, stop_pool
 from sim.sweep.evaluate import SweepContext, evaluate_in_worker, evaluate_run, init_worker
 
 EXECUTORS = ("local", "dask")
+
+CONNECT_TIMEOUT_S = 10
+"""How long a Dask client tries to reach its scheduler."""
+
+NO_WORKERS_TIMEOUT_S = 30.0
+"""How long a sweep waits for a Dask scheduler's first worker before saying it has none."""
 
 PRELOAD = ("sim.sweep.evaluate", "sim.runner", "sim.model")
 """Modules every local worker starts with: imported by the parent before it forks, or by the fork server."""
@@ -77,12 +83,7 @@ class LocalExecutor:
     def _stop(self, cancel: bool) -> None:
         if self.pool is None:
             return
-        procs = list(getattr(self.pool, "_processes", {}).values()) if cancel else []
-        self.pool.shutdown(wait=not cancel, cancel_futures=cancel)
-        for p in procs:  # interrupted: do not wait for runs in flight
-            p.terminate()
-        for p in procs:
-            p.join(timeout=5)
+        stop_pool(self.pool, cancel)  # interrupted: do not wait for runs in flight
         self.pool = None
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -99,16 +100,26 @@ class DaskExecutor:
         self.client = self.cluster = self._ctx_future = None
 
     def __enter__(self) -> "DaskExecutor":
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import LocalCluster
 
         if self.scheduler is None:
             self.cluster = LocalCluster(n_workers=self.workers or default_workers(), threads_per_worker=1,
                                         processes=True, dashboard_address=None)
-            self.client = Client(self.cluster)
-        else:
-            self.client = Client(self.scheduler)
-        self._ctx_future = self.client.scatter(self.ctx, broadcast=True)
+        self._connect()
         return self
+
+    def _connect(self) -> None:
+        """A client of the cluster, once it has a worker (EnvironmentFault after :data:`NO_WORKERS_TIMEOUT_S`)."""
+        from dask.distributed import Client
+
+        self.client = Client(self.cluster if self.scheduler is None else self.scheduler, timeout=CONNECT_TIMEOUT_S)
+        try:
+            self.client.wait_for_workers(1, timeout=NO_WORKERS_TIMEOUT_S)
+        except TimeoutError:
+            self.client.close()
+            raise EnvironmentFault(f"--scheduler {self.scheduler}: no worker joined within {NO_WORKERS_TIMEOUT_S:.0f} s; "
+                                   f"start workers (dask worker {self.scheduler}) and run again") from None
+        self._ctx_future = self.client.scatter(self.ctx, broadcast=True)
 
     @property
     def capacity(self) -> int:
@@ -116,7 +127,12 @@ class DaskExecutor:
         return max(1, n or self.workers or 1)
 
     def restart(self) -> None:
-        """Dask reschedules tasks of a lost worker itself."""
+        """A new client (after a lost scheduler; Dask reschedules the tasks of a lost worker itself)."""
+        try:
+            self.client.close(timeout=5)
+        except Exception:  # the old connection is gone already
+            pass
+        self._connect()
 
     def submit(self, run: dict[str, Any]):
         return self.client.submit(evaluate_run, self._ctx_future, run, pure=False)
