@@ -2,4 +2,4 @@
 
 from sim.cli import main
 
-main()
+raise SystemExit(main())

@@ -58,10 +58,14 @@ def manifest_replicates(path: str | Path) -> list[int] | None:
 
 
 def check_counts(**counts: int) -> None:
-    """Each named count (``seeds=8, jobs=1``) must be a whole number >= 1, else ConfigError."""
+    """Each named count (``seeds=8, jobs=1``) must be a whole number from 1 to its cap
+    (:data:`sim.config.MAX_SEEDS` seeds, :data:`sim.config.MAX_JOBS` jobs or workers), else ConfigError."""
+    from sim.config import MAX_JOBS, MAX_SEEDS
+
     for name, n in counts.items():
-        if n is None or int(n) < 1:
-            raise ConfigError(f"--{name}: must be >= 1, got {n}")
+        cap = MAX_SEEDS if name == "seeds" else MAX_JOBS
+        if n is None or isinstance(n, bool) or int(n) != n or not 1 <= int(n) <= cap:
+            raise ConfigError(f"--{name}: must be a whole number from 1 to {cap:,}, got {n}")
 
 
 def _as_config(config: Config | str | Path) -> Config:

@@ -341,9 +341,21 @@ def params(
     typer.echo(render(parameter_table(config), fmt), nl=False)
 
 
-def main() -> None:
-    """Entry point of the ``onerecord`` console script."""
-    app(prog_name="onerecord")
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``onerecord`` console script: a usage error (``--seeds two``) is one line, exit 2."""
+    usage_error = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")  # click's, as typer vendors it
+    try:
+        return app(args=argv, prog_name="onerecord", standalone_mode=False) or 0
+    except usage_error as err:
+        where = f" (see {err.ctx.command_path} --help)" if err.ctx is not None else ""
+        if err.format_message():  # (no arguments: the help was printed)
+            typer.echo(f"onerecord: {err.format_message()}{where}".replace("\n", " "), err=True)
+        return 2
+    except typer.Exit as err:
+        return err.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("onerecord: interrupted; nothing half-written was kept", err=True)
+        return 130
 
 
 if __name__ == "__main__":

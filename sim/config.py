@@ -30,6 +30,10 @@ NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
 """A plain file name (scenario, experiment): no path separator, not "." or "..", not hidden."""
 KOMMUNENUMMER_RE = re.compile(r"^[0-9]{4}$")
 """Exactly four ASCII digits (full-width digits such as "\uff15\uff10\uff10\uff11" are not kommunenummer)."""
+MAX_SEEDS = 10_000
+"""Most replicate seeds of one run (``run.seeds``, ``--seeds``): more is a typo, and would not fit in memory."""
+MAX_JOBS = 1024
+"""Most worker processes (``--jobs``, ``--workers``): more is a typo."""
 SUM_TOLERANCE = 1e-6
 """How far a profile or distribution may sum from 1 (rounding in a TOML file)."""
 
@@ -182,7 +186,7 @@ class RunSection(Section):
     start_month: str = Month(desc="First simulated month (t = 0)")
     end_month: str = Month(desc="Last simulated month, inclusive")
     seed: int = P(unit="integer", desc="Root seed; replicate seeds are spawned from it with numpy's SeedSequence", ge=0)
-    seeds: int = P(unit="runs", desc="Default number of replicate seeds for `onerecord run`", ge=1, le=10_000)
+    seeds: int = P(unit="runs", desc="Default number of replicate seeds for `onerecord run`", ge=1, le=MAX_SEEDS)
     report_year: int = P(unit="year", desc="Year whose figures summary.csv reports beside the end of the horizon", ge=2000, le=2100)
 
     @model_validator(mode="after")
@@ -462,13 +466,13 @@ class Config(Section):
         names = region_names(self.region)
         for key in ("golive_month", "delay_probability"):
             table = getattr(self.hospitals, key)
+            uncovered = [t for t in names.trusts if t not in table]
+            if uncovered and "default" not in table:
+                raise ValueError(f"hospitals.{key}: no entry for trust {uncovered[0]!r} and no 'default' entry")
             for trust in table:
                 if trust != "default" and trust not in names.known_trusts:
                     raise ValueError(f"hospitals.{key}: unknown hospital trust {trust!r}"
                                      f"{suggest(trust, sorted(names.trusts))}")
-            uncovered = [t for t in names.trusts if t not in table]
-            if uncovered and "default" not in table:
-                raise ValueError(f"hospitals.{key}: no entry for trust {uncovered[0]!r} and no 'default' entry")
         for k in self.municipality.pre_committed:
             if k not in names.known_kommunenummer:
                 raise ValueError(f"municipality.pre_committed: kommunenummer {k!r} is not a municipality of the region")

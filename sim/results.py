@@ -70,7 +70,7 @@ class RunTables:
 # --------------------------------------------------------------------------- identity
 
 
-READABLE_MAX_CHARS = 80
+READABLE_MAX_CHARS = 120
 """Longest readable part of a run id (the hash keeps longer ones apart)."""
 
 
@@ -82,15 +82,16 @@ def _slug(text: str) -> str:
 def readable_id(cfg: Config) -> str:
     """What a run holds, readably: scenario, ``synthetic`` for a synthetic region, then each override.
 
-    ``baseline-synthetic-gp.bass_q_per_year=0.5`` (the overrides are those of ``--set`` or the API,
-    :attr:`sim.config.Config.overrides`), cut to :data:`READABLE_MAX_CHARS` characters.
+    ``baseline-synthetic-bass_q_per_year=0.5`` (each override by its last key part, as ``--set`` or the API
+    gave it, :attr:`sim.config.Config.overrides`; the manifest names them in full), cut to
+    :data:`READABLE_MAX_CHARS` characters.
     """
     parts = [cfg.scenario] + (["synthetic"] if cfg.region.kind == "synthetic" else [])
     for key, value in cfg.overrides.items():
         if key == "region.kind":
             continue
         text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
-        parts.append(_slug(f"{key}={text}"))
+        parts.append(_slug(f"{key.rsplit('.', 1)[-1]}={text}"))
     return "-".join(parts)[:READABLE_MAX_CHARS].rstrip("-.")
 
 

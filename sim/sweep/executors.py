@@ -20,7 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from sim.config import ConfigError, EnvironmentFault
+from sim.config import MAX_JOBS, ConfigError, EnvironmentFault
 from sim.parallel import default_workers, start_pool, stop_pool
 from sim.sweep.evaluate import SweepContext, evaluate_in_worker, evaluate_run, init_worker
 
@@ -162,8 +162,8 @@ def make_executor(kind: str, ctx: SweepContext, workers: int | None = None, sche
     """The executor called ``kind`` ("local" or "dask"); a scheduler address implies dask."""
     if kind not in EXECUTORS:
         raise ConfigError(f"--executor: must be one of {', '.join(EXECUTORS)}, got {kind!r}")
-    if workers is not None and workers < 1:
-        raise ConfigError(f"--workers: must be >= 1, got {workers}")
+    if workers is not None and not 1 <= workers <= MAX_JOBS:
+        raise ConfigError(f"--workers: must be a whole number from 1 to {MAX_JOBS:,}, got {workers}")
     if kind == "dask" or scheduler is not None:
         return DaskExecutor(ctx, workers, scheduler)
     return LocalExecutor(ctx, workers)
