@@ -20,7 +20,8 @@ import pandas as pd
 
 from sim.config import Config, ConfigError
 from sim.config import load_config as _load_config
-from sim.config import override_pairs
+from sim.config import override_pairs, with_overrides
+from sim.draws import Spec, draw_configs, draw_table
 from sim.plots import check_lang  # noqa: F401 (public: the CLI checks --lang through the API)
 from sim.results import RunTables, check_out_dir, manifest, now, read_run, write_run
 from sim.runner import run_replicates
@@ -84,8 +85,8 @@ def _replicates(cfg: Config, seeds: int | list[int] | None) -> list[int]:
 class RunResults:
     """The tables of a run (all replicates) with the config and manifest that made them.
 
-    ``.timeseries``, ``.summary``, ``.costs_municipality``, ``.costs_gp`` and
-    ``.who_pays_who_gains`` are DataFrames with exactly the columns of the files.
+    ``.timeseries``, ``.summary``, ``.costs_municipality``, ``.costs_gp``,
+    ``.who_pays_who_gains`` and ``.draws`` are DataFrames with exactly the columns of the files.
     """
 
     def __init__(self, config: Config, tables: RunTables, manifest: dict, path: Path | None = None):
@@ -96,6 +97,7 @@ class RunResults:
     costs_municipality = property(lambda self: self.tables.costs_municipality)
     costs_gp = property(lambda self: self.tables.costs_gp)
     who_pays_who_gains = property(lambda self: self.tables.who_pays_who_gains)
+    draws = property(lambda self: self.tables.draws)
 
     @property
     def run_id(self) -> str:
@@ -132,21 +134,31 @@ class RunResults:
 
 
 def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs: int = 1,
-        on_done: Callable[[int], None] | None = None) -> RunResults:
-    """Run replicate seeds of a scenario and return its tables (nothing is written).
+        on_done: Callable[[int], None] | None = None, draws: int | None = None,
+        spec: Spec | None = None) -> RunResults:
+    """Run replicate seeds (x parameter draws) of a scenario and return its tables (nothing is written).
 
-    Replicate r uses ``SeedSequence(config.run.seed, spawn_key=(r,))``; ``seeds`` is a count
-    (replicates 0..N-1) or a list of replicate indices; ``jobs`` > 1 runs them in a process pool
-    with identical results.
+    Replicate r uses ``SeedSequence(config.run.seed, spawn_key=(r,))`` in every draw; ``seeds`` is a
+    count (replicates 0..N-1) or a list of replicate indices; ``jobs`` > 1 runs them in a process
+    pool with identical results. ``draws`` (default ``run.draws``) adds K parameter draws to draw 0,
+    the config as given: every uncertain input over its prior range, or ``spec`` (posteriors;
+    :func:`sim.draws.draw_table`). Every table has a ``draw`` column; ``.draws`` holds the values.
     """
     cfg = _as_config(config)
+    if draws is not None:
+        if int(draws) < 0:
+            raise ConfigError(f"--draws: must be >= 0, got {draws}")
+        cfg = with_overrides(cfg, {"run.draws": int(draws)})
     reps = _replicates(cfg, seeds)
     check_counts(jobs=jobs)
     started = now()
-    tables = run_replicates(cfg, reps, jobs=jobs, on_done=on_done)
+    table = draw_table(cfg, cfg.run.draws, spec)
+    tables = run_replicates(draw_configs(cfg, table), reps, jobs=jobs, on_done=on_done)
+    tables.draws = table
     from sim.runner import cached_region_network
 
-    man = manifest(cfg, reps, started, now(), region=cached_region_network(cfg)[0].summary())
+    man = manifest(cfg, reps, started, now(), draws=table, draw_spec="prior" if spec is None else "given",
+                   region=cached_region_network(cfg)[0].summary())
     return RunResults(cfg, tables, man)
 
 

@@ -1,8 +1,8 @@
 """Calibration: fit the uncertain adoption parameters to the observed 2020-2023 rollout by ABC-SMC.
 
 Method (docs/calibration.md says why): approximate Bayesian computation with sequential Monte
-Carlo (pyabc's ``ABCSMC``). Priors are uniform over each key's declared sweep range
-(:func:`sim.config.sweep_range`); a particle is a parameter vector; its simulation is the model
+Carlo (pyabc's ``ABCSMC``). Priors are uniform over each key's prior range
+(:func:`sim.config.prior_range`, kept apart from the posterior); a particle is a parameter vector; its simulation is the model
 run to the last observed month (never past 2023-12 for the real history) for
 ``seeds_per_particle`` replicate seeds; its distance to the observed series is
 :func:`series_distance`. The accepted population of the last generation, with its importance
@@ -32,7 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.config import Config, ConfigError, config_to_dict, month_index, sweep_range, with_horizon, with_overrides
+from sim.config import Config, ConfigError, config_to_dict, month_index, with_horizon, with_overrides
+from sim.config import prior_range as config_prior_range
 from sim.history import HISTORY_END, observed_series, option_decision_points
 from sim.parallel import blas_single_thread, start_pool
 
@@ -290,10 +291,11 @@ def parameter_table(posterior: pd.DataFrame, cfg: Config, keys: Sequence[str]) -
 
 
 def prior_range(key: str) -> tuple[float, float]:
-    """The uniform prior of a key: its declared sweep range in sim/config.py."""
-    r = sweep_range(key)
+    """The uniform prior of a key: its prior range in sim/config.py (:func:`sim.config.prior_range`:
+    the declared prior of an uncertain input, else its data row's low/high)."""
+    r = config_prior_range(key)
     if r is None:
-        raise ConfigError(f"calibration: {key} has no sweep range in sim/config.py to use as prior")
+        raise ConfigError(f"calibration: {key} is not an uncertain input with a prior range in sim/config.py")
     return float(r[0]), float(r[1])
 
 

@@ -108,13 +108,14 @@ def run(
     n = len(reps) if reps is not None else (seeds if seeds is not None else cfg.run.seeds)
     api.check_counts(seeds=n, jobs=jobs)
     t0 = time.perf_counter()
-    bar, advance = _progress(n, quiet, f"{cfg.scenario}: seeds")
+    bar, advance = _progress(n * (cfg.run.draws + 1), quiet, f"{cfg.scenario}: seeds x draws")
     with bar:
         res = api.run(cfg, seeds=reps if reps is not None else n, jobs=jobs, on_done=advance)
         path = res.save(out, lang=lang)
     s = res.summary
     y = cfg.run.report_year
-    typer.echo(f"wrote {path} ({n} seeds, {time.perf_counter() - t0:.1f} s): {y} GP uptake median "
+    draws = f" x {cfg.run.draws + 1} draws" if cfg.run.draws else ""
+    typer.echo(f"wrote {path} ({n} seeds{draws}, {time.perf_counter() - t0:.1f} s): {y} GP uptake median "
                f"{s[f'share_gps_{y}'].median():.2f}, one-record coverage {s[f'one_record_coverage_{y}'].median():.2f}, "
                f"gain realized {s[f'gain_realized_{y}'].median():.2f}")
 
@@ -183,7 +184,7 @@ def uptake_curve(
 @app.command("calibrate")
 @guarded
 def calibrate_cmd(
-    config: Annotated[Path, typer.Argument(help="Scenario TOML to calibrate; the fitted keys' sweep ranges are the priors.")],
+    config: Annotated[Path, typer.Argument(help="Scenario TOML to calibrate; the fitted keys' prior ranges (sim/config.py) are the priors.")],
     quick: Annotated[bool, typer.Option("--quick", help="A small fit (seconds) for tests and smoke runs.")] = False,
     out: OutOpt = Path("results"),
     set_: SetOpt = None,

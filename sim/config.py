@@ -19,9 +19,12 @@ import tomllib
 import types
 import typing
 from datetime import date
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+import pandas as pd
 from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator,
                       model_validator)
 
@@ -49,29 +52,58 @@ class EnvironmentFault(RuntimeError):
 
 # --------------------------------------------------------------------------- field helper
 
+Role = Literal["uncertain", "lever", "fixed"]
+"""What a parameter is for the bands and the analyses:
 
-def P(*, unit: str, desc: str, ge: float | None = None, le: float | None = None,
-      gt: float | None = None, lt: float | None = None,
-      sweep: tuple[float, float] | None = None) -> Any:
-    """A required parameter with unit, description, validity bounds and an optional sweep range.
+* ``uncertain``: an uncertain input: drawn over its prior range for parameter bands
+  (``run.draws``, :mod:`sim.draws`), a candidate for calibration and global sensitivity;
+* ``lever``: a policy lever, a scenario choice (prices, subsidies, financing shares, the
+  discount rate): swept in scenarios and designs, never drawn;
+* ``fixed``: a run setting, a structural choice or a fact held fixed (seeds, horizon, test
+  scales, rules of the region).
+"""
 
-    ``sweep`` is the (low, high) range that designs (``sim.sweep``) and sensitivity
-    analyses sample from; it defaults to the validity bounds when both are finite.
+ROLES: tuple[str, ...] = ("uncertain", "lever", "fixed")
+
+
+def P(*, unit: str, desc: str, role: Role, ge: float | None = None, le: float | None = None,
+      gt: float | None = None, lt: float | None = None, row: str | None = None,
+      prior: tuple[float, float] | None = None, sweep: tuple[float, float] | None = None,
+      range_note: str | None = None) -> Any:
+    """A required parameter with unit, description, role, validity bounds and its ranges.
+
+    ``row`` names the row of ``sim/data/parameters_sources.csv`` whose value (and low/high
+    range) the parameter takes; a row with a ``*`` stands for one row per age band of a
+    table parameter (``"90+"`` -> ``90plus``, ``"0-5"`` -> ``0_5``). ``prior`` is the prior
+    range of an uncertain input (uniform), kept apart from any calibrated range; without it
+    the prior is the row's low/high (:func:`prior_range`). ``sweep`` is the range designs
+    (:mod:`sim.sweep`) sample by default when it should differ from the prior (levers have
+    only a sweep range). A ``prior`` or ``sweep`` that differs from the row's low/high says
+    why in ``range_note`` (``tests/test_config.py`` lists every undocumented disagreement).
     """
-    extra: dict[str, Any] = {"unit": unit}
-    if sweep is not None:
-        extra["sweep"] = tuple(sweep)
+    extra: dict[str, Any] = {"unit": unit, "role": role}
+    for name, value in (("row", row), ("prior", prior), ("sweep", sweep), ("range_note", range_note)):
+        if value is not None:
+            extra[name] = tuple(value) if isinstance(value, tuple | list) else value
     return Field(..., ge=ge, le=le, gt=gt, lt=lt, description=desc, json_schema_extra=extra)
 
 
-def Prob(*, desc: str, sweep: tuple[float, float] | None = None) -> Any:
+def Prob(*, desc: str, role: Role, row: str | None = None, prior: tuple[float, float] | None = None,
+         sweep: tuple[float, float] | None = None, range_note: str | None = None) -> Any:
     """A probability or share in [0, 1]."""
-    return P(unit="fraction", desc=desc, ge=0.0, le=1.0, sweep=sweep)
+    return P(unit="fraction", desc=desc, role=role, ge=0.0, le=1.0, row=row, prior=prior, sweep=sweep,
+             range_note=range_note)
+
+
+def Table(*, desc: str, role: Role = "fixed", row: str | None = None) -> Any:
+    """A required non-scalar parameter (a table, list or choice) with its role and data row."""
+    extra: dict[str, Any] = {"role": role} | ({"row": row} if row else {})
+    return Field(..., description=desc, json_schema_extra=extra)
 
 
 def Month(*, desc: str) -> Any:
     """A calendar month written ``YYYY-MM``."""
-    return Field(..., description=desc, pattern=MONTH_RE.pattern, json_schema_extra={"unit": "YYYY-MM"})
+    return Field(..., description=desc, pattern=MONTH_RE.pattern, json_schema_extra={"unit": "YYYY-MM", "role": "fixed"})
 
 
 def month_index(month: str, start_month: str) -> int:
@@ -158,12 +190,28 @@ def check_shares(shares: dict[str, float], what: str, key_pattern: str | None = 
     if abs(total - 1.0) > SUM_TOLERANCE:
         raise ValueError(f"shares must sum to 1, got {total:.6g}")
     return shares
+def data_path(name: str):
+    """Path of a file shipped in ``sim/data``."""
+    return resources.files("sim") / "data" / name
+
+
+def parse_band(label: str) -> tuple[int, int | None]:
+    """``"a-b"`` -> (a, b); ``"a+"`` -> (a, None). Raises ValueError on anything else."""
+    s = label.strip()
+    try:
+        if s.endswith("+"):
+            return int(s[:-1]), None
+        a, b = s.split("-")
+        lo, hi = int(a), int(b)
+    except ValueError:
+        raise ValueError(f"age band must look like '20-29' or '80+', got {label!r}") from None
+    if hi < lo:
+        raise ValueError(f"age band {label!r} ends before it starts")
+    return lo, hi
 
 
 def _check_bands(rates: dict[str, float]) -> dict[str, float]:
     """Age-band keys ``"a-b"`` or ``"a+"`` must cover ages 0.. without gaps, ending in ``"a+"``."""
-    from sim.region import parse_band  # local import: region imports config
-
     spans = sorted(parse_band(k) for k in rates)
     if not spans or spans[0][0] != 0 or spans[-1][1] is not None:
         raise ValueError(f"age bands must start at 0 and end with an open band 'a+', got {sorted(rates)}")
@@ -185,9 +233,10 @@ AgeRates = dict[str, float]
 class RunSection(Section):
     start_month: str = Month(desc="First simulated month (t = 0)")
     end_month: str = Month(desc="Last simulated month, inclusive")
-    seed: int = P(unit="integer", desc="Root seed; replicate seeds are spawned from it with numpy's SeedSequence", ge=0)
-    seeds: int = P(unit="runs", desc="Default number of replicate seeds for `onerecord run`", ge=1, le=MAX_SEEDS)
-    report_year: int = P(unit="year", desc="Year whose figures summary.csv reports beside the end of the horizon", ge=2000, le=2100)
+    seed: int = P(unit="integer", desc="Root seed; replicate seeds are spawned from it with numpy's SeedSequence", role="fixed", ge=0)
+    seeds: int = P(unit="runs", desc="Default number of replicate seeds for `onerecord run`", role="fixed", ge=1, le=MAX_SEEDS)
+    draws: int = P(unit="draws", desc="Parameter draws beside the config as given (draw 0): draws 1..K sample every uncertain input over its prior range (sim.draws); each runs every replicate seed", role="fixed", ge=0, le=10_000)
+    report_year: int = P(unit="year", desc="Year whose figures summary.csv reports beside the end of the horizon", role="fixed", ge=2000, le=2100)
 
     @model_validator(mode="after")
     def _order(self) -> "RunSection":
@@ -200,20 +249,20 @@ class RunSection(Section):
 
 
 class RegionSection(Section):
-    kind: Literal["real", "synthetic"] = Field(..., description="Real Central Norway municipalities or a synthetic region")
-    population_year: Literal[2020, 2023] = Field(..., description="Which SSB population column the real region uses (held constant)")
-    seed: int = P(unit="integer", desc="Seed of the region (practices, cohorts), shared by all replicates", ge=0)
-    gp_list_mean_persons: float = P(unit="persons/list", desc="Mean GP list length; GPs per municipality = max(1, round(pop / list))", gt=0, sweep=(990, 1084))
-    office_size_pmf: list[float] = Field(..., description="Probability of an office of 1, 2, ... GPs (fraction per size)")
-    single_office_below_persons: float = P(unit="persons", desc="Municipalities below this size always have one GP office", ge=0)
-    single_office_prob_below_5000: float = Prob(desc="Probability that a municipality of 2,000-5,000 residents has one office")
-    share_gps_salaried: float = Prob(desc="Share of GPs whose office is salaried (municipal)", sweep=(0.145, 0.219))
-    synthetic_municipalities: int = P(unit="municipalities", desc="Synthetic region: number of municipalities", ge=1, le=2000)
-    synthetic_population: int = P(unit="persons", desc="Synthetic region: total residents", ge=100)
-    synthetic_size_sigma: float = P(unit="log-persons", desc="Synthetic region: sd of log municipal population (lognormal)", ge=0, le=5)
-    synthetic_municipalities_per_council: int = P(unit="municipalities", desc="Synthetic region: municipalities per regional council", ge=1)
-    synthetic_municipalities_per_trust: int = P(unit="municipalities", desc="Synthetic region: municipalities per hospital trust", ge=1)
-    synthetic_hospitals_per_trust: int = P(unit="hospitals", desc="Synthetic region: local hospitals per trust", ge=1)
+    kind: Literal["real", "synthetic"] = Table(desc="Real Central Norway municipalities or a synthetic region")
+    population_year: Literal[2020, 2023] = Table(desc="Which SSB population column the real region uses (held constant)")
+    seed: int = P(unit="integer", desc="Seed of the region (practices, cohorts), shared by all replicates", role="fixed", ge=0)
+    gp_list_mean_persons: float = P(unit="persons/list", desc="Mean GP list length; GPs per municipality = max(1, round(pop / list))", role="uncertain", row="gp_list_length_mean_persons", gt=0)
+    office_size_pmf: list[float] = Table(desc="Probability of an office of 1, 2, ... GPs (fraction per size)")
+    single_office_below_persons: float = P(unit="persons", desc="Municipalities below this size always have one GP office", role="fixed", ge=0)
+    single_office_prob_below_5000: float = Prob(desc="Probability that a municipality of 2,000-5,000 residents has one office", role="fixed")
+    share_gps_salaried: float = Prob(desc="Share of GPs whose office is salaried (municipal)", role="uncertain", row="share_gp_lists_salaried")
+    synthetic_municipalities: int = P(unit="municipalities", desc="Synthetic region: number of municipalities", role="fixed", ge=1, le=2000)
+    synthetic_population: int = P(unit="persons", desc="Synthetic region: total residents", role="fixed", ge=100)
+    synthetic_size_sigma: float = P(unit="log-persons", desc="Synthetic region: sd of log municipal population (lognormal)", role="fixed", ge=0, le=5)
+    synthetic_municipalities_per_council: int = P(unit="municipalities", desc="Synthetic region: municipalities per regional council", role="fixed", ge=1)
+    synthetic_municipalities_per_trust: int = P(unit="municipalities", desc="Synthetic region: municipalities per hospital trust", role="fixed", ge=1)
+    synthetic_hospitals_per_trust: int = P(unit="hospitals", desc="Synthetic region: local hospitals per trust", role="fixed", ge=1)
 
     @field_validator("office_size_pmf")
     @classmethod
@@ -231,9 +280,9 @@ class RegionSection(Section):
 
 
 class HospitalsSection(Section):
-    golive_month: dict[str, str] = Field(..., description="Planned go-live month (YYYY-MM) per hospital trust")
-    delay_probability: dict[str, float] = Field(..., description="Probability (fraction) that a trust's go-live slips")
-    delay_months_max: int = P(unit="months", desc="A slipping go-live slips by 1..max months (uniform)", ge=0, le=120)
+    golive_month: dict[str, str] = Table(desc="Planned go-live month (YYYY-MM) per hospital trust")
+    delay_probability: dict[str, float] = Table(desc="Probability (fraction) that a trust's go-live slips")
+    delay_months_max: int = P(unit="months", desc="A slipping go-live slips by 1..max months (uniform)", role="fixed", ge=0, le=120)
 
     @field_validator("golive_month", "delay_probability")
     @classmethod
@@ -260,29 +309,29 @@ class HospitalsSection(Section):
 
 
 class FunctionalitySection(Section):
-    initial: float = Prob(desc="Perceived functionality of the platform at the start (0 unusable, 1 as promised)", sweep=(0.4, 0.8))
-    improvement_per_release: float = P(unit="functionality/release", desc="Rise in functionality with each release", ge=0, le=1, sweep=(0.0, 0.06))
-    release_interval_months: int = P(unit="months", desc="Months between releases", ge=1, le=60)
+    initial: float = Prob(desc="Perceived functionality of the platform at the start (0 unusable, 1 as promised)", role="uncertain", prior=(0.4, 0.8))
+    improvement_per_release: float = P(unit="functionality/release", desc="Rise in functionality with each release", role="uncertain", ge=0, le=1, prior=(0.0, 0.06))
+    release_interval_months: int = P(unit="months", desc="Months between releases", role="fixed", ge=1, le=60)
     first_release_month: str = Month(desc="Month of the first release")
-    golive_shock: float = Prob(desc="Drop in perceived functionality at each hospital go-live (problems at go-live)", sweep=(0.0, 0.4))
-    shock_recovery_months: float = P(unit="months", desc="e-folding time of a go-live shock", gt=0, sweep=(6, 36))
+    golive_shock: float = Prob(desc="Drop in perceived functionality at each hospital go-live (problems at go-live)", role="uncertain", prior=(0.0, 0.4))
+    shock_recovery_months: float = P(unit="months", desc="e-folding time of a go-live shock", role="uncertain", gt=0, prior=(6, 36))
 
 
 class MunicipalitySection(Section):
     first_decision_month: str = Month(desc="First month a municipality can exercise its option")
-    decision_lead_months: int = P(unit="months", desc="A decision must come this many months before its wave", ge=0, le=60)
-    pre_committed: list[str] = Field(..., description="kommunenummer of municipalities committed before the start (join the first wave)")
-    threshold_mean: float = P(unit="score", desc="Mean of the heterogeneous decision thresholds", sweep=(-0.5, 2.0))
-    threshold_sd: float = P(unit="score", desc="Standard deviation of the decision thresholds", ge=0, sweep=(0.05, 0.6))
-    decision_noise: float = P(unit="score", desc="Logistic noise scale of a decision; 0 = deterministic threshold rule", ge=0, sweep=(0.02, 0.3))
-    weight_cost: float = P(unit="score per unit headroom", desc="Weight of budget headroom (capacity - net cost) / capacity", ge=0, sweep=(0, 2))
-    weight_functionality: float = P(unit="score per unit functionality", desc="Weight of perceived functionality above its reference", ge=0, sweep=(0, 3))
-    functionality_reference: float = Prob(desc="Functionality that a municipality counts as neutral")
-    weight_peers: float = P(unit="score per share", desc="Weight of the share of council peers that have joined", ge=0, sweep=(0, 2))
-    weight_gp: float = P(unit="score per share", desc="Weight of expected GP uptake (share of GPs on the platform in the trust area)", ge=0, sweep=(0, 1))
-    budget_capacity_nok_per_inhabitant_year: float = P(unit="NOK/inhabitant/year", desc="Net platform cost a municipality can carry", gt=0, sweep=(150, 600))
-    postpone_below_functionality: float = Prob(desc="A future wave is postponed when perceived functionality at its month is below this")
-    postpone_months: int = P(unit="months", desc="How far a postponed wave slips", ge=0, le=60)
+    decision_lead_months: int = P(unit="months", desc="A decision must come this many months before its wave", role="fixed", ge=0, le=60)
+    pre_committed: list[str] = Table(desc="kommunenummer of municipalities committed before the start (join the first wave)")
+    threshold_mean: float = P(unit="score", desc="Mean of the heterogeneous decision thresholds", role="uncertain", prior=(-0.5, 2.0))
+    threshold_sd: float = P(unit="score", desc="Standard deviation of the decision thresholds", role="uncertain", ge=0, prior=(0.05, 0.6))
+    decision_noise: float = P(unit="score", desc="Logistic noise scale of a decision; 0 = deterministic threshold rule", role="uncertain", ge=0, prior=(0.02, 0.3))
+    weight_cost: float = P(unit="score per unit headroom", desc="Weight of budget headroom (capacity - net cost) / capacity", role="uncertain", ge=0, prior=(0, 2))
+    weight_functionality: float = P(unit="score per unit functionality", desc="Weight of perceived functionality above its reference", role="uncertain", ge=0, prior=(0, 3))
+    functionality_reference: float = Prob(desc="Functionality that a municipality counts as neutral", role="fixed")
+    weight_peers: float = P(unit="score per share", desc="Weight of the share of council peers that have joined", role="uncertain", ge=0, prior=(0, 2))
+    weight_gp: float = P(unit="score per share", desc="Weight of expected GP uptake (share of GPs on the platform in the trust area)", role="uncertain", ge=0, prior=(0, 1))
+    budget_capacity_nok_per_inhabitant_year: float = P(unit="NOK/inhabitant/year", desc="Net platform cost a municipality can carry", role="uncertain", gt=0, prior=(150, 600))
+    postpone_below_functionality: float = Prob(desc="A future wave is postponed when perceived functionality at its month is below this", role="fixed")
+    postpone_months: int = P(unit="months", desc="How far a postponed wave slips", role="fixed", ge=0, le=60)
 
     @field_validator("pre_committed")
     @classmethod
@@ -296,8 +345,8 @@ class MunicipalitySection(Section):
 
 
 class RolloutSection(Section):
-    wave_months: list[str] = Field(..., description="Municipal go-live wave months (YYYY-MM), in order")
-    wave_capacity: list[int] = Field(..., description="Municipalities per wave (count), one per wave month")
+    wave_months: list[str] = Table(desc="Municipal go-live wave months (YYYY-MM), in order")
+    wave_capacity: list[int] = Table(desc="Municipalities per wave (count), one per wave month")
     history_end_month: str = Month(desc="Waves up to this month are history: never postponed")
 
     @model_validator(mode="after")
@@ -315,50 +364,50 @@ class RolloutSection(Section):
 
 
 class GPSection(Section):
-    bass_p_per_year: float = P(unit="1/year", desc="Bass innovation coefficient p", ge=0, sweep=(0.001, 0.03))
-    bass_q_per_year: float = P(unit="1/year", desc="Bass imitation coefficient q", ge=0, sweep=(0.25, 0.6))
-    beta_u_per_knok: float = P(unit="1/(kNOK/GP/year)", desc="Sensitivity of the hazard to net utility U", ge=0, sweep=(0.0, 0.05))
-    peer_graph: Literal["municipality_council", "complete"] = Field(..., description="Peers of a practice: its municipality and council, or every practice")
-    peer_weight_municipality: float = P(unit="weight", desc="Weight of same-municipality practices in the peer share", ge=0)
-    peer_weight_council: float = P(unit="weight", desc="Weight of same-council practices in the peer share", ge=0)
-    offered_from_start: bool = Field(..., description="Offer the platform to every GP from t = 0 (Bass validation), not from its municipality's go-live")
-    salaried_follow_municipality: bool = Field(..., description="Salaried GP offices join when their municipality goes live")
-    pilot_offices_per_precommitted_municipality: int = P(unit="GP offices", desc="Pilot GP offices (longest lists) that go live with each pre-committed municipality", ge=0)
-    functionality_fit: float = Prob(desc="How well the platform fits general practice (multiplies perceived functionality)", sweep=(0.5, 1.0))
-    current_system_functionality: float = Prob(desc="Functionality of the current GP system on the same scale")
-    functionality_value_knok_per_gp_year: float = P(unit="kNOK/GP/year", desc="Value of moving from functionality 0 to 1", ge=0, sweep=(0, 150))
-    network_benefit_knok_per_gp_year: float = P(unit="kNOK/GP/year", desc="Value when all the practice's partner providers share its record", ge=0, sweep=(0, 100))
-    switching_cost_knok_per_gp_year: float = P(unit="kNOK/GP/year", desc="Utility cost of switching away from the current system, outside its contract-end window", ge=0, sweep=(0, 60))
-    contract_length_years: float = P(unit="years", desc="Length of a current-system contract (ends are spread uniformly)", gt=0)
-    contract_end_window_months: int = P(unit="months", desc="Months before a contract end in which the switching cost does not apply", ge=0)
-    amortisation_years: float = P(unit="years", desc="Years over which one-off GP costs are annualised", gt=0, sweep=(3, 10))
+    bass_p_per_year: float = P(unit="1/year", desc="Bass innovation coefficient p", role="uncertain", row="bass_p_ehr_physicians", ge=0)
+    bass_q_per_year: float = P(unit="1/year", desc="Bass imitation coefficient q", role="uncertain", row="bass_q_ehr_physicians", ge=0)
+    beta_u_per_knok: float = P(unit="1/(kNOK/GP/year)", desc="Sensitivity of the hazard to net utility U", role="uncertain", ge=0, prior=(0.0, 0.05))
+    peer_graph: Literal["municipality_council", "complete"] = Table(desc="Peers of a practice: its municipality and council, or every practice")
+    peer_weight_municipality: float = P(unit="weight", desc="Weight of same-municipality practices in the peer share", role="fixed", ge=0)
+    peer_weight_council: float = P(unit="weight", desc="Weight of same-council practices in the peer share", role="fixed", ge=0)
+    offered_from_start: bool = Table(desc="Offer the platform to every GP from t = 0 (Bass validation), not from its municipality's go-live")
+    salaried_follow_municipality: bool = Table(desc="Salaried GP offices join when their municipality goes live")
+    pilot_offices_per_precommitted_municipality: int = P(unit="GP offices", desc="Pilot GP offices (longest lists) that go live with each pre-committed municipality", role="fixed", ge=0)
+    functionality_fit: float = Prob(desc="How well the platform fits general practice (multiplies perceived functionality)", role="uncertain", prior=(0.5, 1.0))
+    current_system_functionality: float = Prob(desc="Functionality of the current GP system on the same scale", role="fixed")
+    functionality_value_knok_per_gp_year: float = P(unit="kNOK/GP/year", desc="Value of moving from functionality 0 to 1", role="uncertain", ge=0, prior=(0, 150))
+    network_benefit_knok_per_gp_year: float = P(unit="kNOK/GP/year", desc="Value when all the practice's partner providers share its record", role="uncertain", ge=0, prior=(0, 100))
+    switching_cost_knok_per_gp_year: float = P(unit="kNOK/GP/year", desc="Utility cost of switching away from the current system, outside its contract-end window", role="uncertain", ge=0, prior=(0, 60))
+    contract_length_years: float = P(unit="years", desc="Length of a current-system contract (ends are spread uniformly)", role="fixed", gt=0)
+    contract_end_window_months: int = P(unit="months", desc="Months before a contract end in which the switching cost does not apply", role="fixed", ge=0)
+    amortisation_years: float = P(unit="years", desc="Years over which one-off GP costs are annualised", role="uncertain", gt=0, prior=(3, 10))
 
 
 class GPPriceSection(Section):
-    licence_nok_per_gp_year: float = P(unit="NOK/GP/year", desc="Platform licence per GP per year", ge=0, sweep=(20_000, 120_000))
-    implementation_oneoff_nok_per_gp: float = P(unit="NOK/GP", desc="One-off implementation cost per GP", ge=0, sweep=(20_000, 100_000))
-    training_days_per_gp: float = P(unit="days/GP", desc="Training days per GP (lost consultations)", ge=0, sweep=(2, 5))
-    productivity_loss_share: float = Prob(desc="Share of consultations lost just after go-live", sweep=(0.1, 0.5))
-    productivity_loss_months: float = P(unit="months", desc="Duration of the post-go-live productivity loss", ge=0, sweep=(1, 6))
-    current_ehr_cost_nok_per_gp_year: float = P(unit="NOK/GP/year", desc="Cost of the current GP EHR system per GP per year", ge=0, sweep=(15_000, 60_000))
-    consultations_per_gp_year: float = P(unit="consultations/GP/year", desc="Consultations per GP per year", gt=0)
-    working_days_per_year: float = P(unit="days/year", desc="GP working days per year", gt=0, le=366)
-    net_income_per_consultation_nok: float = P(unit="NOK/consultation", desc="GP net income per consultation", ge=0, sweep=(450, 800))
-    hourly_value_nok: float = P(unit="NOK/hour", desc="Value of one GP hour", ge=0, sweep=(600, 1000))
+    licence_nok_per_gp_year: float = P(unit="NOK/GP/year", desc="Platform licence per GP per year", role="lever", row="gp_platform_licence_nok_per_gp_year", ge=0)
+    implementation_oneoff_nok_per_gp: float = P(unit="NOK/GP", desc="One-off implementation cost per GP", role="lever", row="gp_platform_implementation_oneoff_nok_per_gp", ge=0)
+    training_days_per_gp: float = P(unit="days/GP", desc="Training days per GP (lost consultations)", role="uncertain", row="gp_training_days_per_gp", ge=0)
+    productivity_loss_share: float = Prob(desc="Share of consultations lost just after go-live", role="uncertain", row="gp_productivity_loss_after_golive_share")
+    productivity_loss_months: float = P(unit="months", desc="Duration of the post-go-live productivity loss", role="uncertain", row="gp_productivity_loss_duration_months", ge=0)
+    current_ehr_cost_nok_per_gp_year: float = P(unit="NOK/GP/year", desc="Cost of the current GP EHR system per GP per year", role="uncertain", row="gp_current_ehr_cost_nok_per_gp_year", ge=0)
+    consultations_per_gp_year: float = P(unit="consultations/GP/year", desc="Consultations per GP per year", role="uncertain", row="gp_consultations_per_gp_year", gt=0)
+    working_days_per_year: float = P(unit="days/year", desc="GP working days per year", role="fixed", gt=0, le=366)
+    net_income_per_consultation_nok: float = P(unit="NOK/consultation", desc="GP net income per consultation", role="uncertain", row="gp_net_income_per_consultation_nok", ge=0)
+    hourly_value_nok: float = P(unit="NOK/hour", desc="Value of one GP hour", role="uncertain", row="gp_hourly_value_nok", ge=0)
 
 
 class AgreementSection(Section):
-    subsidy_nok_per_gp_year: float = P(unit="NOK/GP/year", desc="Subsidy per GP per year under a municipal/platform agreement", ge=0, sweep=(0, 60_000))
+    subsidy_nok_per_gp_year: float = P(unit="NOK/GP/year", desc="Subsidy per GP per year under a municipal/platform agreement", role="lever", ge=0, sweep=(0, 60_000))
     start_month: str = Month(desc="Month the agreement takes effect")
 
 
 class FinancingSection(Section):
-    state_share: float = Prob(desc="Share of the municipal part of the platform cost paid by the state", sweep=(0, 1))
-    regional_share: float = Prob(desc="Share of the municipal part paid by the region (Helse Midt-Norge)", sweep=(0, 0.5))
-    state_grant_nok: float = P(unit="NOK", desc="State grant (lump sum) towards the municipal part, before the shares", ge=0)
-    allocation_key: Literal["per_inhabitant", "per_inhabitant_floor", "per_user", "mix"] = Field(..., description="How the municipal part is split among joined municipalities")
-    floor_nok_per_municipality_year: float = P(unit="NOK/municipality/year", desc="Minimum gross allocation per municipality (key per_inhabitant_floor, mix)", ge=0)
-    mix_weight_inhabitant: float = Prob(desc="Key mix: weight on inhabitants (the rest per user)")
+    state_share: float = Prob(desc="Share of the municipal part of the platform cost paid by the state", role="lever", sweep=(0, 1))
+    regional_share: float = Prob(desc="Share of the municipal part paid by the region (Helse Midt-Norge)", role="lever", sweep=(0, 0.5))
+    state_grant_nok: float = P(unit="NOK", desc="State grant (lump sum) towards the municipal part, before the shares", role="lever", row="state_grant_scheme_municipalities_gps_nok", ge=0)
+    allocation_key: Literal["per_inhabitant", "per_inhabitant_floor", "per_user", "mix"] = Table(desc="How the municipal part is split among joined municipalities", role="lever")
+    floor_nok_per_municipality_year: float = P(unit="NOK/municipality/year", desc="Minimum gross allocation per municipality (key per_inhabitant_floor, mix)", role="lever", ge=0)
+    mix_weight_inhabitant: float = Prob(desc="Key mix: weight on inhabitants (the rest per user)", role="lever")
 
     @model_validator(mode="after")
     def _shares(self) -> "FinancingSection":
@@ -368,21 +417,23 @@ class FinancingSection(Section):
 
 
 class EconomicsSection(Section):
-    investment_nok: float = P(unit="NOK", desc="Platform one-off investment (whole project)", ge=0, sweep=(2.8e9, 4.2e9))
-    investment_profile: dict[str, float] = Field(..., description="Share (fraction) of the investment paid in each year (keys: years; shares >= 0 summing to 1)")
-    operating_nok_per_year: float = P(unit="NOK/year", desc="Platform annual operating cost once live", ge=0, sweep=(2e8, 6e8))
-    reference_population_persons: float = P(unit="persons", desc="Residents the money frames (investment, operating cost, state grant) are for; a synthetic region scales them by its population / this", gt=0)
-    operating_start_year: int = P(unit="year", desc="First year of operating cost", ge=2000, le=2100)
-    non_hospital_share: float = Prob(desc="Municipal part of the platform cost", sweep=(0.2, 0.4))
-    status_quo_epj_nok_per_inhabitant_year: float = P(unit="NOK/inhabitant/year", desc="Municipal EPJ cost without the platform", ge=0, sweep=(60, 250))
-    discount_rate: float = P(unit="1/year", desc="Real discount rate", ge=0, le=0.2, sweep=(0.02, 0.06))
-    base_year: int = P(unit="year", desc="Year that NPVs discount to (money in 2023 NOK)", ge=2000, le=2100)
-    nurse_hourly_cost_nok: float = P(unit="NOK/hour", desc="Nurse hourly cost incl. employer costs", ge=0, sweep=(400, 560))
-    physician_hourly_cost_nok: float = P(unit="NOK/hour", desc="Hospital physician hourly cost incl. employer costs", ge=0, sweep=(700, 1000))
-    cost_per_adverse_event_nok: float = P(unit="NOK/event", desc="Cost of one adverse event", ge=0, sweep=(40_000, 150_000))
-    adverse_event_cost_share_patients: float = Prob(desc="Share of an adverse event's cost borne by patients (rest: the treating trust)")
-    users_per_inhabitant_municipal: float = P(unit="users/inhabitant", desc="Municipal platform users per inhabitant (per_user key)", ge=0)
-    investment_annualisation_years: float = P(unit="years", desc="Years over which the municipal part of the platform investment is charged to a joined municipality as an annuity at discount_rate", gt=0, sweep=(5, 20))
+    investment_nok: float = P(unit="NOK", desc="Platform one-off investment (whole project)", role="uncertain", row="hp_cost_frame_nok", ge=0,
+                              sweep=(2.8e9, 4.2e9), range_note="the sweep reaches down to the 2019 decision's NOK 2.7-2.8 bn "
+                              "(what if the first frame had held); the prior is the row's 2022 frame range, 4.0-4.2 bn")
+    investment_profile: dict[str, float] = Table(desc="Share (fraction) of the investment paid in each year (keys: years; shares >= 0 summing to 1)")
+    operating_nok_per_year: float = P(unit="NOK/year", desc="Platform annual operating cost once live", role="uncertain", ge=0, prior=(2e8, 6e8))
+    reference_population_persons: float = P(unit="persons", desc="Residents the money frames (investment, operating cost, state grant) are for; a synthetic region scales them by its population / this", role="fixed", row="population_region_persons", gt=0)
+    operating_start_year: int = P(unit="year", desc="First year of operating cost", role="fixed", ge=2000, le=2100)
+    non_hospital_share: float = Prob(desc="Municipal part of the platform cost", role="uncertain", row="hp_non_hospital_share_of_cost_frame")
+    status_quo_epj_nok_per_inhabitant_year: float = P(unit="NOK/inhabitant/year", desc="Municipal EPJ cost without the platform", role="uncertain", row="municipal_status_quo_epj_cost_per_inhabitant_nok", ge=0)
+    discount_rate: float = P(unit="1/year", desc="Real discount rate", role="lever", ge=0, le=0.2, sweep=(0.02, 0.06))
+    base_year: int = P(unit="year", desc="Year that NPVs discount to (money in 2023 NOK)", role="fixed", ge=2000, le=2100)
+    nurse_hourly_cost_nok: float = P(unit="NOK/hour", desc="Nurse hourly cost incl. employer costs", role="uncertain", row="nurse_hourly_cost_nok", ge=0)
+    physician_hourly_cost_nok: float = P(unit="NOK/hour", desc="Hospital physician hourly cost incl. employer costs", role="uncertain", row="physician_hourly_cost_nok", ge=0)
+    cost_per_adverse_event_nok: float = P(unit="NOK/event", desc="Cost of one adverse event", role="uncertain", row="cost_per_adverse_event_nok", ge=0)
+    adverse_event_cost_share_patients: float = Prob(desc="Share of an adverse event's cost borne by patients (rest: the treating trust)", role="fixed")
+    users_per_inhabitant_municipal: float = P(unit="users/inhabitant", desc="Municipal platform users per inhabitant (per_user key)", role="fixed", ge=0)
+    investment_annualisation_years: float = P(unit="years", desc="Years over which the municipal part of the platform investment is charged to a joined municipality as an annuity at discount_rate", role="uncertain", gt=0, prior=(5, 20))
 
     @field_validator("investment_profile")
     @classmethod
@@ -391,24 +442,24 @@ class EconomicsSection(Section):
 
 
 class NetworkSection(Section):
-    gp_consultations_per_person_year: AgeRates = Field(..., description="GP consultations per person per year (consultations/person/year) by age band")
-    legevakt_contacts_per_person_year: AgeRates = Field(..., description="Emergency primary care contacts per person per year by age band")
-    inpatient_stays_per_person_year: AgeRates = Field(..., description="Hospital inpatient stays per person per year by age band")
-    outpatient_consultations_per_person_year: AgeRates = Field(..., description="Hospital outpatient consultations per person per year by age band")
-    share_receiving_home_care: AgeRates = Field(..., description="Share (fraction) of residents receiving home care by age band")
-    share_long_term_nursing_home: AgeRates = Field(..., description="Share (fraction) of residents in long-term nursing home care by age band")
-    specialist_consultations_per_person_year: AgeRates = Field(..., description="Contract-specialist consultations per person per year by age band")
-    specialist_adoption_share: float = Prob(desc="Share of contract specialists on the platform", sweep=(0, 0.5))
-    message_channel_information_share: float = Prob(desc="Share of relevant information a message hand-over carries", sweep=(0.4, 0.8))
-    message_channel_mean_delay_days: float = P(unit="days", desc="Mean delay of a message hand-over", ge=0, sweep=(1, 4))
-    message_delay_information_loss_per_day: float = P(unit="fraction/day", desc="Information value lost per day of message delay", ge=0, le=1, sweep=(0, 0.1))
-    message_channels: list[str] = Field(..., description="Provider-type pairs with a message channel, as 'a-b' (gp, municipal, hospital, specialist, legevakt)")
-    share_handovers_missing_information: float = Prob(desc="Share of hand-over visits missing information when no information is carried", sweep=(0.07, 0.2))
-    search_minutes_per_missing_information_event: float = P(unit="minutes/event", desc="Search time per missing-information event", ge=0, sweep=(3, 10))
-    share_hospital_stays_with_adverse_event: float = Prob(desc="Share of hospital stays with an adverse event", sweep=(0.119, 0.139))
-    share_adverse_events_preventable: float = Prob(desc="Share of adverse events that are preventable", sweep=(0.4, 0.6))
-    share_preventable_from_information: float = Prob(desc="Share of preventable adverse events that full information at hand-over prevents", sweep=(0.23, 0.3))
-    care_messages_per_care_recipient_year: float = P(unit="messages/person/year", desc="Care messages each way between municipal care and the GP per home-care or nursing-home resident per year", ge=0, sweep=(2, 12))
+    gp_consultations_per_person_year: AgeRates = Table(desc="GP consultations per person per year (consultations/person/year) by age band", role="uncertain", row="gp_consultations_per_person_year_age_*")
+    legevakt_contacts_per_person_year: AgeRates = Table(desc="Emergency primary care contacts per person per year by age band", role="uncertain", row="legevakt_contacts_per_person_year_age_*")
+    inpatient_stays_per_person_year: AgeRates = Table(desc="Hospital inpatient stays per person per year by age band", role="uncertain", row="hospital_inpatient_stays_per_person_year_age_*")
+    outpatient_consultations_per_person_year: AgeRates = Table(desc="Hospital outpatient consultations per person per year by age band", role="uncertain", row="hospital_outpatient_consultations_per_person_year_age_*")
+    share_receiving_home_care: AgeRates = Table(desc="Share (fraction) of residents receiving home care by age band", role="uncertain", row="share_age_*_receiving_home_care")
+    share_long_term_nursing_home: AgeRates = Table(desc="Share (fraction) of residents in long-term nursing home care by age band", role="uncertain", row="share_age_*_long_term_nursing_home")
+    specialist_consultations_per_person_year: AgeRates = Table(desc="Contract-specialist consultations per person per year by age band", role="uncertain", row="contract_specialist_consultations_per_person_year_age_*")
+    specialist_adoption_share: float = Prob(desc="Share of contract specialists on the platform", role="lever", sweep=(0, 0.5))
+    message_channel_information_share: float = Prob(desc="Share of relevant information a message hand-over carries", role="uncertain", row="message_channel_information_share")
+    message_channel_mean_delay_days: float = P(unit="days", desc="Mean delay of a message hand-over", role="uncertain", row="message_channel_mean_delay_days", ge=0)
+    message_delay_information_loss_per_day: float = P(unit="fraction/day", desc="Information value lost per day of message delay", role="uncertain", ge=0, le=1, prior=(0, 0.1))
+    message_channels: list[str] = Table(desc="Provider-type pairs with a message channel, as 'a-b' (gp, municipal, hospital, specialist, legevakt)")
+    share_handovers_missing_information: float = Prob(desc="Share of hand-over visits missing information when no information is carried", role="uncertain", row="share_primary_care_visits_with_missing_information")
+    search_minutes_per_missing_information_event: float = P(unit="minutes/event", desc="Search time per missing-information event", role="uncertain", row="search_minutes_per_missing_information_event", ge=0)
+    share_hospital_stays_with_adverse_event: float = Prob(desc="Share of hospital stays with an adverse event", role="uncertain", row="share_hospital_stays_with_adverse_event")
+    share_adverse_events_preventable: float = Prob(desc="Share of adverse events that are preventable", role="uncertain", row="share_adverse_events_preventable")
+    share_preventable_from_information: float = Prob(desc="Share of preventable adverse events that full information at hand-over prevents", role="uncertain", row="handoff_program_reduction_preventable_adverse_events")
+    care_messages_per_care_recipient_year: float = P(unit="messages/person/year", desc="Care messages each way between municipal care and the GP per home-care or nursing-home resident per year", role="uncertain", ge=0, prior=(2, 12))
 
     @field_validator(
         "gp_consultations_per_person_year", "legevakt_contacts_per_person_year", "inpatient_stays_per_person_year",
@@ -431,8 +482,9 @@ class NetworkSection(Section):
 class Config(Section):
     """A whole scenario. ``scenario`` names it; sections hold the parameters."""
 
-    scenario: str = Field(..., description="Scenario name, used in result paths (a plain name)", pattern=NAME_PATTERN)
-    description: str = Field(..., description="One line on what the scenario changes")
+    scenario: str = Field(..., description="Scenario name, used in result paths (a plain name)", pattern=NAME_PATTERN,
+                          json_schema_extra={"role": "fixed"})
+    description: str = Table(desc="One line on what the scenario changes")
     run: RunSection
     region: RegionSection
     hospitals: HospitalsSection
@@ -755,10 +807,98 @@ def iter_parameters(model: type[BaseModel] = Config, prefix: str = ""):
             yield f"{prefix}{name}", f
 
 
+def _field(key: str):
+    """The schema field of a dotted key; ConfigError (with a suggestion) for an unknown key."""
+    fields = dict(iter_parameters())
+    if key not in fields:
+        raise ConfigError(f"{key}: unknown key{suggest(key.split('.')[-1], list(fields))}")
+    return fields[key]
+
+
+def _extra(key: str) -> dict[str, Any]:
+    return dict(_field(key).json_schema_extra or {})
+
+
+@lru_cache(maxsize=1)
+def source_rows() -> pd.DataFrame:
+    """``sim/data/parameters_sources.csv`` indexed by key (value, unit, low, high, year, source, note)."""
+    return pd.read_csv(data_path("parameters_sources.csv")).set_index("key")
+
+
+def band_row(row: str, band: str) -> str:
+    """The row key of one age band of a table row: ``"x_age_*"`` and ``"90+"`` -> ``"x_age_90plus"``."""
+    return row.replace("*", band.replace("-", "_").replace("+", "plus"))
+
+
+def row_range(row: str) -> tuple[float, float] | None:
+    """The (low, high) of a parameters_sources.csv row, None when the row gives no range."""
+    rows = source_rows()
+    if row not in rows.index:
+        raise ConfigError(f"sim/data/parameters_sources.csv: no row {row!r}")
+    lo, hi = rows.at[row, "low"], rows.at[row, "high"]
+    return None if pd.isna(lo) or pd.isna(hi) else (float(lo), float(hi))
+
+
+def parameter_role(key: str) -> str:
+    """``uncertain``, ``lever`` or ``fixed`` (see :data:`Role`)."""
+    return _extra(key).get("role", "fixed")
+
+
+def prior_range(key: str) -> tuple[float, float] | None:
+    """The uniform prior range of an uncertain scalar input: its declared ``prior``, else its
+    data row's low/high; None for levers, fixed keys and tables (see :func:`prior_ranges`)."""
+    extra = _extra(key)
+    if extra.get("role") != "uncertain" or "*" in extra.get("row", ""):
+        return None
+    if "prior" in extra:
+        return tuple(extra["prior"])  # type: ignore[return-value]
+    return row_range(extra["row"]) if "row" in extra else None
+
+
 def sweep_range(key: str) -> tuple[float, float] | None:
-    """The declared sweep range of a dotted numeric key (None if it has none)."""
-    for k, f in iter_parameters():
-        if k == key:
-            extra = f.json_schema_extra or {}
-            return tuple(extra["sweep"]) if "sweep" in extra else None  # type: ignore[return-value]
-    raise ConfigError(f"{key}: unknown key{suggest(key.split('.')[-1], [k for k, _ in iter_parameters()])}")
+    """The default design range of a dotted numeric key: its declared ``sweep``, else its prior,
+    else its data row's low/high (None if it has none)."""
+    extra = _extra(key)
+    if "sweep" in extra:
+        return tuple(extra["sweep"])  # type: ignore[return-value]
+    if (prior := prior_range(key)) is not None:
+        return prior
+    return row_range(extra["row"]) if "row" in extra and "*" not in extra["row"] else None
+
+
+def uncertain_keys() -> list[str]:
+    """Every uncertain input (scalar or age-band table), in schema order."""
+    return [k for k, f in iter_parameters() if (f.json_schema_extra or {}).get("role") == "uncertain"]
+
+
+def prior_ranges(cfg: "Config") -> dict[str, tuple[float, float]]:
+    """The prior range of every uncertain input of ``cfg``, one dotted key per dimension.
+
+    A scalar input is its key; an age-band table has one key per band of the scenario's table
+    (``network.gp_consultations_per_person_year.80-89``) with the range of that band's data row.
+    """
+    data = config_to_dict(cfg)
+    out: dict[str, tuple[float, float]] = {}
+    for key in uncertain_keys():
+        row = _extra(key).get("row", "")
+        if "*" not in row:
+            rng = prior_range(key)
+            if rng is None:
+                raise ConfigError(f"{key}: an uncertain input without a prior range (give prior= or a data row with low/high)")
+            out[key] = rng
+            continue
+        node = get_dotted(data, key)
+        for band in node:
+            rng = row_range(band_row(row, band))
+            if rng is None:
+                raise ConfigError(f"{key}.{band}: data row {band_row(row, band)} gives no low/high")
+            out[f"{key}.{band}"] = rng
+    return out
+
+
+def get_dotted(data: dict, key: str) -> Any:
+    """``data["a"]["b"]`` for the dotted key ``"a.b"`` (plain dicts, e.g. a manifest's config)."""
+    node: Any = data
+    for part in key.split("."):
+        node = node[part]
+    return node

@@ -26,8 +26,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from sim.config import Config, month_index
-from sim.region import Region, data_path, load_region
+from sim.config import Config, data_path, month_index
+from sim.region import Region, load_region
 
 HISTORY_FILE = "helseplattformen_history.csv"
 HISTORY_END = "2023-12"

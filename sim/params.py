@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.config import Config, iter_parameters, load_config
+from sim.config import Config, iter_parameters, load_config, prior_range, sweep_range
 
 KEY_LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=.*?#\s*(.+?)\s*$")
 SECTION_LINE = re.compile(r"^\s*\[([A-Za-z_.]+)\]\s*$")
@@ -64,8 +64,17 @@ def _bounds(f) -> str:
     return f"{'(' if lo_open else '['}{'' if lo is None else lo}, {'' if hi is None else hi}{')' if hi_open else ']'}"
 
 
+def _range(r: tuple[float, float]) -> str:
+    return f"{_num(r[0])} to {_num(r[1])}"
+
+
+def _num(x: float):
+    return int(x) if float(x).is_integer() else x
+
+
 def parameter_table(config: str | Path | None = None) -> pd.DataFrame:
-    """One row per scenario key: key, type, unit, value, allowed, sweep_range, description, source."""
+    """One row per scenario key: key, type, unit, value, role, allowed, prior_range, sweep_range,
+    description, source (prior and sweep as declared or from the key's data row)."""
     path = Path(config) if config is not None else DEFAULT_CONFIG
     cfg: Config = load_config(path)
     sources = source_comments(DEFAULT_CONFIG) | (source_comments(path) if path.resolve() != DEFAULT_CONFIG else {})
@@ -76,14 +85,18 @@ def parameter_table(config: str | Path | None = None) -> pd.DataFrame:
         for part in key.split("."):
             node = node[part]
         extra = f.json_schema_extra or {}
-        sweep = extra.get("sweep")
+        numeric = f.annotation in (int, float)
+        prior = prior_range(key) if numeric else None
+        sweep = sweep_range(key) if numeric else None
         rows.append({
             "key": key,
             "type": _type_name(f.annotation),
             "unit": extra.get("unit", ""),
             "value": node,
+            "role": extra.get("role", "fixed"),
             "allowed": _bounds(f),
-            "sweep_range": f"{sweep[0]} to {sweep[1]}" if sweep else "",
+            "prior_range": _range(prior) if prior else ("per band: data rows " + extra["row"] if "*" in extra.get("row", "") else ""),
+            "sweep_range": _range(sweep) if sweep else "",
             "description": f.description or "",
             "source": sources.get(key, ""),
         })

@@ -19,32 +19,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 import numpy as np
 import pandas as pd
 
-from sim.config import RegionSection
+from sim.config import RegionSection, data_path, parse_band
 
 AGE_BANDS: tuple[str, ...] = ("0-5", "6-15", "16-19", "20-29", "30-49", "50-66", "67-79", "80-89", "90+")
 """The nine SSB age bands of the population file, in order."""
 
 MAX_AGE = 100  # last single year used when spreading rates over an open band
-
-
-def parse_band(label: str) -> tuple[int, int | None]:
-    """``"a-b"`` -> (a, b); ``"a+"`` -> (a, None). Raises ValueError on anything else."""
-    s = label.strip()
-    try:
-        if s.endswith("+"):
-            return int(s[:-1]), None
-        a, b = s.split("-")
-        lo, hi = int(a), int(b)
-    except ValueError:
-        raise ValueError(f"age band must look like '20-29' or '80+', got {label!r}") from None
-    if hi < lo:
-        raise ValueError(f"age band {label!r} ends before it starts")
-    return lo, hi
 
 
 def spread_rates_to_bands(rates: dict[str, float], bands: tuple[str, ...] = AGE_BANDS) -> np.ndarray:
@@ -126,11 +110,6 @@ class Region:
 
 
 # --------------------------------------------------------------------------- data files
-
-
-def data_path(name: str):
-    """Path of a file shipped in ``sim/data``."""
-    return resources.files("sim") / "data" / name
 
 
 @lru_cache(maxsize=1)

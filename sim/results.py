@@ -5,6 +5,8 @@ A run directory ``<out>/<scenario>/<run id>/`` holds
 * ``timeseries.parquet``: one row per (scenario, seed, month, level, key);
 * ``summary.csv``: one row per (scenario, seed);
 * ``costs_municipality.csv``, ``costs_gp.csv``, ``who_pays_who_gains.csv``;
+* ``draws.csv``: one row per parameter draw (``draw`` 0 = the config as given) with the value
+  of every drawn uncertain input (:mod:`sim.draws`); every other table has a ``draw`` column;
 * ``manifest.json``: resolved config, seeds, package version, git commit, times, host;
 * ``figures/``: written by :mod:`sim.plots` from the files above.
 
@@ -24,7 +26,7 @@ import shutil
 import subprocess
 import sys
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from collections.abc import Callable
@@ -41,6 +43,7 @@ TABLE_FILES: dict[str, str] = {
     "costs_municipality": "costs_municipality.csv",
     "costs_gp": "costs_gp.csv",
     "who_pays_who_gains": "who_pays_who_gains.csv",
+    "draws": "draws.csv",
 }
 """Table name -> file name in a run directory; the names are the interface."""
 
@@ -49,18 +52,25 @@ CSV_DTYPES = {"kommunenummer": str, "key": str}
 
 @dataclass
 class RunTables:
-    """The tidy tables of one or more replicate runs (columns documented in the README)."""
+    """The tidy tables of one or more replicate runs (columns documented in the README).
+
+    ``draws`` is the run's draws table (:func:`sim.draws.draw_table`); the per-run tables have a
+    ``draw`` column that keys into it.
+    """
 
     timeseries: pd.DataFrame
     summary: pd.DataFrame
     costs_municipality: pd.DataFrame
     costs_gp: pd.DataFrame
     who_pays_who_gains: pd.DataFrame
+    draws: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"draw": [0]}))
 
     @classmethod
-    def concat(cls, parts: list["RunTables"]) -> "RunTables":
-        """Stack the tables of several runs (row order: as given)."""
-        return cls(**{f.name: pd.concat([getattr(p, f.name) for p in parts], ignore_index=True) for f in fields(cls)})
+    def concat(cls, parts: list["RunTables"], draws: pd.DataFrame | None = None) -> "RunTables":
+        """Stack the tables of several runs (row order: as given) under one draws table."""
+        stacked = {f.name: pd.concat([getattr(p, f.name) for p in parts], ignore_index=True)
+                   for f in fields(cls) if f.name != "draws"}
+        return cls(**stacked, **({"draws": draws} if draws is not None else {}))
 
     def items(self):
         """(name, DataFrame) pairs in file order."""
@@ -95,17 +105,22 @@ def readable_id(cfg: Config) -> str:
     return "-".join(parts)[:READABLE_MAX_CHARS].rstrip("-.")
 
 
-def run_id(cfg: Config, replicates: list[int], command: str | None = None, **params: Any) -> str:
+def run_id(cfg: Config, replicates: list[int], draws: pd.DataFrame | None = None, command: str | None = None,
+           **params: Any) -> str:
     """The readable part (:func:`readable_id`), the command when not ``run``, and an 8-hex hash of the
-    resolved config, the replicate list and the command's own parameters.
+    resolved config, the replicate list, any drawn values and the command's own parameters.
 
     The same config and seeds land in the same place, a different one never does:
-    id = f"{readable}[-{command}]-{sha256(config, seeds, params)[:8]}".
+    id = f"{readable}[-{command}]-{sha256(config, seeds, draws, params)[:8]}"; a run with parameter
+    draws (``draws`` has rows beyond draw 0) hashes the drawn values too, so a run over posterior
+    draws never lands where a run over prior draws did.
     """
     what: dict[str, Any] = {"config": config_to_dict(cfg), "replicates": list(replicates)}
+    if draws is not None and len(draws) > 1:
+        what["draws"] = draws.to_dict("records")
     if command is not None:
         what |= {"command": command, "params": params}
-    blob = json.dumps(what, sort_keys=True, default=str)
+    blob = json.dumps(what, sort_keys=True, default=float)
     return "-".join([readable_id(cfg), *([command] if command else []), hashlib.sha256(blob.encode()).hexdigest()[:8]])
 
 
@@ -119,18 +134,24 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def manifest(cfg: Config, replicates: list[int], started: datetime, ended: datetime, **extra: Any) -> dict:
-    """The run's manifest: enough to reproduce it (resolved config, seeds) and to know where it came from."""
+def manifest(cfg: Config, replicates: list[int], started: datetime, ended: datetime,
+             draws: pd.DataFrame | None = None, draw_spec: str = "prior", **extra: Any) -> dict:
+    """The run's manifest: enough to reproduce it (resolved config, seeds, drawn values) and to know
+    where it came from. ``draws``: the draws table (values of every drawn key per draw)."""
     from sim import __version__
 
+    drawn = draws if draws is not None else pd.DataFrame({"draw": [0]})
     return {
-        "run_id": run_id(cfg, replicates),
+        "run_id": run_id(cfg, replicates, drawn),
         "scenario": cfg.scenario,
         "config": config_to_dict(cfg),
         "overrides": cfg.overrides,
         "root_seed": cfg.run.seed,
         "replicates": list(replicates),
         "seed_rule": "numpy.random.SeedSequence(root_seed, spawn_key=(replicate,))",
+        "draws": {"count": len(drawn) - 1, "spec": draw_spec if len(drawn) > 1 else None,
+                  "design": "scrambled Sobol, SeedSequence([root_seed, sim.draws.DRAW_STREAM]); draw 0 = the config",
+                  "values": drawn.to_dict("records")},
         "package_version": __version__,
         "git_commit": git_commit(),
         "started": started.isoformat(),
@@ -305,7 +326,7 @@ def read_run(run_dir: str | Path) -> RunTables:
     d = Path(run_dir)
     if not (d / "manifest.json").exists():
         raise ConfigError(f"{d}: not a run directory (no manifest.json)")
-    return RunTables(**{name: read_table(d, name) for name in TABLE_FILES})
+    return RunTables(**{name: read_table(d, name) for name in TABLE_FILES if (d / TABLE_FILES[name]).exists()})
 
 
 def read_manifest(run_dir: str | Path) -> dict:

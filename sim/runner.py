@@ -9,7 +9,7 @@ only on the region and network sections, so they are built once per process and 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -191,23 +191,29 @@ def _economics(model, region, network, monthly: pd.DataFrame) -> dict[str, pd.Da
                          monthly, no_platform_metrics=network.metrics(zeros))
 
 
-def run_one(cfg: Config, replicate: int, region=None, network=None) -> RunTables:
-    """All tables of one replicate run (scenario and seed columns added)."""
+def run_one(cfg: Config, replicate: int, region=None, network=None, draw: int = 0) -> RunTables:
+    """All tables of one replicate run of one parameter draw (scenario, draw and seed columns added)."""
     model, region, network = simulate(cfg, replicate, region, network)
     monthly = model.monthly()  # built once: the economics, the timeseries and the summary read it
     econ = _economics(model, region, network, monthly)
-    tag = {"scenario": cfg.scenario, "seed": int(replicate)}
+    tag = {"scenario": cfg.scenario, "draw": int(draw), "seed": int(replicate)}
 
     def tagged(df: pd.DataFrame) -> pd.DataFrame:
         return pd.concat([pd.DataFrame(tag, index=df.index), df], axis=1)
 
     return RunTables(
-        timeseries=timeseries_table(cfg, replicate, model, region, monthly),
-        summary=pd.DataFrame([summary_row(cfg, replicate, monthly, econ)]),
+        timeseries=with_draw(timeseries_table(cfg, replicate, model, region, monthly), draw),
+        summary=with_draw(pd.DataFrame([summary_row(cfg, replicate, monthly, econ)]), draw),
         costs_municipality=tagged(econ["costs_municipality"]),
         costs_gp=tagged(econ["costs_gp"]),
         who_pays_who_gains=tagged(econ["who_pays_who_gains"]),
     )
+
+
+def with_draw(df: pd.DataFrame, draw: int) -> pd.DataFrame:
+    """``df`` with a ``draw`` column (int64) right after ``scenario``."""
+    df.insert(df.columns.get_loc("scenario") + 1, "draw", np.int64(draw))
+    return df
 
 
 def summarise_model(cfg: Config, replicate: int, model, region, network) -> dict:
@@ -225,21 +231,25 @@ def summarise_run(cfg: Config, replicate: int, region=None, network=None) -> dic
 # --------------------------------------------------------------------------- replicates
 
 
-def _pinned_run_one(cfg: Config, replicate: int) -> RunTables:
+def _pinned_run_one(cfg: Config, replicate: int, draw: int = 0) -> RunTables:
     """run_one in a worker, BLAS pinned to one thread."""
     with blas_single_thread():
-        return run_one(cfg, replicate)
+        return run_one(cfg, replicate, draw=draw)
 
 
-def run_replicates(cfg: Config, replicates: Iterable[int], jobs: int = 1,
+def run_replicates(cfg: Config | Sequence[Config], replicates: Iterable[int], jobs: int = 1,
                    on_done: Callable[[int], None] | None = None) -> RunTables:
-    """Run replicates (in a process pool when jobs > 1, :func:`sim.parallel.start_pool`) and stack
-    their tables in replicate order."""
+    """Run replicates of one config, or of each parameter draw's config (``cfg`` a list: draw d is
+    ``cfg[d]``), in a process pool when jobs > 1 (:func:`sim.parallel.start_pool`); the tables are
+    stacked in (draw, replicate) order. Replicate r has the same seed in every draw.
+    ``on_done(replicate)`` is called once per finished (draw, replicate) run."""
+    cfgs = [cfg] if isinstance(cfg, Config) else list(cfg)
     reps = list(replicates)
-    results: dict[int, RunTables] = {}
-    if jobs <= 1 or len(reps) <= 1:
-        for r in reps:
-            results[r] = run_one(cfg, r)
+    runs = [(d, r) for d in range(len(cfgs)) for r in reps]
+    results: dict[tuple[int, int], RunTables] = {}
+    if jobs <= 1 or len(runs) <= 1:
+        for d, r in runs:
+            results[d, r] = run_one(cfgs[d], r, draw=d)
             interrupt.check()
             if on_done:
                 on_done(r)
@@ -248,15 +258,14 @@ def run_replicates(cfg: Config, replicates: Iterable[int], jobs: int = 1,
 
         pool = start_pool(jobs, ("sim.runner", "sim.model"))
         try:
-            futures = {pool.submit(_pinned_run_one, cfg, r): r for r in reps}
+            futures = {pool.submit(_pinned_run_one, cfgs[d], r, d): (d, r) for d, r in runs}
             for fut in as_completed(futures):
-                r = futures[fut]
-                results[r] = fut.result()
+                results[futures[fut]] = fut.result()
                 interrupt.check()
                 if on_done:
-                    on_done(r)
+                    on_done(futures[fut][1])
         except BaseException:
-            stop_pool(pool, cancel=True)  # Ctrl-C or a failed replicate: do not wait for the others
+            stop_pool(pool, cancel=True)  # Ctrl-C or a failed run: do not wait for the others
             raise
         stop_pool(pool, cancel=False)
-    return RunTables.concat([results[r] for r in reps])
+    return RunTables.concat([results[k] for k in runs])

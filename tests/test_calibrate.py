@@ -65,12 +65,16 @@ def cfg48(small_config):
 # --------------------------------------------------------------------------- pieces
 
 
-def test_priors_are_the_declared_sweep_ranges():
+def test_priors_are_the_declared_prior_ranges():
+    from sim.config import prior_range as declared
+
     for key in FIT_PARAMETERS:
         lo, hi = prior_range(key)
-        assert lo < hi
-    with pytest.raises(ConfigError, match="no sweep range"):
+        assert lo < hi and (lo, hi) == declared(key)
+    with pytest.raises(ConfigError, match="not an uncertain input"):
         prior_range("run.seed")
+    with pytest.raises(ConfigError, match="not an uncertain input"):
+        prior_range("gp_price.licence_nok_per_gp_year")  # a policy lever: swept, never fitted
 
 
 @given(st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=40), st.floats(0.0, 1.0))

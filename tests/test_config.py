@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from sim.config import ConfigError, iter_parameters, load_config, parse_override, sweep_range
+import numpy as np
+
+from sim.config import (ROLES, ConfigError, band_row, config_to_dict, get_dotted, iter_parameters, load_config,
+                        parse_override, prior_range, prior_ranges, row_range, source_rows, sweep_range, with_overrides)
 
 from .conftest import BASELINE, ROOT
 
@@ -68,9 +71,85 @@ def test_set_parses_toml_literals_never_code(tmp_path):
 
 
 def test_sweep_ranges_come_from_the_schema():
-    assert sweep_range("gp.bass_q_per_year") == (0.25, 0.6)
+    assert sweep_range("gp.bass_q_per_year") == (0.25, 0.6)  # the data row's low/high (bass_q_ehr_physicians)
+    assert sweep_range("economics.investment_nok") == (2.8e9, 4.2e9)  # a declared sweep, wider than the prior
+    assert prior_range("economics.investment_nok") == (4.0e9, 4.2e9)  # the row hp_cost_frame_nok
+    assert prior_range("gp_price.licence_nok_per_gp_year") is None  # a lever has no prior ...
+    assert sweep_range("gp_price.licence_nok_per_gp_year") == (20_000, 120_000)  # ... but its row's range to sweep
     with pytest.raises(ConfigError, match="did you mean"):
         sweep_range("gp.bass_q_per_yer")
+
+
+# --------------------------------------------------------------------------- ranges against the data rows
+
+
+def _row_disagreements(cfg) -> list[str]:
+    """Every disagreement between a key's declared ranges/value and its parameters_sources.csv row."""
+    from sim.params import source_comments
+
+    rows, comments, data = source_rows(), source_comments(BASELINE), config_to_dict(cfg)
+    out = []
+    for key, f in iter_parameters():
+        extra = f.json_schema_extra or {}
+        row = extra.get("row")
+        if row is None:
+            continue
+        if f"PS: {row}" not in comments.get(key, ""):
+            out.append(f"{key}: configs/baseline.toml's comment does not name its row PS: {row}")
+        value = get_dotted(data, key)
+        bands = {band: band_row(row, band) for band in value} if "*" in row else {"": row}
+        for band, r in bands.items():
+            where = f"{key}{'.' + band if band else ''} (row {r})"
+            if r not in rows.index:
+                out.append(f"{where}: no such row in parameters_sources.csv")
+                continue
+            v = value[band] if band else value
+            if not np.isclose(float(rows.at[r, "value"]), float(v), rtol=1e-9):
+                out.append(f"{where}: baseline value {v} != row value {rows.at[r, 'value']}")
+            rng = row_range(r)
+            for name in ("prior", "sweep"):
+                declared = extra.get(name)
+                if declared is not None and rng is not None and tuple(map(float, declared)) != rng \
+                        and not extra.get("range_note"):
+                    out.append(f"{where}: {name} {tuple(declared)} != row low/high {rng} (no range_note says why)")
+    return out
+
+
+def test_every_range_agrees_with_its_data_row_or_says_why(baseline_config):
+    assert _row_disagreements(baseline_config) == []
+
+
+def test_a_range_that_differs_from_its_row_is_listed(baseline_config, monkeypatch):
+    """The check above can fail: a prior off its row's low/high is listed, unless a note says why."""
+    f = dict(iter_parameters())["gp.bass_p_per_year"]
+    monkeypatch.setitem(f.json_schema_extra, "prior", (0.0, 0.1))
+    assert _row_disagreements(baseline_config) == [
+        "gp.bass_p_per_year (row bass_p_ehr_physicians): prior (0.0, 0.1) != row low/high (0.001, 0.03) "
+        "(no range_note says why)"]
+    monkeypatch.setitem(f.json_schema_extra, "range_note", "a test says so")
+    assert _row_disagreements(baseline_config) == []
+
+
+def test_every_parameter_has_a_role_and_every_uncertain_input_a_prior(baseline_config):
+    for key, f in iter_parameters():
+        role = (f.json_schema_extra or {}).get("role")
+        assert role in ROLES, f"{key}: role {role!r}"
+        if role != "uncertain":
+            assert prior_range(key) is None, f"{key}: a {role} has no prior"
+    ranges = prior_ranges(baseline_config)
+    assert {"gp.bass_p_per_year", "economics.investment_nok", "network.gp_consultations_per_person_year.90+"} <= set(ranges)
+    assert not {"gp_price.licence_nok_per_gp_year", "agreement.subsidy_nok_per_gp_year", "financing.state_share",
+                "economics.discount_rate", "run.seed"} & {k.rsplit(".", 1)[0] if k.count(".") > 1 else k for k in ranges}
+    data = config_to_dict(baseline_config)
+    for key, (lo, hi) in ranges.items():
+        assert lo < hi, key
+        assert lo <= get_dotted(data, key) <= hi, f"{key}: baseline value outside its prior {lo, hi}"
+        for end in (lo, hi):  # each end of a prior is a valid value of the key
+            table, _, band = key.rpartition(".")
+            if table in dict(iter_parameters()) and "*" in (dict(iter_parameters())[table].json_schema_extra or {}).get("row", ""):
+                with_overrides(baseline_config, {table: get_dotted(data, table) | {band: end}})
+            else:
+                with_overrides(baseline_config, {key: end})
 
 
 # --------------------------------------------------------------------------- bad input, through the API

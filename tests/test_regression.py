@@ -20,7 +20,11 @@ CASES = {  # case -> (--set overrides, replicates)
                         "region.synthetic_population=20000"], [0, 1]),
     "gp_agreement_small": (["region.kind=synthetic", "region.synthetic_municipalities=8",
                             "region.synthetic_population=20000", "agreement.subsidy_nok_per_gp_year=50000"], [0, 1]),
+    # two parameter draws beside draw 0 (sim.draws): pins the draw design and common random numbers
+    "baseline_small_draws": (["region.kind=synthetic", "region.synthetic_municipalities=8",
+                              "region.synthetic_population=20000", "run.draws=2"], [0]),
 }
+KEYS = ["case", "scenario", "draw", "seed"]
 
 
 def current_table() -> pd.DataFrame:
@@ -42,7 +46,7 @@ def test_pinned_runs_match_the_regression_table():
     got = current_table()
     assert list(got.columns) == list(want.columns), "columns changed: rewrite the table on purpose"
     num = [c for c in want.columns if c not in ("case", "scenario")]
-    assert got[["case", "scenario", "seed"]].astype(str).equals(want[["case", "scenario", "seed"]].astype(str))
+    assert got[KEYS].astype(str).equals(want[KEYS].astype(str))
     np.testing.assert_allclose(got[num].to_numpy(float), want[num].to_numpy(float), rtol=1e-9, atol=0,
                                err_msg="pinned results moved; if on purpose: python -m tests.test_regression --rewrite")
 

@@ -401,7 +401,7 @@ def test_fuzz_mutated_scenario_is_rejected_in_one_line_or_not_quietly_wrong(tmp_
     FUZZ_COUNTS["accepted"] += 1
     if len(sets) == len(SHORT):  # the value given is the value used, with the type the schema promises
         assert _same_as_given(value, _schema_value(cfg, key)), (key, value, _schema_value(cfg, key))
-    summary = api.run(cfg, seeds=1).summary.drop(columns=["scenario", "seed"])
+    summary = api.run(cfg, seeds=1).summary.drop(columns=["scenario", "draw", "seed"])
     # documented as possibly empty: a median over no joined municipality or GP (NaN); payback never reached (inf)
     may_be_empty = {c for c in summary.columns if c.startswith(("nok_per_inhabitant_median", "gp_payback"))}
     bad = [c for c in summary.columns if c not in may_be_empty and not np.isfinite(summary[c].to_numpy(float)).all()]
@@ -464,4 +464,5 @@ def test_summary_columns_are_known_before_a_run(small_config):
     from sim.runner import run_one, summary_columns
 
     cols = list(run_one(small_config, 0).summary.columns)
-    assert cols[:2] == ["scenario", "seed"] and cols[2:] == summary_columns(small_config)
+    ids = ["scenario", "draw", "seed"]
+    assert cols[:len(ids)] == ids and cols[len(ids):] == summary_columns(small_config)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.config import Config
+from sim.config import Config, data_path
 from sim.economics.gp import gp_price, payback_years
 from sim.economics.months import month_years, months_on_by_year, on_platform_by_month, year_of_month
 from sim.economics.platform import PlatformAllocation, allocate_platform_cost, ex_ante_charges_nok
 from sim.economics.valuation import hour_value_nok, npv, savings_by_month
-from sim.region import Region, data_path
+from sim.region import Region
 
 
 def _share_among_on(total_by_month: np.ndarray, start_month: np.ndarray, weights: np.ndarray, n_months: int) -> np.ndarray:

@@ -1,0 +1,110 @@
+"""Parameter draws: the design over the uncertain inputs that parameter bands are made of.
+
+A run with ``draws = K`` runs K + 1 parameter sets x N replicate seeds. Draw 0 is the config
+as given; draws 1..K set every uncertain input (:func:`sim.config.prior_ranges`: role
+``uncertain``, scalars and each age band of a rate table) to a point of a scrambled Sobol
+sequence (``scipy.stats.qmc.Sobol``) mapped through each input's distribution. The sequence
+is seeded from ``SeedSequence([run.seed, DRAW_STREAM])``, a stream apart from the replicate
+seeds, so the design is reproducible and draws 1..K are the first K points whatever K is
+(asking for more draws adds rows, it never moves the earlier ones). Replicate r uses the
+same seed in every draw (common random numbers), so draw-to-draw differences are the
+parameters' doing, not the dice's.
+
+The distribution spec is the hook for posteriors: :func:`draw_table` takes ``spec``, a
+mapping from dotted key to anything with a ``ppf`` (a frozen ``scipy.stats`` distribution),
+or a callable ``(unit_points) -> DataFrame`` that turns an (K, d) array of points in the unit
+cube into values (e.g. resampling weighted posterior particles). Without a spec every
+uncertain input is uniform over its prior range: ``x = low + u (high - low)``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.stats import qmc
+
+from sim.config import Config, ConfigError, config_to_dict, get_dotted, iter_parameters, prior_ranges, validate
+
+DRAW_STREAM = 0x64726177  # "draw": the entropy word that keeps the design's stream apart from replicate seeds
+"""Second entropy word of the draw design's ``SeedSequence([run.seed, DRAW_STREAM])``."""
+
+Spec = Mapping[str, Any] | Callable[[np.ndarray], pd.DataFrame]
+"""Dotted key -> distribution with ``ppf`` (frozen scipy.stats), or unit points -> values."""
+
+
+def prior_spec(cfg: Config) -> dict[str, Any]:
+    """Every uncertain input of ``cfg`` uniform over its prior range: ``stats.uniform(low, high - low)``."""
+    return {key: stats.uniform(lo, hi - lo) for key, (lo, hi) in prior_ranges(cfg).items()}
+
+
+def unit_points(n: int, d: int, seed: int) -> np.ndarray:
+    """The first ``n`` points of a scrambled Sobol sequence in [0, 1)^d, seeded by ``seed``.
+
+    A prefix of the sequence: ``unit_points(k, d, s)`` is the first k rows of ``unit_points(n, d, s)``
+    for k <= n, so adding draws never moves the earlier ones.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), DRAW_STREAM]))
+    with warnings.catch_warnings():  # balance properties want n a power of 2; the prefix property matters more here
+        warnings.simplefilter("ignore", UserWarning)
+        return qmc.Sobol(d, scramble=True, seed=rng).random(n) if n else np.empty((0, d))
+
+
+def draw_table(cfg: Config, draws: int, spec: Spec | None = None) -> pd.DataFrame:
+    """The draws table: one row per draw (0..K), column ``draw`` then one column per drawn key.
+
+    Row 0 holds the config's own values; rows 1..K the design (see the module docstring).
+    """
+    if draws < 0:
+        raise ConfigError(f"--draws: must be >= 0, got {draws}")
+    spec = prior_spec(cfg) if spec is None else spec
+    data = config_to_dict(cfg)
+    if callable(spec):
+        keys = list(prior_ranges(cfg))
+        values = spec(unit_points(draws, len(keys), cfg.run.seed))
+        keys = list(values.columns)
+    else:
+        keys = list(spec)
+        u = unit_points(draws, len(keys), cfg.run.seed)
+        values = pd.DataFrame({k: spec[k].ppf(u[:, j]) for j, k in enumerate(keys)})
+    base = pd.DataFrame([{k: float(get_dotted(data, k)) for k in keys}])
+    table = pd.concat([base, values[keys].astype(float)], ignore_index=True)
+    for key in keys:  # integer keys take whole values
+        if _annotation(key) is int:
+            table[key] = table[key].round().astype(np.int64)
+    table.insert(0, "draw", np.arange(len(table), dtype=np.int64))
+    return table
+
+
+def _annotation(key: str):
+    """The type of a scalar key (None for an age band of a table)."""
+    f = dict(iter_parameters()).get(key)
+    return None if f is None else f.annotation
+
+
+def draw_config(cfg: Config, row: Mapping[str, Any]) -> Config:
+    """``cfg`` with one draw's values set (age bands of a rate table replace that band only).
+
+    Values are validated as any override is; a drawn value outside a key's bounds is a ConfigError.
+    """
+    data = config_to_dict(cfg)
+    for key, value in row.items():
+        if key == "draw":
+            continue
+        section, _, rest = key.partition(".")
+        name, _, band = rest.partition(".")
+        target = data[section]
+        if band:
+            target[name] = {**target[name], band: float(value)}
+        else:
+            target[name] = value.item() if isinstance(value, np.generic) else value
+    return validate(data, f"{cfg.scenario}: draw {int(row.get('draw', -1))}")
+
+
+def draw_configs(cfg: Config, table: pd.DataFrame) -> list[Config]:
+    """One config per row of a draws table (row 0: ``cfg`` itself, untouched)."""
+    return [cfg if int(r["draw"]) == 0 else draw_config(cfg, r) for r in table.to_dict("records")]
