@@ -6,15 +6,31 @@ before anything is created under ``--out``.
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import threading
 import time
 from functools import wraps
 from pathlib import Path
 from typing import Annotated
 
-import typer
 
-from sim.config import ConfigError, EnvironmentFault
+def _interrupted_while_starting(signum, frame) -> None:
+    os.write(2, b"onerecord: interrupted while starting; nothing was written\n")
+    os._exit(130)
+
+
+# Ctrl-C while the command line's own imports load (about half a second): one line, not a traceback.
+_BEFORE_IMPORTS = (signal.signal(signal.SIGINT, _interrupted_while_starting)
+                   if threading.current_thread() is threading.main_thread() else None)
+
+import typer  # noqa: E402
+
+from sim.config import ConfigError, EnvironmentFault  # noqa: E402
+
+if _BEFORE_IMPORTS is not None:
+    signal.signal(signal.SIGINT, _BEFORE_IMPORTS)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="onerecord: agent-based rollout simulation of a shared regional health record.")

@@ -153,8 +153,11 @@ def stop_pool(pool: ProcessPoolExecutor, cancel: bool) -> None:
     """Shut ``pool`` down: after its runs (``cancel`` False), or at once (True: queued runs cancelled,
     workers terminated, not waited for beyond 5 s each), as after Ctrl-C or a failure."""
     procs = list((getattr(pool, "_processes", None) or {}).values()) if cancel else []
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=not cancel, cancel_futures=cancel)
     for p in procs:
         p.terminate()
     for p in procs:
         p.join(timeout=5)
+    if manager is not None:  # done before exit, else its wake-up pipe can close under the exit hook (EBADF)
+        manager.join(timeout=5)

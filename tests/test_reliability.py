@@ -21,6 +21,7 @@ import tomllib
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -466,3 +467,97 @@ def test_summary_columns_are_known_before_a_run(small_config):
     cols = list(run_one(small_config, 0).summary.columns)
     ids = ["scenario", "draw", "seed"]
     assert cols[:len(ids)] == ids and cols[len(ids):] == summary_columns(small_config)
+
+
+# --------------------------------------------------------------------------- sweep machinery
+
+
+class FlakyExecutor:
+    """In-process executor whose machinery fails: the ``lose_at``-th wait raises ConnectionError (a lost
+    scheduler, every run in flight lost), and the next ``restart_failures`` restarts fail too."""
+
+    crash_breaks_pool = False
+    capacity = 2
+
+    def __init__(self, ctx, lose_at: int, restart_failures: int):
+        self.ctx, self.lose_at, self.restart_failures = ctx, lose_at, restart_failures
+        self.waits = self.restarts = 0
+        self.lost = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def submit(self, run):
+        from sim.sweep.evaluate import evaluate_run
+
+        if self.lost:
+            raise ConnectionError("not connected to the scheduler")
+        fut = type("Future", (), {})()
+        fut.value = evaluate_run(self.ctx, run)
+        return fut
+
+    def wait_any(self, futures):
+        self.waits += 1
+        if self.waits == self.lose_at:
+            self.lost = True
+            raise ConnectionError("the scheduler was lost")
+        return {next(iter(futures))}
+
+    def result(self, fut):
+        return fut.value
+
+    def restart(self):
+        self.restarts += 1
+        if self.restarts <= self.restart_failures:
+            raise ConnectionRefusedError(111, "Connection refused")
+        self.lost = False
+
+
+class _Made(list):
+    """The executors a sweep made (and the faults the next ones get)."""
+
+
+def _flaky_sweep(tmp_path, monkeypatch, lose_at, restart_failures):
+    import sim.sweep.run as sweep_run
+    from tests.test_sweep import toy, write_experiment
+
+    made = _Made()
+    faults = {"lose_at": lose_at, "restart_failures": restart_failures}
+
+    def make(kind, ctx, workers=None, scheduler=None):
+        made.append(FlakyExecutor(ctx, **faults))
+        return made[-1]
+
+    made.faults = faults  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(sweep_run, "make_executor", make)
+    monkeypatch.setattr(sweep_run, "RESTART_BACKOFF_S", 0.001)
+    exp = write_experiment(tmp_path, name="flaky")
+    return exp, made, lambda: sweep_run.run_sweep(exp, tmp_path / "out", progress=False, evaluate=toy)
+
+
+def test_lost_machinery_is_retried_with_back_off_and_loses_no_run(tmp_path, monkeypatch):
+    exp, made, sweep = _flaky_sweep(tmp_path, monkeypatch, lose_at=5, restart_failures=2)
+    root = sweep()
+    ids = pd.read_parquet(root / "runs", columns=["run_id"])["run_id"]
+    assert made[0].restarts == 3 and len(ids) == 24 and ids.is_unique
+
+
+def test_machinery_that_never_comes_back_ends_in_one_line_saying_what_is_kept(tmp_path, monkeypatch):
+    from sim.config import EnvironmentFault
+    from sim.sweep.run import RESTART_TRIES
+
+    exp, made, sweep = _flaky_sweep(tmp_path, monkeypatch, lose_at=5, restart_failures=10**6)
+    with pytest.raises(EnvironmentFault) as err:
+        sweep()
+    msg = str(err.value)
+    assert "\n" not in msg and f"after {RESTART_TRIES} tries" in msg and "ConnectionRefusedError" in msg
+    kept = int(re.search(r"(\d+) of 24 runs are kept", msg).group(1))
+    assert 0 < kept < 24 and "run the same command again to resume" in msg
+    made.faults.update(lose_at=0, restart_failures=0)  # the cluster is back: the same call resumes
+    root = sweep()
+    ids = pd.read_parquet(root / "runs", columns=["run_id"])["run_id"]
+    assert len(ids) == 24 and ids.is_unique
