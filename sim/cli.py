@@ -65,14 +65,32 @@ def guarded(fn):
         except MemoryError:
             _fail("onerecord: out of memory; nothing half-written was kept (fewer seeds or workers need less)", 3)
         except OSError as err:
-            _fail(f"onerecord: {describe_os_error(err)}; nothing half-written was kept", 3)
+            _fail(f"onerecord: {describe_os_error(err, kwargs.get('out'))}; nothing half-written was kept", 3)
+        except Exception as err:
+            cause = os_fault_in(err)
+            if cause is None:
+                raise
+            _fail(f"onerecord: {describe_os_error(cause, kwargs.get('out'))}; nothing half-written was kept", 3)
 
     return wrapper
 
 
-def describe_os_error(err: OSError) -> str:
-    """One line for an operating-system fault: the file, then what the system said (``No space left on device``)."""
-    where = f"{err.filename}: " if err.filename else ""
+def os_fault_in(err: BaseException) -> OSError | None:
+    """The OSError behind ``err``, if any (a library that fails while handling a full disk, as
+    matplotlib's PDF writer does with an AttributeError, hides it in ``__context__``)."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, OSError) and err.errno is not None:
+            return err
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None
+
+
+def describe_os_error(err: OSError, out: Path | None = None) -> str:
+    """One line for an operating-system fault: the file (else the ``--out`` folder), then what the system
+    said (``No space left on device``)."""
+    where = f"{err.filename}: " if err.filename else f"--out {out}: " if out is not None else ""
     return f"{where}{err.strerror or err}"
 
 

@@ -325,12 +325,14 @@ def _leaves(d: dict, prefix: tuple = ()) -> list[tuple]:
 
 
 LEAVES = [p for p in _leaves(BASE_DATA) if p[0] not in ("scenario", "description")]
-ODD_VALUES = st.sampled_from([
+ODD_LIST = [
     True, False, "60000", "inf", "Infinity", "nan", "", "x", "５００１", "9999", "5001", 0, -1, 1, 2, 0.5, 1.5, -0.5,
     1e12, 2040, 1999, math.inf, -math.inf, math.nan, [], [0.5, 0.5], ["9999"], ["5001"], {}, {"default": 0.3},
     {"default": "2023-06"}, {"Nowhere HF": 0.1, "default": 0.2}, {"2020": 10.0}, {"2020": 0.5, "2021": 0.5},
     "2023-13", "2040-01", "2019-01",
-])
+]
+"""Values a mutation sets a key to: wrong types, non-finite numbers, out-of-range years, odd names and tables."""
+ODD_VALUES = st.sampled_from(ODD_LIST)
 
 
 def _toml_value(v) -> str:
@@ -369,26 +371,20 @@ def _same_as_given(given, got) -> bool:
     return type(given) is type(got) and given == got
 
 
-FUZZ_COUNTS = {"tried": 0, "accepted": 0, "rejected": 0}
-
-
-@given(key=st.sampled_from(LEAVES), value=ODD_VALUES)
-def test_fuzz_mutated_scenario_is_rejected_in_one_line_or_not_quietly_wrong(tmp_path_factory, key, value):
-    """A baseline with one key set to an odd value: exit 2 with one line naming file and key and nothing
-    written, or a run whose summary holds finite numbers where the schema promises them and whose
-    config holds exactly the value given.
+def check_mutated_scenario(tmp: Path, key: tuple, value) -> str:
+    """Set ``key`` of the baseline to ``value`` in a file under ``tmp``: "rejected" (exit 2, one line naming
+    the file, nothing written) or "accepted" (a run whose summary holds finite numbers where the schema
+    promises them, with the value given, uncoerced); AssertionError when quietly wrong.
 
     Validation is the command line's (``sim.api.load_config``); a rejected file goes through the
     command line itself, an accepted one is run through the API (no figures: faster, same tables)."""
     from sim import api
     from sim.config import ConfigError
 
-    tmp = tmp_path_factory.mktemp("fuzz")
     dotted = ".".join(key)
     head = f"[{key[0]}]\n" if len(key) > 1 else ""
     path = scenario_file(tmp, f"{head}{'.'.join(key[1:]) or key[0]} = {_toml_value(value)}")
     sets = [s for s in SHORT if not s.startswith(dotted + "=")]
-    FUZZ_COUNTS["tried"] += 1
     try:
         cfg = api.load_config(path, sets)
     except ConfigError:
@@ -397,9 +393,7 @@ def test_fuzz_mutated_scenario_is_rejected_in_one_line_or_not_quietly_wrong(tmp_
         line = one_line(err)
         assert code == 2 and str(path) in line, line
         assert not out.exists(), files_under(out)
-        FUZZ_COUNTS["rejected"] += 1
-        return
-    FUZZ_COUNTS["accepted"] += 1
+        return "rejected"
     if len(sets) == len(SHORT):  # the value given is the value used, with the type the schema promises
         assert _same_as_given(value, _schema_value(cfg, key)), (key, value, _schema_value(cfg, key))
     summary = api.run(cfg, seeds=1).summary.drop(columns=["scenario", "draw", "seed"])
@@ -408,6 +402,13 @@ def test_fuzz_mutated_scenario_is_rejected_in_one_line_or_not_quietly_wrong(tmp_
     bad = [c for c in summary.columns if c not in may_be_empty and not np.isfinite(summary[c].to_numpy(float)).all()]
     assert not bad, (key, value, summary[bad].T)
     assert not np.isinf(summary[[c for c in may_be_empty if not c.startswith("gp_payback")]].to_numpy(float)).any()
+    return "accepted"
+
+
+@given(key=st.sampled_from(LEAVES), value=ODD_VALUES)
+def test_fuzz_mutated_scenario_is_rejected_in_one_line_or_not_quietly_wrong(tmp_path_factory, key, value):
+    """A baseline with one key set to an odd value (:func:`check_mutated_scenario`)."""
+    check_mutated_scenario(tmp_path_factory.mktemp("fuzz"), key, value)
 
 
 EXPERIMENT_KEYS = ["name", "seed", "replicates", "samples", "outputs", "chunk_size", "design", "overrides",
