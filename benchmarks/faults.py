@@ -317,7 +317,7 @@ def machinery(tmp: Path, quick: bool) -> None:
 
     exp = _sweep_experiment(tmp)
     import sim.runner as runner
-    import sim.sweep.executors as executors
+    import sim.parallel as executors
 
     real = runner.summarise_run
     runner.summarise_run = lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom"))

@@ -34,7 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 import sim
-from sim.plots import band, label, paper_style, plot_uptake_curve
+from sim.plots import band, label, paper_style
 
 try:  # in Jupyter: show figures as PNG (sim.plots draws them off-screen, with the Agg backend)
     from IPython import get_ipython
@@ -100,12 +100,13 @@ fig
 #
 # `sim.uptake_curve` holds hospitals and municipalities on the platform and adds whole GP
 # practices in a recruitment order until each GP share is reached; `gain_realized` is the share
-# of the full-adoption gain (search time and adverse events, valued in NOK) reached.
+# of the full-adoption gain (search time and adverse events, valued in NOK) reached. It returns an
+# `UptakeResult`: the table is `.uptake_curve`, and `.plot(name)` draws a figure of the registry
+# `sim.plots.FIGURES` (here `uptake_gain_realized`).
 
 # %%
 curve = sim.uptake_curve(configs["baseline"], steps=6 if QUICK else 21, seeds=2 if QUICK else 5)
-ax = plot_uptake_curve(curve, "gain_realized")
-ax.figure
+curve.plot("uptake_gain_realized")
 
 # %% [markdown]
 # The same relation along the simulated trajectories (one line per seed, months as points):

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-# sweep and sensitivity are also subpackage/module names: call them as sim.api.sweep / sim.api.sensitivity.
-_API = {"load_config", "run", "load_results", "uptake_curve", "RunResults", "ConfigError"}
+# The API's names that are not also a module of the package; sim.api.sweep, .sensitivity, .calibrate, .params
+# and .report are called through sim.api (sim.sweep etc. are the subpackages they are built on).
+_API = {"load_config", "run", "load_results", "plot", "compare", "uptake_curve", "validate_bass", "RunResults",
+        "ConfigError"}
 
 
 def __getattr__(name: str):

@@ -1,49 +1,93 @@
-"""The public Python API: what notebooks call and what every ``onerecord`` command wraps.
+"""The public Python API: one function per ``onerecord`` command, each returning a result object.
 
-    >>> import sim
-    >>> cfg = sim.load_config("configs/baseline.toml", ["run.seeds=4"])
-    >>> res = sim.run(cfg, seeds=4)
+    >>> from sim import api
+    >>> res = api.run("configs/baseline.toml", seeds=4, overrides=["region.kind=synthetic"])
     >>> res.summary[["seed", "share_gps_2030"]]
     >>> res.save("results")            # results/baseline/<run id>/ with figures/
+    >>> api.run("configs/baseline.toml", seeds=4, out="results")   # the same, as `onerecord run` does it
 
-Bad input raises :class:`ConfigError`, whose message is the one line the command line prints.
+The pattern every command follows (and every command added later, e.g. ``bill`` or ``explore``):
+
+1. **One function per command**, named after it (``onerecord uptake-curve`` -> :func:`uptake_curve`).
+   It takes the command's inputs as Python values (a path or a loaded :class:`Config`, ``overrides``
+   as ``--set`` strings), checks *all* of them before any work (bad input raises :class:`ConfigError`,
+   whose message is the one line the command line prints), computes, and, when ``out`` is given,
+   saves before returning. ``progress`` is a callable ``(done, total)`` (or a bool for the sweeps'
+   own bar); ``lang`` (nb | en) is the language of the figures.
+2. **A result object** (a dataclass) with the command's tables as attributes, under the names of
+   their files (``.summary``, ``.uptake_curve``, ``.indices``), and ``.save(out) -> Path`` that
+   writes the command's files *atomically* (a folder appears complete or not at all) with its
+   figures drawn through the one registry :data:`sim.plots.FIGURES` (:func:`sim.plots.write_figures`
+   for the result's subject). ``.path`` is where it was saved.
+3. **The command line** (:mod:`sim.cli`) parses the arguments, calls exactly one function of this
+   module and prints from the result; it writes no file itself (tests/test_cli.py checks this over
+   the source).
+
+Bad input raises :class:`ConfigError`; Ctrl-C leaves nothing half-written.
 """
 
 from __future__ import annotations
 
+import importlib
+import json
+import os
+import shutil
 from collections.abc import Callable
-from importlib import import_module
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from sim.config import Config, ConfigError
+from sim import calibrate as _calibration
+from sim import uptake as _uptake
+from sim.calibrate import CalibrationResult
+from sim.config import (Config, ConfigError, apply_overrides, config_to_dict, override_pairs, parse_override, validate,
+                        with_overrides)
 from sim.config import load_config as _load_config
-from sim.config import override_pairs, with_overrides
 from sim.draws import Spec, draw_configs, draw_table
-from sim.plots import check_lang  # noqa: F401 (public: the CLI checks --lang through the API)
-from sim.results import RunTables, check_out_dir, manifest, now, read_run, write_run
-from sim.runner import run_replicates
+from sim.params import parameter_table, render
+from sim.plots import LANGS, check_lang, figure, names, write_figures
+from sim.report import build_report, load_paper, quick_version
+from sim.report.experiment import PaperExperiment, heatmap_experiment, scenario_config, sensitivity_experiment
+from sim.report.tables import INPUTS_FILE, OVERRIDE_SOURCE, config_value, read_json
+from sim.results import (RunTables, atomic_dir, check_out_dir, compare_table, manifest, now, read_manifest, read_run,
+                         run_id, write_run)
+from sim.runner import cached_region_network, run_replicates
+from sim.sensitivity import SensitivityResult, top_parameters
+from sim.sensitivity import sensitivity as _sensitivity
+from sim.sensitivity import write_tables as _write_sensitivity_tables
+from sim.sweep import Experiment, base_config, load_experiment, merge_shards, open_dataset, run_sweep, sweep_path, \
+    sweep_status
+from sim.sweep import read_manifest as read_sweep_manifest
+from sim.parallel import EXECUTORS
+from sim.sweep.experiment import design_hash, expand_runs
+from sim.sweep.store import write_text_atomic
+from sim.validation import bass_validation, check_bass_case
 
-__all__ = ["ConfigError", "Config", "RunResults", "load_config", "run", "load_results", "uptake_curve", "sweep",
-           "sensitivity"]
+__all__ = ["ConfigError", "Config", "EXECUTORS", "LANGS", "RunResults", "PlotResult", "CompareResult", "UptakeResult",
+           "ParamsResult", "SweepResult", "SensitivityResults", "CalibrationResults", "BassResult", "ReportResult",
+           "load_config", "load_results", "run", "plot", "compare", "uptake_curve", "params", "sweep", "sensitivity",
+           "calibrate", "validate_bass", "report"]
+
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``, called as items finish."""
+
+
+# --------------------------------------------------------------------------- inputs
 
 
 def load_config(path: str | Path, overrides: list[str] | dict[str, Any] | None = None, **kw: Any) -> Config:
     """Load and validate a scenario TOML (``extends`` resolved).
 
     ``path`` may also be a run's ``manifest.json``: its resolved config is loaded (re-running it
-    with :func:`manifest_replicates` reproduces the run). ``overrides`` are ``--set`` strings (``["gp.bass_q_per_year=0.5"]``) or a dict of dotted keys;
-    keyword arguments use ``__`` for the dot (``load_config(p, gp__bass_q_per_year=0.5)``) and win
-    over ``overrides``.
+    with :func:`run` reproduces the run). ``overrides`` are ``--set`` strings (``["gp.bass_q_per_year=0.5"]``)
+    or a dict of dotted keys; keyword arguments use ``__`` for the dot (``load_config(p, gp__bass_q_per_year=0.5)``)
+    and win over ``overrides``.
     """
     pairs = override_pairs(overrides)
     pairs.update({k.replace("__", "."): v for k, v in kw.items()})
     if Path(path).suffix == ".json":  # a run's manifest.json: its resolved config and the overrides it records
-        from sim.config import apply_overrides, validate
-        from sim.results import read_manifest
-
         man = read_manifest(Path(path).parent)
         data = man["config"]
         cfg = validate(apply_overrides(data, pairs, source=f"{path}: --set") if pairs else data, str(path))
@@ -51,14 +95,17 @@ def load_config(path: str | Path, overrides: list[str] | dict[str, Any] | None =
     return _load_config(path, pairs or None)
 
 
-def manifest_replicates(path: str | Path) -> list[int] | None:
-    """The replicate list of a run's ``manifest.json`` (None for a scenario TOML)."""
-    from sim.results import read_manifest
+def _config(config: Config | str | Path, overrides: list[str] | dict[str, Any] | None = None) -> Config:
+    """A loaded config (``overrides`` applied, if any), or the file loaded with them."""
+    if not isinstance(config, Config):
+        return load_config(config, overrides)
+    if not overrides:
+        return config
+    return validate(apply_overrides(config_to_dict(config), overrides, source=f"{config.scenario}: --set"),
+                    config.scenario).with_override_record({**config.overrides, **override_pairs(overrides)})
 
-    return read_manifest(Path(path).parent)["replicates"] if Path(path).suffix == ".json" else None
 
-
-def check_counts(**counts: int) -> None:
+def _check_counts(**counts: int | None) -> None:
     """Each named count (``seeds=8, jobs=1``) must be a whole number from 1 to its cap
     (:data:`sim.config.MAX_SEEDS` seeds, :data:`sim.config.MAX_JOBS` jobs or workers), else ConfigError."""
     from sim.config import MAX_JOBS, MAX_SEEDS
@@ -69,28 +116,57 @@ def check_counts(**counts: int) -> None:
             raise ConfigError(f"--{name}: must be a whole number from 1 to {cap:,}, got {n}")
 
 
-def _as_config(config: Config | str | Path) -> Config:
-    return config if isinstance(config, Config) else load_config(config)
+def _check_out(out: str | Path | None, lang: str = "en") -> None:
+    check_lang(lang)
+    if out is not None:
+        check_out_dir(out)
 
 
-def _replicates(cfg: Config, seeds: int | list[int] | None) -> list[int]:
-    if seeds is None:
-        return list(range(cfg.run.seeds))
-    if isinstance(seeds, int):
-        check_counts(seeds=seeds)
-        return list(range(seeds))
-    return [int(s) for s in seeds]
+def _counter(progress: Progress | None, total: int) -> Callable[..., None] | None:
+    """A callback for each finished item that reports ``(done, total)`` to ``progress``."""
+    if progress is None:
+        return None
+    done = [0]
+    progress(0, total)
+
+    def advance(*_: Any) -> None:
+        done[0] += 1
+        progress(done[0], total)
+
+    return advance
 
 
-class RunResults:
+class Figures:
+    """``.plot(name, lang)``: one registered figure of the result's subject (:data:`sim.plots.FIGURES`)."""
+
+    subject = ""
+
+    def figure_options(self) -> dict:
+        """Arguments the subject's figures take besides the tables (e.g. ``report_year``)."""
+        return {}
+
+    def plot(self, name: str, lang: str = "en"):
+        """One figure (a matplotlib Figure) by name; the names are :func:`sim.plots.names` of the subject."""
+        if name not in names(self.subject):
+            raise ConfigError(f"unknown figure {name!r}; known: {', '.join(names(self.subject))}")
+        return figure(name, self, lang, **self.figure_options())
+
+
+# --------------------------------------------------------------------------- run, plot, compare
+
+
+@dataclass
+class RunResults(Figures):
     """The tables of a run (all replicates) with the config and manifest that made them.
 
     ``.timeseries``, ``.summary``, ``.costs_municipality``, ``.costs_gp``,
     ``.who_pays_who_gains`` and ``.draws`` are DataFrames with exactly the columns of the files.
     """
 
-    def __init__(self, config: Config, tables: RunTables, manifest: dict, path: Path | None = None):
-        self.config, self.tables, self.manifest, self.path = config, tables, manifest, path
+    config: Config
+    tables: RunTables
+    manifest: dict
+    path: Path | None = None
 
     timeseries = property(lambda self: self.tables.timeseries)
     summary = property(lambda self: self.tables.summary)
@@ -104,102 +180,619 @@ class RunResults:
         """Scenario name plus a hash of the resolved config and seeds."""
         return self.manifest["run_id"]
 
+    subject = "run"
+
+    @property
+    def report_year(self) -> int:
+        return self.config.run.report_year
+
+    def figure_options(self) -> dict:
+        return {"report_year": self.report_year}
+
     def save(self, out: str | Path = "results", figures: bool = True, lang: str = "en") -> Path:
         """Write ``<out>/<scenario>/<run id>/`` atomically (tables, manifest and, by default, figures)."""
-        from sim.plots import plot_tables
-
-        check_lang(lang)
-        check_out_dir(out)
+        _check_out(out, lang)
 
         def draw(tmp: Path) -> None:
             if figures:
-                plot_tables(read_run(tmp), tmp / "figures", lang, report_year=self.config.run.report_year)
+                write_figures("run", read_run(tmp), tmp / "figures", lang, **self.figure_options())
 
         self.path = write_run(out, self.config, self.tables, self.manifest, then=draw)
         return self.path
-
-    def plot(self, name: str, lang: str = "en"):
-        """One figure (a matplotlib Figure) by name: adoption, coverage, gain_vs_uptake, cost_per_inhabitant,
-        who_pays_who_gains."""
-        from sim.plots import FIGURES
-
-        check_lang(lang)
-        if name not in FIGURES:
-            raise ConfigError(f"unknown figure {name!r}; known: {', '.join(FIGURES)}")
-        self.tables.summary.attrs["report_year"] = self.config.run.report_year
-        return FIGURES[name](self.tables, lang)
 
     def __repr__(self) -> str:
         return f"RunResults({self.run_id}, seeds={self.manifest['replicates']})"
 
 
 def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs: int = 1,
-        on_done: Callable[[int], None] | None = None, draws: int | None = None,
+        overrides: list[str] | dict[str, Any] | None = None, out: str | Path | None = None, lang: str = "en",
+        figures: bool = True, progress: Progress | None = None, draws: int | None = None,
         spec: Spec | None = None) -> RunResults:
-    """Run replicate seeds (x parameter draws) of a scenario and return its tables (nothing is written).
+    """Run replicate seeds (x parameter draws) of a scenario (``onerecord run``); saved under ``out`` when given.
 
-    Replicate r uses ``SeedSequence(config.run.seed, spawn_key=(r,))`` in every draw; ``seeds`` is a
-    count (replicates 0..N-1) or a list of replicate indices; ``jobs`` > 1 runs them in a process
-    pool with identical results. ``draws`` (default ``run.draws``) adds K parameter draws to draw 0,
-    the config as given: every uncertain input over its prior range, or ``spec`` (posteriors;
-    :func:`sim.draws.draw_table`). Every table has a ``draw`` column; ``.draws`` holds the values.
+    ``config`` is a scenario TOML, a run's ``manifest.json`` (its seeds are re-run unless ``seeds``
+    is given) or a loaded :class:`Config`. Replicate r uses ``SeedSequence(config.run.seed,
+    spawn_key=(r,))`` in every draw; ``seeds`` is a count (replicates 0..N-1, default ``run.seeds``)
+    or a list of replicate indices; ``jobs`` > 1 runs them in a process pool with identical results.
+    ``draws`` (default ``run.draws``) adds K parameter draws to draw 0, the config as given: every
+    uncertain input over its prior range, or ``spec`` (posteriors; :func:`sim.draws.draw_table`).
+    Every table has a ``draw`` column; ``.draws`` holds the values. ``progress(done, total)`` counts
+    seeds x draws.
     """
-    cfg = _as_config(config)
+    check_lang(lang)
+    cfg = _config(config, overrides)
     if draws is not None:
         if int(draws) < 0:
             raise ConfigError(f"--draws: must be >= 0, got {draws}")
         cfg = with_overrides(cfg, {"run.draws": int(draws)})
-    reps = _replicates(cfg, seeds)
-    check_counts(jobs=jobs)
+    if out is not None:
+        check_out_dir(out)
+    if seeds is None and not isinstance(config, Config) and Path(config).suffix == ".json":
+        seeds = read_manifest(Path(config).parent)["replicates"]
+    if seeds is None:
+        seeds = cfg.run.seeds
+    if isinstance(seeds, int):
+        _check_counts(seeds=seeds)
+        seeds = list(range(seeds))
+    reps = [int(s) for s in seeds]
+    _check_counts(jobs=jobs)
     started = now()
     table = draw_table(cfg, cfg.run.draws, spec)
-    tables = run_replicates(draw_configs(cfg, table), reps, jobs=jobs, on_done=on_done)
+    tables = run_replicates(draw_configs(cfg, table), reps, jobs=jobs,
+                            on_done=_counter(progress, len(reps) * len(table)))
     tables.draws = table
-    from sim.runner import cached_region_network
-
     man = manifest(cfg, reps, started, now(), draws=table, draw_spec="prior" if spec is None else "given",
                    region=cached_region_network(cfg)[0].summary())
-    return RunResults(cfg, tables, man)
+    res = RunResults(cfg, tables, man)
+    if out is not None:
+        res.save(out, figures=figures, lang=lang)
+    return res
 
 
 def load_results(run_dir: str | Path) -> RunResults:
     """A saved run directory as :class:`RunResults` (no re-run)."""
-    from sim.config import validate
-    from sim.results import read_manifest
-
     man = read_manifest(run_dir)
     cfg = validate(man["config"], f"{run_dir}/manifest.json").with_override_record(man.get("overrides", {}))
     return RunResults(cfg, read_run(run_dir), man, Path(run_dir))
 
 
-def uptake_curve(config: Config | str | Path, steps: int = 21, orders: tuple[str, ...] | None = None,
-                 seeds: int = 5) -> pd.DataFrame:
-    """Every metric against GP share per recruitment order (hospitals and municipalities on); tidy table."""
-    from sim import uptake
+@dataclass
+class PlotResult:
+    """The figures redrawn from a saved results folder: which subject, the files written."""
 
+    subject: str
+    tables: Any
+    lang: str
+    path: Path
+    files: list[Path] = field(default_factory=list)
+    options: dict = field(default_factory=dict)
+
+    def save(self, out: str | Path) -> Path:
+        """Write the figures again, to ``<out>/figures/`` (files replaced one by one)."""
+        self.files = write_figures(self.subject, self.tables, Path(out) / "figures", self.lang, **self.options)
+        return Path(out) / "figures"
+
+
+def _saved(results_dir: Path) -> tuple[str, Any, dict]:
+    """(subject, tables, figure options) of a saved results folder, told by its files."""
+    d = Path(results_dir)
+    if (d / "manifest.json").is_file() and (d / "summary.csv").is_file():
+        return "run", read_run(d), {"report_year": read_manifest(d)["config"]["run"]["report_year"]}
+    if (d / "uptake_curve.csv").is_file():
+        return "uptake", UptakeResult.load(d), {}
+    if (d / "bass_curves.csv").is_file():
+        return "validation", BassResult.load(d), {}
+    if (d / "indices.csv").is_file():
+        return "sensitivity", SensitivityResults.load(d), {}
+    if (d / "bands.csv").is_file():
+        return "calibration", CalibrationResults.load(d), {}
+    raise ConfigError(f"{d}: not a saved result (no manifest.json, uptake_curve.csv, bass_curves.csv, indices.csv "
+                      "or bands.csv)")
+
+
+def plot(results_dir: str | Path, lang: str = "en") -> PlotResult:
+    """Redraw every figure of a saved results folder from its tables (``onerecord plot``; no re-run).
+
+    A run directory, an uptake curve, a Bass validation, a sensitivity or a calibration folder:
+    the figures go to ``<results_dir>/figures/``.
+    """
+    check_lang(lang)
+    subject, tables, options = _saved(Path(results_dir))
+    res = PlotResult(subject, tables, lang, Path(results_dir), options=options)
+    res.save(results_dir)
+    return res
+
+
+@dataclass
+class CompareResult(Figures):
+    """Saved runs side by side: the key report-year figures (``table``, compare.csv) and the runs."""
+
+    table: pd.DataFrame
+    runs: dict[str, RunTables]
+    report_year: int
+    lang: str = "en"
+    path: Path | None = None
+    subject = "compare"
+
+    def figure_options(self) -> dict:
+        return {"report_year": self.report_year}
+
+    @property
+    def costs_municipality(self) -> pd.DataFrame:
+        """Every run's municipal costs, the scenario column holding the run's name."""
+        return pd.concat([t.costs_municipality.assign(scenario=k) for k, t in self.runs.items()], ignore_index=True)
+
+    def save(self, out: str | Path = "results") -> Path:
+        """Write ``<out>/compare/`` atomically: compare.csv and the figures."""
+        check_out_dir(out)
+        with atomic_dir(Path(out) / "compare") as tmp:
+            self.table.to_csv(tmp / "compare.csv", index=False)
+            write_figures("compare", self, tmp, self.lang, **self.figure_options())
+        self.path = Path(out) / "compare"
+        return self.path
+
+
+def compare(run_dirs: list[str | Path], out: str | Path | None = None, lang: str = "en") -> CompareResult:
+    """Compare saved runs (``onerecord compare``): key report-year figures per scenario, median and 5-95%
+    over seeds; figures of the scenarios side by side when saved (``<out>/compare/``)."""
+    _check_out(out, lang)
+    if len(run_dirs) < 1:
+        raise ConfigError("compare: give at least one run directory")
+    runs: dict[str, RunTables] = {}
+    year = None
+    for d in run_dirs:
+        man = read_manifest(d)
+        name = man["scenario"] if man["scenario"] not in runs else f"{man['scenario']} ({Path(d).name})"
+        runs[name] = read_run(d)
+        year = year or man["config"]["run"]["report_year"]
+    res = CompareResult(compare_table({k: v.summary for k, v in runs.items()}, year), runs, year, lang)
+    if out is not None:
+        res.save(out)
+    return res
+
+
+# --------------------------------------------------------------------------- uptake curve, parameters, Bass
+
+
+@dataclass
+class UptakeResult(Figures):
+    """The uptake curve (``uptake_curve``: every metric against GP share per recruitment order) and how it was made."""
+
+    uptake_curve: pd.DataFrame
+    settings: dict
+    lang: str = "en"
+    path: Path | None = None
+    subject = "uptake"
+
+    def save(self, out: str | Path = "results", figures: bool = True) -> Path:
+        """Write ``<out>/<scenario>/uptake_curve/`` atomically: uptake_curve.csv, settings.json and figures."""
+        check_out_dir(out)
+        target = Path(out) / self.settings["config"]["scenario"] / "uptake_curve"
+        with atomic_dir(target) as tmp:
+            self.uptake_curve.to_csv(tmp / "uptake_curve.csv", index=False)
+            (tmp / "settings.json").write_text(json.dumps(self.settings, indent=2), encoding="utf-8")
+            if figures:
+                write_figures("uptake", self, tmp / "figures", self.lang)
+        self.path = target
+        return target
+
+    @classmethod
+    def load(cls, d: Path) -> "UptakeResult":
+        return cls(pd.read_csv(d / "uptake_curve.csv"), read_json(d / "settings.json") or {}, path=d)
+
+
+def uptake_curve(config: Config | str | Path, steps: int = 21, orders: tuple[str, ...] | list[str] | None = None,
+                 seeds: int = 5, overrides: list[str] | dict[str, Any] | None = None, out: str | Path | None = None,
+                 lang: str = "en", figures: bool = True) -> UptakeResult:
+    """Every metric against GP share per recruitment order, hospitals and municipalities on
+    (``onerecord uptake-curve``; :func:`sim.uptake.uptake_curve`)."""
+    check_lang(lang)
+    cfg = _config(config, overrides)
+    if out is not None:
+        check_out_dir(out)
     if steps < 2:
         raise ConfigError(f"--steps: must be >= 2, got {steps}")
-    check_counts(seeds=seeds)
-    unknown = [o for o in orders or () if o not in uptake.ORDERS]
+    _check_counts(seeds=seeds)
+    orders = tuple(orders) if orders else _uptake.ORDERS
+    unknown = [o for o in orders if o not in _uptake.ORDERS]
     if unknown:
-        raise ConfigError(f"--orders: unknown order {unknown[0]!r}; known: {', '.join(uptake.ORDERS)}")
-    kw = {"orders": tuple(orders)} if orders else {}
-    return uptake.uptake_curve(_as_config(config), steps=steps, seeds=seeds, **kw)
+        raise ConfigError(f"--orders: unknown order {unknown[0]!r}; known: {', '.join(_uptake.ORDERS)}")
+    df = _uptake.uptake_curve(cfg, steps=steps, seeds=seeds, orders=orders)
+    settings = {"config": config_to_dict(cfg), "steps": steps, "seeds": seeds, "orders": list(orders)}
+    res = UptakeResult(df, settings, lang)
+    if out is not None:
+        res.save(out, figures=figures)
+    return res
 
 
-def sweep(experiment: str | Path, out: str | Path = "results", **kw: Any):
-    """Run (or resume) an experiment's sweep and return its results as a lazy pyarrow dataset."""
-    _sweep = import_module("sim.sweep")
-    exp = _sweep.load_experiment(experiment)
-    path = _sweep.run_sweep(exp, out, **kw)
-    return _sweep.open_dataset(path)
+@dataclass
+class ParamsResult:
+    """Every scenario key (``parameters``: key, type, unit, value, allowed, sweep_range, description, source)."""
+
+    parameters: pd.DataFrame
+    fmt: str = "md"
+    path: Path | None = None
+
+    @property
+    def text(self) -> str:
+        """The table as Markdown or CSV (``fmt``)."""
+        return render(self.parameters, self.fmt)
+
+    def save(self, out: str | Path = "results") -> Path:
+        """Write ``<out>/parameters.<md|csv>`` (atomically: a temporary file renamed)."""
+        check_out_dir(out)
+        self.path = Path(out) / f"parameters.{self.fmt}"
+        write_text_atomic(self.text, self.path)
+        return self.path
 
 
-def sensitivity(experiment: str | Path, out: str | Path = "results", **kw: Any):
-    """Global sensitivity (Morris or Sobol), tornado and PRIM scenario discovery for an experiment.
+def params(config: str | Path | None = None, fmt: str = "md", out: str | Path | None = None) -> ParamsResult:
+    """The parameter reference of a scenario (default: configs/baseline.toml) (``onerecord params``)."""
+    if fmt not in ("md", "csv"):
+        raise ConfigError(f"--format: must be md or csv, got {fmt!r}")
+    if out is not None:
+        check_out_dir(out)
+    res = ParamsResult(parameter_table(config), fmt)
+    if out is not None:
+        res.save(out)
+    return res
 
-    Runs (or resumes) the experiment's sweep and returns a ``sim.sensitivity.SensitivityResult``
-    (``.indices``, ``.seed_variance``, ``.tornado``, ``.ranking``, ``.prim_boxes``, ``.path``).
+
+@dataclass
+class BassResult(Figures):
+    """The Bass special case (``bass_curves``: simulated mean share, closed form, recursion and bias bound per month)."""
+
+    bass_curves: pd.DataFrame
+    scenario: str
+    lang: str = "en"
+    path: Path | None = None
+    subject = "validation"
+
+    @property
+    def max_gap(self) -> float:
+        """max over months of |simulated mean - F(t)|."""
+        return float((self.bass_curves["share_mean"] - self.bass_curves["bass_cdf"]).abs().max())
+
+    def save(self, out: str | Path = "results") -> Path:
+        """Write ``<out>/<scenario>/`` atomically: bass_curves.csv and the figure."""
+        check_out_dir(out)
+        target = Path(out) / self.scenario
+        with atomic_dir(target) as tmp:
+            self.bass_curves.to_csv(tmp / "bass_curves.csv", index=False)
+            write_figures("validation", self, tmp / "figures", self.lang)
+        self.path = target
+        return target
+
+    @classmethod
+    def load(cls, d: Path) -> "BassResult":
+        return cls(pd.read_csv(d / "bass_curves.csv"), d.name, path=d)
+
+
+def validate_bass(config: Config | str | Path = "experiments/validation/bass.toml", seeds: int = 40,
+                  overrides: list[str] | dict[str, Any] | None = None, out: str | Path | None = None,
+                  lang: str = "en") -> BassResult:
+    """Run the Bass special case ``seeds`` times and compare with the closed form (``onerecord validate-bass``)."""
+    check_lang(lang)
+    cfg = _config(config, overrides)
+    if out is not None:
+        check_out_dir(out)
+    try:
+        check_bass_case(cfg)
+    except ValueError as err:
+        raise ConfigError(f"{config}: {err}") from None
+    if seeds < 2:
+        raise ConfigError(f"--seeds: must be >= 2, got {seeds}")
+    res = BassResult(bass_validation(cfg, seeds), cfg.scenario, lang)
+    if out is not None:
+        res.save(out)
+    return res
+
+
+# --------------------------------------------------------------------------- sweeps and analyses
+
+
+@dataclass
+class SweepResult:
+    """A sweep's folder and counts (``status``: n_runs, done, failed, missing); ``runs`` reads its table."""
+
+    path: Path
+    status: dict[str, int]
+
+    @property
+    def runs(self) -> pd.DataFrame:
+        """One row per finished run (read from the Parquet dataset; large sweeps: use :meth:`dataset`)."""
+        return self.dataset().to_table().to_pandas()
+
+    def dataset(self):
+        """The runs as a lazy pyarrow dataset."""
+        return open_dataset(self.path)
+
+    def save(self, out: str | Path) -> Path:
+        """Copy the sweep folder to ``<out>/<name>/`` atomically (a sweep streams to its own folder as it runs)."""
+        check_out_dir(out)
+        target = Path(out) / self.path.name
+        if target.resolve() != self.path.resolve():
+            with atomic_dir(target) as tmp:
+                shutil.copytree(self.path, tmp, dirs_exist_ok=True)
+        return target
+
+
+def sweep(experiment: Experiment | str | Path, out: str | Path = "results", executor: str = "local",
+          workers: int | None = None, scheduler: str | None = None, shard: str | None = None, merge: bool = False,
+          retry_failed: bool = False, progress: bool = True, evaluate=None) -> SweepResult:
+    """Run (or resume) an experiment's sweep into ``<out>/<name>/`` (``onerecord sweep``; runs stream to Parquet
+    as they finish, so ``out`` is where it runs). ``merge`` joins the shards of a sharded sweep instead.
+    ``evaluate`` replaces the model (``module:function`` or a callable; see :mod:`sim.sweep.evaluate`)."""
+    if experiment is None:
+        raise ConfigError("sweep: missing EXPERIMENT (an experiment TOML file)")
+    exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
+    check_out_dir(out)
+    if merge:
+        path = merge_shards(sweep_path(out, exp.name))
+    else:
+        path = run_sweep(exp, out, executor=executor, workers=workers, scheduler=scheduler, shard=shard,
+                         retry_failed=retry_failed, progress=progress, evaluate=_evaluator(evaluate))
+    return SweepResult(Path(path), sweep_status(path, shard=None if merge else shard))
+
+
+def _evaluator(spec):
+    """An evaluator given as ``module:function`` (the command line's ``--evaluator``), or as it is."""
+    if not isinstance(spec, str):
+        return spec
+    module, _, attr = spec.partition(":")
+    if not attr:
+        raise ConfigError(f"--evaluator {spec}: expected module:function")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as err:
+        raise ConfigError(f"--evaluator {spec}: {err}") from None
+
+
+@dataclass
+class SensitivityResults(SensitivityResult, Figures):
+    """The tables of a sensitivity analysis (:class:`sim.sensitivity.SensitivityResult`) and its figures."""
+
+    lang: str = "en"
+    subject = "sensitivity"
+
+    @property
+    def top(self) -> pd.DataFrame:
+        """The three most influential parameters per output."""
+        return top_parameters(self.indices, 3) if len(self.indices) else pd.DataFrame()
+
+    def draw(self, tmp: Path, *_: Any) -> list[Path]:
+        """Every sensitivity figure the tables allow into ``tmp/figures`` (unless ``[analysis] figures = false``)."""
+        if not self.summary.get("analysis", {}).get("figures", True):
+            return []
+        return write_figures("sensitivity", self, Path(tmp) / "figures", self.lang)
+
+    def save(self, out: str | Path) -> Path:
+        """Write ``<out>/<experiment>/sensitivity/`` atomically: the tables, summary.json and figures."""
+        check_out_dir(out)
+        target = Path(out) / self.summary.get("experiment", self.path.parent.name) / "sensitivity"
+        with atomic_dir(target) as tmp:
+            _write_sensitivity_tables(self, tmp)
+            self.draw(tmp)
+        self.path = target
+        return target
+
+    @classmethod
+    def load(cls, d: Path) -> "SensitivityResults":
+        read = {f.name: pd.read_csv(d / f"{f.name}.csv") if (d / f"{f.name}.csv").is_file() else pd.DataFrame()
+                for f in fields(SensitivityResult) if f.name not in ("path", "summary")}
+        return cls(path=d, summary=read_json(d / "summary.json") or {}, **read)
+
+
+def sensitivity(experiment: Experiment | str | Path, out: str | Path = "results", executor: str = "local",
+                workers: int | None = None, scheduler: str | None = None, analyse_only: bool = False,
+                progress: bool = True, lang: str = "en", evaluate=None, analysis=None) -> SensitivityResults:
+    """Global sensitivity (Morris or Sobol), tornado and PRIM scenario discovery (``onerecord sensitivity``).
+
+    Runs (or resumes; with ``analyse_only`` only reads) the experiment's sweep into ``<out>/<name>/``,
+    then writes ``<out>/<name>/sensitivity/`` (tables and figures, see :mod:`sim.sensitivity`).
     """
-    _sens = import_module("sim.sensitivity")
-    return _sens.sensitivity(experiment, out, **kw)
+    check_lang(lang)
+    check_out_dir(out)
+    box: dict[str, SensitivityResults] = {}
+
+    def draw(tmp: Path, res: SensitivityResult) -> None:
+        box["res"] = SensitivityResults(**{f.name: getattr(res, f.name) for f in fields(res)}, lang=lang)
+        box["res"].draw(tmp)
+
+    _sensitivity(experiment, out, executor=executor, workers=workers, scheduler=scheduler, progress=progress,
+                 run=not analyse_only, evaluate=_evaluator(evaluate), analysis=analysis, then=draw)
+    return box["res"]
+
+
+@dataclass
+class CalibrationResults(CalibrationResult, Figures):
+    """The tables of a calibration (:class:`sim.calibrate.CalibrationResult`) and its figures."""
+
+    lang: str = "en"
+    subject = "calibration"
+
+    def draw(self, out: Path, *_: Any) -> None:
+        self.files += write_figures("calibration", self, Path(out) / "figures", self.lang)
+
+    def save(self, out: str | Path = "results", scenario: str | None = None) -> Path:
+        """Write ``<out>/<scenario>/calibration/`` atomically: the tables, calibrated.toml, calibration.json and figures."""
+        check_out_dir(out)
+        target = Path(out) / (scenario or self.meta["config"]["scenario"]) / "calibration"
+        kept = [self.config_path] if self.config_path is not None else []
+        with atomic_dir(target) as tmp:
+            _calibration.write_files(self, tmp, self.draw)
+        self.out_dir, self.files = target, kept + sorted(p for p in target.rglob("*") if p.is_file())
+        return target
+
+    @classmethod
+    def load(cls, d: Path) -> "CalibrationResults":
+        def csv(name: str) -> pd.DataFrame:
+            df = pd.read_csv(d / name) if (d / name).is_file() else pd.DataFrame()
+            return df.assign(month=pd.to_datetime(df["month"])) if "month" in df else df
+
+        meta = read_json(d / "calibration.json") or {}
+        return cls(parameters=csv("fitted_parameters.csv"), posterior=csv("posterior.csv"),
+                   generations=csv("generations.csv"), observed=csv("observed.csv"),
+                   decision_points=csv("observed_decisions.csv"), bands=csv("bands.csv"), coverage=csv("coverage.csv"),
+                   forecast=csv("forecast.csv"), calibrated_config="", wall_seconds=meta.get("wall_seconds", 0.0),
+                   settings=_calibration.DEFAULT, out_dir=d, meta=meta)
+
+
+def calibrate(config: Config | str | Path, quick: bool = False, seeds: int | None = None,
+              overrides: list[str] | dict[str, Any] | None = None, config_out: str | Path | None = None,
+              out: str | Path | None = None, lang: str = "en", **kw: Any) -> CalibrationResults:
+    """Fit the adoption parameters to the 2020-2023 history by ABC-SMC (``onerecord calibrate``).
+
+    ``config_out``: where calibrated.toml goes too (the command line's default: beside the config,
+    unless ``--quick`` or ``--set``). Saved to ``<out>/<scenario>/calibration/`` when ``out`` is given.
+    Other keywords go to :func:`sim.calibrate.calibrate` (``keys``, ``observed``, ``settings``, ``simulator``).
+    """
+    check_lang(lang)
+    cfg = _config(config, overrides)
+    if out is not None:
+        check_out_dir(out)
+    if seeds is not None:
+        _check_counts(seeds=seeds)
+    base = Path(config) if not isinstance(config, Config) else _calibration.BASELINE_PATH
+    if out is None:
+        fit = _calibration.calibrate(cfg, quick=quick, out_dir=None, seeds=seeds, config_path=config_out,
+                                     base_config_path=base, **kw)
+        return CalibrationResults(**{f.name: getattr(fit, f.name) for f in fields(fit)}, lang=lang)
+    target = Path(out) / cfg.scenario / "calibration"
+    box: dict[str, CalibrationResults] = {}
+
+    def draw(tmp: Path, fit: CalibrationResult) -> None:
+        box["res"] = CalibrationResults(**{f.name: getattr(fit, f.name) for f in fields(fit)}, lang=lang)
+        box["res"].draw(tmp)
+
+    with atomic_dir(target) as tmp:
+        _calibration.calibrate(cfg, quick=quick, out_dir=tmp, seeds=seeds, config_path=config_out,
+                               base_config_path=base, then=draw, **kw)
+    res = box["res"]
+    kept = [res.config_path] if res.config_path is not None else []
+    res.out_dir, res.files = target, kept + sorted(p for p in target.rglob("*") if p.is_file())
+    return res
+
+
+# --------------------------------------------------------------------------- the position-paper report
+
+
+@dataclass
+class ReportResult:
+    """The report of a position-paper pack: ``path`` (report.md; report.html beside it), the quoted ``numbers``."""
+
+    path: Path
+    numbers: dict
+    root: Path
+
+    def save(self, out: str | Path) -> Path:
+        """Copy the report folder (report.md, report.html, numbers.json, figures/) to ``<out>/`` atomically."""
+        check_out_dir(out)
+        target = Path(out) / self.path.parent.name
+        with atomic_dir(target) as tmp:
+            shutil.copytree(self.path.parent, tmp, dirs_exist_ok=True)
+        return target / self.path.name
+
+
+def report(experiment: str | Path, out: str | Path = "results", lang: str = "en", rebuild_only: bool = False,
+           quick: bool = False, workers: int | None = None, progress: bool = True,
+           say: Callable[[str], None] | None = None) -> ReportResult:
+    """Run what the position paper needs and is not saved yet, then build the report in ``lang``
+    (``onerecord report``).
+
+    The report goes to ``<out>/<name>/report_<lang>/report.md`` (``report.html`` beside it). With
+    ``rebuild_only`` nothing runs: the report is rebuilt from the saved results. ``quick`` shrinks
+    the experiment by its ``[quick]`` table (results under ``<name>-quick``). ``say`` hears one line per piece.
+    """
+    check_lang(lang)
+    paper = load_paper(experiment)
+    paper = quick_version(paper) if quick else paper
+    check_out_dir(out)
+    root = Path(out) / paper.name
+    if not rebuild_only:
+        run_pack(paper, out, workers=workers, progress=progress, say=say or (lambda _: None))
+    path = build_report(root, lang)
+    return ReportResult(path, json.loads((path.parent / "numbers.json").read_text(encoding="utf-8")), root)
+
+
+def run_pack(paper: PaperExperiment, out: str | Path, workers: int | None = None, progress: bool = True,
+             say: Callable[[str], None] = lambda _: None) -> Path:
+    """Run (or skip, when saved) every piece of the pack; write ``report_inputs.json``; return the folder.
+
+    Each piece is skipped when saved (a scenario's run id, the uptake curve's settings, the sweep's
+    finished runs, the sensitivity's design hash and options), so an interrupted pack resumes.
+    """
+    root = Path(out) / paper.name
+    configs = {name: scenario_config(paper, name) for name in paper.scenarios}
+    year = configs[paper.baseline].run.report_year
+    reps = list(range(paper.seeds))
+    runs: dict[str, str] = {}
+    for name, cfg in configs.items():
+        target = root / "runs" / name / run_id(cfg, reps)
+        if (target / "manifest.json").is_file():
+            say(f"{name}: saved ({target})")
+        else:
+            say(f"{name}: running {paper.seeds} seeds")
+            run(cfg, seeds=reps).save(root / "runs", figures=False)
+        runs[name] = target.relative_to(root).as_posix()
+
+    u = paper.uptake_curve
+    ucfg = configs[u.scenario]
+    udir = root / u.scenario / "uptake_curve"
+    saved = read_json(udir / "settings.json")
+    if saved == {"config": config_to_dict(ucfg), "steps": u.steps, "seeds": u.seeds, "orders": list(u.orders)}:
+        say(f"uptake curve: saved ({udir})")
+    else:
+        say(f"uptake curve: {len(u.orders)} orders x {u.steps} steps")
+        uptake_curve(ucfg, steps=u.steps, orders=tuple(u.orders), seeds=u.seeds).save(root, figures=False)
+
+    hexp = heatmap_experiment(paper, root)
+    say(f"heatmap: {hexp.name} ({len(paper.heatmap.x.levels)} x {len(paper.heatmap.y.levels)} cells)")
+    hroot = run_sweep(hexp, root, workers=workers, progress=progress)
+    st = sweep_status(hroot)
+    if st["failed"] or st["missing"]:
+        say(f"heatmap: {st['failed']} runs failed, {st['missing']} missing (their cells are blank)")
+
+    sexp, ana = sensitivity_experiment(paper)
+    sdir = Path(out) / sexp.name / "sensitivity"
+    if _sensitivity_saved(sexp, ana, Path(out)):
+        say(f"sensitivity: saved ({sdir})")
+    else:
+        say(f"sensitivity: {sexp.name} ({sexp.design})")
+        sensitivity(sexp, out, workers=workers, progress=progress, analysis=ana)
+
+    table = _resolved_parameters(parameter_table(paper.scenario_path(paper.baseline)), configs[paper.baseline],
+                                 Path(paper.source).name)
+    table.to_csv(root / "parameters.csv", index=False)
+    inputs = {
+        "experiment": paper.model_dump(mode="json"), "report_year": year, "scenarios": runs,
+        "uptake_curve": (udir / "uptake_curve.csv").relative_to(root).as_posix(),
+        "heatmap": {"dir": hroot.relative_to(root).as_posix(), "x": paper.heatmap.x.key, "y": paper.heatmap.y.key,
+                    "output": f"{paper.heatmap.output}_{year}"},
+        "sensitivity": os.path.relpath(sdir, root), "parameters": "parameters.csv",
+    }
+    write_text_atomic(json.dumps(inputs, indent=2, ensure_ascii=False), root / INPUTS_FILE)
+    return root
+
+
+def _sensitivity_saved(exp: Experiment, ana, out: Path) -> bool:
+    """indices.csv exists for this very design (sweep manifest hash) and these analysis options."""
+    sroot = out / exp.name
+    summary = read_json(sroot / "sensitivity" / "summary.json")
+    if summary is None or not (sroot / "sensitivity" / "indices.csv").is_file():
+        return False
+    same_design = read_sweep_manifest(sroot).get("design_hash") == design_hash(exp, base_config(exp), expand_runs(exp))
+    return same_design and summary.get("analysis") == json.loads(json.dumps(ana.model_dump()))
+
+
+def _resolved_parameters(table: pd.DataFrame, cfg: Config, experiment_file: str) -> pd.DataFrame:
+    """The parameter table with the values the runs used: a key the experiment overrides gets its
+    resolved value and the source "override in <experiment file>"."""
+    data = config_to_dict(cfg)
+    out = table.copy()
+    for i, key in enumerate(out["key"]):
+        node = config_value(data, key)
+        if node != out.at[i, "value"] and key != "scenario":
+            out.at[i, "value"], out.at[i, "source"] = node, f"{OVERRIDE_SOURCE}{experiment_file}"
+    out["value"] = [v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in out["value"]]
+    return out

@@ -12,7 +12,8 @@ Outputs (:func:`calibrate`, under ``out_dir``): ``fitted_parameters.csv`` (prior
 median, 5/25/75/95% quantiles), ``posterior.csv`` (weighted draws), ``generations.csv``,
 ``observed.csv`` and ``observed_decisions.csv`` (what was fitted), ``bands.csv`` and ``coverage.csv``
 (posterior predictive 50% and 90% bands against the observed points), ``forecast.csv`` (2024 to
-the report year), ``calibrated.toml``, ``calibration.json`` (settings, wall time) and ``figures/``.
+the report year), ``calibrated.toml`` and ``calibration.json`` (settings, wall time); :func:`sim.api.calibrate`
+adds ``figures/`` (:mod:`sim.plots.calibration`).
 ``configs/calibrated.toml`` is the same file written beside the baseline.
 """
 
@@ -35,7 +36,7 @@ import pandas as pd
 from sim.config import Config, ConfigError, config_to_dict, month_index, with_horizon, with_overrides
 from sim.config import prior_range as config_prior_range
 from sim.history import HISTORY_END, observed_series, option_decision_points
-from sim.parallel import blas_single_thread, start_pool
+from sim.parallel import Executor, SerialExecutor, blas_single_thread, make_executor, pool_for
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE_PATH = ROOT / "configs" / "baseline.toml"
@@ -72,7 +73,9 @@ class CalibrationSettings:
     min_acceptance_rate: float = 0.05   # a generation needing more than population/rate evaluations ends the fit
     max_walltime_s: float = 540.0       # start no generation after this many seconds of fitting
     seeds_per_particle: int = 2         # replicate seeds simulated per particle (distance = RMS over them)
-    n_procs: int = 2                    # worker processes (1 = SingleCoreSampler, reproducible)
+    n_procs: int = 2                    # workers (1: this process, pyabc's SingleCoreSampler)
+    executor: str = "local"             # where particles run (sim.parallel.EXECUTORS); local: a process pool
+    scheduler: str | None = None        # a Dask scheduler address (implies executor dask)
     predictive_draws: int = 100         # posterior draws for the bands and the forecast
     predictive_seeds: int = 2           # replicate seeds per posterior draw
     weight_municipalities: float = 1.0  # weight of the count term (count / number of municipalities)
@@ -120,6 +123,9 @@ class CalibrationResult:
     out_dir: Path | None = None
     config_path: Path | None = None
     files: list[Path] = field(default_factory=list)
+    method: str = ""                # "ABC-SMC (pyabc <version>)"
+    base_config_path: Path = BASELINE_PATH  # what calibrated.toml extends
+    meta: dict = field(default_factory=dict)  # calibration.json: settings, keys, wall time, config
 
     def medians(self) -> dict[str, float]:
         """Posterior median per dotted key."""
@@ -350,11 +356,11 @@ def fit_abc(cfg: Config, observed: pd.DataFrame, keys: Sequence[str] = FIT_PARAM
 
     prior = pyabc.Distribution(**{_abc_name(k): pyabc.RV("uniform", prior_range(k)[0], np.diff(prior_range(k))[0])
                                   for k in keys})
-    sampler = (pyabc.sampler.SingleCoreSampler() if settings.n_procs <= 1
-               else pyabc.sampler.MulticoreEvalParallelSampler(n_procs=settings.n_procs, check_max_eval=True))
     np.random.seed(np.random.SeedSequence(cfg.run.seed, spawn_key=(CALIBRATION_STREAM,)).generate_state(1)[0])
-    abc = pyabc.ABCSMC(model, prior, distance, population_size=settings.population_size, sampler=sampler)
-    with tempfile.TemporaryDirectory(dir=db_dir) as tmp:
+    with _executor(settings) as ex, tempfile.TemporaryDirectory(dir=db_dir) as tmp:
+        sampler = (pyabc.sampler.SingleCoreSampler() if isinstance(ex, SerialExecutor)
+                   else executor_sampler(ex, cfg.run.seed))
+        abc = pyabc.ABCSMC(model, prior, distance, population_size=settings.population_size, sampler=sampler)
         abc.new("sqlite:///" + os.path.join(tmp, "abc.db"),
                 {"n_municipalities_live": target.n_municipalities_live,
                  "share_residents_municipalities_live": target.share_residents_municipalities_live,
@@ -382,11 +388,88 @@ def _run_job(job: tuple[Config, dict[str, float], int, Simulator]) -> pd.DataFra
     return out
 
 
+def _executor(settings: CalibrationSettings) -> Executor:
+    """The calibration's executor: this process for one local worker, else a pool (sim.parallel)."""
+    if settings.executor == "local" and settings.scheduler is None and settings.n_procs <= 1:
+        return SerialExecutor()
+    return make_executor(settings.executor, settings.n_procs, settings.scheduler, preload=("sim.runner", "sim.model"))
+
+
+def _abc_batch(simulate_one: bytes, seeds: list[int]) -> list:
+    """Particles of one ABC job: numpy's and random's global generators (pyabc's proposals) seeded
+    per particle, so a particle is a function of its seed on any worker."""
+    import random
+
+    import cloudpickle
+
+    fn = cloudpickle.loads(simulate_one)
+    out = []
+    for seed in seeds:
+        random.seed(seed)
+        np.random.seed(seed)
+        out.append(fn())
+    return out
+
+
+def executor_sampler(executor: Executor, seed: int, batch: int = 2):
+    """A pyabc sampler on our executor (local pool or Dask): :class:`sim.parallel.Executor` as
+    pyabc's ``Sampler`` (pyabc's own samplers start their own processes or need a Dask client).
+
+    Particle k of generation t is simulated with the global generators seeded from
+    ``SeedSequence(seed, spawn_key=(CALIBRATION_STREAM, 2, t + 1, k))``, and particles are taken in
+    k order until n are accepted (or ``max_eval`` evaluations are used: the generation is then not
+    ok, as pyabc's ``check_max_eval`` does). So a fit on any number of workers gives the same
+    population: the order of finishing never matters.
+    """
+    import cloudpickle
+    import pyabc
+
+    class ExecutorSampler(pyabc.sampler.Sampler):
+        def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False,
+                                    ana_vars=None):
+            blob = cloudpickle.dumps(simulate_one)
+            window = 2 * executor.capacity
+            inflight: dict = {}
+            finished: dict[int, list] = {}
+            taken: list = []
+            next_job = next_take = accepted = 0
+            try:
+                while accepted < n and len(taken) < max_eval:
+                    while next_take in finished and accepted < n and len(taken) < max_eval:
+                        for particle in finished.pop(next_take):
+                            if accepted >= n or len(taken) >= max_eval:
+                                break
+                            taken.append(particle)
+                            accepted += bool(particle.accepted)
+                        next_take += 1
+                    if accepted >= n or len(taken) >= max_eval:
+                        break
+                    while len(inflight) < window:
+                        ks = range(next_job * batch, (next_job + 1) * batch)
+                        seeds = [int(np.random.SeedSequence(seed, spawn_key=(CALIBRATION_STREAM, 2, t + 1, k))
+                                     .generate_state(1)[0]) for k in ks]
+                        inflight[executor.submit(_abc_batch, blob, seeds)] = next_job
+                        next_job += 1
+                    for fut in executor.wait_any(inflight):
+                        finished[inflight.pop(fut)] = executor.result(fut)
+            finally:
+                for fut in inflight:
+                    fut.cancel()
+            sample = self._create_empty_sample()
+            for particle in taken:
+                sample.append(particle)
+            self.nr_evaluations_ = len(taken)
+            if sample.n_accepted < n:
+                sample.ok = False
+            return sample
+
+    return ExecutorSampler()
+
+
 def _map(jobs: list, n_procs: int) -> list[pd.DataFrame]:
-    if n_procs <= 1 or len(jobs) <= 1:
-        return [_run_job(j) for j in jobs]
-    with start_pool(n_procs, ("sim.runner", "sim.model")) as pool:
-        return list(pool.map(_run_job, jobs, chunksize=max(1, len(jobs) // (4 * n_procs))))
+    """The posterior predictive's simulations, in order, on ``n_procs`` local workers."""
+    with pool_for(n_procs if len(jobs) > 1 else 1, ("sim.runner", "sim.model")) as pool:
+        return pool.map(_run_job, jobs)
 
 
 def draw_posterior(posterior: pd.DataFrame, n_draws: int, seed: int) -> pd.DataFrame:
@@ -513,85 +596,6 @@ def calibrated_toml(table: pd.DataFrame, extends: str, method: str, when: date |
     return "\n".join(lines) + "\n"
 
 
-# --------------------------------------------------------------------------- figures (tables in, figures out)
-
-
-SERIES_LABELS = {
-    "n_municipalities_live": "Municipalities live",
-    "share_residents_municipalities_live": "Share of residents live",
-    "n_gp_offices_live": "GP offices live",
-    "n_municipalities_decided": "Municipalities decided (option)",
-    "one_record_coverage": "One-record coverage",
-    "gain_realized": "Gain realized (share of full gain)",
-}
-
-
-def _band_axes(ax, b: pd.DataFrame, color: str = "C0") -> None:
-    ax.fill_between(b["month"], b["p05"], b["p95"], color=color, alpha=0.18, linewidth=0, label="90% band")
-    ax.fill_between(b["month"], b["p25"], b["p75"], color=color, alpha=0.35, linewidth=0, label="50% band")
-    ax.plot(b["month"], b["p50"], color=color, label="median")
-
-
-def fig_fit(bands: pd.DataFrame, observed: pd.DataFrame, decisions: pd.DataFrame | None = None):
-    """Simulated 50% and 90% bands (posterior x seeds) against the observed monthly points, 2020-2023,
-    and, when given, against the option-decision points (open markers: lower bounds)."""
-    from sim.plots import paper_style
-
-    with_decisions = decisions is not None and len(decisions) > 0 and DECIDED in set(bands["series"])
-    with paper_style() as plt:
-        fig, axes = plt.subplots(1, 3 + with_decisions, figsize=(3.6 * (3 + with_decisions), 3.6), sharex=True)
-        obs_cols = {"n_municipalities_live": "n_municipalities_live",
-                    "share_residents_municipalities_live": "share_residents_municipalities_live",
-                    "n_gp_offices_live": ("n_gp_offices_live_lower" if "n_gp_offices_live_lower" in observed
-                                          else "n_gp_offices_live")}
-        for ax, (series, ocol) in zip(axes, obs_cols.items()):
-            _band_axes(ax, bands[bands["series"] == series])
-            marker = "^" if ocol.endswith("_lower") else "o"
-            ax.scatter(observed["month"], observed[ocol], s=9, color="black", marker=marker, zorder=3,
-                       label="observed (lower bound)" if marker == "^" else "observed")
-            ax.set(title=SERIES_LABELS[series], xlabel="Month")
-        if with_decisions:
-            _band_axes(axes[3], bands[bands["series"] == DECIDED])
-            for lower, marker, text in ((False, "o", "observed"), (True, "^", "observed (lower bound)")):
-                d = decisions[decisions["lower_bound"] == lower]
-                axes[3].scatter(d["month"], d["count"], s=18, color="black", marker=marker, zorder=3, label=text)
-            axes[3].set(title=SERIES_LABELS[DECIDED], xlabel="Month")
-            axes[3].legend(loc="upper left", fontsize="small")
-        axes[0].legend(loc="upper left", fontsize="small")
-        axes[2].legend(loc="upper left", fontsize="small")
-        fig.suptitle("Calibration: posterior predictive bands (50%, 90%) against the 2020-2023 history")
-        fig.autofmt_xdate()
-        fig.tight_layout(rect=(0, 0, 1, 0.93))
-    return fig
-
-
-def fig_forecast(fc: pd.DataFrame):
-    """Forecast 2024 to the report year: 50% and 90% bands for each forecast series."""
-    from sim.plots import paper_style
-
-    series = [s for s in FORECAST_COLUMNS if s in set(fc["series"])]
-    with paper_style() as plt:
-        fig, axes = plt.subplots(1, len(series), figsize=(3.0 * len(series), 3.2), sharex=True, squeeze=False)
-        for ax, s in zip(axes[0], series):
-            _band_axes(ax, fc[fc["series"] == s], color="C1")
-            ax.set(title=SERIES_LABELS.get(s, s), xlabel="Month")
-        axes[0][0].legend(loc="upper left", fontsize="small")
-        fig.suptitle("Calibrated model: forecast with 50% and 90% bands (posterior draws x seeds)")
-        fig.autofmt_xdate()
-        fig.tight_layout(rect=(0, 0, 1, 0.93))
-    return fig
-
-
-def write_figures(result: CalibrationResult, fig_dir: Path) -> list[Path]:
-    """fit.{pdf,png} and forecast.{pdf,png} (300 dpi) from the result's tables."""
-    from sim.plots import save
-
-    paths = save(fig_fit(result.bands, result.observed, result.decision_points), fig_dir / "calibration_fit")
-    if len(result.forecast):
-        paths += save(fig_forecast(result.forecast), fig_dir / "calibration_forecast")
-    return paths
-
-
 # --------------------------------------------------------------------------- the whole calibration
 
 
@@ -600,7 +604,7 @@ def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "re
               base_config_path: str | Path = BASELINE_PATH, keys: Sequence[str] = FIT_PARAMETERS,
               observed: pd.DataFrame | None = None, decisions: pd.DataFrame | None = None,
               settings: CalibrationSettings | None = None, simulator: Simulator | None = None,
-              figures: bool = True) -> CalibrationResult:
+              then: Callable[[Path, CalibrationResult], None] | None = None) -> CalibrationResult:
     """Fit ``keys`` to the observed 2020-2023 series by ABC-SMC, then check and forecast.
 
     ``quick``: the QUICK settings (a small ABC population; the region stays the config's, since
@@ -610,7 +614,8 @@ def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "re
     (:func:`sim.history.option_decision_points`); with ``observed`` given, ``decisions`` defaults to
     none. Nothing after 2023-12 of the history is fitted. Writes the files listed in the module
     docstring to ``out_dir`` (nothing if None), and calibrated.toml to ``config_path`` too when
-    given (its ``extends`` points at ``base_config_path`` relative to it).
+    given (its ``extends`` points at ``base_config_path`` relative to it); ``then(out_dir, result)`` runs after
+    the tables are written (the API draws the figures there).
     """
     import pyabc
 
@@ -653,26 +658,35 @@ def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "re
         config_path.write_text(result.calibrated_config, encoding="utf-8")
         result.config_path = config_path
         result.files.append(config_path)
-    if out_dir is not None:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        rel = os.path.relpath(Path(base_config_path).resolve(), out.resolve())
-        text = calibrated_toml(table, rel, method)
-        result.calibrated_config = result.calibrated_config or text
-        files = {"fitted_parameters.csv": table, "posterior.csv": posterior, "generations.csv": gens,
-                 "observed.csv": observed, "observed_decisions.csv": points, "bands.csv": bands, "coverage.csv": coverage, "forecast.csv": fc}
-        for name, df in files.items():
-            df.to_csv(out / name, index=False)
-            result.files.append(out / name)
-        (out / "calibrated.toml").write_text(text, encoding="utf-8")
-        result.files.append(out / "calibrated.toml")
-        result.out_dir = out
-        if figures:
-            result.files += write_figures(result, out / "figures")
     result.wall_seconds = time.perf_counter() - t0
+    result.method, result.base_config_path = method, Path(base_config_path)
+    result.meta = {"method": method, "settings": asdict(settings), "keys": list(keys),
+                   "wall_seconds": round(result.wall_seconds, 1), "config": config_to_dict(cfg),
+                   "generations": int(len(gens)), "simulations": int(gens["samples"].sum())}
     if out_dir is not None:
-        meta = {"method": method, "settings": asdict(settings), "keys": list(keys),
-                "wall_seconds": round(result.wall_seconds, 1), "config": config_to_dict(cfg),
-                "generations": int(len(gens)), "simulations": int(gens["samples"].sum())}
-        (Path(out_dir) / "calibration.json").write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
+        write_files(result, out_dir, then)
     return result
+
+
+def write_files(result: CalibrationResult, out_dir: str | Path,
+                then: Callable[[Path, CalibrationResult], None] | None = None) -> Path:
+    """The calibration's files (module docstring) into ``out_dir``; ``then(out_dir, result)`` after the tables."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rel = os.path.relpath(result.base_config_path.resolve(), out.resolve())
+    text = calibrated_toml(result.parameters, rel, result.method)
+    result.calibrated_config = result.calibrated_config or text
+    files = {"fitted_parameters.csv": result.parameters, "posterior.csv": result.posterior,
+             "generations.csv": result.generations, "observed.csv": result.observed,
+             "observed_decisions.csv": result.decision_points, "bands.csv": result.bands,
+             "coverage.csv": result.coverage, "forecast.csv": result.forecast}
+    for name, df in files.items():
+        df.to_csv(out / name, index=False)
+        result.files.append(out / name)
+    (out / "calibrated.toml").write_text(text, encoding="utf-8")
+    result.files.append(out / "calibrated.toml")
+    result.out_dir = out
+    if then is not None:  # the API draws the figures (sim.plots) here
+        then(out, result)
+    (out / "calibration.json").write_text(json.dumps(result.meta, indent=2, default=str), encoding="utf-8")
+    return out

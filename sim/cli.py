@@ -1,7 +1,10 @@
 """The ``onerecord`` command line: a thin layer over :mod:`sim.api`.
 
-Bad input prints one line ``<file>: <key>: <problem>`` on stderr and exits with status 2,
-before anything is created under ``--out``.
+Every command parses its arguments, calls exactly one function of :mod:`sim.api` (which checks
+the input, computes and saves) and prints from the result; it writes no file itself
+(tests/test_cli.py checks this over the source). Bad input prints one line
+``onerecord: <file>: <key>: <problem>`` on stderr and exits with status 2, before anything is
+created under ``--out``; Ctrl-C exits with 130 and leaves nothing half-written.
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ def _interrupted_while_starting(signum, frame) -> None:
 _BEFORE_IMPORTS = (signal.signal(signal.SIGINT, _interrupted_while_starting)
                    if threading.current_thread() is threading.main_thread() else None)
 
+import pandas as pd  # noqa: E402
 import typer  # noqa: E402
 
-from sim.config import ConfigError, EnvironmentFault  # noqa: E402
+from sim import __version__, api  # noqa: E402
+from sim.config import EnvironmentFault  # noqa: E402
 
 if _BEFORE_IMPORTS is not None:
     signal.signal(signal.SIGINT, _BEFORE_IMPORTS)
@@ -39,6 +44,9 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a key:
 OutOpt = Annotated[Path, typer.Option("--out", help="Output root; runs go to OUT/<scenario>/<run id>/.")]
 LangOpt = Annotated[str, typer.Option("--lang", help="Figure labels: nb (Norwegian) or en (English).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+ExecutorOpt = Annotated[str, typer.Option("--executor", help=f"Where runs are evaluated: {' or '.join(api.EXECUTORS)}.")]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (default: all cores).")]
+SchedulerOpt = Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (default: a LocalCluster).")]
 
 
 def _fail(msg: str, code: int = 2) -> None:
@@ -56,7 +64,7 @@ def guarded(fn):
         try:
             with interrupt.handling():
                 return fn(*args, **kwargs)
-        except ConfigError as err:
+        except api.ConfigError as err:
             _fail(f"onerecord: {err}")
         except EnvironmentFault as err:
             _fail(f"onerecord: {err}", 3)
@@ -94,33 +102,48 @@ def describe_os_error(err: OSError, out: Path | None = None) -> str:
     return f"{where}{err.strerror or err}"
 
 
-def _progress(total: int, quiet: bool, what: str):
-    """A rich progress bar over ``total`` items (a no-op when quiet); returns (context, advance)."""
-    from contextlib import nullcontext
+class Bar:
+    """A rich progress bar driven by ``progress(done, total)`` callbacks; nothing when quiet.
 
-    if quiet:
-        return nullcontext(), lambda *_: None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   TimeRemainingColumn(), transient=True, console=None)
-    task = bar.add_task(what, total=total)
-    return bar, lambda *_: bar.advance(task)
-
-
-def _scenario(config: Path, set_: list[str] | None, out: Path, lang: str | None = None):
-    """A command's scenario: --lang checked (when given), the config loaded with its --set overrides, --out checked.
-
-    Every check runs before anything is written under --out.
+    The bar starts at the first callback (after the API has checked the input) and stops on exit.
     """
-    from sim import api
-    from sim.results import check_out_dir
 
-    if lang is not None:
-        api.check_lang(lang)
-    cfg = api.load_config(config, list(set_ or []))
-    check_out_dir(out)
-    return cfg
+    def __init__(self, what: str, quiet: bool):
+        self.what, self.quiet, self.bar, self.task = what, quiet, None, None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        if self.bar is None:
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                       TimeRemainingColumn)
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), TimeRemainingColumn(), transient=True)
+            self.task = self.bar.add_task(self.what, total=total)
+            self.bar.start()
+        self.bar.update(self.task, completed=done, total=total)
+
+    def __enter__(self) -> "Bar":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"onerecord {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the package version and exit.")] = False,
+) -> None:
+    """onerecord: agent-based rollout simulation of a shared regional health record."""
 
 
 @app.command()
@@ -135,58 +158,40 @@ def run(
     quiet: QuietOpt = False,
 ) -> None:
     """Run replicate seeds of a scenario; write tables, manifest and figures to OUT/<scenario>/<run id>/."""
-    from sim import api
-
-    cfg = _scenario(config, set_, out, lang)
-    reps = api.manifest_replicates(config) if seeds is None else None  # a manifest.json re-runs its seeds
-    n = len(reps) if reps is not None else (seeds if seeds is not None else cfg.run.seeds)
-    api.check_counts(seeds=n, jobs=jobs)
     t0 = time.perf_counter()
-    bar, advance = _progress(n * (cfg.run.draws + 1), quiet, f"{cfg.scenario}: seeds x draws")
-    with bar:
-        res = api.run(cfg, seeds=reps if reps is not None else n, jobs=jobs, on_done=advance)
-        path = res.save(out, lang=lang)
-    s = res.summary
-    y = cfg.run.report_year
-    draws = f" x {cfg.run.draws + 1} draws" if cfg.run.draws else ""
-    typer.echo(f"wrote {path} ({n} seeds{draws}, {time.perf_counter() - t0:.1f} s): {y} GP uptake median "
-               f"{s[f'share_gps_{y}'].median():.2f}, one-record coverage {s[f'one_record_coverage_{y}'].median():.2f}, "
-               f"gain realized {s[f'gain_realized_{y}'].median():.2f}")
+    with Bar("seeds x draws", quiet) as bar:
+        res = api.run(config, seeds=seeds, jobs=jobs, overrides=set_, out=out, lang=lang, progress=bar)
+    s, y, k = res.summary, res.report_year, len(res.draws) - 1
+    draws = f" x {k + 1} draws" if k else ""
+    typer.echo(f"wrote {res.path} ({len(res.manifest['replicates'])} seeds{draws}, {time.perf_counter() - t0:.1f} s): {y} GP "
+               f"uptake median {s[f'share_gps_{y}'].median():.2f}, one-record coverage "
+               f"{s[f'one_record_coverage_{y}'].median():.2f}, gain realized {s[f'gain_realized_{y}'].median():.2f}")
 
 
 @app.command()
 @guarded
 def plot(
-    results_dir: Annotated[Path, typer.Argument(help="A run directory (with manifest.json).")],
+    results_dir: Annotated[Path, typer.Argument(help="A saved result: run directory (with manifest.json), uptake curve, "
+                                                     "sensitivity, calibration or Bass folder.")],
     lang: LangOpt = "en",
 ) -> None:
-    """Rebuild every figure of a run directory from its saved tables (no re-run)."""
-    from sim.api import check_lang
-    from sim.plots import plot_run
-
-    check_lang(lang)
-    paths = plot_run(results_dir, lang)
-    typer.echo(f"wrote {len(paths)} files to {results_dir / 'figures'}")
+    """Redraw every figure of a saved result from its tables (no re-run)."""
+    res = api.plot(results_dir, lang)
+    typer.echo(f"wrote {len(res.files)} files to {res.path / 'figures'}")
 
 
 @app.command()
 @guarded
 def compare(
     run_dirs: Annotated[list[Path], typer.Argument(help="Two or more run directories.")],
-    out: OutOpt = Path("results/compare"),
+    out: Annotated[Path, typer.Option("--out", help="Output root; the comparison goes to OUT/compare/.")] = Path("results"),
     lang: LangOpt = "en",
 ) -> None:
     """Plot scenarios side by side and print the key report-year figures with their spread over seeds."""
-    from sim.api import check_lang
-    from sim.plots import compare_runs
-    from sim.results import check_out_dir
-
-    check_lang(lang)
-    check_out_dir(out)
-    table, paths = compare_runs(run_dirs, out, lang)
-    with __import__("pandas").option_context("display.width", 120, "display.max_columns", 10):
-        typer.echo(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
-    typer.echo(f"wrote {len(paths)} figure files and compare.csv to {out}")
+    res = api.compare(run_dirs, out=out, lang=lang)
+    with pd.option_context("display.width", 120, "display.max_columns", 10):
+        typer.echo(res.table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    typer.echo(f"wrote compare.csv and figures to {res.path}")
 
 
 @app.command("uptake-curve")
@@ -201,134 +206,96 @@ def uptake_curve(
     lang: LangOpt = "en",
 ) -> None:
     """Hold hospitals and municipalities on the platform; sweep GP share per recruitment order."""
-    from sim import api
-    from sim.results import atomic_dir
-
-    cfg = _scenario(config, set_, out, lang)
-    df = api.uptake_curve(cfg, steps=steps, orders=tuple(orders) if orders else None, seeds=seeds)
-    from sim.plots import plot_uptake_tables
-
-    target = Path(out) / cfg.scenario / "uptake_curve"
-    with atomic_dir(target) as tmp:
-        df.to_csv(tmp / "uptake_curve.csv", index=False)
-        plot_uptake_tables(df, tmp / "figures", lang)
-    typer.echo(f"wrote {target}/uptake_curve.csv and figures ({len(df)} rows)")
+    res = api.uptake_curve(config, steps=steps, orders=orders, seeds=seeds, overrides=set_, out=out, lang=lang)
+    typer.echo(f"wrote {res.path}/uptake_curve.csv and figures ({len(res.uptake_curve)} rows)")
 
 
-@app.command("calibrate")
+@app.command()
 @guarded
-def calibrate_cmd(
-    config: Annotated[Path, typer.Argument(help="Scenario TOML to calibrate; the fitted keys' prior ranges (sim/config.py) are the priors.")],
+def calibrate(
+    config: Annotated[Path, typer.Argument(help="Scenario TOML to calibrate; the fitted keys' sweep ranges are the priors.")],
     quick: Annotated[bool, typer.Option("--quick", help="A small fit (seconds) for tests and smoke runs.")] = False,
     out: OutOpt = Path("results"),
     set_: SetOpt = None,
     seeds: Annotated[int | None, typer.Option("--seeds", help="Replicate seeds per particle (default 2; quick 1).")] = None,
     config_out: Annotated[Path | None, typer.Option("--config-out", help="Where to write calibrated.toml too (default: "
                                                     "beside CONFIG, unless --quick or --set).")] = None,
+    lang: LangOpt = "en",
 ) -> None:
     """Fit the adoption parameters to the 2020-2023 history (ABC-SMC); write OUT/<scenario>/calibration/."""
-    from sim import api
-    from sim.calibrate import calibrate as fit
-    from sim.results import atomic_dir
-
-    cfg = _scenario(config, set_, out)
-    if seeds is not None:
-        api.check_counts(seeds=seeds)
-    if config_out is None and not quick and not set_:
-        config_out = config.parent / "calibrated.toml"
-    target = Path(out) / cfg.scenario / "calibration"
-    typer.echo(f"calibrating {cfg.scenario} ({'quick' if quick else 'default'} settings) ...")
-    with atomic_dir(target) as tmp:
-        res = fit(cfg, quick=quick, out_dir=tmp, seeds=seeds, config_path=config_out, base_config_path=config)
+    default_out = None if quick or set_ else config.parent / "calibrated.toml"
+    typer.echo(f"calibrating {config} ({'quick' if quick else 'default'} settings) ...")
+    res = api.calibrate(config, quick=quick, seeds=seeds, overrides=set_, config_out=config_out or default_out,
+                        out=out, lang=lang)
     for _, r in res.parameters.iterrows():
         typer.echo(f"  {r['parameter']:<30} {r['posterior_median']:.4g}  [{r['p05']:.4g}, {r['p95']:.4g}]")
     cov = res.coverage["covered_90"]
-    typer.echo(f"wrote {target} ({res.wall_seconds:.0f} s; observed points inside the 90% band: {cov.sum()}/{len(cov)})"
-               + (f" and {config_out}" if config_out else ""))
+    typer.echo(f"wrote {res.out_dir} ({res.wall_seconds:.0f} s; observed points inside the 90% band: {cov.sum()}/{len(cov)})"
+               + (f" and {res.config_path}" if res.config_path else ""))
 
 
 @app.command()
 @guarded
 def sweep(
     experiment: Annotated[Path | None, typer.Argument(help="Experiment TOML, e.g. experiments/smoke.toml.")] = None,
-    executor: Annotated[str, typer.Option("--executor", help="local (process pool) or dask.")] = "local",
-    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (default: all cores).")] = None,
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (default: a LocalCluster).")] = None,
+    executor: ExecutorOpt = "local",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
     shard: Annotated[str | None, typer.Option("--shard", help="I/N: run slice I (0..N-1) of N, e.g. $SLURM_ARRAY_TASK_ID/N.")] = None,
     merge: Annotated[bool, typer.Option("--merge", help="Join the shards of OUT/<name> into one dataset.")] = False,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Rerun only the runs in failures.csv.")] = False,
+    evaluator: Annotated[str | None, typer.Option("--evaluator", help="module:function evaluating a run instead of "
+                                                  "the model (tests, stand-ins).")] = None,
     out: OutOpt = Path("results"),
     quiet: QuietOpt = False,
 ) -> None:
     """Run (or resume) an experiment's design on a process pool or Dask; results stream to Parquet."""
-    from importlib import import_module
-
-    from sim.results import check_out_dir
-
-    sw = import_module("sim.sweep")  # the package, not sim.api.sweep
-
-    if experiment is None:
-        raise ConfigError("sweep: missing EXPERIMENT (an experiment TOML file)")
-    exp = sw.load_experiment(experiment)
-    check_out_dir(out)
-    if merge:
-        path = sw.merge_shards(sw.sweep_path(out, exp.name))
-    else:
-        path = sw.run_sweep(exp, out, executor=executor, workers=workers, scheduler=scheduler, shard=shard,
-                            retry_failed=retry_failed, progress=not quiet)
-    st = sw.sweep_status(path, shard=None if merge else shard)
+    res = api.sweep(experiment, out, executor=executor, workers=workers, scheduler=scheduler, shard=shard, merge=merge,
+                    retry_failed=retry_failed, progress=not quiet, evaluate=evaluator)
+    st = res.status
     what = f" shard {shard}" if shard and not merge else ""
-    typer.echo(f"wrote {path}{what}: {st['done']} of {st['n_runs']} runs done, {st['failed']} failed, {st['missing']} missing")
+    typer.echo(f"wrote {res.path}{what}: {st['done']} of {st['n_runs']} runs done, {st['failed']} failed, "
+               f"{st['missing']} missing")
     if st["failed"] and not st["done"]:
-        _fail(f"onerecord: every run failed; see {path / 'failures.csv'}", 1)
+        _fail(f"onerecord: every run failed; see failures.csv under {res.path}", 1)
 
 
-@app.command("sensitivity")
+@app.command()
 @guarded
-def sensitivity_cmd(
+def sensitivity(
     experiment: Annotated[Path, typer.Argument(help="Experiment TOML with a morris or sobol design, e.g. experiments/sobol_core.toml.")],
-    executor: Annotated[str, typer.Option("--executor", help="local (process pool) or dask.")] = "local",
-    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (default: all cores).")] = None,
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address.")] = None,
+    executor: ExecutorOpt = "local",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
     analyse_only: Annotated[bool, typer.Option("--analyse-only", help="Analyse the saved sweep; run nothing.")] = False,
     out: OutOpt = Path("results"),
+    lang: LangOpt = "en",
     quiet: QuietOpt = False,
 ) -> None:
     """Morris or Sobol indices (SALib), seed variance, tornado and PRIM boxes for an experiment; resumable."""
-    from importlib import import_module
-
-    from sim.results import check_out_dir
-
-    sens = import_module("sim.sensitivity")  # the package, not sim.api.sensitivity
-    check_out_dir(out)
-    res = sens.sensitivity(experiment, out, executor=executor, workers=workers, scheduler=scheduler,
-                           progress=not quiet, run=not analyse_only)
-    top = sens.top_parameters(res.indices, 3) if len(res.indices) else None
+    res = api.sensitivity(experiment, out, executor=executor, workers=workers, scheduler=scheduler,
+                          analyse_only=analyse_only, progress=not quiet, lang=lang)
     typer.echo(f"wrote {res.path} ({len(res.indices)} index rows)")
-    if top is not None and not quiet:
-        typer.echo(top.to_string(index=False))
+    if len(res.top) and not quiet:
+        typer.echo(res.top.to_string(index=False))
 
 
-@app.command("report")
+@app.command()
 @guarded
-def report_cmd(
+def report(
     experiment: Annotated[Path, typer.Argument(help="Position-paper experiment TOML, e.g. experiments/position_paper.toml.")],
     lang: Annotated[str, typer.Option("--lang", help="Report language: nb (Norwegian) or en (English).")] = "en",
     out: Annotated[Path, typer.Option("--out", help="Output root; the pack goes to OUT/<name>/.")] = Path("results"),
     rebuild_only: Annotated[bool, typer.Option("--rebuild-only", help="Build from saved results only (no runs).")] = False,
     quick: Annotated[bool, typer.Option("--quick", help="The experiment's [quick] smoke version (OUT/<name>-quick/).")] = False,
-    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes for the sweeps (default: all cores).")] = None,
+    workers: WorkersOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Run what the position paper needs (saved pieces are skipped) and write one report, Markdown and HTML."""
-    from sim.api import check_lang
-    from sim.report import report
-
-    check_lang(lang)
     t0 = time.perf_counter()
-    path = report(experiment, out, lang=lang, rebuild_only=rebuild_only, quick=quick, workers=workers,
-                  progress=not quiet, say=(lambda _: None) if quiet else typer.echo)
-    typer.echo(f"wrote {path} and {path.with_suffix('.html')} ({time.perf_counter() - t0:.0f} s)")
+    res = api.report(experiment, out, lang=lang, rebuild_only=rebuild_only, quick=quick, workers=workers,
+                     progress=not quiet, say=(lambda _: None) if quiet else typer.echo)
+    typer.echo(f"wrote {res.path} and {res.path.with_suffix('.html')} ({time.perf_counter() - t0:.0f} s)")
 
 
 @app.command("validate-bass")
@@ -342,24 +309,9 @@ def validate_bass(
     lang: LangOpt = "en",
 ) -> None:
     """Run the Bass special case and write the simulated and analytic curves side by side (CSV and figure)."""
-    from sim.plots import fig_bass, save
-    from sim.results import atomic_dir
-    from sim.validation import bass_validation, check_bass_case
-
-    cfg = _scenario(config, set_, out, lang)
-    try:
-        check_bass_case(cfg)
-    except ValueError as err:
-        raise ConfigError(f"{config}: {err}") from None
-    if seeds < 2:
-        raise ConfigError(f"--seeds: must be >= 2, got {seeds}")
-    df = bass_validation(cfg, seeds)
-    target = Path(out) / cfg.scenario
-    with atomic_dir(target) as tmp:
-        df.to_csv(tmp / "bass_curves.csv", index=False)
-        save(fig_bass(df, lang), tmp / "figures" / f"bass_{lang}")
-    gap = (df["share_mean"] - df["bass_cdf"]).abs().max()
-    typer.echo(f"wrote {target}/bass_curves.csv and figures: max |simulated - F(t)| = {gap:.4f} over {len(df)} months")
+    res = api.validate_bass(config, seeds=seeds, overrides=set_, out=out, lang=lang)
+    typer.echo(f"wrote {res.path}/bass_curves.csv and figures: max |simulated - F(t)| = {res.max_gap:.4f} "
+               f"over {len(res.bass_curves)} months")
 
 
 @app.command()
@@ -369,11 +321,7 @@ def params(
     fmt: Annotated[str, typer.Option("--format", help="md or csv")] = "md",
 ) -> None:
     """Print every scenario key with type, unit, value, allowed range, description and source."""
-    from sim.params import parameter_table, render
-
-    if fmt not in ("md", "csv"):
-        raise ConfigError(f"--format: must be md or csv, got {fmt!r}")
-    typer.echo(render(parameter_table(config), fmt), nl=False)
+    typer.echo(api.params(config, fmt).text, nl=False)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,19 @@
-"""Process pools on this machine: how workers start, how many, and BLAS pinned to one thread.
+"""The one executor interface (local pool or Dask), how local workers start, and BLAS pinned to one thread.
 
-Every pool of the package (replicates of ``onerecord run --jobs``, sweep workers, calibration's
-posterior predictive) starts its workers the same way, by :func:`start_pool` with the method of
+Everything that runs in parallel (replicates of ``onerecord run --jobs``, sweeps, the tornado,
+calibration's ABC sampler and posterior predictive) goes through an :class:`Executor`:
+``submit(fn, *args) -> future``, ``map(fn, items) -> results in order``, ``close()``, made by
+:func:`make_executor` from one of the names in :data:`EXECUTORS` (the CLI and API import it):
+
+* :class:`SerialExecutor`: in this process, one run at a time (a pool of one without a pool);
+* :class:`LocalExecutor`: a process pool on this machine (:func:`start_pool`);
+* :class:`DaskExecutor`: ``dask.distributed``, a ``LocalCluster`` or the cluster at a scheduler
+  address (``dask-jobqueue`` on Slurm/PBS).
+
+A pool's ``initializer(*initargs)`` runs once in every worker process before its first task
+(for Dask: on first use in each worker process, also in workers that join later).
+
+Every local pool starts its workers the same way, by :func:`start_pool` with the method of
 :func:`start_method`:
 
 * ``fork`` on Linux when this process runs no other Python thread: a worker starts in
@@ -27,12 +39,25 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager
 from importlib import import_module
+from typing import Any, Protocol, runtime_checkable
 
+from sim.config import MAX_JOBS, ConfigError, EnvironmentFault
 from sim.interrupt import ignore_in_worker
+
+EXECUTORS: tuple[str, ...] = ("local", "dask")
+"""The executor names a user chooses from (``--executor``): a local process pool or Dask."""
+
+CONNECT_TIMEOUT_S = 10
+"""How long a Dask client tries to reach its scheduler."""
+
+NO_WORKERS_TIMEOUT_S = 30.0
+"""How long a Dask executor waits for its scheduler's first worker before saying it has none."""
 
 
 def default_workers() -> int:
@@ -149,15 +174,279 @@ def start_pool(workers: int, preload: tuple[str, ...] = (), initializer: Callabl
     return pool
 
 
-def stop_pool(pool: ProcessPoolExecutor, cancel: bool) -> None:
-    """Shut ``pool`` down: after its runs (``cancel`` False), or at once (True: queued runs cancelled,
-    workers terminated, not waited for beyond 5 s each), as after Ctrl-C or a failure."""
-    procs = list((getattr(pool, "_processes", None) or {}).values()) if cancel else []
-    manager = getattr(pool, "_executor_manager_thread", None)
-    pool.shutdown(wait=not cancel, cancel_futures=cancel)
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        p.join(timeout=5)
-    if manager is not None:  # done before exit, else its wake-up pipe can close under the exit hook (EBADF)
-        manager.join(timeout=5)
+# --------------------------------------------------------------------------- the executor interface
+
+
+class WorkerCrash(Exception):
+    """A worker process died while tasks were in flight (which task caused it is not known)."""
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Where tasks run: the one interface of replicates, sweeps, the tornado and calibration.
+
+    ``submit(fn, *args)`` returns a future (``done()``, ``result()``, ``cancel()``);
+    ``map(fn, items, on_done)`` returns the results in the order of ``items`` (``on_done(i)`` as
+    item i finishes); ``wait_any(futures)`` blocks until at least one has finished and returns
+    those; ``result(future)`` is its value, a dead worker raised as :class:`WorkerCrash`;
+    ``capacity`` is how many tasks run at once; ``crash_breaks_pool`` says whether a dead worker
+    fails every task in flight (then ``restart()`` gives a fresh pool); ``close(cancel)`` stops the
+    workers. An executor is a context manager: it starts on entering and closes on leaving
+    (cancelling what is in flight when leaving on an exception).
+    """
+
+    capacity: int
+    crash_breaks_pool: bool
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Any: ...
+
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any],
+            on_done: Callable[[int], None] | None = None) -> list[Any]: ...
+
+    def wait_any(self, futures: Iterable[Any]) -> set: ...
+
+    def result(self, future: Any) -> Any: ...
+
+    def restart(self) -> None: ...
+
+    def close(self, cancel: bool = False) -> None: ...
+
+    def __enter__(self) -> "Executor": ...
+
+    def __exit__(self, exc_type, exc, tb) -> None: ...
+
+
+class _Executor:
+    """What every executor derives from submit, wait_any, result, start and close."""
+
+    capacity: int = 1
+    crash_breaks_pool: bool = False
+
+    def start(self) -> None:
+        """Start the workers (entering the context does)."""
+
+    def close(self, cancel: bool = False) -> None:
+        """Stop the workers; ``cancel``: do not wait for tasks in flight."""
+
+    def restart(self) -> None:
+        """A fresh pool after a dead worker broke this one."""
+        self.close(cancel=True)
+        self.start()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Any:
+        raise NotImplementedError
+
+    def wait_any(self, futures: Iterable[Any]) -> set:
+        return wait(list(futures), return_when=FIRST_COMPLETED).done
+
+    def result(self, future: Any) -> Any:
+        return future.result()
+
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any],
+            on_done: Callable[[int], None] | None = None) -> list[Any]:
+        """``[fn(x) for x in items]`` on the workers, in the order of ``items``."""
+        futures = [self.submit(fn, x) for x in items]
+        index = {f: i for i, f in enumerate(futures)}
+        out: list[Any] = [None] * len(futures)
+        pending = set(futures)
+        try:
+            while pending:
+                for f in self.wait_any(pending):
+                    pending.discard(f)
+                    out[index[f]] = self.result(f)
+                    if on_done is not None:
+                        on_done(index[f])
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            raise
+        return out
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(cancel=exc_type is not None)
+
+
+class SerialExecutor(_Executor):
+    """This process, one task at a time: ``submit`` runs the task at once and returns a done future.
+
+    ``initializer(*initargs)`` runs in this process on entering, as a pool's would in its workers.
+    """
+
+    def __init__(self, initializer: Callable | None = None, initargs: tuple = ()):
+        self.initializer, self.initargs = initializer, initargs
+
+    def start(self) -> None:
+        if self.initializer is not None:
+            self.initializer(*self.initargs)
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future:
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args))
+        except Exception as err:  # a task's error is raised by result(), as a pool's is
+            fut.set_exception(err)
+        return fut
+
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any],
+            on_done: Callable[[int], None] | None = None) -> list[Any]:
+        out = []
+        for i, x in enumerate(items):
+            out.append(fn(x))
+            if on_done is not None:
+                on_done(i)
+        return out
+
+
+class LocalExecutor(_Executor):
+    """A process pool on this machine (:func:`start_pool`), its workers dying with this process.
+
+    ``preload`` and ``before_fork`` give forked workers a warm start (:func:`start_pool`).
+    """
+
+    crash_breaks_pool = True  # a dead worker fails every task in flight
+
+    def __init__(self, workers: int | None = None, preload: tuple[str, ...] = (), initializer: Callable | None = None,
+                 initargs: tuple = (), before_fork: Callable[[], None] | None = None):
+        self.capacity = workers or default_workers()
+        self.preload, self.initializer, self.initargs, self.before_fork = preload, initializer, initargs, before_fork
+        self.pool: ProcessPoolExecutor | None = None
+
+    def start(self) -> None:
+        """Start every worker now (the start method is chosen now, so a restart beside a progress
+        bar's thread does not fork)."""
+        self.pool = start_pool(self.capacity, self.preload, self.initializer, self.initargs, self.before_fork)
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future:
+        return self.pool.submit(fn, *args)
+
+    def result(self, future: Future) -> Any:
+        """The future's result; a broken pool becomes :class:`WorkerCrash`."""
+        try:
+            return future.result()
+        except BrokenProcessPool as err:
+            raise WorkerCrash(str(err)) from err
+
+    def close(self, cancel: bool = False) -> None:
+        """Stop the pool: after its tasks, or at once (``cancel``: queued tasks cancelled, workers
+        terminated, each waited for at most 5 s), as after Ctrl-C or a failure."""
+        if self.pool is None:
+            return
+        procs = list((getattr(self.pool, "_processes", None) or {}).values()) if cancel else []
+        manager = getattr(self.pool, "_executor_manager_thread", None)
+        self.pool.shutdown(wait=not cancel, cancel_futures=cancel)
+        for p in procs:  # interrupted: do not wait for tasks in flight
+            p.terminate()
+        for p in procs:
+            p.join(timeout=5)
+        if manager is not None:  # done before exit, else its wake-up pipe can close under the exit hook (EBADF)
+            manager.join(timeout=5)
+        self.pool = None
+
+
+_INITIALIZED: set[str] = set()  # tokens of the Dask executors whose initializer ran in this worker process
+
+
+def _dask_task(token: str, initializer: Callable | None, initargs: list, fn: Callable[..., Any], *args: Any) -> Any:
+    """A Dask task: the executor's initializer once per worker process, then ``fn(*args)``."""
+    if initializer is not None and token not in _INITIALIZED:
+        initializer(*initargs)
+        _INITIALIZED.add(token)
+    return fn(*args)
+
+
+class DaskExecutor(_Executor):
+    """dask.distributed: a LocalCluster of single-threaded worker processes, or the cluster at ``scheduler``."""
+
+    crash_breaks_pool = False  # the scheduler reschedules; KilledWorker names the task
+
+    def __init__(self, workers: int | None = None, scheduler: str | None = None, initializer: Callable | None = None,
+                 initargs: tuple = ()):
+        self.workers, self.scheduler, self.initializer, self.initargs = workers, scheduler, initializer, initargs
+        self.client = self.cluster = None
+        self._token, self._initargs = uuid.uuid4().hex, []
+
+    def start(self) -> None:
+        from dask.distributed import LocalCluster
+
+        if self.scheduler is None and self.cluster is None:
+            self.cluster = LocalCluster(n_workers=self.workers or default_workers(), threads_per_worker=1,
+                                        processes=True, dashboard_address=None)
+        self._connect()
+
+    def _connect(self) -> None:
+        """A client of the cluster once it has a worker (EnvironmentFault after :data:`NO_WORKERS_TIMEOUT_S`)."""
+        from dask.distributed import Client
+
+        self.client = Client(self.cluster if self.scheduler is None else self.scheduler, timeout=CONNECT_TIMEOUT_S)
+        try:
+            self.client.wait_for_workers(1, timeout=NO_WORKERS_TIMEOUT_S)
+        except TimeoutError:
+            self.client.close()
+            self.client = None
+            raise EnvironmentFault(f"--scheduler {self.scheduler}: no worker joined within {NO_WORKERS_TIMEOUT_S:.0f} s; "
+                                   f"start workers (dask worker {self.scheduler}) and run again") from None
+        # sent to every worker once, not with every task
+        self._initargs = self.client.scatter(list(self.initargs), broadcast=True) if self.initargs else []
+
+    @property
+    def capacity(self) -> int:  # type: ignore[override]
+        if self.client is None:  # not started: what it will ask for
+            return self.workers or default_workers()
+        n = sum(w.get("nthreads", 1) for w in self.client.scheduler_info(n_workers=-1)["workers"].values())
+        return max(1, n or self.workers or 1)
+
+    def restart(self) -> None:
+        """A new client (after a lost scheduler; Dask reschedules the tasks of a lost worker itself)."""
+        if self.client is not None:
+            try:
+                self.client.close(timeout=5)
+            except Exception:  # the old connection is gone already
+                pass
+        self._connect()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Any:
+        return self.client.submit(_dask_task, self._token, self.initializer, self._initargs, fn, *args, pure=False)
+
+    def wait_any(self, futures: Iterable[Any]) -> set:
+        from dask.distributed import wait as dask_wait
+
+        return dask_wait(list(futures), return_when="FIRST_COMPLETED").done
+
+    def result(self, future: Any) -> Any:
+        """The future's result; a task that killed its workers becomes :class:`WorkerCrash`."""
+        from distributed.scheduler import KilledWorker
+
+        try:
+            return future.result()
+        except KilledWorker as err:
+            raise WorkerCrash(str(err)) from err
+
+    def close(self, cancel: bool = False) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+        self.client = self.cluster = None
+
+
+def make_executor(kind: str = "local", workers: int | None = None, scheduler: str | None = None, *,
+                  preload: tuple[str, ...] = (), initializer: Callable | None = None, initargs: tuple = (),
+                  before_fork: Callable[[], None] | None = None) -> Executor:
+    """The executor called ``kind`` (one of :data:`EXECUTORS`; a scheduler address implies Dask),
+    not yet started (enter it: ``with make_executor(...) as ex``). Bad names or counts are ConfigError."""
+    if kind not in EXECUTORS:
+        raise ConfigError(f"--executor: must be one of {', '.join(EXECUTORS)}, got {kind!r}")
+    if workers is not None and not 1 <= workers <= MAX_JOBS:
+        raise ConfigError(f"--workers: must be a whole number from 1 to {MAX_JOBS:,}, got {workers}")
+    if kind == "dask" or scheduler is not None:
+        return DaskExecutor(workers, scheduler, initializer, initargs)
+    return LocalExecutor(workers, preload, initializer, initargs, before_fork)
+
+
+def pool_for(jobs: int, preload: tuple[str, ...] = ()) -> Executor:
+    """An executor for ``jobs`` local workers: this process when jobs <= 1, else a local pool."""
+    return SerialExecutor() if jobs <= 1 else make_executor("local", jobs, preload=preload)

@@ -335,3 +335,23 @@ def read_manifest(run_dir: str | Path) -> dict:
     if not p.exists():
         raise ConfigError(f"{Path(run_dir)}: not a run directory (no manifest.json)")
     return json.loads(p.read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------- comparing runs
+
+KEY_FIGURES = ("share_gps", "n_municipalities_live", "one_record_coverage", "information_available",
+               "gain_realized", "nok_per_inhabitant_median_municipality")
+"""The report-year figures ``onerecord compare`` prints per scenario."""
+
+
+def compare_table(summaries: dict[str, pd.DataFrame], year: int) -> pd.DataFrame:
+    """Key figures of the report year per scenario: median and 5-95% range over seeds."""
+    rows = []
+    for name, s in summaries.items():
+        for fig in KEY_FIGURES:
+            col = f"{fig}_{year}"
+            if col in s:
+                v = s[col].astype(float)
+                rows.append({"scenario": name, "figure": col, "median": v.median(), "p05": v.quantile(0.05),
+                             "p95": v.quantile(0.95), "seeds": int(v.notna().sum())})
+    return pd.DataFrame(rows)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from sim.config import Config
 from sim import interrupt
-from sim.parallel import blas_single_thread, start_pool, stop_pool
+from sim.parallel import blas_single_thread, pool_for
 from sim.results import RunTables
 
 # Region-level columns copied from the model's monthly table into the timeseries.
@@ -231,41 +231,33 @@ def summarise_run(cfg: Config, replicate: int, region=None, network=None) -> dic
 # --------------------------------------------------------------------------- replicates
 
 
-def _pinned_run_one(cfg: Config, replicate: int, draw: int = 0) -> RunTables:
+def _run_one(job: tuple[Config, int, int]) -> RunTables:
+    """run_one of a (config, replicate, draw) job."""
+    cfg, replicate, draw = job
+    return run_one(cfg, replicate, draw=draw)
+
+
+def _pinned_run_one(job: tuple[Config, int, int]) -> RunTables:
     """run_one in a worker, BLAS pinned to one thread."""
     with blas_single_thread():
-        return run_one(cfg, replicate, draw=draw)
+        return _run_one(job)
 
 
 def run_replicates(cfg: Config | Sequence[Config], replicates: Iterable[int], jobs: int = 1,
                    on_done: Callable[[int], None] | None = None) -> RunTables:
     """Run replicates of one config, or of each parameter draw's config (``cfg`` a list: draw d is
-    ``cfg[d]``), in a process pool when jobs > 1 (:func:`sim.parallel.start_pool`); the tables are
-    stacked in (draw, replicate) order. Replicate r has the same seed in every draw.
-    ``on_done(replicate)`` is called once per finished (draw, replicate) run."""
+    ``cfg[d]``), on ``jobs`` local workers (:func:`sim.parallel.pool_for`; this process when
+    jobs <= 1); the tables are stacked in (draw, replicate) order. Replicate r has the same seed
+    in every draw. ``on_done(replicate)`` is called once per finished (draw, replicate) run."""
     cfgs = [cfg] if isinstance(cfg, Config) else list(cfg)
     reps = list(replicates)
-    runs = [(d, r) for d in range(len(cfgs)) for r in reps]
-    results: dict[tuple[int, int], RunTables] = {}
-    if jobs <= 1 or len(runs) <= 1:
-        for d, r in runs:
-            results[d, r] = run_one(cfgs[d], r, draw=d)
-            interrupt.check()
-            if on_done:
-                on_done(r)
-    else:
-        from concurrent.futures import as_completed
+    runs = [(cfgs[d], r, d) for d in range(len(cfgs)) for r in reps]
+    workers = jobs if len(runs) > 1 else 1
+    with pool_for(workers, ("sim.runner", "sim.model")) as pool:
 
-        pool = start_pool(jobs, ("sim.runner", "sim.model"))
-        try:
-            futures = {pool.submit(_pinned_run_one, cfgs[d], r, d): (d, r) for d, r in runs}
-            for fut in as_completed(futures):
-                results[futures[fut]] = fut.result()
-                interrupt.check()
-                if on_done:
-                    on_done(futures[fut][1])
-        except BaseException:
-            stop_pool(pool, cancel=True)  # Ctrl-C or a failed run: do not wait for the others
-            raise
-        stop_pool(pool, cancel=False)
-    return RunTables.concat([results[k] for k in runs])
+        def done(i: int) -> None:
+            interrupt.check()  # a Ctrl-C that a finalizer swallowed stops the run here
+            if on_done:
+                on_done(runs[i][1])
+
+        return RunTables.concat(pool.map(_pinned_run_one if workers > 1 else _run_one, runs, on_done=done))

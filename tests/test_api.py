@@ -200,12 +200,16 @@ def bad(tmp_path_factory) -> dict:
         "unknown key in file": (["run", unknown], lambda r: api.load_config(unknown)),
         "malformed file": (["run", malformed], lambda r: api.load_config(malformed)),
         "out is a file": (["run", base, "--out", a_file, *sets(SMALL)], lambda r: r.save(a_file)),
-        "not a run directory": (["plot", empty_dir], lambda r: api.load_results(empty_dir)),
+        "not a saved result": (["plot", empty_dir], lambda r: api.plot(empty_dir)),
         "seeds 0": (["run", base, "--seeds", "0"], lambda r: api.run(r.config, seeds=0)),
         "jobs 0": (["run", base, "--jobs", "0"], lambda r: api.run(r.config, seeds=1, jobs=0)),
         "bad lang": (["run", base, "--lang", "de"], lambda r: r.plot("adoption", lang="de")),
         "bad order": (["uptake-curve", base, "--orders", "bogus"], lambda r: api.uptake_curve(r.config, orders=("bogus",))),
         "steps 1": (["uptake-curve", base, "--steps", "1"], lambda r: api.uptake_curve(r.config, steps=1)),
+        "bad format": (["params", "--format", "xls"], lambda r: api.params(fmt="xls")),
+        "bass seeds 1": (["validate-bass", "--seeds", "1"], lambda r: api.validate_bass(ROOT / "experiments/validation/bass.toml", seeds=1)),
+        "bad executor": (["sweep", "experiments/smoke.toml", "--executor", "spark"],
+                         lambda r: api.sweep(ROOT / "experiments/smoke.toml", executor="spark")),
     }
 
 
@@ -215,7 +219,7 @@ def cli_errors(bad, tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
     out = tmp_path_factory.mktemp("cli_errors")
     procs = {}
     for case, (args, _) in bad.items():
-        extra = [] if "--out" in args or args[0] == "plot" else ["--out", str(out / "results")]
+        extra = [] if "--out" in args or args[0] in ("plot", "params") else ["--out", str(out / "results")]
         procs[case] = subprocess.Popen(cli_args(*args, *extra), cwd=ROOT, stdout=subprocess.PIPE,
                                        stderr=subprocess.PIPE, text=True)
     done = {}
@@ -227,8 +231,8 @@ def cli_errors(bad, tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
 
 
 MATCHING = ["missing file", "bad value", "unknown --set key", "shares over 1", "unknown key in file",
-            "malformed file", "out is a file", "not a run directory", "seeds 0", "jobs 0", "bad lang", "bad order",
-            "steps 1"]
+            "malformed file", "out is a file", "not a saved result", "seeds 0", "jobs 0", "bad lang", "bad order",
+            "steps 1", "bad format", "bass seeds 1", "bad executor"]
 def _check_same_line(case: str, bad: dict, cli_errors: dict, api_run) -> None:
     res = cli_errors[case]
     assert res.returncode == 2 and res.stdout == "", f"{case}: exit {res.returncode}\n{res.stderr}"

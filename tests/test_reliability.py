@@ -491,7 +491,7 @@ class FlakyExecutor:
     def __exit__(self, *exc):
         return None
 
-    def submit(self, run):
+    def submit(self, fn, run):
         from sim.sweep.evaluate import evaluate_run
 
         if self.lost:
@@ -528,13 +528,13 @@ def _flaky_sweep(tmp_path, monkeypatch, lose_at, restart_failures):
     made = _Made()
     faults = {"lose_at": lose_at, "restart_failures": restart_failures}
 
-    def make(kind, ctx, workers=None, scheduler=None):
+    def make(ctx, kind="local", workers=None, scheduler=None):
         made.append(FlakyExecutor(ctx, **faults))
         return made[-1]
 
     made.faults = faults  # type: ignore[attr-defined]
 
-    monkeypatch.setattr(sweep_run, "make_executor", make)
+    monkeypatch.setattr(sweep_run, "sweep_executor", make)
     monkeypatch.setattr(sweep_run, "RESTART_BACKOFF_S", 0.001)
     exp = write_experiment(tmp_path, name="flaky")
     return exp, made, lambda: sweep_run.run_sweep(exp, tmp_path / "out", progress=False, evaluate=toy)

@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 
 from sim.config import ConfigError
-from sim.report import TEXT, build_report, fmt, load_paper, quick_version, report, uptake_gaps
+from sim.api import report
+from sim.report import TEXT, build_report, fmt, load_paper, quick_version, uptake_gaps
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ROOT / "experiments" / "position_paper_quick.toml"

@@ -134,14 +134,14 @@ def test_plot_rebuilds_figures_from_saved_results(run_dir, tmp_path):
     assert res.returncode == 0, res.stderr
     assert (copy / "figures" / "adoption_nb.pdf").exists() and (copy / "figures" / "who_pays_who_gains_nb.png").exists()
     bad = cli("plot", str(tmp_path))
-    assert bad.returncode == 2 and "not a run directory" in bad.stderr
+    assert bad.returncode == 2 and "not a saved result" in bad.stderr
 
 
 def test_compare_prints_key_figures(run_dir, tmp_path):
     res = cli("compare", str(run_dir), str(run_dir), "--out", str(tmp_path / "cmp"))
     assert res.returncode == 0, res.stderr
-    assert "share_gps_2030" in res.stdout and (tmp_path / "cmp" / "compare_en.pdf").exists()
-    table = pd.read_csv(tmp_path / "cmp" / "compare.csv")
+    assert "share_gps_2030" in res.stdout and (tmp_path / "cmp" / "compare" / "compare_en.pdf").exists()
+    table = pd.read_csv(tmp_path / "cmp" / "compare" / "compare.csv")
     assert {"scenario", "figure", "median", "p05", "p95", "seeds"} <= set(table.columns)
 
 

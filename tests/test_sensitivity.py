@@ -136,7 +136,9 @@ def linear(tmp_path_factory):
     ana = (f'[analysis]\ntarget = "linear >= {mid}"\nprim_levers = ["{K1}", "{K2}", "{K3}", "dummy.unused"]\n'
            "prim_threshold = 0.9\n")
     exp = _experiment(tmp, "linear", "morris", 20, ["linear"], analysis=ana)
-    return sensitivity(exp, tmp / "out", workers=2, evaluate=Linear(), progress=False)
+    from sim import api  # the command's path: tables and figures
+
+    return api.sensitivity(exp, tmp / "out", workers=2, evaluate=Linear(), progress=False)
 
 
 def test_morris_linear_function_exact_effects_and_ranking(linear):
@@ -159,7 +161,7 @@ def test_tornado_swings_and_agreement_on_linear_function(linear):
     assert tor.loc["dummy.unused", "swing"] == 0.0
     assert bool(linear.ranking.loc[0, "same_order"])
     figs = {p.name for p in (linear.path / "figures").iterdir()}
-    assert {"morris_mu_star_sigma.pdf", "morris_mu_star_sigma.png", "tornado.pdf", "prim.png"} <= figs
+    assert {"morris_mu_star_sigma_en.pdf", "morris_mu_star_sigma_en.png", "tornado_en.pdf", "prim_en.png"} <= figs
 
 
 def test_prim_through_the_pipeline_finds_a_dense_box(linear):

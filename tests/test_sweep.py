@@ -270,7 +270,7 @@ def test_start_methods_agree_and_forked_workers_share_the_warm_parent(toy_experi
 def test_sigkill_midway_then_resume(toy_experiment, reference, tmp_path):
     psutil = pytest.importorskip("psutil")
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "sim.sweep", str(toy_experiment), "--out", str(out), "--workers", "2",
+    cmd = [sys.executable, "-m", "sim", "sweep", str(toy_experiment), "--out", str(out), "--workers", "2",
            "--quiet", "--evaluator", "test_sweep:slow_toy"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)])}
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -397,7 +397,7 @@ class FakeExecutor:
         self.interrupt_after, self.n_waits = interrupt_after, 0
         self.broken, self.restarts = False, 0
 
-    def submit(self, run):
+    def submit(self, fn, run):
         from sim.sweep.evaluate import evaluate_run
 
         if self.broken:
@@ -410,7 +410,7 @@ class FakeExecutor:
         return fut
 
     def wait_any(self, futures):
-        from sim.sweep.executors import WorkerCrash
+        from sim.parallel import WorkerCrash
 
         self.n_waits += 1
         if self.n_waits == self.interrupt_after:

@@ -100,13 +100,15 @@ def test_plot_uptake_curve(setup):
     import matplotlib
 
     matplotlib.use("Agg")
-    from sim.plots import plot_uptake_curve
+    from types import SimpleNamespace
+
+    from sim.plots.uptake import fig_uptake
 
     _, _, _, df = setup
-    ax = plot_uptake_curve(df, "gain_realized", lang="nb")
-    assert len(ax.get_lines()) == len(ORDERS)
+    fig = fig_uptake(SimpleNamespace(uptake_curve=df), lang="nb", metric="gain_realized")
+    assert len(fig.axes[0].get_lines()) == len(ORDERS)
     with pytest.raises(ValueError, match="metric"):
-        plot_uptake_curve(df, "no_such_metric")
+        fig_uptake(SimpleNamespace(uptake_curve=df), metric="no_such_metric")
 
 
 def test_uptake_curve_command_writes_table_and_figures(tmp_path):

@@ -1,32 +1,31 @@
-"""The position-paper pack: the runs that answer DESIGN.md's four questions, and one report.
+"""The position-paper report: views over a saved pack of results (files in, report out, never the model).
 
 A position-paper experiment (TOML, :class:`PaperExperiment`, :mod:`~sim.report.experiment`) names the
 scenarios, the uptake-curve settings, a price x functionality grid and a sensitivity experiment.
-:func:`report` (:mod:`~sim.report.pack`) runs what is missing, each piece resumable and skipped when saved:
+:func:`sim.api.report` runs what is missing (each piece resumable and skipped when saved) and writes
+``report_inputs.json``, the index of the saved pack:
 
-* every scenario with ``sim.api.run(...).save(...)`` into ``<out>/<name>/runs/<scenario>/<run id>/``;
-* the uptake curve (:func:`sim.uptake.uptake_curve`) into ``<out>/<name>/uptake_curve/``;
-* the heatmap, a ``grid`` sweep through :func:`sim.sweep.run_sweep`, into ``<out>/<name>/heatmap-<hash>/``
-  (its seed is the scenario's ``run.seed``, so a cell at the scenario's own values repeats its runs);
-* the sensitivity experiment through :func:`sim.sensitivity.sensitivity` into its usual place
-  ``<out>/<experiment>/`` (so a sensitivity run made before is reused);
-* ``parameters.csv`` (:func:`sim.params.parameter_table`, values as resolved) and
-  ``report_inputs.json``, the index of all the above.
+* every scenario's run directory ``<out>/<name>/runs/<scenario>/<run id>/``;
+* the uptake curve in ``<out>/<name>/uptake_curve/``;
+* the heatmap, a ``grid`` sweep, in ``<out>/<name>/heatmap-<hash>/`` (its seed is the scenario's
+  ``run.seed``, so a cell at the scenario's own values repeats its runs);
+* the sensitivity experiment in its usual place ``<out>/<experiment>/`` (so a sensitivity run made
+  before is reused);
+* ``parameters.csv`` (the parameter table, values as resolved).
 
 :func:`build_report` (:mod:`~sim.report.document`) then writes ``<out>/<name>/report_<lang>/``:
 ``report.md``, ``report.html`` (figures embedded as base64 PNG, no scripts, no fetches), ``numbers.json``
-and ``figures/``, **from the saved files alone**: :mod:`~sim.report.tables`, :mod:`~sim.report.text`,
-:mod:`~sim.report.figures` and :mod:`~sim.report.document` import neither the model nor the runner.
-Every number in the text is a fact computed from those tables (:func:`facts`) and formatted by
-:func:`fmt`; the templates in :data:`TEXT` contain no digits.
+and ``figures/``, **from the saved files alone**: :mod:`~sim.report.tables`, :mod:`~sim.report.text` and
+:mod:`~sim.report.document` import neither the model nor the runner, and draw every figure through the
+registry :data:`sim.plots.FIGURES`. Every number in the text is a fact computed from those tables
+(:func:`facts`) and formatted by :func:`fmt`; the templates in :data:`TEXT` contain no digits.
 """
 
 from sim.report.document import build_report, compose, render_html, render_markdown
 from sim.report.experiment import PaperExperiment, load_paper, quick_version
-from sim.report.pack import report, run_pack
 from sim.report.tables import INPUTS_FILE, Pack, facts, municipal_costs, top_drivers, uptake_gaps, who_pays_npv
-from sim.report.text import FIGURE_TEXT, LANGS, TEXT, check_lang, fmt
+from sim.report.text import LANGS, TEXT, check_lang, fmt
 
-__all__ = ["report", "build_report", "run_pack", "load_paper", "quick_version", "PaperExperiment", "Pack", "facts",
-           "compose", "render_markdown", "render_html", "uptake_gaps", "municipal_costs", "who_pays_npv",
-           "top_drivers", "fmt", "check_lang", "TEXT", "FIGURE_TEXT", "LANGS", "INPUTS_FILE"]
+__all__ = ["build_report", "load_paper", "quick_version", "PaperExperiment", "Pack", "facts", "compose",
+           "render_markdown", "render_html", "uptake_gaps", "municipal_costs", "who_pays_npv", "top_drivers", "fmt",
+           "check_lang", "TEXT", "LANGS", "INPUTS_FILE"]

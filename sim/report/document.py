@@ -7,15 +7,15 @@ import html
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace as Tables
 
 import pandas as pd
 
-from sim.plots import compare_table, fig_compare, fig_cost_per_inhabitant, fig_who_pays, label, save
-from sim.report.figures import fig_drivers, fig_heatmap, fig_net_by_actor, plot_uptake_panels
+from sim.plots import figure, save
 from sim.report.tables import OVERRIDE_SOURCE, Pack, config_value, facts, municipal_costs, top_drivers, uptake_gaps, \
     who_pays_npv
-from sim.report.text import TEXT, check_lang, figure_label, fmt, output_label
-from sim.results import RunTables, atomic_dir
+from sim.report.text import TEXT, check_lang, fmt, label, output_label
+from sim.results import atomic_dir, compare_table
 
 
 class _Writer:
@@ -39,10 +39,11 @@ class _Writer:
         """A number in the report's language."""
         return fmt(v, kind, self.lang)
 
-    def figure(self, name: str, fig, caption: str) -> tuple:
-        """Save a figure as ``figures/<name>_<lang>.png`` (and PDF); its block."""
-        stem = f"{name}_{self.lang}"
-        save(fig, self.fig_dir / stem)
+    def figure(self, stem: str, name: str, tables, caption: str, **options) -> tuple:
+        """Draw the registered figure ``name`` (:data:`sim.plots.FIGURES`) from ``tables``, save it as
+        ``figures/<stem>_<lang>.png`` (and PDF); its block."""
+        stem = f"{stem}_{self.lang}"
+        save(figure(name, tables, self.lang, **options), self.fig_dir / stem)
         return ("fig", f"figures/{stem}.png", caption)
 
     def key_numbers(self) -> list[tuple]:
@@ -60,13 +61,13 @@ class _Writer:
         table[self.col("gap")] = [self.fmt(v, "pp") for v in gaps.groupby("share")["gap"].first().reindex(wide.index)]
         full = "q1_full_below" if self.raw["gain_full"] < 1 - 1e-9 else "q1_full"
         return [("h2", self.text["q1_title"]), ("p", f"{self.say('q1_text')} {self.say(full)}"),
-                self.figure("uptake_curve", plot_uptake_panels(p.uptake, lang), self.say("q1_fig")),
+                self.figure("uptake_curve", "uptake_panels", Tables(uptake_curve=p.uptake), self.say("q1_fig")),
                 ("table", table, self.say("q1_table"))]
 
     def question2(self) -> list[tuple]:
         p, lang, y = self.pack, self.lang, self.year
         adopt = p.exp["adoption_scenarios"]
-        runs = {p.name(s, lang): RunTables(p.timeseries(s), *(pd.DataFrame(),) * 4) for s in adopt}
+        runs = Tables(runs={p.name(s, lang): Tables(timeseries=p.timeseries(s)) for s in adopt})
         stats = compare_table({s: p.summaries[s] for s in adopt}, y).set_index(["scenario", "figure"])
         rows = []
         for s in adopt:
@@ -76,13 +77,11 @@ class _Writer:
                          self.col("end"): self.fmt(p.summaries[s]["share_gps_end"].median(), "pct"),
                          self.col("gain"): self.fmt(gain["median"], "pct")})
         h, cfg = p.inputs["heatmap"], p.manifest["config"]
-        title = f"{self.facts['output']}, {y} ({figure_label('heat_mean', lang)})"
-        heat = fig_heatmap(p.heat, h["x"], h["y"], title, self.facts["output"], lang,
-                           mark=(config_value(cfg, h["x"]), config_value(cfg, h["y"])))
+        heat = self.figure("heatmap", "heatmap", Tables(heatmap=p.heat), self.say("q2_heat_fig"), x_key=h["x"],
+                           y_key=h["y"], output=h["output"], mark=(config_value(cfg, h["x"]), config_value(cfg, h["y"])))
         return [("h2", self.text["q2_title"]), ("p", self.say("q2_text")),
-                self.figure("adoption_scenarios", fig_compare(runs, lang), self.say("q2_fig")),
-                ("table", pd.DataFrame(rows), self.say("q2_table")), ("p", self.say("q2_heat")),
-                self.figure("heatmap", heat, self.say("q2_heat_fig"))]
+                self.figure("adoption_scenarios", "compare", runs, self.say("q2_fig")),
+                ("table", pd.DataFrame(rows), self.say("q2_table")), ("p", self.say("q2_heat")), heat]
 
     def question3(self) -> list[tuple]:
         p, lang, y = self.pack, self.lang, self.year
@@ -104,11 +103,12 @@ class _Writer:
         for name, df in nets.items():
             who[name] = [self.fmt(v, "mnok") for v in df["net_npv_nok"]]
         return [("h2", self.text["q3_title"]), ("p", self.say("q3_text")), ("ul", lines),
-                self.figure("cost_per_inhabitant", fig_cost_per_inhabitant(costs, lang, y), self.say("q3_fig")),
+                self.figure("cost_per_inhabitant", "cost_per_inhabitant", Tables(costs_municipality=costs),
+                            self.say("q3_fig"), report_year=y),
                 ("table", pd.DataFrame(rows), self.say("q3_table")), ("p", self.say("q3_who")),
-                self.figure("who_pays", fig_who_pays(p.table(self.base, "who_pays_who_gains"), lang),
-                            self.say("q3_who_fig")),
-                self.figure("net_by_actor", fig_net_by_actor(nets, lang), self.say("q3_net_fig")),
+                self.figure("who_pays", "who_pays_who_gains",
+                            Tables(who_pays_who_gains=p.table(self.base, "who_pays_who_gains")), self.say("q3_who_fig")),
+                self.figure("net_by_actor", "net_by_actor", Tables(nets=nets), self.say("q3_net_fig")),
                 ("table", who, self.say("q3_who_table"))]
 
     def question4(self) -> list[tuple]:
@@ -126,7 +126,7 @@ class _Writer:
                               self.col("value"): [self.fmt(v, "idx") for v in top["value"]],
                               self.col("conf"): [self.fmt(v, "idx") for v in top["conf"]]})
         return [("h2", self.text["q4_title"]), ("p", self.say("q4_text")), ("ul", lines),
-                self.figure("drivers", fig_drivers(top, p.sens_summary["design"], lang), self.say("q4_fig")),
+                self.figure("drivers", "drivers", Tables(drivers=top), self.say("q4_fig"), method=p.sens_summary["design"]),
                 ("table", table, self.say("q4_table"))]
 
     def methods_and_appendix(self) -> list[tuple]:

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 
 from sim.config import ConfigError
-from sim.plots import compare_table, label
-from sim.report.text import TEXT, figure_label, fmt, output_label
-from sim.results import read_manifest, read_table
+from sim.plots.labels import fmt, label, output_label
+from sim.report.text import TEXT
+from sim.results import compare_table, read_manifest, read_table
 
 INPUTS_FILE = "report_inputs.json"
-"""The pack's index: what was run and where it lies (written last by :func:`sim.report.run_pack`)."""
+"""The pack's index: what was run and where it lies (written last by :func:`sim.api.report`)."""
 
 OVERRIDE_SOURCE = "override in "
 """Source, in parameters.csv, of a key the experiment overrides (followed by the experiment file's name)."""
@@ -209,7 +209,7 @@ def facts(pack: Pack, lang: str) -> tuple[dict[str, str], dict[str, float]]:
     s = pack.sens_summary
     top = top_drivers(pack.indices)
     method = s["design"]
-    out |= {"sens_name": s["experiment"], "sens_method": figure_label(f"{method}_method", lang),
+    out |= {"sens_name": s["experiment"], "sens_method": label(f"{method}_method", lang),
             "sens_index": "ST" if method == "sobol" else "mu*"}
     put("sens_rows", s["design_rows"], "int"), put("sens_reps", s["replicates"], "int"), put("sens_runs", s["runs"], "int")
     first = top[(top["output"] == f"share_gps_{y}") & (top["rank"] == 1)]

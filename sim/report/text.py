@@ -6,34 +6,8 @@ The templates hold no digits: every number they show is a placeholder filled by 
 
 from __future__ import annotations
 
-import math
-import re
+from sim.plots.labels import LANGS, check_lang, fmt, label, output_label  # noqa: F401 (re-exported for sim.report)
 
-from sim.plots import LANGS, check_lang, label  # noqa: F401 (re-exported for sim.report)
-
-
-
-def fmt(v: float, kind: str, lang: str) -> str:
-    """A number as the report writes it: ``pct`` (a share as per cent, one decimal), ``pct0`` (whole per
-    cent), ``pp`` (a difference of shares in percentage points), ``nok`` (whole kroner), ``mnok`` (NOK
-    million, whole), ``idx`` (two decimals), ``int``, ``num`` (whole numbers whole, else three significant
-    digits). nb: decimal comma and a space between thousands; NaN is a dash."""
-    if v is None or math.isnan(float(v)):
-        return "–"
-    v = float(v)
-    if math.isinf(v):
-        return "∞" if v > 0 else "-∞"
-    scale = {"pct": 100, "pct0": 100, "pp": 100, "mnok": 1e-6}.get(kind, 1)
-    spec = {"pct": ",.1f", "pct0": ",.0f", "pp": ",.1f", "nok": ",.0f", "mnok": ",.0f", "idx": ",.2f",
-            "int": ",.0f", "num": ",.0f" if v.is_integer() else ",.3g"}.get(kind)
-    if spec is None:
-        raise ValueError(f"unknown number kind {kind!r}")
-    s = format(v * scale, spec)
-    s = s.lstrip("-") if float(s.replace(",", "")) == 0 else s  # no "-0.0"
-    if lang == "nb":
-        s = s.replace(",", "\u00a0").replace(".", ",")
-    unit = {"en": {"pct": "%", "pct0": "%", "pp": " pp"}, "nb": {"pct": " %", "pct0": " %", "pp": " prosentpoeng"}}
-    return s + unit[lang].get(kind, "")
 
 
 TEXT: dict[str, dict[str, str]] = {
@@ -217,29 +191,3 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 """Report text per language. Placeholders are facts (:func:`facts`); no template holds a digit."""
-
-FIGURE_TEXT: dict[str, dict[str, str]] = {
-    "en": {"heat_mean": "mean over seeds", "end": "end of horizon", "drivers_title": "Top drivers", "net_title": "Net present value by actor",
-           "sobol": "Sobol total index ST", "morris": "Morris mu* (change over the whole range)",
-           "sobol_method": "Sobol", "morris_method": "Morris elementary effects",
-           "nok_per_inhabitant_median_municipality": "Net cost, median municipality (NOK per inhabitant)"},
-    "nb": {"heat_mean": "snitt over frø", "end": "slutten av perioden", "drivers_title": "Viktigste drivere", "net_title": "Netto nåverdi per aktør",
-           "sobol": "Sobol totalindeks ST", "morris": "Morris mu* (endring over hele intervallet)",
-           "sobol_method": "Sobol", "morris_method": "Morris elementæreffekter",
-           "nok_per_inhabitant_median_municipality": "Nettokostnad, mediankommunen (kr per innbygger)"},
-}
-
-
-def figure_label(key: str, lang: str) -> str:
-    """A figure label: the report's own, else :func:`sim.plots.label`."""
-    return FIGURE_TEXT[lang].get(key) or label(key, lang)
-
-
-def output_label(column: str, lang: str, when: bool = True) -> str:
-    """A summary column's display name: ``share_gps_2030`` -> "GP uptake (share of GPs), 2030", ``_end`` ->
-    "..., end of horizon"; ``when=False`` leaves the year out."""
-    m = re.fullmatch(r"(.+)_(\d{4}|end)", column)
-    base, suffix = (m.group(1), m.group(2)) if m else (column, "")
-    suffix = figure_label(suffix, lang) if suffix == "end" else suffix
-    return f"{figure_label(base, lang)}, {suffix}" if suffix and when else figure_label(base, lang)
-

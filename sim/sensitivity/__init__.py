@@ -15,12 +15,13 @@ averages every output over the replicate seeds of each design row, and writes, u
 * ``ranking.csv``: the top three parameters per output by ST (or mu*) and by tornado swing;
 * ``prim_boxes.csv`` and ``prim_trajectory.csv``: PRIM scenario discovery
   (``ema_workbench.analysis.prim``) of the policy-lever ranges that reach a target;
-* ``summary.json`` and ``figures/`` (PDF and PNG, 300 dpi).
+* ``summary.json``; the figures (``figures/``) are drawn from these tables by :mod:`sim.plots`
+  (:func:`sim.api.sensitivity` passes them as ``then``).
 
 Elementary effects are computed on the unit cube: a Morris mu* is the change of the output over
 a parameter's whole range (for y = c x on [low, high], mu* = c (high - low)). Options live in the
 experiment file's ``[analysis]`` table (:class:`Analysis`, read by :func:`load_analysis`).
-matplotlib and ema_workbench are imported inside the functions that need them.
+ema_workbench is imported inside the function that needs it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -49,7 +51,7 @@ __all__ = ["Analysis", "Target", "SensitivityResult", "DEFAULT_OUTPUTS", "POLICY
            "sensitivity", "load_analysis", "check_analysis", "parse_target", "analysis_seed", "read_runs",
            "replicate_means", "seed_variance", "sobol_indices", "morris_indices", "global_indices", "main_index",
            "top_parameters", "tornado_design", "run_design", "tornado_table", "ranking_agreement",
-           "scenario_discovery", "write_figures"]
+           "scenario_discovery", "write_tables"]
 
 
 @dataclass
@@ -64,17 +66,21 @@ class SensitivityResult:
     prim_boxes: pd.DataFrame = field(default_factory=pd.DataFrame)
     prim_trajectory: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: dict = field(default_factory=dict)
+    tornado_runs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def sensitivity(experiment: Experiment | str | Path, out_dir: str | Path = "results", *, executor: str = "local",
                 workers: int | None = None, scheduler: str | None = None, evaluate=None, progress: bool = True,
-                run: bool = True, analysis: Analysis | None = None) -> SensitivityResult:
+                run: bool = True, analysis: Analysis | None = None,
+                then: Callable[[Path, SensitivityResult], None] | None = None) -> SensitivityResult:
     """Run (or resume, or with ``run=False`` only read) an experiment's sweep and analyse it.
 
     Outputs are averaged over the replicate seeds of each design row before SALib sees them;
     the files listed in the module docstring go to ``<out_dir>/<name>/sensitivity/`` (replaced
     whole). ``evaluate`` replaces the model (see :mod:`sim.sweep.evaluate`) for the sweep and the
     tornado alike. Options come from ``analysis`` or the experiment's ``[analysis]`` table.
+    ``then(tmp_dir, result)`` runs after the tables are written and before the folder is renamed
+    into place (the API draws the figures there).
     """
     from sim.results import atomic_dir
 
@@ -103,7 +109,7 @@ def sensitivity(experiment: Experiment | str | Path, out_dir: str | Path = "resu
         design = tornado_design(exp, base)
         truns = run_design(exp, base, design, ana.tornado_replicates or exp.replicates, evaluate, executor, workers,
                            scheduler)
-        res.tornado = tornado_table(design, truns, outputs)
+        res.tornado, res.tornado_runs = tornado_table(design, truns, outputs), truns
     clock["tornado"] = time.perf_counter()
     res.ranking = ranking_agreement(indices, res.tornado)
     share = None
@@ -125,35 +131,21 @@ def sensitivity(experiment: Experiment | str | Path, out_dir: str | Path = "resu
                     "tornado": clock["tornado"] - clock["indices"]},
     }
     with atomic_dir(res.path) as tmp:
-        res.indices.to_csv(tmp / "indices.csv", index=False)
-        res.seed_variance.to_csv(tmp / "seed_variance.csv", index=False)
-        for name in ("tornado", "ranking", "prim_boxes", "prim_trajectory"):
-            if len(getattr(res, name)):
-                getattr(res, name).to_csv(tmp / f"{name}.csv", index=False)
-        if ana.tornado:
-            truns.to_csv(tmp / "tornado_runs.csv", index=False)
-        if ana.figures:
-            write_figures(res, tmp / "figures", str(target) if target else "")
-        (tmp / "summary.json").write_text(json.dumps(res.summary, indent=2, default=_json_default), encoding="utf-8")
+        write_tables(res, tmp)
+        if then is not None:
+            then(tmp, res)
     return res
+
+
+def write_tables(res: SensitivityResult, out_dir: Path) -> None:
+    """The analysis' files (module docstring) into ``out_dir``: every table that is not empty and summary.json."""
+    res.indices.to_csv(out_dir / "indices.csv", index=False)
+    res.seed_variance.to_csv(out_dir / "seed_variance.csv", index=False)
+    for name in ("tornado", "ranking", "prim_boxes", "prim_trajectory", "tornado_runs"):
+        if len(getattr(res, name)):
+            getattr(res, name).to_csv(out_dir / f"{name}.csv", index=False)
+    (out_dir / "summary.json").write_text(json.dumps(res.summary, indent=2, default=_json_default), encoding="utf-8")
 
 
 def _json_default(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else str(v)
-
-
-def write_figures(res: SensitivityResult, out_dir: Path, target: str = "") -> list[Path]:
-    """Every figure the tables allow: sobol or morris indices, tornado, PRIM (PDF and PNG)."""
-    from sim.plots import save
-    from sim.sensitivity.figures import fig_morris, fig_prim, fig_sobol, fig_tornado
-
-    paths: list[Path] = []
-    if (res.indices["method"] == "sobol").any():
-        paths += save(fig_sobol(res.indices), out_dir / "sobol_indices")
-    if (res.indices["method"] == "morris").any():
-        paths += save(fig_morris(res.indices), out_dir / "morris_mu_star_sigma")
-    if len(res.tornado):
-        paths += save(fig_tornado(res.tornado), out_dir / "tornado")
-    if len(res.prim_trajectory):
-        paths += save(fig_prim(res.prim_boxes, res.prim_trajectory, target), out_dir / "prim")
-    return paths

@@ -45,16 +45,15 @@ def run_design(exp: Experiment, base: Config, design: pd.DataFrame, replicates: 
     """Evaluate extra design rows of ``exp`` on its base config (``sim.sweep.base_config``) with the
     sweep's evaluator, executor and replicate seeds (not stored as a sweep): one row per (design row,
     replicate) with the experiment's outputs. Raises on a failed run."""
-    from sim.sweep.evaluate import ModelEvaluator, SweepContext
-    from sim.sweep.executors import make_executor
+    from sim.sweep.evaluate import ModelEvaluator, SweepContext, evaluate_in_worker, sweep_executor
 
     ctx = SweepContext(base=base, outputs=tuple(exp.outputs),
                        evaluate=evaluate if evaluate is not None else ModelEvaluator())
     params = design[exp.keys].to_dict(orient="records")
     runs = [{"run_id": f"{exp.name}-{tag}-{row:06d}-{r:03d}", "design_row": row, "replicate": r, **params[i]}
             for i, row in enumerate(design["design_row"].tolist()) for r in range(replicates)]
-    with make_executor(executor, ctx, workers, scheduler) as pool:
-        results = [pool.result(f) for f in [pool.submit(run) for run in runs]]
+    with sweep_executor(ctx, executor, workers, scheduler) as pool:
+        results = pool.map(evaluate_in_worker, runs)
     failed = [r["failure"] for r in results if "failure" in r]
     if failed:
         f = failed[0]

@@ -10,8 +10,8 @@ Dask, stream to a Parquet dataset as they finish, and a re-run resumes where it 
     >>> runs = open_dataset(path).to_table().to_pandas()     # one row per run
 
 Modules: :mod:`~sim.sweep.experiment` (schema, designs), :mod:`~sim.sweep.evaluate` (one run
-in a worker), :mod:`~sim.sweep.executors` (pool, Dask), :mod:`~sim.sweep.store` (files),
-:mod:`~sim.sweep.run` (the loop). ``python -m sim.sweep EXPERIMENT`` runs one from a shell.
+in a worker; its executor comes from :mod:`sim.parallel`), :mod:`~sim.sweep.store` (files),
+:mod:`~sim.sweep.run` (the loop). ``onerecord sweep EXPERIMENT`` (:func:`sim.api.sweep`) runs one from a shell.
 """
 
 from sim.sweep.evaluate import TIMING_COLUMNS, ModelEvaluator

@@ -22,10 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.config import Config, with_overrides
-from sim.parallel import blas_single_thread
+from sim.parallel import Executor, blas_single_thread, make_executor
 from sim.sweep.experiment import DUMMY_PREFIX
 
 Evaluator = Callable[[Config, int, dict[str, Any]], Any]
+
+PRELOAD = ("sim.sweep.evaluate", "sim.runner", "sim.model")
+"""Modules every local worker starts with: imported by the parent before it forks, or by the fork server."""
 
 TIMING_COLUMNS = ("elapsed_s", "host", "pid")
 """Columns that differ between executors and are ignored when sweeps are compared."""
@@ -126,3 +129,14 @@ def evaluate_in_worker(run: dict[str, Any]) -> dict[str, Any]:
     """:func:`evaluate_run` with the context the pool initializer stored."""
     assert _CONTEXT is not None, "init_worker was not called in this process"
     return evaluate_run(_CONTEXT, run)
+
+
+def sweep_executor(ctx: SweepContext, kind: str = "local", workers: int | None = None,
+                   scheduler: str | None = None) -> Executor:
+    """The executor a sweep's runs go to (:func:`sim.parallel.make_executor`): every worker keeps
+    ``ctx`` (:func:`init_worker`) and evaluates runs with :func:`evaluate_in_worker`. Forking, the
+    parent imports :data:`PRELOAD` and lets the evaluator warm its caches (``evaluate.warm(base)``:
+    the model builds the base scenario's region and network) once for every worker."""
+    warm = getattr(ctx.evaluate, "warm", None)
+    return make_executor(kind, workers, scheduler, preload=PRELOAD, initializer=init_worker, initargs=(ctx,),
+                         before_fork=(lambda: warm(ctx.base)) if warm is not None else None)

@@ -22,8 +22,8 @@ import pyarrow as pa
 
 from sim import interrupt
 from sim.config import ConfigError, EnvironmentFault, config_to_dict, suggest
-from sim.sweep.evaluate import TIMING_COLUMNS, ModelEvaluator, SweepContext
-from sim.sweep.executors import WorkerCrash, make_executor
+from sim.parallel import Executor, WorkerCrash
+from sim.sweep.evaluate import TIMING_COLUMNS, ModelEvaluator, SweepContext, evaluate_in_worker, sweep_executor
 from sim.sweep.experiment import (SEED_RULE, Experiment, base_config, design_hash, expand_runs, load_experiment,
                                   make_design)
 from sim.sweep.store import (Sink, environment, iter_missing, prepare, read_manifest, run_ids, parquet_files,
@@ -136,7 +136,7 @@ def _restart(executor, cause: BaseException | None) -> None:
                            f"({type(last).__name__}: {str(last).splitlines()[0] if str(last) else ''})")
 
 
-def _drive(executor, todo, sink: Sink, chunk_size: int, on_done: Callable[[bool], None]) -> None:
+def _drive(executor: Executor, todo, sink: Sink, chunk_size: int, on_done: Callable[[bool], None]) -> None:
     """Evaluate ``todo`` (an iterator of run dicts) with a bounded window; commit every ``chunk_size`` runs.
 
     Finished runs are committed on the way out, whatever the exit (so an interrupt loses only
@@ -182,14 +182,14 @@ def _drive(executor, todo, sink: Sink, chunk_size: int, on_done: Callable[[bool]
                 if suspects:  # after a crash: one run at a time, so a crash names its run
                     if not inflight:
                         run = suspects.popleft()
-                        inflight[executor.submit(run)] = (run, True)
+                        inflight[executor.submit(evaluate_in_worker, run)] = (run, True)
                 else:
                     while not exhausted and len(inflight) < window:
                         run = next_run()
                         if run is None:
                             exhausted = True
                         else:
-                            inflight[executor.submit(run)] = (run, False)
+                            inflight[executor.submit(evaluate_in_worker, run)] = (run, False)
                 if not inflight:
                     break
                 for fut in executor.wait_any(inflight):
@@ -257,7 +257,7 @@ def run_sweep(exp: Experiment | str | Path, out_dir: str | Path = "results", exe
     ctx = SweepContext(base=base, outputs=tuple(exp.outputs),
                        evaluate=evaluate if evaluate is not None else ModelEvaluator(timeseries=exp.timeseries))
     check_outputs(exp, base, ctx.evaluate)
-    pool = make_executor(executor, ctx, workers, scheduler)  # validates executor and workers
+    pool = sweep_executor(ctx, executor, workers, scheduler)  # validates executor and workers
 
     root = sweep_path(out_dir, exp.name)
     prepare(root, _manifest(exp, base, design, runs, schema), design)

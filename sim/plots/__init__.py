@@ -1,0 +1,109 @@
+"""Figures from saved result tables: tables in, figures out, never the model.
+
+One module per subject: :mod:`~sim.plots.run` (adoption, coverage, gain against uptake, scenarios
+compared), :mod:`~sim.plots.economics`, :mod:`~sim.plots.uptake`, :mod:`~sim.plots.sensitivity`,
+:mod:`~sim.plots.calibration`, :mod:`~sim.plots.validation`. Every figure is a function
+``fig_x(tables, lang="en", ax=None, **options)`` returning a matplotlib Figure: ``tables`` is any
+object with the subject's tables as attributes (a result object of :mod:`sim.api`, or a namespace),
+``lang`` is ``nb`` or ``en`` (every word from :mod:`~sim.plots.labels`), ``ax`` draws into the
+caller's Axes (a sequence of Axes for a figure of several panels). Options such as ``report_year``
+are arguments, never DataFrame attributes.
+
+:data:`FIGURES` is the one registry: figure name -> :class:`Figure`. ``onerecord plot``, every
+result's ``.save()`` (through :func:`write_figures`) and the report draw through it, so a figure
+added here appears everywhere its subject is saved. Files are ``<name>_<lang>.pdf`` and ``.png``
+(300 dpi) in one paper style (``sim/onerecord.mplstyle``).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from sim.config import ConfigError
+from sim.plots import calibration, economics, run, sensitivity, uptake, validation
+from sim.plots.labels import LABELS, LANGS, check_lang, fmt, label, output_label
+from sim.plots.style import band, paper_style, save
+
+SUBJECTS = ("run", "compare", "uptake", "sensitivity", "calibration", "validation", "report")
+"""What a figure reads: one run, runs compared, the uptake curve, a sensitivity analysis, a
+calibration, the Bass validation, or tables only the report composes (drawn by name)."""
+
+
+def _has(*names: str) -> Callable[[Any], bool]:
+    """A figure applies when each named table is present and not empty."""
+    return lambda t: all(len(getattr(t, n, None) if getattr(t, n, None) is not None else ()) for n in names)
+
+
+def _method(m: str) -> Callable[[Any], bool]:
+    return lambda t: _has("indices")(t) and bool((t.indices["method"] == m).any())
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One registered figure: what it reads (``subject``), how to draw it, when it applies."""
+
+    subject: str
+    draw: Callable
+    applies: Callable[[Any], bool] = field(default=lambda t: True)
+    auto: bool = True  # drawn by write_figures (False: drawn by name only, e.g. by the report)
+
+
+FIGURES: dict[str, Figure] = {
+    "adoption": Figure("run", run.fig_adoption),
+    "coverage": Figure("run", run.fig_coverage),
+    "gain_vs_uptake": Figure("run", run.fig_gain_vs_uptake),
+    "cost_per_inhabitant": Figure("run", economics.fig_cost_per_inhabitant, _has("costs_municipality")),
+    "who_pays_who_gains": Figure("run", economics.fig_who_pays, _has("who_pays_who_gains")),
+    "compare": Figure("compare", run.fig_compare),
+    "compare_cost_per_inhabitant": Figure("compare", economics.fig_cost_per_inhabitant, _has("costs_municipality")),
+    **{f"uptake_{m}": Figure("uptake", partial(uptake.fig_uptake, metric=m)) for m in uptake.UPTAKE_METRICS},
+    "uptake_panels": Figure("uptake", uptake.fig_uptake_panels, auto=False),
+    "sobol_indices": Figure("sensitivity", sensitivity.fig_sobol, _method("sobol")),
+    "morris_mu_star_sigma": Figure("sensitivity", sensitivity.fig_morris, _method("morris")),
+    "tornado": Figure("sensitivity", sensitivity.fig_tornado, _has("tornado")),
+    "prim": Figure("sensitivity", sensitivity.fig_prim, _has("prim_trajectory")),
+    "calibration_fit": Figure("calibration", calibration.fig_fit),
+    "calibration_forecast": Figure("calibration", calibration.fig_forecast, _has("forecast")),
+    "bass": Figure("validation", validation.fig_bass),
+    "drivers": Figure("report", sensitivity.fig_drivers, auto=False),
+    "heatmap": Figure("report", sensitivity.fig_heatmap, auto=False),
+    "net_by_actor": Figure("report", economics.fig_net_by_actor, auto=False),
+}
+"""Figure name -> :class:`Figure`; the names are the files' stems in ``figures/``."""
+
+
+def names(subject: str) -> list[str]:
+    """The figures ``write_figures`` draws for a subject, in registry order."""
+    return [n for n, f in FIGURES.items() if f.subject == subject and f.auto]
+
+
+def figure(name: str, tables: Any, lang: str = "en", ax=None, **options: Any):
+    """Draw the registered figure ``name`` from ``tables``; ``options`` it does not take are ignored
+    (so one set, e.g. ``report_year=2030``, serves every figure of a subject)."""
+    check_lang(lang)
+    if name not in FIGURES:
+        raise ConfigError(f"unknown figure {name!r}; known: {', '.join(FIGURES)}")
+    draw = FIGURES[name].draw
+    accepted = inspect.signature(draw).parameters
+    return draw(tables, lang, ax, **{k: v for k, v in options.items() if k in accepted})
+
+
+def write_figures(subject: str, tables: Any, out_dir: str | Path, lang: str = "en", **options: Any) -> list[Path]:
+    """Every figure of ``subject`` that its tables allow, as ``out_dir/<name>_<lang>.pdf/png``; returns the files."""
+    check_lang(lang)
+    if subject not in SUBJECTS:
+        raise ValueError(f"unknown subject {subject!r}; known: {', '.join(SUBJECTS)}")
+    paths: list[Path] = []
+    for name in names(subject):
+        if FIGURES[name].applies(tables):
+            paths += save(figure(name, tables, lang, **options), Path(out_dir) / f"{name}_{lang}")
+    return paths
+
+
+__all__ = ["FIGURES", "Figure", "SUBJECTS", "LABELS", "LANGS", "band", "check_lang", "figure", "fmt", "label",
+           "names", "output_label", "paper_style", "save", "write_figures"]

@@ -1,0 +1,77 @@
+"""Figures of one run and of runs side by side: adoption, coverage, gain against uptake, scenarios compared.
+
+``tables`` is a run's tables (:class:`sim.results.RunTables`, or anything with a ``timeseries``);
+for :func:`fig_compare`, ``runs``: a mapping scenario name -> such tables.
+"""
+
+from __future__ import annotations
+
+
+import pandas as pd
+
+from sim.plots.labels import label
+from sim.plots.style import axes, band, paper_style
+
+
+def _region(ts: pd.DataFrame) -> pd.DataFrame:
+    return ts[ts["level"] == "region"]
+
+
+def fig_adoption(tables, lang: str = "en", ax=None):
+    """Share adopted over time by actor type, median and 5-95% band over seeds."""
+    ts = tables.timeseries
+    with paper_style() as plt:
+        fig, (ax,) = axes(plt, ax)
+        actors = ts[ts["level"] == "actor_type"]
+        for key in ("hospital", "municipality", "gp_office", "gp"):
+            band(ax, actors[actors["key"] == key], "month", "share_adopted", label(key, lang))
+        ax.set(xlabel=label("month", lang), ylabel=label("share", lang), ylim=(0, 1.02),
+               title=f"{label('adoption_title', lang)} ({label('median_band', lang)})")
+        ax.legend(loc="upper left")
+    return fig
+
+
+def fig_coverage(tables, lang: str = "en", ax=None):
+    """One-record coverage, hand-overs in the same record and information available over time."""
+    reg = _region(tables.timeseries)
+    with paper_style() as plt:
+        fig, (ax,) = axes(plt, ax)
+        for col in ("one_record_coverage", "handover_same_record", "information_available"):
+            band(ax, reg, "month", col, label(col, lang))
+        ax.set(xlabel=label("month", lang), ylabel=label("share_0_1", lang), ylim=(0, 1.02),
+               title=label("coverage_title", lang))
+        ax.legend(loc="upper left")
+    return fig
+
+
+def fig_gain_vs_uptake(tables, lang: str = "en", ax=None):
+    """Gain realized against GP uptake (share of GPs), one line per seed, months as points in time."""
+    reg = _region(tables.timeseries)
+    with paper_style() as plt:
+        fig, (ax,) = axes(plt, ax)
+        for i, (_, run) in enumerate(reg.groupby(["scenario", "seed"])):
+            ax.plot(run["share_gps"], run["gain_realized"], color="C0", alpha=0.5, linewidth=1,
+                    label=label("gain_realized", lang) if i == 0 else None)
+            ax.plot(run["share_gps"], run["one_record_coverage"], color="C1", alpha=0.5, linewidth=1,
+                    label=label("one_record_coverage", lang) if i == 0 else None)
+        ax.set(xlabel=label("share_gps", lang), ylabel=label("share_0_1", lang),
+               xlim=(0, 1), ylim=(0, 1.02), title=label("gain_title", lang))
+        ax.legend(loc="upper left")
+    return fig
+
+
+def fig_compare(tables, lang: str = "en", ax=None):
+    """Scenarios side by side: GP uptake and one-record coverage over time (median, 5-95% band).
+
+    ``tables.runs``: scenario name -> its run tables; ``ax``: two Axes."""
+    with paper_style() as plt:
+        fig, (left, right) = axes(plt, ax, 2, figsize=(9.0, 3.6), sharex=True)
+        for i, (name, t) in enumerate(tables.runs.items()):
+            reg = _region(t.timeseries)
+            band(left, reg, "month", "share_gps", label(name, lang), color=f"C{i}")
+            band(right, reg, "month", "one_record_coverage", label(name, lang), color=f"C{i}")
+        left.set(ylabel=label("share_gps", lang), xlabel=label("month", lang), ylim=(0, 1.02))
+        right.set(ylabel=label("one_record_coverage", lang), xlabel=label("month", lang), ylim=(0, 1.02))
+        left.legend(title=label("scenario", lang), loc="upper left")
+        fig.suptitle(f"{label('compare_title', lang)} ({label('median_band', lang)})")
+    return fig

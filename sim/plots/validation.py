@@ -1,0 +1,23 @@
+"""Figure of the Bass validation: the simulated GP share against the closed form.
+
+``tables`` has ``bass_curves``, the table of :func:`sim.validation.bass_validation`.
+"""
+
+from __future__ import annotations
+
+from sim.plots.labels import label
+from sim.plots.style import axes, paper_style
+
+
+def fig_bass(tables, lang: str = "en", ax=None):
+    """Simulated mean cumulative GP share (band: 4 standard errors) against the Bass closed form F(t)."""
+    df = tables.bass_curves
+    with paper_style() as plt:
+        fig, (ax,) = axes(plt, ax)
+        ax.plot(df["t_years"], df["share_mean"], label=label("simulated_mean", lang, n=int(df["n_seeds"].iloc[0])))
+        ax.fill_between(df["t_years"], df["share_mean"] - 4 * df["share_se"], df["share_mean"] + 4 * df["share_se"],
+                        alpha=0.2, linewidth=0)
+        ax.plot(df["t_years"], df["bass_cdf"], linestyle="--", color="black", label=label("bass_cdf", lang))
+        ax.set(xlabel=label("bass_x", lang), ylabel=label("bass_y", lang), ylim=(0, 1.02), title=label("bass_title", lang))
+        ax.legend(loc="upper left")
+    return fig

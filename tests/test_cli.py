@@ -1,0 +1,98 @@
+"""The command line is a thin layer over sim.api, checked over its source (ast) and through typer.
+
+Every command body calls exactly one function of ``sim.api`` (besides printing), imports nothing
+and writes no file; every API command has its command; ``onerecord --version`` prints the version.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+import sim
+from sim import api, cli
+
+from .conftest import ROOT
+
+SOURCE = ast.parse(inspect.getsource(cli))
+API_COMMANDS = ["run", "plot", "compare", "uptake_curve", "params", "sweep", "sensitivity", "calibrate",
+                "validate_bass", "report"]
+WRITES = {"open", "write_text", "write_bytes", "to_csv", "to_parquet", "mkdir", "savefig", "atomic_dir", "save",
+          "copytree", "rename", "replace", "unlink", "rmtree", "touch"}
+
+
+def _commands() -> dict[str, ast.FunctionDef]:
+    """The functions decorated with ``@app.command(...)``."""
+    out = {}
+    for node in SOURCE.body:
+        if isinstance(node, ast.FunctionDef):
+            for d in node.decorator_list:
+                call = d.func if isinstance(d, ast.Call) else d
+                if isinstance(call, ast.Attribute) and call.attr == "command":
+                    out[node.name] = node
+    return out
+
+
+def _called(node: ast.AST) -> list[ast.Call]:
+    return [n for n in ast.walk(node) if isinstance(n, ast.Call)]
+
+
+def _api_calls(fn: ast.FunctionDef) -> list[str]:
+    """Names of ``api.<name>(...)`` calls in a function body (attribute access on the ``api`` module)."""
+    return [c.func.attr for c in _called(fn) if isinstance(c.func, ast.Attribute)
+            and isinstance(c.func.value, ast.Name) and c.func.value.id == "api"]
+
+
+def test_every_command_calls_exactly_one_api_function():
+    commands = _commands()
+    assert len(commands) >= len(API_COMMANDS)
+    for name, fn in commands.items():
+        calls = _api_calls(fn)
+        assert len(calls) == 1, f"{name}: calls {calls or 'no'} sim.api functions; a command calls exactly one"
+        assert calls[0] in api.__all__ and callable(getattr(api, calls[0])), f"{name}: api.{calls[0]} is not public"
+    assert sorted(c for fn in commands.values() for c in _api_calls(fn)) == sorted(API_COMMANDS)
+
+
+def test_commands_import_nothing_and_write_no_file():
+    for name, fn in _commands().items():
+        imports = [n for n in ast.walk(fn) if isinstance(n, (ast.Import, ast.ImportFrom))]
+        assert not imports, f"{name}: imports inside the command"
+        names = {c.func.attr if isinstance(c.func, ast.Attribute) else getattr(c.func, "id", "") for c in _called(fn)}
+        assert not names & WRITES, f"{name}: writes files itself ({names & WRITES})"
+    # the module imports sim.api and nothing else of the package (plus the version)
+    top = [n for n in SOURCE.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    sim_imports = {(n.module, a.name) for n in top if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("sim")
+                   for a in n.names}
+    assert sim_imports == {("sim", "api"), ("sim", "__version__")}, sim_imports
+    lazy = [n for n in ast.walk(SOURCE) if isinstance(n, (ast.Import, ast.ImportFrom)) and n not in top]
+    assert all(isinstance(n, ast.ImportFrom) and n.module.startswith("rich") for n in lazy), "only rich loads lazily"
+
+
+def test_every_api_command_has_its_command_and_documented_pattern():
+    commands = {c.name or c.callback.__name__.replace("_", "-") for c in cli.app.registered_commands}
+    assert commands == {c.replace("_", "-") for c in API_COMMANDS}
+    assert "pattern every command follows" in api.__doc__
+    for name in API_COMMANDS:
+        doc = getattr(api, name).__doc__
+        assert f"``onerecord {name.replace('_', '-')}``" in doc, f"api.{name}: docstring names no command"
+
+
+def test_version_option_prints_the_package_version():
+    res = CliRunner().invoke(cli.app, ["--version"])
+    assert res.exit_code == 0 and res.output.strip() == f"onerecord {sim.__version__}"
+    proc = subprocess.run([sys.executable, "-m", "sim", "--version"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"onerecord {sim.__version__}", proc.stderr
+
+
+def test_executor_names_come_from_one_constant():
+    from sim.parallel import EXECUTORS
+
+    assert api.EXECUTORS is EXECUTORS
+    help_text = CliRunner().invoke(cli.app, ["sweep", "--help"], terminal_width=200).output
+    assert " or ".join(EXECUTORS) in help_text
+    assert not (ROOT / "sim" / "sweep" / "__main__.py").exists()  # one command line
