@@ -94,7 +94,7 @@ def bad_input(tmp: Path) -> None:
             "nothing written" if not (tmp / "xout").exists() else "written", res.returncode == 2
             and len(lines(res.stderr)) == 1 and not (tmp / "xout").exists())
     for args in (["run", BASELINE, "--seeds", "two"], ["run", BASELINE, "--seeds", "100000000"],
-                 ["run", BASELINE, "--set", "gp.bass_p=0.1"], ["report", BASELINE], ["compare", tmp]):
+                 ["run", BASELINE, "--set", "gp.bass_p=0.1"], ["report", BASELINE], ["compare", ROOT / "configs"]):
         res = cli(*args, "--out", tmp / "cout")
         shown = " ".join(str(a).replace(str(ROOT) + "/", "") for a in args).replace(str(tmp), "DIR")
         add("bad input", f"`{shown}`", "command line", said(res.returncode, res.stderr),

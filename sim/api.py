@@ -362,12 +362,14 @@ class UptakeResult(Figures):
     settings: dict
     lang: str = "en"
     path: Path | None = None
+    name: str = "uptake_curve"
+    """Its folder: a run id (:func:`uptake_id`) when made by :func:`uptake_curve`."""
     subject = "uptake"
 
     def save(self, out: str | Path = "results", figures: bool = True) -> Path:
-        """Write ``<out>/<scenario>/uptake_curve/`` atomically: uptake_curve.csv, settings.json and figures."""
+        """Write ``<out>/<scenario>/<name>/`` atomically: uptake_curve.csv, settings.json and figures."""
         check_out_dir(out)
-        target = Path(out) / self.settings["config"]["scenario"] / "uptake_curve"
+        target = Path(out) / self.settings["config"]["scenario"] / self.name
         with atomic_dir(target) as tmp:
             self.uptake_curve.to_csv(tmp / "uptake_curve.csv", index=False)
             (tmp / "settings.json").write_text(json.dumps(self.settings, indent=2), encoding="utf-8")
@@ -379,6 +381,12 @@ class UptakeResult(Figures):
     @classmethod
     def load(cls, d: Path) -> "UptakeResult":
         return cls(pd.read_csv(d / "uptake_curve.csv"), read_json(d / "settings.json") or {}, path=d)
+
+
+def uptake_id(cfg: Config, steps: int, seeds: int, orders: tuple[str, ...] | list[str]) -> str:
+    """The uptake curve's run id: what it holds readably (scenario, region kind, overrides), ``uptake-curve``
+    and a hash of the config and settings (:func:`sim.results.run_id`): a curve never replaces another's."""
+    return run_id(cfg, [], command="uptake-curve", steps=steps, seeds=seeds, orders=list(orders))
 
 
 def uptake_curve(config: Config | str | Path, steps: int = 21, orders: tuple[str, ...] | list[str] | None = None,
@@ -399,7 +407,7 @@ def uptake_curve(config: Config | str | Path, steps: int = 21, orders: tuple[str
         raise ConfigError(f"--orders: unknown order {unknown[0]!r}; known: {', '.join(_uptake.ORDERS)}")
     df = _uptake.uptake_curve(cfg, steps=steps, seeds=seeds, orders=orders)
     settings = {"config": config_to_dict(cfg), "steps": steps, "seeds": seeds, "orders": list(orders)}
-    res = UptakeResult(df, settings, lang)
+    res = UptakeResult(df, settings, lang, name=uptake_id(cfg, steps, seeds, orders))
     if out is not None:
         res.save(out, figures=figures)
     return res
@@ -446,6 +454,8 @@ class BassResult(Figures):
     scenario: str
     lang: str = "en"
     path: Path | None = None
+    name: str | None = None
+    """Its folder under ``<out>/<scenario>/``: a run id when made by :func:`validate_bass`."""
     subject = "validation"
 
     @property
@@ -454,9 +464,10 @@ class BassResult(Figures):
         return float((self.bass_curves["share_mean"] - self.bass_curves["bass_cdf"]).abs().max())
 
     def save(self, out: str | Path = "results") -> Path:
-        """Write ``<out>/<scenario>/`` atomically: bass_curves.csv and the figure."""
+        """Write ``<out>/<scenario>/<name>/`` atomically: bass_curves.csv and the figure (without a name,
+        ``<out>/<scenario>/validate-bass``)."""
         check_out_dir(out)
-        target = Path(out) / self.scenario
+        target = Path(out) / self.scenario / (self.name or "validate-bass")
         with atomic_dir(target) as tmp:
             self.bass_curves.to_csv(tmp / "bass_curves.csv", index=False)
             write_figures("validation", self, tmp / "figures", self.lang)
@@ -465,7 +476,7 @@ class BassResult(Figures):
 
     @classmethod
     def load(cls, d: Path) -> "BassResult":
-        return cls(pd.read_csv(d / "bass_curves.csv"), d.name, path=d)
+        return cls(pd.read_csv(d / "bass_curves.csv"), d.parent.name, path=d, name=d.name)
 
 
 def validate_bass(config: Config | str | Path = "experiments/validation/bass.toml", seeds: int = 40,
@@ -482,7 +493,8 @@ def validate_bass(config: Config | str | Path = "experiments/validation/bass.tom
         raise ConfigError(f"{config}: {err}") from None
     if seeds < 2:
         raise ConfigError(f"--seeds: must be >= 2, got {seeds}")
-    res = BassResult(bass_validation(cfg, seeds), cfg.scenario, lang)
+    res = BassResult(bass_validation(cfg, seeds), cfg.scenario, lang,
+                     name=run_id(cfg, [], command="validate-bass", seeds=seeds))
     if out is not None:
         res.save(out)
     return res
@@ -644,7 +656,8 @@ def calibrate(config: Config | str | Path, quick: bool = False, seeds: int | Non
     """Fit the adoption parameters to the 2020-2023 history by ABC-SMC (``onerecord calibrate``).
 
     ``config_out``: where calibrated.toml goes too (the command line's default: beside the config,
-    unless ``--quick`` or ``--set``). Saved to ``<out>/<scenario>/calibration/`` when ``out`` is given.
+    unless ``--quick`` or ``--set``). Saved to ``<out>/<scenario>/<run id>/`` when ``out`` is given (the id
+    names the scenario, region kind, overrides, ``calibration`` and a hash of config and settings).
     Other keywords go to :func:`sim.calibrate.calibrate` (``keys``, ``observed``, ``settings``, ``simulator``).
     """
     check_lang(lang)
@@ -658,7 +671,7 @@ def calibrate(config: Config | str | Path, quick: bool = False, seeds: int | Non
         fit = _calibration.calibrate(cfg, quick=quick, out_dir=None, seeds=seeds, config_path=config_out,
                                      base_config_path=base, **kw)
         return CalibrationResults(**{f.name: getattr(fit, f.name) for f in fields(fit)}, lang=lang)
-    target = Path(out) / cfg.scenario / "calibration"
+    target = Path(out) / cfg.scenario / run_id(cfg, [], command="calibration", quick=quick, seeds=seeds)
     box: dict[str, CalibrationResults] = {}
 
     def draw(tmp: Path, fit: CalibrationResult) -> None:
@@ -738,7 +751,7 @@ def run_pack(paper: PaperExperiment, out: str | Path, workers: int | None = None
 
     u = paper.uptake_curve
     ucfg = configs[u.scenario]
-    udir = root / u.scenario / "uptake_curve"
+    udir = root / u.scenario / uptake_id(ucfg, u.steps, u.seeds, u.orders)
     saved = read_json(udir / "settings.json")
     if saved == {"config": config_to_dict(ucfg), "steps": u.steps, "seeds": u.seeds, "orders": list(u.orders)}:
         say(f"uptake curve: saved ({udir})")

@@ -188,6 +188,8 @@ def compare(
     lang: LangOpt = "en",
 ) -> None:
     """Plot scenarios side by side and print the key report-year figures with their spread over seeds."""
+    if len(run_dirs) < 2:
+        raise api.ConfigError(f"compare: give two or more run directories, got {len(run_dirs)}")
     res = api.compare(run_dirs, out=out, lang=lang)
     with pd.option_context("display.width", 120, "display.max_columns", 10):
         typer.echo(res.table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
@@ -222,7 +224,7 @@ def calibrate(
                                                     "beside CONFIG, unless --quick or --set).")] = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Fit the adoption parameters to the 2020-2023 history (ABC-SMC); write OUT/<scenario>/calibration/."""
+    """Fit the adoption parameters to the 2020-2023 history (ABC-SMC); write OUT/<scenario>/<run id>/."""
     default_out = None if quick or set_ else config.parent / "calibrated.toml"
     typer.echo(f"calibrating {config} ({'quick' if quick else 'default'} settings) ...")
     res = api.calibrate(config, quick=quick, seeds=seeds, overrides=set_, config_out=config_out or default_out,

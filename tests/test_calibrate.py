@@ -228,7 +228,7 @@ def test_fit_recovers_known_parameters_of_a_fake_simulator(cfg48, tmp_path):
 
     res = api.calibrate(cfg48, out=tmp_path, keys=FAKE_KEYS, observed=observed, settings=settings,
                         simulator=fake_simulator)  # the files of `onerecord calibrate`, figures included
-    out = tmp_path / cfg48.scenario / "calibration"
+    (out,) = (tmp_path / cfg48.scenario).glob("*-calibration-*")  # its run id (issue 24)
     assert res.out_dir == out and not list(tmp_path.glob(f"{cfg48.scenario}/.tmp-*"))
     _check_recovery(res.parameters, TRUTH)
     assert res.posterior["weight"].sum() == pytest.approx(1.0)

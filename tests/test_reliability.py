@@ -143,6 +143,7 @@ def test_bad_experiment_is_one_line_exit_2_nothing_written(tmp_path, sub, messag
     (("sweep", BASELINE), r"is a scenario file; this command wants a sweep experiment file"),
     (("run", SMOKE), r"is a sweep experiment file; this command wants a scenario file"),
     (("run", BASELINE, "--bogus"), r"No such option: --bogus"),
+    (("compare", ROOT / "configs"), r"compare: give two or more run directories, got 1"),
 ])
 def test_bad_command_line_is_one_line_exit_2(tmp_path, args, message):
     out = tmp_path / "out"
@@ -193,6 +194,18 @@ def test_runs_with_and_without_override_land_apart_and_record_it(tmp_path):
     man = json.loads((paths[1] / "manifest.json").read_text(encoding="utf-8"))
     assert man["overrides"]["gp.bass_q_per_year"] == 0.5 and man["run_id"] == paths[1].name
     assert not [p for p in (out / "baseline").iterdir() if p.name.startswith(".")]
+
+
+def test_uptake_curves_with_and_without_override_land_apart(tmp_path):
+    """An uptake curve with --set never replaces one without it: each lands under its own run id."""
+    out = tmp_path / "out"
+    for extra in ([], ["--set", "gp.functionality_fit=0.5"]):
+        code, _, err = run_cli("uptake-curve", BASELINE, "--steps", 2, "--seeds", 1, "--orders", "largest_first",
+                               "--out", out, *[a for s in SHORT for a in ("--set", s)], *extra)
+        assert code == 0, err
+    dirs = sorted(p.name for p in (out / "baseline").iterdir())
+    assert len(dirs) == 2 and all("-synthetic-" in d and "-uptake-curve-" in d for d in dirs), dirs
+    assert sum("functionality_fit=0.5" in d for d in dirs) == 1
 
 
 # --------------------------------------------------------------------------- operating-system faults
