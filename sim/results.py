@@ -17,7 +17,6 @@ so an interrupted run leaves either a complete directory or none.
 from __future__ import annotations
 
 import hashlib
-import errno
 import json
 import os
 import platform

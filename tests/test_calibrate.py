@@ -226,7 +226,9 @@ def test_fit_recovers_known_parameters_of_a_fake_simulator(cfg48, tmp_path):
                        predictive_seeds=2)
     from sim import api
 
-    res = api.calibrate(cfg48, out=tmp_path, keys=FAKE_KEYS, observed=observed, settings=settings,
+    # the scenario's own horizon and report year (the forecast runs to 2030); the fit cuts it to the observed 2023-12
+    full = with_overrides(cfg48, {"run.end_month": "2035-12", "run.report_year": 2030})
+    res = api.calibrate(full, out=tmp_path, keys=FAKE_KEYS, observed=observed, settings=settings,
                         simulator=fake_simulator)  # the files of `onerecord calibrate`, figures included
     (out,) = (tmp_path / cfg48.scenario).glob("*-calibration-*")  # its run id (issue 24)
     assert res.out_dir == out and not list(tmp_path.glob(f"{cfg48.scenario}/.tmp-*"))
