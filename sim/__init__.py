@@ -7,7 +7,12 @@ nor the analysis libraries.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("onerecord")  # one place: pyproject.toml
+except PackageNotFoundError:  # a source tree that is not installed
+    __version__ = "0+unknown"
 
 # The API's names that are not also a module of the package; sim.api.sweep, .sensitivity, .calibrate, .params
 # and .report are called through sim.api (sim.sweep etc. are the subpackages they are built on).

@@ -24,6 +24,8 @@ import mesa
 import numpy as np
 
 from sim.config import FunctionalitySection
+from sim.municipal_decision import (BOUND, DEFER, LIVE, NO, OPTION, UNDECIDED, YES,  # noqa: F401 (re-exported)
+                                    decision_probability)
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model import RolloutModel
@@ -138,15 +140,6 @@ def municipal_score(headroom: np.ndarray, functionality: float, peers_decided: n
             + weight_peers * np.asarray(peers_decided) + weight_gp * np.asarray(gp_share_trust))
 
 
-def decision_probability(score: np.ndarray, threshold: np.ndarray, noise: float) -> np.ndarray:
-    """P(yes) = sigmoid((score - theta) / noise); with noise 0 the threshold rule [score >= theta]."""
-    z = np.asarray(score, dtype=float) - np.asarray(threshold, dtype=float)
-    if noise == 0:
-        return (z >= 0).astype(float)
-    with np.errstate(over="ignore"):  # z / noise -> +-inf for a tiny noise; tanh(+-inf) = +-1 is the limit
-        return 0.5 * (1.0 + np.tanh(0.5 * z / noise))  # = 1 / (1 + exp(-z / noise))
-
-
 # --------------------------------------------------------------------------- agents
 
 
@@ -191,7 +184,7 @@ class Hospital(RolloutAgent):
 
 
 class Municipality(RolloutAgent):
-    """An option holder: decides at wave deadlines, goes live with its wave (DESIGN.md, Municipality)."""
+    """A municipal council: option, binding agreement, its wave, possibly exit (sim.municipal_decision)."""
 
     def __init__(self, model: RolloutModel, idx: int, kommunenummer: str):
         super().__init__(model)
@@ -203,12 +196,32 @@ class Municipality(RolloutAgent):
         return float(self.model.muni_threshold[self.idx])
 
     def decide(self) -> None:
-        """Exercise the option with P(yes) from the start-of-month score; book the earliest free wave."""
-        m = self.model
-        if m.muni_decision_month[self.idx] >= 0 or m.muni_declined[self.idx]:
-            return
-        if m.muni_uniforms[self.idx, m.t] < m.muni_yes_probability[self.idx]:
-            m.join_wave(self.idx, m.t)
+        """Act on its stage at a decision point with the probabilities the model computed for all
+        (its uniform of the month: one draw whatever the stage, common random numbers):
+        undecided or option: yes, defer or no (binding once open: books a wave, defers if none has
+        room); bound with its wave ahead, after the history: postpone; live: leave (exit rule).
+        Postponing and leaving take the upper tail of u, like "no", so under common random numbers a
+        higher score never turns a yes into a later go-live."""
+        m, i = self.model, self.idx
+        u, stage, t = m.muni_uniforms[i, m.t], m.muni_stage[i], m.t
+        if stage == UNDECIDED or (stage == OPTION and t >= m.binding_first_t):
+            p = m.muni_p_option[i] if stage == UNDECIDED else m.muni_p_binding[i]
+            a = YES if u < p[YES] else (NO if u >= 1.0 - p[NO] else DEFER)  # sim.municipal_decision.answers
+            if not m.rule_allowed(i, a):
+                a = DEFER
+            if a == YES and stage == UNDECIDED:
+                m.exercise_option(i, t)
+            elif a == YES and not m.bind(i, t):
+                m.defer(i)
+            elif a == NO:
+                m.decline(i, t)
+            elif a == DEFER:
+                m.defer(i)
+        elif stage == BOUND and not m.replaying() and m.calendar.month_t[m.muni_wave[i]] > t:
+            if u >= 1.0 - m.muni_p_postpone[i]:  # the upper tail, like "no": monotone in the score
+                m.postpone(i)
+        elif stage == LIVE and u >= 1.0 - m.muni_p_exit[i]:
+            m.leave(i, t)
 
 
 class GPPractice(RolloutAgent):

@@ -46,10 +46,12 @@ from sim.config import (Config, ConfigError, apply_overrides, config_to_dict, ov
                         with_overrides)
 from sim.config import load_config as _load_config
 from sim.draws import Spec, draw_configs, draw_table
+from sim.paper import PaperExperiment, heatmap_experiment, load_paper, quick_version, scenario_config, \
+    sensitivity_experiment
+from sim.parallel import EXECUTORS
 from sim.params import parameter_table, render
 from sim.plots import LANGS, check_lang, figure, names, write_figures
-from sim.report import build_report, load_paper, quick_version
-from sim.report.experiment import PaperExperiment, heatmap_experiment, scenario_config, sensitivity_experiment
+from sim.report import build_report
 from sim.report.tables import INPUTS_FILE, OVERRIDE_SOURCE, config_value, read_json
 from sim.results import (RunTables, atomic_dir, check_out_dir, compare_table, manifest, now, read_manifest, read_run,
                          run_id, write_run)
@@ -60,7 +62,6 @@ from sim.sensitivity import write_tables as _write_sensitivity_tables
 from sim.sweep import Experiment, base_config, load_experiment, merge_shards, open_dataset, run_sweep, sweep_path, \
     sweep_status
 from sim.sweep import read_manifest as read_sweep_manifest
-from sim.parallel import EXECUTORS
 from sim.sweep.experiment import design_hash, expand_runs
 from sim.sweep.store import write_text_atomic
 from sim.validation import bass_validation, check_bass_case
@@ -809,3 +810,52 @@ def _resolved_parameters(table: pd.DataFrame, cfg: Config, experiment_file: str)
             out.at[i, "value"], out.at[i, "source"] = node, f"{OVERRIDE_SOURCE}{experiment_file}"
     out["value"] = [v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in out["value"]]
     return out
+
+
+# --------------------------------------------------------------------------- municipal decisions, one at a time
+
+
+@dataclass
+class ProfileResult(Figures):
+    """A profile (:mod:`sim.sensitivity.profile`): ``.profile`` (mean, 10-90%, min-max over seeds per
+    parameter level), ``.runs`` (every run), ``.path`` once saved."""
+
+    profile: pd.DataFrame
+    runs: pd.DataFrame
+    name: str
+    lang: str = "en"
+    path: Path | None = None
+    subject = "profile"
+
+    def save(self, out: str | Path) -> Path:
+        """Write ``<out>/<experiment>/profile/`` atomically: profile.csv, profile_runs.csv and the figures."""
+        check_out_dir(out)
+        target = Path(out) / self.name / "profile"
+        with atomic_dir(target) as tmp:
+            self.profile.to_csv(tmp / "profile.csv", index=False)
+            self.runs.to_csv(tmp / "profile_runs.csv", index=False)
+            write_figures("profile", self, tmp / "figures", self.lang)
+        self.path = target
+        return target
+
+
+def municipal_sensitivity(experiment: Experiment | str | Path = "experiments/municipal_decisions.toml",
+                          out: str | Path | None = "results", points: int = 7, executor: str = "local",
+                          workers: int | None = None, scheduler: str | None = None, lang: str = "en",
+                          evaluate=None) -> ProfileResult:
+    """Municipalities live (and declined, deferred, bound) in the report year against each decision
+    parameter over its range, one at a time, every level on the same seeds (issue 18).
+
+    Levels are each parameter's grid ``levels`` (else ``points`` over its range); writes
+    ``<out>/<name>/profile/`` unless ``out`` is None.
+    """
+    from sim.sensitivity.profile import run_profile
+
+    check_lang(lang)
+    exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
+    table, runs = run_profile(exp, points=points, executor=executor, workers=workers, scheduler=scheduler,
+                              evaluate=_evaluator(evaluate))
+    res = ProfileResult(profile=table, runs=runs, name=exp.name, lang=lang)
+    if out is not None:
+        res.save(out)
+    return res

@@ -261,6 +261,37 @@ def _simulate_series(cfg_fit: Config, theta: dict[str, float], k: int, simulator
     return {s: np.stack([r[s].to_numpy(float)[:n] for r in runs]) for s in cols}
 
 
+# --------------------------------------------------------------------------- the decision likelihood
+
+
+def decision_likelihood(cfg: Config, evidence=None, replicates: int = 8, simulator=None) -> float:
+    """Simulated log-likelihood of the municipal decision rule (:func:`sim.municipal_decision.decision_log_likelihood`).
+
+    Runs ``replicates`` paths (replicate seeds 0..R-1, so two parameter vectors share their draws)
+    to the last decision point the evidence needs, with the history replayed as the config says
+    (``rollout.replay_history``: the named decisions condition the peers and the calendar; the
+    likelihood still scores the rule's own probability of each of them). ``evidence`` defaults to
+    the history's (:func:`sim.municipal_decision.history_evidence`: named decisions and dated counts
+    to 2023; municipalities the record does not name are unknown). ``simulator``: (cfg, r) -> model.
+    """
+    from sim.municipal_decision import decision_log_likelihood, history_evidence
+    from sim.runner import simulate
+
+    run = simulator or (lambda c, r: simulate(c, r)[0])
+    models = [run(cfg, r) for r in range(int(replicates))]
+    logs = [m.decision_log() for m in models]
+    pts = logs[0]["points_t"]
+    if evidence is None:
+        end = cfg.t_of(HISTORY_END)
+        logs = [{k: (v[pts <= end] if k != "points_t" else v[v <= end]) for k, v in lg.items()} for lg in logs]
+        pts = logs[0]["points_t"]
+        evidence = history_evidence(cfg, models[0].region, pts)
+    K = evidence.allowed.shape[0] - 1
+    return decision_log_likelihood(np.stack([lg["p_option"][:K] for lg in logs]),
+                                   np.stack([lg["p_binding"][:K] for lg in logs]), logs[0]["binding_open"][:K],
+                                   evidence)
+
+
 # --------------------------------------------------------------------------- weighted statistics
 
 
@@ -509,8 +540,14 @@ def bands_table(runs: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return out.reset_index().sort_values(["series", "t"], kind="stable").reset_index(drop=True)
 
 
-def coverage_table(bands: pd.DataFrame, observed: pd.DataFrame, decisions: pd.DataFrame | None = None) -> pd.DataFrame:
+def coverage_table(bands: pd.DataFrame, observed: pd.DataFrame, decisions: pd.DataFrame | None = None,
+                   replayed_until_t: int | None = None) -> pd.DataFrame:
     """Observed points against the 90% band (p05..p95).
+
+    ``by_replay`` marks the points that hold by the replayed history, not by fit: the municipal
+    live series and the option counts to ``replayed_until_t`` (the history's end when
+    ``rollout.replay_history`` names the real region's municipalities; None: none). Report them
+    apart from the points the model could miss.
 
     Counts and shares: covered if p05 <= observed <= p95. GP offices (a lower bound L):
     covered if p95 >= L, i.e. the band reaches the bound (any value above it is consistent).
@@ -542,7 +579,12 @@ def coverage_table(bands: pd.DataFrame, observed: pd.DataFrame, decisions: pd.Da
             rows.append({"month": r["month"], "t": int(r["t"]), "series": series, "observed": value,
                          "observed_is_lower_bound": lower, "p05": lo, "p50": b.at[r["t"], "p50"], "p95": hi,
                          "covered_90": covered})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out.assign(by_replay=pd.Series(dtype=bool))
+    replayed = out["series"].isin(["n_municipalities_live", "share_residents_municipalities_live", DECIDED])
+    out["by_replay"] = replayed & (out["t"] <= replayed_until_t) if replayed_until_t is not None else False
+    return out
 
 
 def forecast(calibrated_cfg: Config, n_draws: int = 100, posterior: pd.DataFrame | str | Path | None = None,
@@ -612,7 +654,10 @@ def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "re
     from the settings). ``observed`` defaults to :func:`sim.history.observed_series` from
     ``run.start_month`` to 2023-12, and then ``decisions`` to the history's option-decision points
     (:func:`sim.history.option_decision_points`); with ``observed`` given, ``decisions`` defaults to
-    none. Nothing after 2023-12 of the history is fitted. Writes the files listed in the module
+    none. Nothing after 2023-12 of the history is fitted. The fit runs with
+    ``rollout.replay_history = false`` (the rules from the start; a replayed history would hold
+    the series by construction); the predictive bands and the forecast use ``cfg`` as given, and
+    ``coverage.csv`` marks the points that then hold by the replay (``by_replay``). Writes the files listed in the module
     docstring to ``out_dir`` (nothing if None), and calibrated.toml to ``config_path`` too when
     given (its ``extends`` points at ``base_config_path`` relative to it); ``then(out_dir, result)`` runs after
     the tables are written (the API draws the figures there).
@@ -630,7 +675,10 @@ def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "re
         decisions = option_decision_points() if decisions is None else decisions
     elif "n_gp_offices_live_lower" in observed and pd.Timestamp(observed["month"].max()) > pd.Timestamp(f"{HISTORY_END}-01"):
         raise ValueError(f"observed history after {HISTORY_END} may not be fitted")
-    posterior, gens = fit_abc(cfg, observed, keys, settings, simulator, db_dir=None, decisions=decisions)
+    # the fit runs the rules from the start: a replayed history (rollout.replay_history) would hold the
+    # fitted series by construction; the predictive runs and the forecast replay it as configured
+    cfg_fit = with_overrides(cfg, {"rollout.replay_history": False})
+    posterior, gens = fit_abc(cfg_fit, observed, keys, settings, simulator, db_dir=None, decisions=decisions)
     points = decision_points_in_window(decisions, cfg.run.start_month, len(observed))
     table = parameter_table(posterior, cfg, keys)
     method = METHOD.format(version=pyabc.__version__)
@@ -642,7 +690,8 @@ def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "re
                            settings.n_procs)
     fit_end = pd.Timestamp(observed["month"].max())
     bands = bands_table(runs[runs["month"] <= fit_end], [c for c in (*SERIES, DECIDED) if c in runs.columns])
-    coverage = coverage_table(bands, observed, points)
+    replayed = cfg.t_of(cfg.rollout.history_end_month) if (cfg.rollout.replay_history and cfg.region.kind == "real") else None
+    coverage = coverage_table(bands, observed, points, replayed)
     cal_cfg = with_overrides(cfg, medians)
     fc = forecast(cal_cfg, runs=runs) if fit_end < pd.Timestamp(f"{end}-01") else bands.iloc[:0]
 

@@ -49,6 +49,9 @@ WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", help="Worker 
 SchedulerOpt = Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (default: a LocalCluster).")]
 
 
+INTERRUPTED = "onerecord: interrupted; nothing half-written was kept"
+
+
 def _fail(msg: str, code: int = 2) -> None:
     typer.echo(msg, err=True)
     raise typer.Exit(code)
@@ -69,7 +72,7 @@ def guarded(fn):
         except EnvironmentFault as err:
             _fail(f"onerecord: {err}", 3)
         except KeyboardInterrupt:
-            _fail("onerecord: interrupted; nothing half-written was kept", 130)
+            _fail(INTERRUPTED, 130)
         except MemoryError:
             _fail("onerecord: out of memory; nothing half-written was kept (fewer seeds or workers need less)", 3)
         except OSError as err:
@@ -339,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as err:
         return err.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        typer.echo("onerecord: interrupted; nothing half-written was kept", err=True)
+        typer.echo(INTERRUPTED, err=True)
         return 130
 
 

@@ -332,6 +332,16 @@ class MunicipalitySection(Section):
     budget_capacity_nok_per_inhabitant_year: float = P(unit="NOK/inhabitant/year", desc="Net platform cost a municipality can carry", role="uncertain", gt=0, prior=(150, 600))
     postpone_below_functionality: float = Prob(desc="A future wave is postponed when perceived functionality at its month is below this", role="fixed")
     postpone_months: int = P(unit="months", desc="How far a postponed wave slips", role="fixed", ge=0, le=60)
+    decision_interval_months: int = P(unit="months", desc="Months between a council's decision points (first at first_decision_month, last at the last wave deadline)", role="fixed", ge=1, le=24)
+    binding_first_month: str = Month(desc="First month a binding agreement (call-off or service agreement) that books a wave can be signed")
+    binding_threshold_offset: float = P(unit="score", desc="A binding agreement needs score >= threshold + this (the option needs score >= threshold)", role="uncertain", ge=0, prior=(0.0, 1.0))
+    decline_margin: float = P(unit="score", desc="A council declines (for good) when its score is this far below its stage's threshold; in between it defers", role="uncertain", ge=0, prior=(0.1, 2.0))
+    postpone_margin: float = P(unit="score", desc="A bound municipality postpones its wave (to the next with room) when its score is this far below its threshold", role="uncertain", ge=0, prior=(0.0, 1.0))
+    budget_capacity_log_sd: float = P(unit="log NOK", desc="Spread of each municipality's budget capacity: cap_m = cap exp(sd z_m - sd^2 / 2), z_m drawn standard normal", role="uncertain", ge=0, le=2, prior=(0.0, 0.6))
+    contract_end_spread_years: float = P(unit="years", desc="Ends of the municipalities' current record-system contracts are drawn uniformly over this many years from run.start_month (0: all ended)", role="uncertain", ge=0, le=30, prior=(0.0, 15.0))
+    exit_enabled: bool = Table(desc="Live municipalities may leave the platform (exit rule); off unless a scenario turns it on", role="lever")
+    exit_margin: float = P(unit="score", desc="A live municipality leaves when its score is this far below its threshold, after the switch-back cost", role="uncertain", ge=0, prior=(0.0, 2.0))
+    switch_back_cost_nok_per_inhabitant: float = P(unit="NOK/inhabitant", desc="One-off cost of switching back to a record system of its own after leaving (annualised like the investment)", role="uncertain", ge=0, prior=(500, 5000))
 
     @field_validator("pre_committed")
     @classmethod
@@ -348,6 +358,7 @@ class RolloutSection(Section):
     wave_months: list[str] = Table(desc="Municipal go-live wave months (YYYY-MM), in order")
     wave_capacity: list[int] = Table(desc="Municipalities per wave (count), one per wave month")
     history_end_month: str = Month(desc="Waves up to this month are history: never postponed")
+    replay_history: bool = Table(desc="To history_end_month the recorded municipalities go live in their recorded waves and recorded decisions happen as recorded, by kommunenummer (false: the rules run from the start)")
 
     @model_validator(mode="after")
     def _waves(self) -> "RolloutSection":

@@ -15,7 +15,11 @@ section "Deriving the observed monthly series":
 * ``n_gp_offices_live_lower``: GP offices live, a lower bound (0 to 2022-04, 1 from 2022-05:
   Øya legesenter; no later office go-live was found, the upper value is unknown).
 
-:func:`option_decision_points` gives the dated counts of first-stage option decisions.
+:func:`option_decision_points` gives the dated counts of first-stage option decisions;
+:func:`recorded_decisions` the municipal decisions the history names (by kommunenummer, including
+the names a cumulative row gives only in its text, :data:`NAMED_IN_TEXT`), which the model replays
+(``rollout.replay_history``); :func:`decision_count_points` the dated counts of both stages, for
+the decision likelihood (:mod:`sim.municipal_decision`) and the replay.
 Nothing here reads a date after ``HISTORY_END`` (2023-12).
 """
 
@@ -170,4 +174,119 @@ def option_decision_points() -> pd.DataFrame:
     more_than_half = out["count"].isna()
     out.loc[more_than_half, "count"] = REGION_MUNICIPALITIES // 2 + 1  # "more than half"
     out["lower_bound"] = more_than_half.to_numpy()
+    return out
+
+
+# --------------------------------------------------------------------------- named decisions
+
+NAMED_IN_TEXT: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
+    # (date, unit) of a cumulative row -> the municipalities its description names, (kommunenummer, name)
+    ("2021-10-12", "municipalities_call_off"): (
+        ("5037", "Levanger"), ("5038", "Verdal"), ("5054", "Indre Fosen"), ("5058", "Åfjord"), ("5057", "Ørland"),
+        ("5025", "Røros"), ("5026", "Holtålen")),
+    ("2021-11-11", "municipalities_planned"): (
+        ("5001", "Trondheim"), ("5058", "Åfjord"), ("5054", "Indre Fosen"), ("5057", "Ørland"), ("5037", "Levanger"),
+        ("5038", "Verdal"), ("5026", "Holtålen"), ("3430", "Os"), ("5025", "Røros"), ("1505", "Kristiansund"),
+        ("1579", "Hustadvika"), ("1506", "Molde"), ("1539", "Rauma"), ("1547", "Aukra"), ("1535", "Vestnes"),
+        ("1507", "Ålesund"), ("1578", "Fjord"), ("5061", "Rindal"), ("1531", "Sula")),
+}
+"""Municipalities named only in the text of a cumulative row (tests check each name is in it):
+the seven call-off agreements of 2021-10-12 and the plan published 2021-11-11."""
+
+DECISION_EVENTS = ("option", "binding", "golive", "decline", "postpone")
+
+
+def recorded_decisions() -> pd.DataFrame:
+    """The municipal decisions the history names (a copy of :func:`_recorded_decisions`)."""
+    return _recorded_decisions().copy()
+
+
+@lru_cache(maxsize=1)
+def recorded_decision_rows() -> tuple[tuple[str, str, str, str], ...]:
+    """:func:`recorded_decisions` as (kommunenummer, event, "YYYY-MM", timing) tuples (what the model replays)."""
+    d = _recorded_decisions()
+    return tuple(zip(d["kommunenummer"], d["event"], d["month"].dt.strftime("%Y-%m"), d["timing"]))
+
+
+@lru_cache(maxsize=1)
+def decision_count_rows() -> tuple[tuple[str, str, int, int], ...]:
+    """:func:`decision_count_points` as ("YYYY-MM", measure, low, high) tuples."""
+    d = decision_count_points()
+    return tuple(zip(d["month"].dt.strftime("%Y-%m"), d["measure"], d["low"].astype(int), d["high"].astype(int)))
+
+
+@lru_cache(maxsize=1)
+def _recorded_decisions() -> pd.DataFrame:
+    """The municipal decisions the history names, one row per (municipality, event).
+
+    Columns: kommunenummer, event (option | binding | golive | decline | postpone), month (first
+    of month), timing ("exact": the decision was taken that month; "by": it had been taken by then),
+    row (date and event type of the history row). Read as:
+
+    * ``option_decision`` rows of one municipality: the option, exact (Trondheim 2019-08,
+      Indre Fosen 2020-12, the six councils and Fjord's committee of 2021-06-17);
+    * the 2021-11-11 plan: the option by then for the 19 it names (a place in a plan is not a
+      binding agreement: five Møre og Romsdal councils put off signing in 2022-05);
+    * the 2021-10-12 call-off agreements: binding by then for the seven it names;
+    * ``golive_municipality`` rows: the go-live, exact (and so binding by then);
+    * ``option_declined`` rows of one municipality: a decline, exact (Averøy 2023-10);
+    * ``postponement`` rows of one municipality: a postponement, exact (Kristiansund 2022-06).
+
+    Not read as decisions: Stjørdal's chief executive asking for more time (2022-10, not a council
+    decision) and the five unnamed Møre og Romsdal deferrals (a count, :func:`decision_count_points`).
+    """
+    h = _history()
+    one = h[h["kommunenummer"].notna()]
+    rows = []
+
+    def add(frame: pd.DataFrame, event: str, timing: str) -> None:
+        for _, r in frame.iterrows():
+            rows.append({"kommunenummer": r["kommunenummer"], "event": event, "month": r["month"], "timing": timing,
+                         "row": f"{r['date']:%Y-%m-%d} {r['event_type']}"})
+
+    add(one[one["event_type"] == "option_decision"], "option", "exact")
+    add(one[one["event_type"] == "golive_municipality"], "golive", "exact")
+    add(one[one["event_type"] == "option_declined"], "decline", "exact")
+    add(one[one["event_type"] == "postponement"], "postpone", "exact")
+    for (day, unit), named in NAMED_IN_TEXT.items():
+        r = h[(h["date"] == pd.Timestamp(day)) & (h["unit"] == unit)]
+        if len(r) != 1:
+            raise ValueError(f"{HISTORY_FILE}: expected one {unit} row on {day}, found {len(r)}")
+        event = "binding" if unit == "municipalities_call_off" else "option"
+        for knr, _ in named:
+            rows.append({"kommunenummer": knr, "event": event, "month": r["month"].iloc[0], "timing": "by",
+                         "row": f"{day} {r['event_type'].iloc[0]}"})
+    out = pd.DataFrame(rows, columns=["kommunenummer", "event", "month", "timing", "row"])
+    out["month"] = out["month"].astype("datetime64[ns]")
+    return out.sort_values(["month", "event", "kommunenummer"], kind="stable").reset_index(drop=True)
+
+
+def decision_count_points() -> pd.DataFrame:
+    """Dated counts of municipal decisions (source note, step 4), for the likelihood.
+
+    Columns: month, measure (options: exercised the option, incl. later stages; bound: a binding
+    agreement, incl. live; option_stage: exercised but not bound), low, high (inclusive; the
+    region has 66), label. Counts include Trondheim (co-owner since 2019), so a source that
+    leaves it out is one more here:
+
+    * options 2 by 2020-12 (Indre Fosen the second), 19 on 2021-05-26, at least 34 on 2021-11-11;
+    * bound 8 on 2021-10-12 (7 call-off agreements besides Trondheim), 18 to 19 in autumn 2022
+      (Helseplattformen: 18 owners on 2022-11-11; NRK: 19 signed in 2022-10), 31 and 33 live or
+      decided on 2023-06-30 and 2023-09-15;
+    * option_stage at least 5 in 2022-05 (five Møre og Romsdal councils put off signing).
+
+    Left out: the two service agreements of 2022-03-22 (the binding stage here starts with the
+    call-off agreement, which Røros and Holtålen had signed in 2021).
+    """
+    n = REGION_MUNICIPALITIES
+    rows = [("2020-12", "options", 2, 2, "options 2020-12 (Indre Fosen the second)"),
+            ("2021-05", "options", 19, 19, "options 2021-05-26"),
+            ("2021-11", "options", 34, n, "options 2021-11-11 (more than half)"),
+            ("2021-10", "bound", 8, 8, "call-off agreements 2021-10-12 (7 + Trondheim)"),
+            ("2022-05", "option_stage", 5, n, "deferred signing 2022-05 (five Møre og Romsdal councils)"),
+            ("2022-11", "bound", 18, 19, "owners 2022-10/11 (18 to 19)"),
+            ("2023-06", "bound", 31, 31, "live or decided 2023-06-30"),
+            ("2023-09", "bound", 33, 33, "live or decided 2023-09-15")]
+    out = pd.DataFrame(rows, columns=["month", "measure", "low", "high", "label"])
+    out["month"] = pd.to_datetime(out["month"] + "-01").astype("datetime64[ns]")
     return out

@@ -4,12 +4,17 @@ to the rollout calendar, the economics and the care network, and steps monthly.
 A month t (DESIGN.md, Time and units; STYLE.md, agents.py and model.py) runs these phases:
 
 1. hospitals whose (possibly delayed) go-live month is t switch on;
-2. at a wave deadline, every undecided municipality decides, in shuffled order (who books
-   the last slot of a wave), with P(yes) computed for all of them from the start-of-month state;
-3. waves due at t are postponed (perceived functionality too low, after the history) or go live;
-4. GP hazards are computed for all practices as one array from the state after 1-3, and
+2. to the end of the history (``rollout.replay_history``), the recorded municipal decisions of
+   month t happen as recorded (:class:`sim.municipal_decision` names the stages);
+3. at a decision point (every ``municipality.decision_interval_months`` to the last wave deadline)
+   every municipality acts on its stage, in shuffled order (who books the last slot of a wave):
+   option or binding answer (yes, defer, no), postponement of a booked wave, exit where enabled;
+   the probabilities are computed for all of them from the start-of-month state and logged;
+4. waves due at t are postponed (perceived functionality too low, after the history) or go live,
+   and so do the recorded go-lives of month t;
+5. GP hazards are computed for all practices as one array from the state after 1-4, and
    every practice with h > 0 decides (the order does not matter: each only touches its own entry);
-5. the month is recorded; the network metric pass runs only when the set on the platform
+6. the month is recorded; the network metric pass runs only when the set on the platform
    changed since the last pass.
 
 Random numbers (DESIGN.md, Random numbers): one ``SeedSequence`` per run, split into named
@@ -30,12 +35,17 @@ import pandas as pd
 from sim.agents import (GPPractice, Hospital, Municipality, decision_probability, gp_hazard, gp_utility_knok,
                         in_contract_window, municipal_score, peer_share, perceived_functionality)
 from sim.config import Config, month_date
-from sim.economics import expected_net_cost_nok_per_inhabitant_year, gp_price, scaled_to_region
+from sim.economics import gp_price, scaled_to_region
+from sim.municipal_decision import (BOUND, DECLINED, DEFER, EXITED, LIVE, NO, OPTION, UNDECIDED, YES,
+                                    budget_capacity_nok_per_inhabitant_year, expected_bill_nok_per_inhabitant_year,
+                                    exit_probability, headroom, legacy_overlap_nok_per_inhabitant_year,
+                                    postpone_probability, stage_probabilities)
 from sim.region import Region, load_region
 
 ADOPTION_COLUMNS: tuple[str, ...] = (
     "t", "functionality", "n_gp_offices_live", "n_gps_live", "share_gp_offices", "share_gps", "share_list_patients",
-    "n_municipalities_decided", "n_municipalities_live", "share_municipalities_live",
+    "n_municipalities_decided", "n_municipalities_bound", "n_municipalities_deferred", "n_municipalities_declined",
+    "n_municipalities_exited", "n_municipalities_live", "share_municipalities_live",
     "share_residents_municipalities_live", "n_hospitals_live", "share_hospitals_live",
 )
 """Columns of :meth:`RolloutModel.monthly` besides ``month`` and the network metrics."""
@@ -114,6 +124,15 @@ class WaveCalendar:
         self.capacity_left[w] -= 1
         return w
 
+    def book_after(self, w: int) -> int:
+        """Move a booking from wave w to the next later wave with room (-1, booking kept, if none)."""
+        later = np.flatnonzero((self.capacity_left > 0) & (np.arange(len(self.capacity_left)) > w))
+        if len(later) == 0:
+            return -1
+        self.capacity_left[w] += 1
+        self.capacity_left[later[0]] -= 1
+        return int(later[0])
+
     def due(self, t: int, functionality: float, below: float, postpone_months: int) -> np.ndarray:
         """Waves that go live at t; postponable waves due at t slip by ``postpone_months`` when
         functionality < ``below`` (checked again at the new month)."""
@@ -126,9 +145,11 @@ class WaveCalendar:
 class RolloutModel(mesa.Model):
     """Helseplattformen's rollout, monthly from ``run.start_month`` to ``run.end_month``.
 
-    After :meth:`run`: ``gp_join_month`` (n_practices), ``muni_decision_month``,
-    ``muni_live_month`` (n_municipalities), ``hospital_live_month`` (n_hospitals), all int64
-    month indices with -1 for never; ``muni_declined`` (bool); :meth:`monthly`.
+    After :meth:`run`: ``gp_join_month`` (n_practices), ``muni_decision_month`` (option
+    exercised), ``muni_binding_month``, ``muni_live_month``, ``muni_decline_month``,
+    ``muni_exit_month`` (n_municipalities), ``hospital_live_month`` (n_hospitals), all int64
+    month indices with -1 for never; ``muni_stage`` (int8, :data:`sim.municipal_decision.STAGES`),
+    ``muni_declined`` (bool); :meth:`monthly`, :meth:`stage_by_month`, :meth:`decision_log`.
     """
 
     def __init__(self, cfg: Config, region: Region | None = None, network=None,
@@ -151,11 +172,20 @@ class RolloutModel(mesa.Model):
                                                      cfg.t_of(cfg.functionality.first_release_month),
                                                      np.array([h.live_t for h in self._hospitals]))
         self._economics_inputs()
+        self._replay_setup()
         self._precommit()
         self._version, self._x_version, self._pns_version, self._metrics_version = 0, -1, -1, -1
         self.n_metric_passes = 0
         self.hazard = np.zeros(self.n_practices)  # h_i(t) of the month being simulated
-        self.muni_yes_probability = np.zeros(self.n_munis)  # P(yes) at the current wave deadline
+        self.muni_p_option = np.zeros((self.n_munis, 3))  # answer probabilities at the current decision point
+        self.muni_p_binding = np.zeros((self.n_munis, 3))
+        self.muni_p_postpone = np.zeros(self.n_munis)
+        self.muni_p_exit = np.zeros(self.n_munis)
+        self._decision_log: list[tuple[int, np.ndarray, np.ndarray]] = []
+        self._stage_hist = np.zeros((self.n_months, self.n_munis), dtype=np.int8)
+        self._deferred_hist = np.zeros((self.n_months, self.n_munis), dtype=bool)
+        self._option_hist = np.zeros((self.n_months, self.n_munis), dtype=bool)
+        self._bound_hist = np.zeros((self.n_months, self.n_munis), dtype=bool)
         self._row: dict[str, float] = {}
         self.metric_columns = _metric_columns(network)
         self.datacollector = mesa.DataCollector(model_reporters={
@@ -179,16 +209,30 @@ class RolloutModel(mesa.Model):
         self.gp_follows = self.gp_salaried & cfg.gp.salaried_follow_municipality
         self.gps_per_trust = np.bincount(self.gp_trust, weights=self.gp_n, minlength=len(reg.trusts))
         self.gp_join_month = np.full(self.n_practices, -1, dtype=np.int64)
-        self.muni_decision_month = np.full(self.n_munis, -1, dtype=np.int64)
+        self.muni_stage = np.full(self.n_munis, UNDECIDED, dtype=np.int8)
+        self.muni_decision_month = np.full(self.n_munis, -1, dtype=np.int64)  # option exercised
+        self.muni_binding_month = np.full(self.n_munis, -1, dtype=np.int64)
         self.muni_live_month = np.full(self.n_munis, -1, dtype=np.int64)
+        self.muni_decline_month = np.full(self.n_munis, -1, dtype=np.int64)
+        self.muni_exit_month = np.full(self.n_munis, -1, dtype=np.int64)
         self.muni_wave = np.full(self.n_munis, -1, dtype=np.int64)
-        self.muni_declined = np.zeros(self.n_munis, dtype=bool)
+        self.muni_last_answer = np.full(self.n_munis, -1, dtype=np.int8)  # YES, DEFER (or postponed), NO; -1 none
+        self.muni_deferrals = np.zeros(self.n_munis, dtype=np.int64)
         self.hospital_live_month = np.full(self.n_hospitals, -1, dtype=np.int64)
         self.muni_peers = self._peer_matrix()
         self.calendar = WaveCalendar.from_config(cfg)
-        first = max(cfg.t_of(cfg.municipality.first_decision_month), 0)
-        self.decision_months = frozenset(int(d) for d in self.calendar.deadline_t if d >= first)
-        self.decline_t = max(int(self.calendar.deadline_t.max()), 0) if len(self.calendar.deadline_t) else 0
+        mc = cfg.municipality
+        first = max(cfg.t_of(mc.first_decision_month), 0)
+        last = min(int(self.calendar.deadline_t.max()) if len(self.calendar.deadline_t) else -1, self.n_months - 1)
+        self.decision_points = np.arange(first, last + 1, mc.decision_interval_months, dtype=np.int64)
+        self.decision_months = frozenset(int(d) for d in self.decision_points)
+        self.binding_first_t = cfg.t_of(mc.binding_first_month)
+        self.history_end_t = cfg.t_of(cfg.rollout.history_end_month)
+
+    @property
+    def muni_declined(self) -> np.ndarray:
+        """True where the council said no (final for the horizon)."""
+        return self.muni_stage == DECLINED
 
     def _peer_matrix(self) -> np.ndarray:
         """Row-normalised peers of each municipality: its council's other members, or its trust
@@ -210,6 +254,8 @@ class RolloutModel(mesa.Model):
         self.u_hospital_slip, self.u_hospital_delay = rng.random(n_trusts), rng.random(n_trusts)
         z = named_stream(root, "municipal_thresholds").standard_normal(self.n_munis)
         self.muni_threshold = cfg.municipality.threshold_mean + cfg.municipality.threshold_sd * z
+        self.muni_budget_z = named_stream(root, "municipal_budgets").standard_normal(self.n_munis)
+        self.muni_contract_u = named_stream(root, "municipal_contract_ends").random(self.n_munis)
         self.muni_uniforms = named_stream(root, "municipal_uniforms").random((self.n_munis, self.n_months))
         self.gp_uniforms = named_stream(root, "gp_uniforms").random((self.n_practices, self.n_months))
         self.contract_length_months = 12.0 * cfg.gp.contract_length_years
@@ -232,22 +278,134 @@ class RolloutModel(mesa.Model):
     def _economics_inputs(self) -> None:
         """The numbers the agents take from the economics: municipal headroom, GP net price (kNOK)."""
         cfg = self.cfg
-        cap = cfg.municipality.budget_capacity_nok_per_inhabitant_year
-        self.muni_net_cost = np.asarray(expected_net_cost_nok_per_inhabitant_year(cfg, self.region), dtype=float)
-        self.muni_headroom = (cap - self.muni_net_cost) / cap
+        mc = cfg.municipality
+        self.muni_net_cost = expected_bill_nok_per_inhabitant_year(cfg, self.region)
+        self.muni_capacity = budget_capacity_nok_per_inhabitant_year(mc.budget_capacity_nok_per_inhabitant_year,
+                                                                     mc.budget_capacity_log_sd, self.muni_budget_z)
+        self.muni_contract_end_t = np.floor(self.muni_contract_u * 12.0 * mc.contract_end_spread_years).astype(np.int64)
+        self.muni_switch_back_score = (mc.weight_cost * mc.switch_back_cost_nok_per_inhabitant
+                                       / cfg.economics.investment_annualisation_years / self.muni_capacity)
         self.gp_net_price_knok = gp_price(cfg).net_price_nok_per_gp_year / 1000.0
         self.gp_subsidy_knok = cfg.agreement.subsidy_nok_per_gp_year / 1000.0
         self.agreement_t = cfg.t_of(cfg.agreement.start_month)
 
+    def _replay_setup(self) -> None:
+        """The recorded decisions as forced events, by kommunenummer (``rollout.replay_history``).
+
+        ``replay_events[t]``: (municipality, event) pairs of month t (events before the start at
+        t = 0); a recorded go-live books the wave of its month; to the end of the history a named
+        municipality takes no rule decision the record contradicts (:meth:`rule_allowed`).
+        Municipalities the history does not name, and every municipality of a synthetic region,
+        follow the rules throughout, except that the history's dated counts hold
+        (:meth:`_condition_on_counts`, ``replay_counts[t]``).
+        """
+        n = self.n_munis
+        self.replay_events: dict[int, list[tuple[int, str]]] = {}
+        self.replay_named = np.zeros(n, dtype=bool)
+        self.replay_exact_option_t = np.full(n, -1, dtype=np.int64)
+        self.replay_golive_t = np.full(n, -1, dtype=np.int64)
+        self.replay_declines = np.zeros(n, dtype=bool)
+        self.replay_option_pinned_t = np.full(n, -1, dtype=np.int64)  # first month the record fixes its option
+        self.replay_binding_pinned_t = np.full(n, -1, dtype=np.int64)  # ... its binding agreement
+        self.replay_counts: dict[int, list[tuple[str, int, int]]] = {}
+        if not self.cfg.rollout.replay_history:
+            return
+        from sim.history import decision_count_rows, recorded_decision_rows
+
+        index = {k: i for i, k in enumerate(self.region.municipalities["kommunenummer"])}
+        end = self.cfg.rollout.history_end_month
+        for knr, event, month, timing in recorded_decision_rows():
+            if knr not in index or month > end:
+                continue
+            m, t = index[knr], max(self.cfg.t_of(month), 0)
+            if t >= self.n_months:
+                continue
+            self.replay_named[m] = True
+            self.replay_events.setdefault(t, []).append((m, event))
+            for pinned, events in ((self.replay_option_pinned_t, ("option", "binding", "golive")),
+                                   (self.replay_binding_pinned_t, ("binding", "golive"))):
+                if event in events and (pinned[m] < 0 or t < pinned[m]):
+                    pinned[m] = t
+            if event == "option" and timing == "exact":
+                self.replay_exact_option_t[m] = t
+            elif event == "golive":
+                self.replay_golive_t[m] = t
+                w = np.flatnonzero(self.calendar.planned_t == t)
+                if len(w) and self.muni_wave[m] < 0:
+                    self.muni_wave[m] = int(w[0])
+                    self.calendar.capacity_left[w[0]] -= 1
+            elif event == "decline":
+                self.replay_declines[m] = True
+        for t in self.replay_events:  # a municipality's events of one month in stage order
+            order = {"option": 0, "binding": 1, "postpone": 2, "decline": 3, "golive": 4}
+            self.replay_events[t].sort(key=lambda e: order[e[1]])
+        if not self.replay_named.any():
+            return  # a region the history does not name: its counts do not apply
+        for month, measure, low, high in decision_count_rows():
+            t = self.cfg.t_of(month)
+            if measure in ("options", "bound") and month <= end and 0 <= t < self.n_months:
+                self.replay_counts.setdefault(t, []).append((measure, low, min(high, n)))
+        self.u_condition = named_stream(self.seed_sequence, "history_counts").random((self.n_months, n))
+
+    def _condition_on_counts(self) -> None:
+        """Make the history's dated counts of month t hold (options exercised; bound or live).
+
+        With N municipalities at the stage and [low, high] the record, too few: the missing ones are
+        drawn among those that may still move up (not declined, not contradicting the record),
+        weighted by the rule's current P(yes) of that stage; too many: the excess among those the
+        rules moved up during the replay (not yet fixed by the record), weighted by P(no or defer),
+        move back (a booked wave slot is freed). Weighted sampling without replacement by the keys
+        u_m^(1 / w_m) (Efraimidis and Spirakis 2006), u_m from the stream ``history_counts``.
+        """
+        t = self.t
+        u = self.u_condition[t]
+
+        def pick(candidates: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
+            idx = np.flatnonzero(candidates)
+            if k <= 0 or len(idx) == 0:
+                return idx[:0]
+            w = np.maximum(weights[idx], 1e-12)
+            keys = np.log(np.maximum(u[idx], 1e-300)) / w
+            return idx[np.argsort(-keys, kind="stable")[:k]]
+
+        stage = self.muni_stage
+
+        def unpinned(pinned_t: np.ndarray) -> np.ndarray:
+            return (pinned_t < 0) | (pinned_t > t)
+        for measure, low, high in self.replay_counts.get(t, ()):
+            if measure == "options":
+                have = (self.muni_decision_month >= 0) & (stage != DECLINED)
+                n = int(have.sum())
+                for m in pick((stage == UNDECIDED) & (self.replay_exact_option_t < 0), self.muni_p_option[:, YES], low - n):
+                    self.exercise_option(int(m), t)
+                for m in pick((stage == OPTION) & unpinned(self.replay_option_pinned_t), 1.0 - self.muni_p_option[:, YES],
+                              n - high):
+                    self.muni_stage[m], self.muni_decision_month[m], self.muni_last_answer[m] = UNDECIDED, -1, DEFER
+            else:
+                n = int(((stage == BOUND) | (stage == LIVE)).sum())
+                may = ((stage == UNDECIDED) & (self.replay_exact_option_t < 0)) | (stage == OPTION)
+                for m in pick(may & ~self.replay_declines, self.muni_p_binding[:, YES], low - n):
+                    self.bind(int(m), t)
+                for m in pick((stage == BOUND) & unpinned(self.replay_binding_pinned_t) & (self.muni_live_month < 0),
+                              1.0 - self.muni_p_binding[:, YES], n - high):
+                    if self.replay_golive_t[m] < 0:  # a recorded go-live keeps its recorded wave
+                        self.calendar.capacity_left[self.muni_wave[m]] += 1
+                        self.muni_wave[m] = -1
+                    self.muni_binding_month[m] = -1
+                    self.muni_stage[m], self.muni_last_answer[m] = OPTION, DEFER
+
     def _precommit(self) -> None:
-        """Municipalities committed before the start decide at t = 0 and take the first free wave;
-        the pilot GP offices of each (its ``gp.pilot_offices_per_precommitted_municipality`` offices
-        with the longest lists; Øya legesenter with Trondheim) go live with it."""
+        """Municipalities committed before the start are bound at t = 0 and take the first free wave
+        (a replayed one keeps its recorded wave); the pilot GP offices of each (its
+        ``gp.pilot_offices_per_precommitted_municipality`` offices with the longest lists; Øya
+        legesenter with Trondheim) go live with it."""
         knr = self.region.municipalities["kommunenummer"].to_numpy()
         self.gp_pilot = np.zeros(self.n_practices, dtype=bool)
         n_pilot = self.cfg.gp.pilot_offices_per_precommitted_municipality
         for m in np.flatnonzero(np.isin(knr, self.cfg.municipality.pre_committed)):
-            self.join_wave(int(m), t=0, any_wave=True)
+            self.exercise_option(int(m), 0)
+            self.bind(int(m), 0, any_wave=True)
+            self.replay_option_pinned_t[m] = self.replay_binding_pinned_t[m] = 0
             offices = np.flatnonzero(self.gp_muni == m)
             self.gp_pilot[offices[np.argsort(-self.gp_lists[offices], kind="stable")[:n_pilot]]] = True
 
@@ -257,37 +415,136 @@ class RolloutModel(mesa.Model):
         """Note that the set of providers on the platform changed (the metric pass must rerun)."""
         self._version += 1
 
-    def join_wave(self, m: int, t: int, any_wave: bool = False) -> bool:
-        """Municipality m exercises its option at t: it books the earliest free wave whose deadline it meets."""
-        w = self.calendar.book(None if any_wave else t)
-        if w < 0:
-            return False  # no room left in the plan: stays undecided
-        self.muni_decision_month[m], self.muni_wave[m] = t, w
+    def exercise_option(self, m: int, t: int) -> None:
+        """Municipality m exercises its option (non-binding) at t."""
+        if self.muni_stage[m] == UNDECIDED:
+            self.muni_stage[m], self.muni_decision_month[m], self.muni_last_answer[m] = OPTION, t, YES
+
+    def bind(self, m: int, t: int, any_wave: bool = False) -> bool:
+        """Municipality m signs the binding agreement at t and books a wave: its recorded one if it
+        has one, else the earliest free wave whose deadline it meets (any wave if ``any_wave``).
+        False, stage unchanged, when no wave has room."""
+        if self.muni_stage[m] not in (UNDECIDED, OPTION):
+            return self.muni_stage[m] in (BOUND, LIVE)
+        if self.muni_wave[m] < 0:
+            w = self.calendar.book(None if any_wave else t)
+            if w < 0:
+                return False  # no room left in the plan
+            self.muni_wave[m] = w
+        self.exercise_option(m, t)
+        self.muni_stage[m], self.muni_binding_month[m], self.muni_last_answer[m] = BOUND, t, YES
         return True
 
-    def _municipal_yes_probability(self) -> np.ndarray:
-        """P(yes) of every municipality from the start-of-month state (0 for the decided)."""
-        mc, t = self.cfg.municipality, self.t
-        decided = (self.muni_decision_month >= 0).astype(float)
+    def decline(self, m: int, t: int) -> None:
+        """Municipality m says no at t (final for the horizon); a booked wave slot is released."""
+        if self.muni_stage[m] == BOUND and self.muni_wave[m] >= 0:
+            self.calendar.capacity_left[self.muni_wave[m]] += 1
+            self.muni_wave[m] = -1
+        self.muni_stage[m], self.muni_decline_month[m], self.muni_last_answer[m] = DECLINED, t, NO
+
+    def defer(self, m: int) -> None:
+        """Municipality m defers its decision (or postpones its wave) to a later point."""
+        self.muni_last_answer[m] = DEFER
+        self.muni_deferrals[m] += 1
+
+    def postpone(self, m: int) -> None:
+        """Municipality m moves its booking to the next later wave with room (a deferral)."""
+        w = self.calendar.book_after(int(self.muni_wave[m]))
+        if w >= 0:
+            self.muni_wave[m] = w
+            self.defer(m)
+
+    def leave(self, m: int, t: int) -> None:
+        """Municipality m leaves the platform at t (exit rule)."""
+        self.muni_stage[m], self.muni_exit_month[m] = EXITED, t
+        self.mark_changed()
+
+    def replaying(self) -> bool:
+        """True while the history is replayed (``rollout.replay_history``, to ``history_end_month``)."""
+        return self.cfg.rollout.replay_history and self.t <= self.history_end_t
+
+    def rule_allowed(self, m: int, answer: int) -> bool:
+        """Whether municipality m may give ``answer`` by the rules now: while the history is replayed a
+        named municipality does not exercise its option before its recorded council vote, says no
+        only as recorded, and does not bind when the record has it decline."""
+        if not (self.replay_named[m] and self.replaying()):
+            return True
+        stage = self.muni_stage[m]
+        if answer == NO:
+            return False
+        if stage == UNDECIDED and answer == YES:
+            return self.replay_exact_option_t[m] < 0
+        if stage == OPTION and answer == YES:
+            return not self.replay_declines[m]
+        return True
+
+    def _replay_month(self) -> None:
+        """The recorded decisions of month t (go-lives are the calendar's: :meth:`_waves_go_live`)."""
+        for m, event in self.replay_events.get(self.t, ()):
+            if event == "option":
+                self.exercise_option(m, self.t)
+            elif event == "binding" or (event == "golive" and self.muni_stage[m] in (UNDECIDED, OPTION)):
+                self.bind(m, self.t, any_wave=True)
+            elif event == "decline":
+                self.decline(m, self.t)
+            elif event == "postpone":
+                self.defer(m)
+
+    def municipal_scores(self) -> np.ndarray:
+        """Score s_m of every municipality from the start-of-month state (:func:`municipal_score` with the
+        headroom of :func:`sim.municipal_decision.headroom`; peers: share of its peers that exercised the
+        option and have not declined or left; the go-live it weighs: t + decision lead, for every
+        municipality, so a booking never changes the score)."""
+        mc, cfg, t = self.cfg.municipality, self.cfg, self.t
+        exercised = ((self.muni_decision_month >= 0) & (self.muni_stage != DECLINED)
+                     & (self.muni_stage != EXITED)).astype(float)
         gp_live = self.gp_join_month >= 0
         gp_share_trust = np.divide(np.bincount(self.gp_trust, weights=self.gp_n * gp_live, minlength=len(self.gps_per_trust)),
                                    self.gps_per_trust, out=np.zeros(len(self.gps_per_trust)), where=self.gps_per_trust > 0)
-        score = municipal_score(self.muni_headroom, float(self.functionality[t]), self.muni_peers @ decided,
-                                gp_share_trust[self.muni_trust], weight_cost=mc.weight_cost,
-                                weight_functionality=mc.weight_functionality,
-                                functionality_reference=mc.functionality_reference, weight_peers=mc.weight_peers,
-                                weight_gp=mc.weight_gp)
-        return np.where(decided > 0, 0.0, decision_probability(score, self.muni_threshold, mc.decision_noise))
+        legacy = legacy_overlap_nok_per_inhabitant_year(self.muni_contract_end_t, t + mc.decision_lead_months,
+                                                        cfg.economics.status_quo_epj_nok_per_inhabitant_year,
+                                                        cfg.economics.investment_annualisation_years)
+        return municipal_score(headroom(self.muni_capacity, self.muni_net_cost, legacy), float(self.functionality[t]),
+                               self.muni_peers @ exercised, gp_share_trust[self.muni_trust], weight_cost=mc.weight_cost,
+                               weight_functionality=mc.weight_functionality,
+                               functionality_reference=mc.functionality_reference, weight_peers=mc.weight_peers,
+                               weight_gp=mc.weight_gp)
+
+    def _decision_probabilities(self) -> None:
+        """Answer, postponement and exit probabilities of every municipality at this point (logged)."""
+        mc = self.cfg.municipality
+        s, th = self.municipal_scores(), self.muni_threshold
+        self.muni_p_option = stage_probabilities(s, th, mc.decision_noise, mc.decline_margin)
+        self.muni_p_binding = stage_probabilities(s, th + mc.binding_threshold_offset, mc.decision_noise,
+                                                  mc.decline_margin)
+        self.muni_p_postpone = postpone_probability(s, th, mc.decision_noise, mc.postpone_margin)
+        self.muni_p_exit = exit_probability(s, th, mc.decision_noise, mc.exit_margin, self.muni_switch_back_score,
+                                            mc.exit_enabled)
+        self._decision_log.append((self.t, self.muni_p_option, self.muni_p_binding))
+
+    def decision_log(self) -> dict[str, np.ndarray]:
+        """The probabilities logged at each decision point so far: ``points_t`` (K,), ``p_option`` and
+        ``p_binding`` (K, M, 3; YES, DEFER, NO), ``binding_open`` (K,): what the likelihood reads."""
+        t = np.array([e[0] for e in self._decision_log], dtype=np.int64)
+        shape = (0, self.n_munis, 3)
+        return {"points_t": t,
+                "p_option": np.stack([e[1] for e in self._decision_log]) if len(t) else np.zeros(shape),
+                "p_binding": np.stack([e[2] for e in self._decision_log]) if len(t) else np.zeros(shape),
+                "binding_open": t >= self.binding_first_t}
 
     def _waves_go_live(self) -> None:
-        """Postpone or switch on the waves due this month; pilot offices, and salaried offices when they
-        follow their municipality, go live with it."""
+        """Postpone or switch on the waves due this month, and the recorded go-lives of this month; pilot
+        offices, and salaried offices when they follow their municipality, go live with it."""
         t, mc = self.t, self.cfg.municipality
         due = self.calendar.due(t, float(self.functionality[t]), mc.postpone_below_functionality, mc.postpone_months)
-        if len(due) == 0:
+        recorded = (self.replay_golive_t == t) & self.replaying()
+        if len(due) == 0 and not recorded.any():
             return
-        live = np.isin(self.muni_wave, due) & (self.muni_live_month < 0)
+        live = ((np.isin(self.muni_wave, due) & (self.muni_stage == BOUND)) | recorded) & (self.muni_live_month < 0)
+        if not live.any():
+            return
         self.muni_live_month[live] = t
+        self.muni_stage[live] = LIVE
         follow = (self.gp_follows | self.gp_pilot) & live[self.gp_muni] & (self.gp_join_month < 0)
         self.gp_join_month[follow] = t
         self.mark_changed()
@@ -319,7 +576,7 @@ class RolloutModel(mesa.Model):
         if self._x_version != self._version:
             t = self.t
             self._x = self.network.platform_vector(
-                self.gp_join_month >= 0, (self.muni_live_month >= 0) & (self.muni_live_month <= t),
+                self.gp_join_month >= 0, (self.muni_live_month >= 0) & (self.muni_live_month <= t) & (self.muni_stage != EXITED),
                 (self.hospital_live_month >= 0) & (self.hospital_live_month <= t))
             self._x_version = self._version
         return self._x
@@ -345,11 +602,13 @@ class RolloutModel(mesa.Model):
         if self.t >= self.n_months:
             raise RuntimeError(f"the horizon ends at t = {self.n_months - 1} ({self.cfg.run.end_month})")
         self.agents_by_type[Hospital].do("go_live")
+        if self.replaying():
+            self._replay_month()
         if self.t in self.decision_months:
-            self.muni_yes_probability = self._municipal_yes_probability()
+            self._decision_probabilities()
             self.agents_by_type[Municipality].shuffle_do("decide")
-        if self.t == self.decline_t:
-            self.muni_declined |= self.muni_decision_month < 0
+        if self.replaying() and self.t in self.replay_counts:
+            self._condition_on_counts()
         self._waves_go_live()
         self.hazard = self._gp_hazards()
         for i in np.flatnonzero(self.hazard):  # h = 0 cannot join: only these practices need to decide
@@ -366,7 +625,11 @@ class RolloutModel(mesa.Model):
     def _record_month(self) -> None:
         t = self.t
         gp = self.gp_join_month >= 0
-        live = self.muni_live_month >= 0
+        live = (self.muni_live_month >= 0) & (self.muni_stage != EXITED)
+        stage = self.muni_stage
+        deferred = (self.muni_last_answer == DEFER) & ((stage == UNDECIDED) | (stage == OPTION) | (stage == BOUND))
+        self._stage_hist[t], self._deferred_hist[t] = stage, deferred
+        self._option_hist[t], self._bound_hist[t] = self.muni_decision_month >= 0, self.muni_binding_month >= 0
         n_hosp = int((self.hospital_live_month >= 0).sum())
         self._row = {
             "t": t, "functionality": float(self.functionality[t]),
@@ -374,7 +637,11 @@ class RolloutModel(mesa.Model):
             "share_gp_offices": float(gp.mean()) if self.n_practices else 0.0,
             "share_gps": float(self.gp_n[gp].sum() / max(self.gp_n.sum(), 1)),
             "share_list_patients": float(self.gp_lists[gp].sum() / max(self.gp_lists.sum(), 1.0)),
-            "n_municipalities_decided": int((self.muni_decision_month >= 0).sum()),
+            "n_municipalities_decided": int(self._option_hist[t].sum()),
+            "n_municipalities_bound": int(self._bound_hist[t].sum()),
+            "n_municipalities_deferred": int(deferred.sum()),
+            "n_municipalities_declined": int((stage == DECLINED).sum()),
+            "n_municipalities_exited": int((stage == EXITED).sum()),
             "n_municipalities_live": int(live.sum()), "share_municipalities_live": float(live.mean()),
             "share_residents_municipalities_live": float(self.population[live].sum() / self.population.sum()),
             "n_hospitals_live": n_hosp, "share_hospitals_live": n_hosp / max(self.n_hospitals, 1),
@@ -382,6 +649,14 @@ class RolloutModel(mesa.Model):
         metrics = self._metrics()
         self._row.update({k: float(metrics[k]) for k in self.metric_columns})
         self.datacollector.collect(self)
+
+    def stage_by_month(self) -> dict[str, np.ndarray]:
+        """Per month recorded, (n_months, n_municipalities) arrays: ``stage`` (int8 codes), ``deferred``
+        (its latest answer a deferral it still waits on), ``option`` (has exercised its option),
+        ``bound`` (has a binding agreement), as they stood at the end of that month."""
+        n = max(self.t + 1, 0)
+        return {"stage": self._stage_hist[:n], "deferred": self._deferred_hist[:n], "option": self._option_hist[:n],
+                "bound": self._bound_hist[:n]}
 
     def monthly(self) -> pd.DataFrame:
         """One row per simulated month: ``t``, ``month`` (first of month), adoption counts and

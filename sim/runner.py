@@ -32,6 +32,7 @@ ACTOR_TYPES: dict[str, tuple[str, str]] = {
 FLOW_COLUMNS = ("search_hours", "search_nok", "adverse_events")
 STOCK_COLUMNS = (
     "share_gps", "share_gp_offices", "share_list_patients", "n_gp_offices_live", "n_municipalities_live",
+    "n_municipalities_decided", "n_municipalities_bound", "n_municipalities_deferred", "n_municipalities_declined",
     "share_residents_municipalities_live", "one_record_coverage", "handover_same_record",
     "information_available", "gain_realized",
 )
@@ -75,7 +76,10 @@ def cached_region_network(cfg: Config):
 
 
 def _muni_level(cfg: Config, model, region, months: pd.Series) -> pd.DataFrame:
-    """Per municipality and month: live (0/1) and the share of its GPs on the platform."""
+    """Per municipality and month: live (0/1), the share of its GPs on the platform, and its decision
+    stage as 0/1 columns: option_exercised (ever), binding_agreement (ever), deferred (its latest
+    answer a deferral or postponement it still waits on), declined."""
+    from sim.municipal_decision import DECLINED
     from sim.economics import on_platform_by_month
 
     n_t, n_m = cfg.n_months, len(region.municipalities)
@@ -96,7 +100,17 @@ def _muni_level(cfg: Config, model, region, months: pd.Series) -> pd.DataFrame:
         "n_total": 1.0,
         "share_adopted": live.ravel().astype(float),
         "share_gps": (joined_gps / gps_total[None, :]).ravel(),
+        **_stage_columns(model, n_t, n_m, DECLINED),
     })
+
+
+def _stage_columns(model, n_t: int, n_m: int, declined_code: int) -> dict[str, np.ndarray]:
+    """The (month, municipality) stage indicators, raveled month-major like the other columns."""
+    h = model.stage_by_month()
+    return {"option_exercised": h["option"][:n_t].astype(float).ravel(),
+            "binding_agreement": h["bound"][:n_t].astype(float).ravel(),
+            "deferred": h["deferred"][:n_t].astype(float).ravel(),
+            "declined": (h["stage"][:n_t] == declined_code).astype(float).ravel()}
 
 
 def timeseries_table(cfg: Config, replicate: int, model, region, monthly: pd.DataFrame | None = None) -> pd.DataFrame:

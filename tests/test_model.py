@@ -20,6 +20,7 @@ from sim.agents import (GPPractice, Hospital, Municipality, decision_probability
                         in_contract_window, municipal_score, peer_share, perceived_functionality, releases_by)
 from sim.config import load_config, with_overrides
 from sim.model import ADOPTION_COLUMNS, RolloutModel, named_stream, root_seed
+from sim.municipal_decision import DECLINED, EXITED, LIVE, OPTION, UNDECIDED
 from sim.network import METRIC_COLUMNS
 from sim.runner import cached_region_network
 
@@ -176,18 +177,26 @@ def test_monthly_columns_and_invariants():
     assert df["month"].iloc[0] == pd.Timestamp("2020-01-01") and df["month"].iloc[-1] == pd.Timestamp("2035-12-01")
     shares = [c for c in df.columns if c.startswith("share_")] + ["functionality"]
     assert ((df[shares] >= 0) & (df[shares] <= 1)).all().all()
-    for c in ("n_gp_offices_live", "n_gps_live", "n_municipalities_decided", "n_municipalities_live", "n_hospitals_live"):
+    for c in ("n_gp_offices_live", "n_gps_live", "n_municipalities_decided", "n_municipalities_bound",
+              "n_municipalities_declined", "n_municipalities_live", "n_hospitals_live"):
         assert (df[c].diff().dropna() >= 0).all(), c
-    assert (df["n_municipalities_live"] <= df["n_municipalities_decided"]).all()
+    assert (df["n_municipalities_live"] <= df["n_municipalities_bound"]).all()
+    assert (df["n_municipalities_bound"] <= df["n_municipalities_decided"]).all()
+    assert (df["n_municipalities_bound"] + df["n_municipalities_declined"] + df["n_municipalities_deferred"]
+            <= m.n_munis).all()
+    assert (df["n_municipalities_exited"] == 0).all()  # exit is off in the baseline
     for name, n in (("gp_join_month", m.n_practices), ("muni_decision_month", m.n_munis),
                     ("muni_live_month", m.n_munis), ("hospital_live_month", m.n_hospitals)):
         arr = getattr(m, name)
         assert arr.dtype == np.int64 and arr.shape == (n,) and arr.min() >= -1 and arr.max() < cfg.n_months
     assert m.muni_declined.dtype == bool
-    # a municipality is live only if it decided, never before; declined = never decided
-    live = m.muni_live_month >= 0
-    assert np.all(m.muni_decision_month[live] >= 0) and np.all(m.muni_live_month[live] >= m.muni_decision_month[live])
-    assert np.array_equal(m.muni_declined, m.muni_decision_month < 0)
+    # stages in order: option <= binding <= live; a decliner never binds or goes live
+    live, bound = m.muni_live_month >= 0, m.muni_binding_month >= 0
+    assert np.all(bound[live]) and np.all(m.muni_decision_month[bound] >= 0)
+    assert np.all(m.muni_live_month[live] >= m.muni_binding_month[live])
+    assert np.all(m.muni_binding_month[bound] >= m.muni_decision_month[bound])
+    assert np.array_equal(m.muni_declined, m.muni_decline_month >= 0)
+    assert not np.any(m.muni_declined & (bound | live))
     # GPs join only once their municipality is live (offered_from_start is false in the baseline)
     joined = m.gp_join_month >= 0
     muni_live = m.muni_live_month[m.gp_muni]
@@ -273,13 +282,14 @@ def test_peer_matrix_uses_trust_area_for_lone_council():
 # --------------------------------------------------------------------------- the threshold cascade by hand
 
 
-def cascade(thresholds: list[float]) -> RolloutModel:
+def cascade(thresholds: list[float], *extra: str) -> RolloutModel:
     """One council of four; the score is the peers term alone; deterministic thresholds."""
     cfg = load_config(BASELINE, [
         "region.kind=synthetic", "region.synthetic_municipalities=4", "region.synthetic_population=8000",
         "region.synthetic_municipalities_per_council=4", "municipality.pre_committed=[]",
         "municipality.decision_noise=0", "municipality.weight_cost=0", "municipality.weight_functionality=0",
-        "municipality.weight_gp=0", "municipality.weight_peers=1", f"rollout.wave_capacity={[1000] * N_WAVES}"])
+        "municipality.weight_gp=0", "municipality.weight_peers=1", "municipality.binding_threshold_offset=0",
+        "municipality.decline_margin=10", f"rollout.wave_capacity={[1000] * N_WAVES}", *extra])
     region, network = cached_region_network(cfg)
     m = RolloutModel(cfg, region, network, seed=0)
     m.muni_threshold[:] = thresholds  # a hand-made case: thresholds chosen, not drawn
@@ -287,19 +297,72 @@ def cascade(thresholds: list[float]) -> RolloutModel:
 
 
 def test_one_early_adopter_tips_the_council():
-    # peers decided: 1/3 after the first, 2/3 after the second, 1 after the third
+    # peers exercised: 1/3 after the first, 2/3 after the second, 1 after the third
     m = cascade([-0.1, 0.3, 0.6, 0.9])
-    d = m.muni_decision_month
-    deadlines = sorted(m.decision_months)
-    assert d.tolist() == deadlines[:4]  # one more municipality at each successive deadline
+    points = m.decision_points.tolist()
+    assert m.muni_decision_month.tolist() == points[:4]  # one more option at each successive point
+    # binding opens at binding_first_month: everyone whose score clears theta binds at the first open point
+    first_binding = min(p for p in points if p >= m.binding_first_t)
+    assert m.muni_binding_month.tolist() == [first_binding] * 4
     assert not m.muni_declined.any() and np.all(m.muni_live_month >= 0)
 
 
 def test_one_early_adopter_does_not_tip_a_slightly_harder_council():
-    m = cascade([-0.1, 0.4, 0.6, 0.9])  # the second threshold just above 1/3: the chain breaks
-    assert m.muni_decision_month[0] == min(m.decision_months)
-    assert m.muni_declined.tolist() == [False, True, True, True]
+    # the second threshold just above 1/3: the chain breaks; with a decline margin of 0.7 the
+    # council whose first score (0) is below theta - 0.7 = 0.2 says no, the two within the margin keep deferring
+    m = cascade([-0.1, 0.4, 0.6, 0.9], "municipality.decline_margin=0.7")
+    assert m.muni_decision_month[0] == m.decision_points[0]
+    assert m.muni_stage.tolist() == [LIVE, UNDECIDED, UNDECIDED, DECLINED]
+    assert m.muni_declined.tolist() == [False, False, False, True]
+    assert m.muni_decline_month[3] == m.decision_points[0]
+    assert m.muni_deferrals[1] == m.muni_deferrals[2] == len(m.decision_points)
     assert np.all(m.muni_live_month[1:] == -1)
+    last = m.monthly().iloc[-1]
+    assert (last["n_municipalities_deferred"], last["n_municipalities_declined"]) == (2, 1)
+
+
+def test_binding_offset_holds_options_back():
+    """Every council clears its option threshold, none the binding one: four options, no agreement, nobody live."""
+    m = cascade([-0.1] * 4, "municipality.binding_threshold_offset=2")
+    assert np.all(m.muni_decision_month == m.decision_points[0])
+    assert np.all(m.muni_binding_month == -1) and np.all(m.muni_live_month == -1)
+    assert np.all(m.muni_stage == OPTION)
+    assert m.monthly().iloc[-1]["n_municipalities_deferred"] == 4
+
+
+def test_bound_municipality_postpones_to_the_next_wave():
+    """After the history a bound council whose score falls below theta - margin moves to the next wave
+    with room at each point (deterministic rule), until no later wave is left."""
+    extra = ("municipality.postpone_margin=0", "municipality.weight_peers=0", "municipality.postpone_below_functionality=0",
+             "municipality.first_decision_month=2024-03", "municipality.binding_first_month=2024-03")
+    steady = cascade([-0.1] * 4, *extra)  # score 0 >= -0.1: option 2024-03, binding 2024-06, wave 2025-10
+    assert np.all(steady.muni_binding_month == steady.cfg.t_of("2024-06"))
+    assert np.all(steady.muni_live_month == steady.cfg.t_of("2025-10")) and np.all(steady.muni_deferrals == 0)
+    m = RolloutModel(steady.cfg, steady.region, steady.network, seed=0)
+    m.muni_threshold[:] = -0.1
+    while m.t < m.cfg.t_of("2024-06"):
+        m.step()
+    m.muni_threshold[:] = 0.5  # a hand-made shock after binding: 0 < 0.5 - 0, but no decline (margin 10)
+    m.run()
+    # points 2024-09 -> wave 2026-04, 2024-12 -> 2026-10, later points: no later wave, booking kept
+    assert np.all(m.muni_live_month == m.cfg.t_of("2026-10")) and np.all(m.muni_deferrals == 2)
+    assert np.all(m.muni_stage == LIVE)
+
+
+def test_exit_rule_is_off_unless_enabled():
+    on = cascade([-0.1] * 4, "municipality.exit_enabled=true", "municipality.exit_margin=0",
+                 "municipality.switch_back_cost_nok_per_inhabitant=0")
+    assert np.all(on.muni_exit_month == -1)  # score 1 (all peers) is above theta: nobody leaves
+    m = RolloutModel(on.cfg, on.region, on.network, seed=0)
+    m.muni_threshold[:] = -0.1
+    for _ in range(on.cfg.t_of("2024-06")):
+        m.step()
+    live = m.muni_stage == LIVE
+    assert live.all()
+    m.muni_threshold[:] = 5.0  # a hand-made shock: every council now far below its threshold
+    m.run()
+    assert np.all(m.muni_stage == EXITED) and np.all(m.muni_exit_month > m.muni_live_month)
+    assert m.monthly().iloc[-1]["n_municipalities_live"] == 0 and m.monthly().iloc[-1]["n_municipalities_exited"] == 4
 
 
 # --------------------------------------------------------------------------- monotonicity under common random numbers

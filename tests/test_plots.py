@@ -92,8 +92,14 @@ def tables(small_config, tmp_path_factory) -> dict[str, object]:
     heat = pd.DataFrame([{"x": x, "y": y, "value": (x + y) / 10} for x in (0.0, 1.0, 2.0) for y in (0.0, 0.5)])
     drivers = indices[(indices["method"] == "sobol") & (indices["index"] == "ST")].assign(
         rank=lambda d: d.groupby("output")["value"].rank(ascending=False).astype(int))
+    profile = pd.DataFrame([{"output": o, "parameter": p, "value": v, "base_value": 1.0, "mean": 30 - 5 * v,
+                             "p10": 28 - 5 * v, "p90": 32 - 5 * v, "min": 27 - 5 * v, "max": 33 - 5 * v, "n_seeds": 4,
+                             "jump": 0.5}
+                            for o in ("n_municipalities_live_2030", "n_municipalities_declined_2030")
+                            for p in ("municipality.threshold_mean", "municipality.decline_margin") for v in (0.5, 1.0, 1.5)])
     return {
         "run": run,
+        "profile": SimpleNamespace(profile=profile),
         "compare": SimpleNamespace(runs={"baseline": run.tables, "other": run.tables},
                                    costs_municipality=run.costs_municipality),
         "uptake": uptake,

@@ -19,7 +19,8 @@ import pytest
 
 from sim.config import ConfigError
 from sim.api import report
-from sim.report import TEXT, build_report, fmt, load_paper, quick_version, uptake_gaps
+from sim.paper import load_paper, quick_version
+from sim.report import TEXT, build_report, fmt, uptake_gaps
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ROOT / "experiments" / "position_paper_quick.toml"

@@ -29,14 +29,15 @@ from sim.plots import calibration, economics, run, sensitivity, uptake, validati
 from sim.plots.labels import LABELS, LANGS, check_lang, fmt, label, output_label
 from sim.plots.style import band, paper_style, save
 
-SUBJECTS = ("run", "compare", "uptake", "sensitivity", "calibration", "validation", "report")
+SUBJECTS = ("run", "compare", "uptake", "sensitivity", "profile", "calibration", "validation", "report")
 """What a figure reads: one run, runs compared, the uptake curve, a sensitivity analysis, a
-calibration, the Bass validation, or tables only the report composes (drawn by name)."""
+profile (one parameter at a time, :mod:`sim.sensitivity.profile`), a calibration, the Bass
+validation, or tables only the report composes (drawn by name)."""
 
 
 def _has(*names: str) -> Callable[[Any], bool]:
     """A figure applies when each named table is present and not empty."""
-    return lambda t: all(len(getattr(t, n, None) if getattr(t, n, None) is not None else ()) for n in names)
+    return lambda t: all(getattr(t, n, None) is not None and len(getattr(t, n)) > 0 for n in names)
 
 
 def _method(m: str) -> Callable[[Any], bool]:
@@ -67,6 +68,7 @@ FIGURES: dict[str, Figure] = {
     "morris_mu_star_sigma": Figure("sensitivity", sensitivity.fig_morris, _method("morris")),
     "tornado": Figure("sensitivity", sensitivity.fig_tornado, _has("tornado")),
     "prim": Figure("sensitivity", sensitivity.fig_prim, _has("prim_trajectory")),
+    "profile": Figure("profile", sensitivity.fig_profile, _has("profile")),
     "calibration_fit": Figure("calibration", calibration.fig_fit),
     "calibration_forecast": Figure("calibration", calibration.fig_forecast, _has("forecast")),
     "bass": Figure("validation", validation.fig_bass),

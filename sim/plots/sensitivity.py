@@ -182,3 +182,30 @@ def fig_heatmap(tables, lang: str = "en", ax=None, *, x_key: str, y_key: str, ou
         ax.grid(False)
         fig.colorbar(im, ax=ax, label=output_label(output, lang, when=False))
     return fig
+
+
+def fig_profile(tables, lang: str = "en", ax=None, profile_output: str | None = None):
+    """An output (``profile_output``, default: the profile's first) against each parameter over its range, one panel per
+    parameter (:mod:`sim.sensitivity.profile`): the mean over seeds, the 10-90% band, every seed's
+    extremes, the base value dotted. ``tables.profile``: the profile table."""
+    prof = tables.profile
+    output = profile_output or prof["output"].iloc[0]
+    g = prof[prof["output"] == output]
+    params = list(dict.fromkeys(g["parameter"]))
+    with paper_style() as plt:
+        fig, axs = panels(plt, len(params), height=2.2, ax=ax)
+        for a, key in zip(axs, params):
+            p = g[g["parameter"] == key].sort_values("value")
+            a.fill_between(p["value"], p["min"], p["max"], color="C0", alpha=0.12, linewidth=0,
+                           label=label("profile_min_max", lang))
+            a.fill_between(p["value"], p["p10"], p["p90"], color="C0", alpha=0.3, linewidth=0,
+                           label=label("profile_p10_p90", lang))
+            a.plot(p["value"], p["mean"], "o-", color="C0", markersize=3, label=label("profile_mean", lang))
+            a.axvline(p["base_value"].iloc[0], color="black", linewidth=0.6, linestyle=":", label=label("profile_base", lang))
+            a.set(xlabel=parameter_label(key, lang))
+            a.grid(True)
+        axs[0].set_ylabel(output_label(output, lang))
+        axs[0].legend(loc="best", fontsize=6)
+        if ax is None:
+            fig.tight_layout()
+    return fig

@@ -1,6 +1,6 @@
 """The position-paper report: views over a saved pack of results (files in, report out, never the model).
 
-A position-paper experiment (TOML, :class:`PaperExperiment`, :mod:`~sim.report.experiment`) names the
+A position-paper experiment (TOML, :class:`sim.paper.PaperExperiment`, :mod:`sim.paper`) names the
 scenarios, the uptake-curve settings, a price x functionality grid and a sensitivity experiment.
 :func:`sim.api.report` runs what is missing (each piece resumable and skipped when saved) and writes
 ``report_inputs.json``, the index of the saved pack:
@@ -22,10 +22,9 @@ registry :data:`sim.plots.FIGURES`. Every number in the text is a fact computed 
 """
 
 from sim.report.document import build_report, compose, render_html, render_markdown
-from sim.report.experiment import PaperExperiment, load_paper, quick_version
 from sim.report.tables import INPUTS_FILE, Pack, facts, municipal_costs, top_drivers, uptake_gaps, who_pays_npv
 from sim.report.text import LANGS, TEXT, check_lang, fmt
 
-__all__ = ["build_report", "load_paper", "quick_version", "PaperExperiment", "Pack", "facts", "compose",
+__all__ = ["build_report", "Pack", "facts", "compose",
            "render_markdown", "render_html", "uptake_gaps", "municipal_costs", "who_pays_npv", "top_drivers", "fmt",
            "check_lang", "TEXT", "LANGS", "INPUTS_FILE"]

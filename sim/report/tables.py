@@ -13,6 +13,8 @@ from sim.config import ConfigError
 from sim.plots.labels import fmt, label, output_label
 from sim.report.text import TEXT
 from sim.results import compare_table, read_manifest, read_table
+from sim.sensitivity.indices import top_parameters
+from sim.sweep.store import open_dataset
 
 INPUTS_FILE = "report_inputs.json"
 """The pack's index: what was run and where it lies (written last by :func:`sim.api.report`)."""
@@ -68,8 +70,6 @@ class Pack:
 
     def _heatmap(self) -> pd.DataFrame:
         """Mean over the replicate seeds of each grid cell: x, y, value, seeds."""
-        from sim.sweep import open_dataset
-
         h = self.inputs["heatmap"]
         runs = open_dataset(self.root / h["dir"]).to_table(columns=[h["x"], h["y"], h["output"]]).to_pandas()
         g = runs.groupby([h["x"], h["y"]])[h["output"]]
@@ -112,8 +112,6 @@ def who_pays_npv(who: pd.DataFrame) -> pd.DataFrame:
 def top_drivers(indices: pd.DataFrame, k: int = TOP_K) -> pd.DataFrame:
     """The k parameters with the largest ST (Sobol) or mu* (Morris) per output
     (:func:`sim.sensitivity.top_parameters`)."""
-    from sim.sensitivity.indices import top_parameters
-
     return top_parameters(indices, k)
 
 
