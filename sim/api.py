@@ -42,8 +42,9 @@ import pandas as pd
 from sim import calibrate as _calibration
 from sim import uptake as _uptake
 from sim.calibrate import CalibrationResult
-from sim.config import (Config, ConfigError, apply_overrides, config_to_dict, override_pairs, parse_override, validate,
-                        with_overrides)
+from sim import interrupt  # noqa: F401 (public: the CLI runs every command inside interrupt.handling())
+from sim.config import (Config, ConfigError, EnvironmentFault, apply_overrides, config_to_dict, override_pairs,
+                        parse_override, validate, with_overrides)
 from sim.config import load_config as _load_config
 from sim.draws import Spec, draw_configs, draw_table
 from sim.paper import PaperExperiment, heatmap_experiment, load_paper, quick_version, scenario_config, \
@@ -66,7 +67,7 @@ from sim.sweep.experiment import design_hash, expand_runs
 from sim.sweep.store import write_text_atomic
 from sim.validation import bass_validation, check_bass_case
 
-__all__ = ["ConfigError", "Config", "EXECUTORS", "LANGS", "RunResults", "PlotResult", "CompareResult", "UptakeResult",
+__all__ = ["ConfigError", "EnvironmentFault", "Config", "EXECUTORS", "LANGS", "RunResults", "PlotResult", "CompareResult", "UptakeResult",
            "ParamsResult", "SweepResult", "SensitivityResults", "CalibrationResults", "BassResult", "ReportResult",
            "load_config", "load_results", "run", "plot", "compare", "uptake_curve", "params", "sweep", "sensitivity",
            "calibrate", "validate_bass", "report"]
@@ -337,8 +338,8 @@ def compare(run_dirs: list[str | Path], out: str | Path | None = None, lang: str
     """Compare saved runs (``onerecord compare``): key report-year figures per scenario, median and 5-95%
     over seeds; figures of the scenarios side by side when saved (``<out>/compare/``)."""
     _check_out(out, lang)
-    if len(run_dirs) < 1:
-        raise ConfigError("compare: give at least one run directory")
+    if len(run_dirs) < 2:
+        raise ConfigError(f"compare: give two or more run directories, got {len(run_dirs)}")
     runs: dict[str, RunTables] = {}
     year = None
     for d in run_dirs:

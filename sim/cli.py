@@ -32,7 +32,6 @@ import pandas as pd  # noqa: E402
 import typer  # noqa: E402
 
 from sim import __version__, api  # noqa: E402
-from sim.config import EnvironmentFault  # noqa: E402
 
 if _BEFORE_IMPORTS is not None:
     signal.signal(signal.SIGINT, _BEFORE_IMPORTS)
@@ -62,14 +61,12 @@ def guarded(fn):
 
     @wraps(fn)
     def wrapper(*args, **kwargs):
-        from sim import interrupt
-
         try:
-            with interrupt.handling():
+            with api.interrupt.handling():
                 return fn(*args, **kwargs)
         except api.ConfigError as err:
             _fail(f"onerecord: {err}")
-        except EnvironmentFault as err:
+        except api.EnvironmentFault as err:
             _fail(f"onerecord: {err}", 3)
         except KeyboardInterrupt:
             _fail(INTERRUPTED, 130)
@@ -191,8 +188,6 @@ def compare(
     lang: LangOpt = "en",
 ) -> None:
     """Plot scenarios side by side and print the key report-year figures with their spread over seeds."""
-    if len(run_dirs) < 2:
-        raise api.ConfigError(f"compare: give two or more run directories, got {len(run_dirs)}")
     res = api.compare(run_dirs, out=out, lang=lang)
     with pd.option_context("display.width", 120, "display.max_columns", 10):
         typer.echo(res.table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
