@@ -74,7 +74,7 @@ NORWAY_CONFIG = ROOT / "configs" / "norway.toml"
 
 TARGETS = {
     "run_real_s": 0.5, "run_norway_s": 5.0, "metric_real_ms": 5.0, "metric_budget_ms": 2.0,
-    "peak_real_mb": 500.0, "scaling_2_workers": 1.8,
+    "peak_real_mb": 500.0, "scaling_2_workers": 1.8, "explore_update_s": 2.0,
 }
 """Targets of issue #10 (2-core machine); metric_budget_ms is DESIGN.md's budget for the real region."""
 
@@ -436,7 +436,39 @@ def child_batch_run(spec: dict) -> dict:
     return out
 
 
-CHILDREN = {"one_run": child_one_run, "sweep": child_sweep, "batch_run": child_batch_run}
+def child_explore(spec: dict) -> dict:
+    """Fresh process, as ``onerecord explore`` starts: a 2-worker pool forked with the base region built,
+    the base run cached; then lever changes (the licence price, a new value each time), each the
+    engine's run of ``seeds`` seeds plus the page's five figures drawn and serialised as SVG."""
+    from sim import api
+    from sim.explore import views
+    from sim.explore.engine import Engine
+    from sim.explore.levers import base_values
+
+    config, seeds = spec["config"], spec["seeds"]
+    engine = Engine(jobs=spec["workers"], pool=api.local_pool(spec["workers"], warm=config))
+    values = base_values(config)
+    engine.run(config, values, seeds)  # the base (cached) and the uptake curve, as at start-up
+    run_s, figures_s = [], []
+    try:
+        for i in range(spec["repeat"]):
+            t0 = time.perf_counter()
+            out = engine.run(config, values | {"gp_price.licence_nok_per_gp_year": 30000.0 + 1000 * i}, seeds)
+            t1 = time.perf_counter()
+            year = out.res.config.run.report_year
+            figs = [views.fig_adoption(out.res, out.base), views.fig_gain_coverage(out.res, out.base, out.uptake, out.order),
+                    views.fig_bill(out.res, out.base, "5001", "Trondheim", year), views.fig_who_pays(out.res, out.base),
+                    views.fig_gp_case(out.res, out.base)]
+            views.headline(out.res, year, "5001")
+            [views.svg(fig) for fig in figs]
+            run_s.append(t1 - t0)
+            figures_s.append(time.perf_counter() - t1)
+    finally:
+        engine.close()
+    return {"run_s": run_s, "figures_s": figures_s}
+
+
+CHILDREN = {"one_run": child_one_run, "sweep": child_sweep, "batch_run": child_batch_run, "explore": child_explore}
 
 
 # --------------------------------------------------------------------------- 1-3: one region in this process
@@ -554,6 +586,19 @@ def bench_region(report: Report, label: str, config: Path, repeat: int, metric_c
 
 
 # --------------------------------------------------------------------------- 4-5: sweeps and batch_run
+
+
+def bench_explore(report: Report, repeat: int) -> None:
+    """The explorer's update after a lever change: 8 seeds on 2 workers (run, then figures), fresh process."""
+    ans = run_child({"kind": "explore", "config": str(REAL_CONFIG), "seeds": 8, "workers": 2, "repeat": repeat})
+    report.raw["explore"] = ans
+    total = [a + b for a, b in zip(ans["run_s"], ans["figures_s"])]
+    sec = "explorer (onerecord explore)"
+    report.add(sec, "lever change, 8 seeds, 2 workers: run", median(ans["run_s"]), "s")
+    report.add(sec, "lever change: five figures drawn (SVG)", median(ans["figures_s"]), "s")
+    report.add(sec, "lever change: update, run + figures", median(total), "s",
+               target=f"<= {TARGETS['explore_update_s']} s", ok=median(total) <= TARGETS["explore_update_s"],
+               note="the page's own transfer and browser drawing not included")
 
 
 def write_experiment(folder: Path, runs: int) -> Path:
@@ -722,7 +767,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=None, help="repeats of each in-process timing (default 5; quick 3)")
     ap.add_argument("--sweep-repeat", type=int, default=None, help="repeats of each sweep and batch_run (default 3; quick 1)")
     ap.add_argument("--sweep-runs", type=int, default=None, help="runs of the throughput sweeps (default 200; quick 60)")
-    ap.add_argument("--only", default="real,norway,sweeps", help="comma list of: real, norway, sweeps")
+    ap.add_argument("--only", default="real,norway,sweeps,explore", help="comma list of: real, norway, sweeps, explore")
     ap.add_argument("--json", type=Path, help="write every raw measurement here")
     ap.add_argument("--markdown", type=Path, help="write the table and the machine as Markdown here")
     ap.add_argument("--priority", action="store_true",
@@ -763,6 +808,8 @@ def _benchmark(args) -> int:
         if "norway" in only:
             bench_region(report, "all of Norway", NORWAY_CONFIG, repeat, 100 if args.quick else 400,
                          TARGETS["run_norway_s"], None, None)
+    if "explore" in only:
+        bench_explore(report, repeat)
     if "sweeps" in only:
         with tempfile.TemporaryDirectory(prefix="onerecord-bench-") as tmp:
             bench_sweeps(report, runs, small_runs, sweep_repeat, Path(tmp))

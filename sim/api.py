@@ -49,7 +49,7 @@ from sim.config import load_config as _load_config
 from sim.draws import Spec, draw_configs, draw_table
 from sim.paper import PaperExperiment, heatmap_experiment, load_paper, quick_version, scenario_config, \
     sensitivity_experiment
-from sim.parallel import EXECUTORS
+from sim.parallel import EXECUTORS, Executor, LocalExecutor
 from sim.params import parameter_table, render
 from sim.plots import LANGS, check_lang, figure, names, write_figures
 from sim.report import build_report
@@ -70,10 +70,14 @@ from sim.validation import bass_validation, check_bass_case
 __all__ = ["ConfigError", "EnvironmentFault", "Config", "EXECUTORS", "LANGS", "RunResults", "PlotResult", "CompareResult", "UptakeResult",
            "ParamsResult", "SweepResult", "SensitivityResults", "CalibrationResults", "BassResult", "ReportResult",
            "load_config", "load_results", "run", "plot", "compare", "uptake_curve", "params", "sweep", "sensitivity",
-           "calibrate", "validate_bass", "report"]
+           "calibrate", "validate_bass", "report", "bill", "BillResult", "financing_scenarios", "find_municipality",
+           "explore", "local_pool", "RECRUITMENT_ORDERS"]
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``, called as items finish."""
+
+RECRUITMENT_ORDERS: tuple[str, ...] = _uptake.ORDERS
+"""The recruitment orders of :func:`uptake_curve`."""
 
 
 # --------------------------------------------------------------------------- inputs
@@ -209,7 +213,7 @@ class RunResults(Figures):
 def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs: int = 1,
         overrides: list[str] | dict[str, Any] | None = None, out: str | Path | None = None, lang: str = "en",
         figures: bool = True, progress: Progress | None = None, draws: int | None = None,
-        spec: Spec | None = None) -> RunResults:
+        spec: Spec | None = None, pool: Executor | None = None) -> RunResults:
     """Run replicate seeds (x parameter draws) of a scenario (``onerecord run``); saved under ``out`` when given.
 
     ``config`` is a scenario TOML, a run's ``manifest.json`` (its seeds are re-run unless ``seeds``
@@ -219,7 +223,8 @@ def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs:
     ``draws`` (default ``run.draws``) adds K parameter draws to draw 0, the config as given: every
     uncertain input over its prior range, or ``spec`` (posteriors; :func:`sim.draws.draw_table`).
     Every table has a ``draw`` column; ``.draws`` holds the values. ``progress(done, total)`` counts
-    seeds x draws.
+    seeds x draws. ``pool``: an open executor (:func:`local_pool`) to run in, left open for the next
+    call; an exception raised by ``progress`` cancels the runs not yet started and propagates.
     """
     check_lang(lang)
     cfg = _config(config, overrides)
@@ -241,7 +246,7 @@ def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs:
     started = now()
     table = draw_table(cfg, cfg.run.draws, spec)
     tables = run_replicates(draw_configs(cfg, table), reps, jobs=jobs,
-                            on_done=_counter(progress, len(reps) * len(table)))
+                            on_done=_counter(progress, len(reps) * len(table)), pool=pool)
     tables.draws = table
     man = manifest(cfg, reps, started, now(), draws=table, draw_spec="prior" if spec is None else "given",
                    region=cached_region_network(cfg)[0].summary())
@@ -249,6 +254,30 @@ def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs:
     if out is not None:
         res.save(out, figures=figures, lang=lang)
     return res
+
+
+def local_pool(jobs: int, warm: Config | str | Path | None = None) -> Executor:
+    """An open local pool of ``jobs`` workers to pass to :func:`run` call after call (``.close()`` it).
+    Started before any other thread of the process, its workers fork with the region and care network
+    of ``warm`` already built."""
+    _check_counts(jobs=jobs)
+    cfg = None if warm is None else _config(warm)
+    pool = LocalExecutor(jobs, ("sim.runner", "sim.model"),
+                         before_fork=None if cfg is None else (lambda: cached_region_network(cfg)))
+    pool.start()
+    return pool
+
+
+def explore(config: str | Path = "configs/baseline.toml", port: int = 8765, seeds: int = 8, jobs: int | None = None,
+            kommune: str = "Trondheim", lang: str = "en", ready: Callable[[], None] | None = None) -> None:
+    """Serve the explorer (``onerecord explore``; ``pip install -e ".[explore]"``) at http://127.0.0.1:port
+    until interrupted; ``ready()`` is called once the inputs are checked and the first result is in."""
+    from sim.parallel import default_workers
+
+    check_lang(lang)
+    _check_counts(seeds=seeds)
+    serve = importlib.import_module("sim.explore.server").serve
+    serve(config, port=port, seeds=seeds, jobs=jobs or default_workers(), kommune=kommune, lang=lang, ready=ready)
 
 
 def load_results(run_dir: str | Path) -> RunResults:
@@ -860,3 +889,154 @@ def municipal_sensitivity(experiment: Experiment | str | Path = "experiments/mun
     if out is not None:
         res.save(out)
     return res
+
+
+# --------------------------------------------------------------------------- the municipal bill sheet
+
+
+def financing_scenarios(config_dir: str | Path) -> list[Path]:
+    """The shipped financing scenarios beside a config: the TOML files there that extend another and change
+    only ``[financing]`` (plus scenario and description), baseline.toml first."""
+    import tomllib
+
+    found = []
+    for p in sorted(Path(config_dir).glob("*.toml")):
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            continue
+        if p.name == "baseline.toml" or ("extends" in data and "financing" in data
+                                         and set(data) <= {"extends", "scenario", "description", "financing"}):
+            found.append(p)
+    return sorted(found, key=lambda p: (p.name != "baseline.toml", p.name))
+
+
+def find_municipality(kommune: str, region) -> int:
+    """Row of a municipality by kommunenummer or name (case-insensitive; the Norwegian part of a bilingual
+    name is enough); an unknown one is a ConfigError with the closest names."""
+    import difflib
+
+    munis = region.municipalities
+    knr = munis["kommunenummer"].astype(str).tolist()
+    names_ = munis["name"].astype(str).tolist()
+    k = str(kommune).strip()
+    if k in knr:
+        return knr.index(k)
+    for pool in ([n.lower() for n in names_], [n.split(" - ")[0].strip().lower() for n in names_]):
+        if k.lower() in pool:
+            return pool.index(k.lower())
+    close = difflib.get_close_matches(k, names_ + [n.split(" - ")[0] for n in names_], n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(dict.fromkeys(close))}?" if close else "; give a name or a kommunenummer of the region"
+    raise ConfigError(f"kommune: unknown municipality {kommune!r}{hint}")
+
+
+class BillResult(Figures):
+    """One municipality's bill under every financing scenario (:func:`bill`).
+
+    ``summary`` (one row per scenario), ``bill`` (component x year with bands over seeds and draws),
+    ``net_by_year`` (the net cost by year, scenarios side by side), ``gp`` (its GP offices, with the
+    break-even licence price), ``expected`` (every municipality's expected net cost per inhabitant per
+    scenario), ``costs`` and ``costs_gp`` (the run tables of every scenario, all municipalities),
+    ``about`` (what the figures are). ``.save(dir)`` writes the sheet; ``.path`` is where.
+    """
+
+    subject = "bill"
+
+    def __init__(self, kommunenummer: str, name: str, costs: pd.DataFrame, costs_gp: pd.DataFrame, expected: pd.DataFrame,
+                 scenarios: list[str], about: pd.DataFrame):
+        from sim import sheets
+
+        self.kommunenummer, self.name, self.scenarios = kommunenummer, name, scenarios
+        self.costs, self.costs_gp, self.expected, self.about = costs, costs_gp, expected, about
+        self.bill = sheets.bill_bands(costs, kommunenummer, scenarios)
+        self.summary = sheets.bill_summary(costs, kommunenummer, expected)
+        self.net_by_year = sheets.net_by_year(self.bill)
+        self.gp = sheets.gp_offices(costs_gp, kommunenummer)
+        self.path: Path | None = None
+
+    def figure_options(self) -> dict:
+        return {"highlight": self.kommunenummer}
+
+    def save(self, out: str | Path = "results", lang: str = "nb") -> Path:
+        """Write ``<out>/bill_<kommunenummer>_<name>/`` atomically: ``bill.xlsx`` (headers in ``lang``), the
+        CSVs in both variants (``*_nb.csv``: ``;`` and decimal comma; ``*_en.csv``: plain) and the figures
+        (nb and en). Returns the directory."""
+        from sim import sheets
+
+        _check_out(out, lang)
+        slug = "".join(c if c.isalnum() else "_" for c in self.name.split(" - ")[0]).strip("_")
+        target = Path(out) / f"bill_{self.kommunenummer}_{slug}"
+        tables = {"summary": self.summary, "bill": self.bill, "net_by_year": self.net_by_year, "gp": self.gp,
+                  "about": self.about}
+        with atomic_dir(target) as tmp:
+            sheets.write_xlsx(tables, tmp / "bill.xlsx", lang, title=f"{self.name} ({self.kommunenummer})")
+            for key in ("summary", "bill", "net_by_year", "gp"):
+                for lg in LANGS:
+                    sheets.write_csv(tables[key], tmp / f"{key}_{lg}.csv", lg)
+            for lg in LANGS:
+                write_figures("bill", self, tmp / "figures", lg, **self.figure_options())
+        self.path = target
+        return target
+
+    def __repr__(self) -> str:
+        return f"BillResult({self.name} {self.kommunenummer}, scenarios={self.scenarios})"
+
+
+def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", seeds: int | list[int] | None = None,
+         scenarios: list[str | Path | Config] | None = None, jobs: int = 1,
+         overrides: list[str] | dict[str, Any] | None = None, out: str | Path | None = None, lang: str = "nb",
+         progress: Progress | None = None, draws: int | None = None) -> BillResult:
+    """One municipality's bill by component and year under every financing scenario (``onerecord bill``).
+
+    ``kommune``: a name or kommunenummer of the config's region (unknown: ConfigError with the closest
+    names). ``scenarios``: financing scenario TOMLs (default: :func:`financing_scenarios` beside
+    ``config``, or in configs/ when ``config`` is a Config); each one's ``[financing]`` replaces the
+    config's, everything else stays. Each scenario runs ``seeds`` replicates (default run.seeds) x
+    ``draws`` parameter draws (default run.draws; the same draws in every scenario, which change only
+    levers) with the same seeds (:func:`run`); the bands are over those runs. Saved under ``out``
+    (:meth:`BillResult.save`) when given.
+    """
+    from sim.economics import expected_net_cost_nok_per_inhabitant_year, scaled_to_region
+    from sim.region import load_region
+
+    check_lang(lang)
+    cfg = _config(config, overrides)
+    if out is not None:
+        check_out_dir(out)
+    region = load_region(cfg.region)
+    m = find_municipality(kommune, region)
+    if isinstance(seeds, int) or seeds is None:
+        _check_counts(seeds=cfg.run.seeds if seeds is None else seeds)
+    _check_counts(jobs=jobs)
+    if scenarios is None:
+        scenarios = financing_scenarios(Path(config).parent if not isinstance(config, Config) else Path("configs"))
+    if not scenarios:
+        raise ConfigError(f"{config}: no financing scenarios found beside it")
+    costs, costs_gp, expected, scen_names = [], [], [], []
+    munis = region.municipalities
+    for k, path in enumerate(scenarios):
+        scen = path if isinstance(path, Config) else _load_config(path)
+        fin = {f"financing.{key}": v for key, v in config_to_dict(scen)["financing"].items()}
+        cs = with_overrides(cfg, {**fin, "scenario": scen.scenario})
+        scen_names.append(cs.scenario)
+        done = None if progress is None else (lambda d, t, k=k: progress(k * t + d, len(scenarios) * t))
+        res = run(cs, seeds=seeds, jobs=jobs, figures=False, progress=done, draws=draws)
+        costs.append(res.costs_municipality)
+        costs_gp.append(res.costs_gp)
+        expected.append(pd.DataFrame({"scenario": cs.scenario, "kommunenummer": munis["kommunenummer"].astype(str),
+                                      "name": munis["name"],
+                                      "expected_nok_per_inhabitant": expected_net_cost_nok_per_inhabitant_year(
+                                          scaled_to_region(cs, region), region)}))
+    n_seeds = costs[0]["seed"].nunique()
+    n_draws = costs[0]["draw"].nunique() if "draw" in costs[0] else 1
+    about = pd.DataFrame({"item": ["config", "scenarios", "seeds", "parameter draws", "money", "bands", "signs", "model"],
+                          "value": [str(cfg.scenario if isinstance(config, Config) else config), ", ".join(scen_names), str(n_seeds),
+                                    f"{n_draws} (draw 0 = the config; others over the uncertain inputs' prior ranges)",
+                                    "2023 NOK, whole kroner", "median and 5-95 % over the runs in which the municipality went live",
+                                    "costs positive, savings negative; net = sum of the items",
+                                    "onerecord: docs/model.md (Economics), docs/bill_validation.md"]})
+    result = BillResult(str(munis["kommunenummer"].iloc[m]), str(munis["name"].iloc[m]), pd.concat(costs, ignore_index=True),
+                        pd.concat(costs_gp, ignore_index=True), pd.concat(expected, ignore_index=True), scen_names, about)
+    if out is not None:
+        result.save(out, lang)
+    return result

@@ -324,6 +324,50 @@ def params(
     typer.echo(api.params(config, fmt).text, nl=False)
 
 
+@app.command("bill")
+@guarded
+def bill(
+    kommune: Annotated[str, typer.Argument(help="Municipality: name (Levanger) or kommunenummer (5037).")],
+    config: Annotated[Path, typer.Argument(help="Scenario TOML; the financing scenarios beside it are compared.")] = Path(
+        "configs/baseline.toml"),
+    seeds: Annotated[int | None, typer.Option("--seeds", help="Replicate seeds per scenario (default: run.seeds).")] = None,
+    draws: Annotated[int | None, typer.Option("--draws", help="Parameter draws besides the config (default: run.draws).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output root; the sheet goes to OUT/bill_<number>_<name>/.")] = Path("results"),
+    set_: SetOpt = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for the replicates.")] = 1,
+    lang: Annotated[str, typer.Option("--lang", help="Headers of bill.xlsx: nb (default) or en.")] = "nb",
+    quiet: QuietOpt = False,
+) -> None:
+    """One municipality's bill by component and year under every financing scenario: xlsx, CSV and figures."""
+    with Bar("scenarios x seeds x draws", quiet) as bar:
+        res = api.bill(kommune, config, seeds=seeds, jobs=jobs, overrides=set_, out=out, lang=lang, progress=bar, draws=draws)
+    s = res.summary
+    typer.echo(f"{res.name} ({res.kommunenummer}), {int(s['population'].iloc[0]):,} residents; NOK, 2023 money, median over runs:")
+    fmt = {"share_runs_live": "{:.0%}".format, "golive_year": lambda v: "-" if v != v else f"{v:.0f}"}
+    cols = ["scenario", "share_runs_live", "golive_year", "oneoff_nok", "annual_net_nok_per_inhabitant",
+            "expected_nok_per_inhabitant", "npv_net_cost_nok"]
+    typer.echo(s[cols].to_string(index=False, formatters={c: fmt.get(c, "{:,.0f}".format) for c in cols[1:]}))
+    typer.echo(f"wrote {res.path}: bill.xlsx, CSVs (nb and en) and figures")
+
+
+@app.command()
+@guarded
+def explore(
+    config: Annotated[Path, typer.Argument(help="Base scenario TOML; the others beside it are offered too.")] = Path("configs/baseline.toml"),
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8765,
+    seeds: Annotated[int, typer.Option("--seeds", help="Replicate seeds per setting (changeable in the page).")] = 8,
+    jobs: Annotated[int, typer.Option("--jobs", help="Worker processes (default: the CPUs).")] = 0,
+    kommune: Annotated[str, typer.Option("--kommune", help="Municipality whose bill is shown first (name or number).")] = "Trondheim",
+    lang: LangOpt = "en",
+) -> None:
+    """Start the explorer in the browser at http://127.0.0.1:PORT (offline; Ctrl-C stops it)."""
+    api.explore(config, port=port, seeds=seeds, jobs=jobs or None, kommune=kommune, lang=lang,
+                ready=lambda: typer.echo(f"onerecord explorer: http://127.0.0.1:{port}  (Ctrl-C stops it)"))
+
+
+def main() -> None:
+    """Entry point of the ``onerecord`` console script."""
+    app(prog_name="onerecord")
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``onerecord`` console script: a usage error (``--seeds two``) is one line, exit 2."""
     usage_error = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")  # click's, as typer vendors it

@@ -329,7 +329,7 @@ class MunicipalitySection(Section):
     functionality_reference: float = Prob(desc="Functionality that a municipality counts as neutral", role="fixed")
     weight_peers: float = P(unit="score per share", desc="Weight of the share of council peers that have joined", role="uncertain", ge=0, prior=(0, 2))
     weight_gp: float = P(unit="score per share", desc="Weight of expected GP uptake (share of GPs on the platform in the trust area)", role="uncertain", ge=0, prior=(0, 1))
-    budget_capacity_nok_per_inhabitant_year: float = P(unit="NOK/inhabitant/year", desc="Net platform cost a municipality can carry", role="uncertain", gt=0, prior=(150, 600))
+    budget_capacity_nok_per_inhabitant_year: float = P(unit="NOK/inhabitant/year", desc="Net cost per inhabitant a year (the bottom-up expected bill) a municipality can carry", role="uncertain", gt=0, prior=(500, 3500))
     postpone_below_functionality: float = Prob(desc="A future wave is postponed when perceived functionality at its month is below this", role="fixed")
     postpone_months: int = P(unit="months", desc="How far a postponed wave slips", role="fixed", ge=0, le=60)
     decision_interval_months: int = P(unit="months", desc="Months between a council's decision points (first at first_decision_month, last at the last wave deadline)", role="fixed", ge=1, le=24)
@@ -419,6 +419,12 @@ class FinancingSection(Section):
     allocation_key: Literal["per_inhabitant", "per_inhabitant_floor", "per_user", "mix"] = Table(desc="How the municipal part is split among joined municipalities", role="lever")
     floor_nok_per_municipality_year: float = P(unit="NOK/municipality/year", desc="Minimum gross allocation per municipality (key per_inhabitant_floor, mix)", role="lever", ge=0)
     mix_weight_inhabitant: float = Prob(desc="Key mix: weight on inhabitants (the rest per user)", role="lever")
+    fixed_part_share: float = Prob(desc="Share of the municipal platform fee split equally among the municipalities that share it (the fixed part per municipality); the rest goes by the allocation key (the variable part)", role="lever", sweep=(0.0, 0.4))
+    grant_mode: Literal["grant", "loan"] = Table(desc="The state_grant_nok scheme as a grant (lowers the municipal investment) or a loan (the state pre-pays it; each municipality repays its share as an annuity from its go-live)", role="lever")
+    loan_years: float = P(unit="years", desc="Repayment period of the grant scheme when grant_mode = loan", role="lever", gt=0, sweep=(5, 20))
+    loan_rate: float = P(unit="1/year", desc="Real interest rate of the grant scheme when grant_mode = loan", role="lever", ge=0, le=0.2, sweep=(0.0, 0.05))
+    gp_licence_credit: Literal["owners_pro_rata", "municipalities"] = Table(desc="Who GP licence income (paid to Helseplattformen AS) lowers: its owners pro rata to their parts of the operating cost, or the municipal part only", role="lever")
+    state_share_local: float = Prob(desc="Share of the municipalities' own one-off costs (project staff, super-users, training backfill, migration, integrations, equipment) paid by the state", role="lever", sweep=(0, 1))
 
     @model_validator(mode="after")
     def _shares(self) -> "FinancingSection":
@@ -431,25 +437,49 @@ class EconomicsSection(Section):
     investment_nok: float = P(unit="NOK", desc="Platform one-off investment (whole project)", role="uncertain", row="hp_cost_frame_nok", ge=0,
                               sweep=(2.8e9, 4.2e9), range_note="the sweep reaches down to the 2019 decision's NOK 2.7-2.8 bn "
                               "(what if the first frame had held); the prior is the row's 2022 frame range, 4.0-4.2 bn")
-    investment_profile: dict[str, float] = Table(desc="Share (fraction) of the investment paid in each year (keys: years; shares >= 0 summing to 1)")
-    operating_nok_per_year: float = P(unit="NOK/year", desc="Platform annual operating cost once live", role="uncertain", ge=0, prior=(2e8, 6e8))
+    investment_profile: dict[str, float] = Table(desc="Share (fraction) of the investment paid in each year")
+    operating_nok_per_year: float = P(unit="NOK/year", desc="Platform annual operating cost once live", role="uncertain", ge=0, prior=(4e8, 1.2e9))
     reference_population_persons: float = P(unit="persons", desc="Residents the money frames (investment, operating cost, state grant) are for; a synthetic region scales them by its population / this", role="fixed", row="population_region_persons", gt=0)
     operating_start_year: int = P(unit="year", desc="First year of operating cost", role="fixed", ge=2000, le=2100)
     non_hospital_share: float = Prob(desc="Municipal part of the platform cost", role="uncertain", row="hp_non_hospital_share_of_cost_frame")
-    status_quo_epj_nok_per_inhabitant_year: float = P(unit="NOK/inhabitant/year", desc="Municipal EPJ cost without the platform", role="uncertain", row="municipal_status_quo_epj_cost_per_inhabitant_nok", ge=0)
     discount_rate: float = P(unit="1/year", desc="Real discount rate", role="lever", ge=0, le=0.2, sweep=(0.02, 0.06))
     base_year: int = P(unit="year", desc="Year that NPVs discount to (money in 2023 NOK)", role="fixed", ge=2000, le=2100)
     nurse_hourly_cost_nok: float = P(unit="NOK/hour", desc="Nurse hourly cost incl. employer costs", role="uncertain", row="nurse_hourly_cost_nok", ge=0)
     physician_hourly_cost_nok: float = P(unit="NOK/hour", desc="Hospital physician hourly cost incl. employer costs", role="uncertain", row="physician_hourly_cost_nok", ge=0)
     cost_per_adverse_event_nok: float = P(unit="NOK/event", desc="Cost of one adverse event", role="uncertain", row="cost_per_adverse_event_nok", ge=0)
     adverse_event_cost_share_patients: float = Prob(desc="Share of an adverse event's cost borne by patients (rest: the treating trust)", role="fixed")
-    users_per_inhabitant_municipal: float = P(unit="users/inhabitant", desc="Municipal platform users per inhabitant (per_user key)", role="fixed", ge=0)
-    investment_annualisation_years: float = P(unit="years", desc="Years over which the municipal part of the platform investment is charged to a joined municipality as an annuity at discount_rate", role="uncertain", gt=0, prior=(5, 20))
+    users_per_inhabitant_municipal: float = P(unit="users/inhabitant", desc="Municipal platform users (health and care employees trained) per inhabitant; spread by care recipients (per_user key, bill)", role="uncertain", ge=0, prior=(0.015, 0.047))
+    investment_annualisation_years: float = P(unit="years", desc="Years over which the municipal part of the platform investment is charged to a joined municipality as an annuity at discount_rate (1: a one-off at go-live)", role="lever", gt=0, sweep=(1, 20))
 
     @field_validator("investment_profile")
     @classmethod
     def _profile(cls, v: dict[str, float]) -> dict[str, float]:
         return check_shares(v, "year", r"^[0-9]{4}$")
+
+
+class BillSection(Section):
+    """The municipality's own costs and savings around the platform fee (sim.economics.bill)."""
+
+    hours_per_fte_year: float = P(unit="hours/FTE/year", desc="Productive hours of one full-time employee a year (turns FTE into hours at economics.nurse_hourly_cost_nok)", role="fixed", gt=0, le=2200)
+    project_fte_base: float = P(unit="FTE", desc="Local project staff every joining municipality needs whatever its size (project lead, coordinator, IT)", role="uncertain", ge=0, prior=(1, 12),
+                                range_note="fitted to Averøy's one-off (7.7); the prior reaches past it because the fit absorbs what the quote holds beyond the listed items")
+    project_fte_per_1000_users: float = P(unit="FTE per 1000 users", desc="Local project staff per 1000 municipal platform users", role="uncertain", ge=0, prior=(1, 6))
+    project_months: float = P(unit="months", desc="Months of local project work before go-live", role="uncertain", ge=0, prior=(12, 30))
+    superuser_share: float = Prob(desc="Share of municipal users trained as super-users", role="uncertain", prior=(0.05, 0.15))
+    superuser_hours: float = P(unit="hours/super-user", desc="Extra training and go-live support hours per super-user", role="uncertain", ge=0, prior=(20, 80))
+    training_hours_per_user: float = P(unit="hours/user", desc="Training hours per municipal user, all backfilled at the hourly cost", role="uncertain", ge=0, prior=(8, 30))
+    migration_nok_per_municipality: float = P(unit="NOK/municipality", desc="Data migration from the legacy record system, bought from Helseplattformen AS", role="uncertain", ge=0, prior=(300_000, 2_000_000))
+    integrations_nok_per_municipality: float = P(unit="NOK/municipality", desc="Local integrations (other municipal systems), bought from Helseplattformen AS", role="uncertain", ge=0, prior=(300_000, 2_000_000))
+    equipment_nok_per_user: float = P(unit="NOK/user", desc="Equipment per user (devices, scanners, printers, network)", role="uncertain", ge=0, prior=(1_000, 8_000))
+    productivity_dip_share: float = Prob(desc="Share of municipal users' working time lost just after go-live", role="uncertain", prior=(0.05, 0.25))
+    productivity_dip_months: float = P(unit="months", desc="Duration of the productivity dip after go-live", role="uncertain", ge=0, prior=(1, 6))
+    local_running_fte_base: float = P(unit="FTE", desc="Local running staff every live municipality needs (system owner, super-user upkeep)", role="uncertain", ge=0, prior=(0.2, 1.5))
+    local_running_fte_per_1000_users: float = P(unit="FTE per 1000 users", desc="Local running staff per 1000 municipal users (support, extra documentation time)", role="uncertain", ge=0, prior=(1, 10))
+    legacy_nok_per_municipality_year: float = P(unit="NOK/municipality/year", desc="Fixed part of the legacy record-system contract a municipality ends when it goes live", role="uncertain", ge=0, prior=(50_000, 500_000))
+    legacy_nok_per_user_year: float = P(unit="NOK/user/year", desc="Per-user part of the legacy record-system contract (licences, operation)", role="uncertain", ge=0, prior=(1_000, 5_000))
+    legacy_overlap_months: float = P(unit="months", desc="Months the legacy contract runs on after go-live (paid in parallel)", role="uncertain", ge=0, prior=(0, 12))
+    appraisal_years: float = P(unit="years", desc="Years over which a municipality annualises one-off costs (at economics.discount_rate) in its expected bill", role="uncertain", gt=0, prior=(5, 15))
+    hospital_replaced_nok_per_inhabitant_year: float = P(unit="NOK/inhabitant/year", desc="Running cost of the hospital record systems the platform replaced, per resident of the trust's area (saved from the trust's go-live)", role="uncertain", ge=0, prior=(60, 150))
 
 
 class NetworkSection(Section):
@@ -507,6 +537,7 @@ class Config(Section):
     agreement: AgreementSection
     financing: FinancingSection
     economics: EconomicsSection
+    bill: BillSection
     network: NetworkSection
 
     _overrides: dict[str, Any] = PrivateAttr(default_factory=dict)

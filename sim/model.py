@@ -35,7 +35,8 @@ import pandas as pd
 from sim.agents import (GPPractice, Hospital, Municipality, decision_probability, gp_hazard, gp_utility_knok,
                         in_contract_window, municipal_score, peer_share, perceived_functionality)
 from sim.config import Config, month_date
-from sim.economics import gp_price, scaled_to_region
+from sim.economics import gp_price, scaled_to_region, users_by_municipality
+from sim.economics.bill import legacy_contract_nok_per_year
 from sim.municipal_decision import (BOUND, DECLINED, DEFER, EXITED, LIVE, NO, OPTION, UNDECIDED, YES,
                                     budget_capacity_nok_per_inhabitant_year, expected_bill_nok_per_inhabitant_year,
                                     exit_probability, headroom, legacy_overlap_nok_per_inhabitant_year,
@@ -284,7 +285,10 @@ class RolloutModel(mesa.Model):
                                                                      mc.budget_capacity_log_sd, self.muni_budget_z)
         self.muni_contract_end_t = np.floor(self.muni_contract_u * 12.0 * mc.contract_end_spread_years).astype(np.int64)
         self.muni_switch_back_score = (mc.weight_cost * mc.switch_back_cost_nok_per_inhabitant
-                                       / cfg.economics.investment_annualisation_years / self.muni_capacity)
+                                       / cfg.bill.appraisal_years / self.muni_capacity)
+        # the legacy record-system contract of each municipality (sim.economics.bill), per inhabitant and year
+        pop = self.region.municipalities["population"].to_numpy(dtype=float)
+        self.muni_legacy_nok_per_inhabitant = legacy_contract_nok_per_year(cfg, users_by_municipality(cfg, self.region)) / pop
         self.gp_net_price_knok = gp_price(cfg).net_price_nok_per_gp_year / 1000.0
         self.gp_subsidy_knok = cfg.agreement.subsidy_nok_per_gp_year / 1000.0
         self.agreement_t = cfg.t_of(cfg.agreement.start_month)
@@ -502,8 +506,7 @@ class RolloutModel(mesa.Model):
         gp_share_trust = np.divide(np.bincount(self.gp_trust, weights=self.gp_n * gp_live, minlength=len(self.gps_per_trust)),
                                    self.gps_per_trust, out=np.zeros(len(self.gps_per_trust)), where=self.gps_per_trust > 0)
         legacy = legacy_overlap_nok_per_inhabitant_year(self.muni_contract_end_t, t + mc.decision_lead_months,
-                                                        cfg.economics.status_quo_epj_nok_per_inhabitant_year,
-                                                        cfg.economics.investment_annualisation_years)
+                                                        self.muni_legacy_nok_per_inhabitant, cfg.bill.appraisal_years)
         return municipal_score(headroom(self.muni_capacity, self.muni_net_cost, legacy), float(self.functionality[t]),
                                self.muni_peers @ exercised, gp_share_trust[self.muni_trust], weight_cost=mc.weight_cost,
                                weight_functionality=mc.weight_functionality,

@@ -62,8 +62,9 @@ def expected_bill_nok_per_inhabitant_year(cfg, region) -> np.ndarray:
     """The adapter to the economics: each municipality's expected net cost of joining,
     NOK per inhabitant and year, region row order.
 
-    Today :func:`sim.economics.expected_net_cost_nok_per_inhabitant_year` (the top-down bill of
-    every option holder joining at once); the bottom-up bill replaces it here and nowhere else.
+    :func:`sim.economics.expected_net_cost_nok_per_inhabitant_year`: the municipality's own bottom-up
+    bill (issue 21; platform fee with a fixed part, local one-offs annualised, running cost, legacy
+    contract ended), so it differs by size.
     """
     return np.asarray(expected_net_cost_nok_per_inhabitant_year(cfg, region), dtype=float)
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
 
 from sim.config import Config
 from sim import interrupt
-from sim.parallel import blas_single_thread, pool_for
+from sim.parallel import Executor, blas_single_thread, pool_for
 from sim.results import RunTables
 
 # Region-level columns copied from the model's monthly table into the timeseries.
@@ -202,7 +203,8 @@ def _economics(model, region, network, monthly: pd.DataFrame) -> dict[str, pd.Da
 
     zeros = np.zeros(network.n_providers)
     return run_economics(model.cfg, region, np.asarray(model.muni_live_month), np.asarray(model.gp_join_month),
-                         monthly, no_platform_metrics=network.metrics(zeros))
+                         monthly, no_platform_metrics=network.metrics(zeros),
+                         trust_live_month=np.array([h.live_t for h in model._hospitals], dtype=np.int64))
 
 
 def run_one(cfg: Config, replicate: int, region=None, network=None, draw: int = 0) -> RunTables:
@@ -258,20 +260,24 @@ def _pinned_run_one(job: tuple[Config, int, int]) -> RunTables:
 
 
 def run_replicates(cfg: Config | Sequence[Config], replicates: Iterable[int], jobs: int = 1,
-                   on_done: Callable[[int], None] | None = None) -> RunTables:
+                   on_done: Callable[[int], None] | None = None, pool: Executor | None = None) -> RunTables:
     """Run replicates of one config, or of each parameter draw's config (``cfg`` a list: draw d is
     ``cfg[d]``), on ``jobs`` local workers (:func:`sim.parallel.pool_for`; this process when
     jobs <= 1); the tables are stacked in (draw, replicate) order. Replicate r has the same seed
-    in every draw. ``on_done(replicate)`` is called once per finished (draw, replicate) run."""
+    in every draw. ``on_done(replicate)`` is called once per finished (draw, replicate) run.
+
+    ``pool``: an open executor to run on instead (left open for the next call, its workers' caches
+    warm). If ``on_done`` raises, the runs not yet started are cancelled and the error propagates
+    (how a caller abandons a run that a newer request superseded)."""
     cfgs = [cfg] if isinstance(cfg, Config) else list(cfg)
     reps = list(replicates)
     runs = [(cfgs[d], r, d) for d in range(len(cfgs)) for r in reps]
     workers = jobs if len(runs) > 1 else 1
-    with pool_for(workers, ("sim.runner", "sim.model")) as pool:
+    with pool_for(workers, ("sim.runner", "sim.model")) if pool is None else nullcontext(pool) as ex:
 
         def done(i: int) -> None:
             interrupt.check()  # a Ctrl-C that a finalizer swallowed stops the run here
             if on_done:
                 on_done(runs[i][1])
 
-        return RunTables.concat(pool.map(_pinned_run_one if workers > 1 else _run_one, runs, on_done=done))
+        return RunTables.concat(ex.map(_pinned_run_one if ex.capacity > 1 else _run_one, runs, on_done=done))

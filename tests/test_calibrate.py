@@ -302,6 +302,8 @@ def test_forecast_without_posterior_bands_over_seeds(cfg48):
 # threshold sets how many municipalities are live), GP offices are offered from the start with
 # beta_u = 0 and a complete peer graph (a Bass process, so q sets the growth). The window runs to
 # 2027-12 because this is synthetic data, not the history (the history is fitted to 2023-12 only).
+# The recovery check tests the fit machinery on the threshold and q; each municipality's headroom
+# comes from its own bottom-up bill (issue 21).
 MODEL_RECOVERY = ["region.kind=synthetic", "region.synthetic_municipalities=30", "region.synthetic_population=300000",
                   "run.end_month=2027-12", "run.report_year=2027", "rollout.wave_capacity=[30,30,30,30,30,30,30,30,30,30,30]",
                   "gp.offered_from_start=true", "gp.beta_u_per_knok=0.0", 'gp.peer_graph="complete"',

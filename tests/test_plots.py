@@ -106,6 +106,12 @@ def tables(small_config, tmp_path_factory) -> dict[str, object]:
         "sensitivity": sensitivity,
         "calibration": calibration,
         "validation": SimpleNamespace(bass_curves=bass),
+        "bill": SimpleNamespace(
+            expected=pd.DataFrame([{"scenario": s, "kommunenummer": f"{k:04d}", "name": f"Kommune {k}",
+                                    "expected_nok_per_inhabitant": 300.0 * k + 100 * j}
+                                   for j, s in enumerate(("baseline", "grant_as_loan")) for k in range(1, 6)]),
+            gp=pd.DataFrame({"scenario": "baseline", "practice_idx": [3, 4], "n_gps": [4, 2],
+                             "breakeven_licence_nok_per_gp_year": [7000, 12000], "licence_nok_per_gp_year": 60000})),
         "report": SimpleNamespace(nets=nets, heatmap=heat, drivers=drivers),
         "_options": {"report_year": run.report_year, "x_key": "gp_price.licence_nok_per_gp_year",
                      "y_key": "functionality.improvement_per_release", "output": "share_gps_2030", "mark": (1.0, 0.5),

@@ -2,7 +2,7 @@
 
 Pure functions over numpy arrays and pandas tables: the GP price, hours and adverse
 events valued in NOK, the platform cost and its financing split, NPV and payback.
-No Mesa, no I/O (bar :func:`observed_prices_nok`, which reads a shipped data file).
+No Mesa, no I/O.
 One concept per module, every public name re-exported here:
 
 * :mod:`sim.economics.valuation`: annuity and capital-charge factors, NPV, hour values, the
@@ -12,6 +12,9 @@ One concept per module, every public name re-exported here:
 * :mod:`sim.economics.gp`: the GP price (:class:`GPPrice`) and payback;
 * :mod:`sim.economics.platform`: platform cost by year, allocation keys and floor, the
   financing split (:func:`allocate_platform_cost`), the ex-ante bill, region scaling;
+* :mod:`sim.economics.bill`: the municipal bill bottom-up (platform fee, local one-off, productivity
+  dip, local running, legacy contract ended) and the bill a municipality expects
+  (:func:`expected_net_cost_nok_per_inhabitant_year`, used in its decision);
 * :mod:`sim.economics.tables`: the run's tables (:func:`run_economics`) and the cross-check
   against observed prices.
 
@@ -21,16 +24,21 @@ whole kroner by the largest-remainder method.
 Choices where the brief left room (details in each docstring):
 
 * "Joined" means live: past its go-live month (``muni_live_month``). A municipality that
-  never goes live pays nothing for the platform and keeps its status-quo EPJ cost.
-* The state grant lowers the municipal part of the investment, spread over the years pro
-  rata to it; the state and regional shares apply to what remains; GP licences lower the
-  municipal operating part (a surplus lowers the hospital part).
+  never goes live pays nothing and keeps its legacy record-system contract.
+* The state grant (financing.grant_mode = grant) lowers the municipal part of the investment,
+  spread over the years pro rata to it; as a loan the state pre-pays it and each joiner repays its
+  share from its go-live year. The state and regional shares apply to what remains. GP licences are
+  income of Helseplattformen AS that lowers its owners' operating bills pro rata (default).
+* Every split among municipalities has a fixed part per municipality (financing.fixed_part_share)
+  and a variable part by the key.
 * Operating cost is shared among the municipalities live that year (weighted by months
   live); the floor key's floor is a minimum annual fee on that gross allocation.
-* Investment is pre-financed by the region and charged to each joining municipality as
-  equal annual charges from its go-live year (principal carried at the discount rate,
-  ``economics.investment_annualisation_years``), like Averøy's offer of a one-off plus an
-  annual charge; the region keeps the shares of municipalities that never join.
+* Investment is pre-financed by the region and charged to each joining municipality from its
+  go-live year (principal carried at the discount rate, over
+  ``economics.investment_annualisation_years``; 1 = a one-off at go-live, as in Averøy's offer of a
+  one-off plus an annual fee); the region keeps the shares of municipalities that never join.
+* The municipality's own costs (local one-off, productivity dip, local running, legacy contract
+  ended) are :mod:`sim.economics.bill`.
 * Gains are measured against nobody on the platform (the network metrics at x = 0).
 * Largest-remainder rounding can move one krone the "wrong" way when a total changes
   (the Alabama paradox); monotonicity holds up to that krone per charge.
@@ -44,20 +52,24 @@ from sim.economics.months import economics_years, month_years, months_on_by_year
 from sim.economics.gp import GPPrice, gp_price, payback_years
 from sim.economics.platform import (
     PlatformAllocation, allocate_platform_cost, allocate_with_floor, allocation_weights, ex_ante_charges_nok,
-    expected_net_cost_nok_per_inhabitant_year, floor_nok_per_year, gp_licence_income_by_year,
-    platform_cost_by_year, scaled_to_region, users_by_municipality,
+    fixed_variable_shares, floor_nok_per_year, gp_licence_income_by_year, platform_cost_by_year, scaled_to_region,
+    users_by_municipality,
+)
+from sim.economics.bill import (
+    BILL_COMPONENTS, LOCAL_ONEOFF, PAID_TO_HELSEPLATTFORMEN, expected_bill_nok, expected_net_cost_nok_per_inhabitant_year,
+    local_costs_by_year, municipal_bill,
 )
 from sim.economics.tables import (
-    ACTORS, OBSERVED_PRICE_ROWS, costs_gp, costs_municipality, cross_check_observed_prices, observed_prices_nok,
-    run_economics, who_pays_who_gains,
+    ACTORS, costs_gp, costs_municipality, hospital_replaced_systems_nok, run_economics, who_pays_who_gains,
 )
 
 __all__ = [
-    "ACTORS", "GPPrice", "OBSERVED_PRICE_ROWS", "PROVIDER_KINDS_VALUED", "PlatformAllocation",
+    "ACTORS", "BILL_COMPONENTS", "hospital_replaced_systems_nok", "LOCAL_ONEOFF", "PAID_TO_HELSEPLATTFORMEN", "expected_bill_nok", "fixed_variable_shares",
+    "local_costs_by_year", "municipal_bill", "GPPrice", "PROVIDER_KINDS_VALUED", "PlatformAllocation",
     "allocate_platform_cost", "allocate_with_floor", "allocation_weights", "annuity_factor",
-    "capital_charge_factor", "costs_gp", "costs_municipality", "cross_check_observed_prices", "economics_years",
+    "capital_charge_factor", "costs_gp", "costs_municipality", "economics_years",
     "ex_ante_charges_nok", "expected_net_cost_nok_per_inhabitant_year", "floor_nok_per_year", "gain_value_nok",
     "gp_licence_income_by_year", "gp_price", "hour_value_nok", "month_years", "months_on_by_year", "npv",
-    "observed_prices_nok", "on_platform_by_month", "payback_years", "platform_cost_by_year", "run_economics",
+    "on_platform_by_month", "payback_years", "platform_cost_by_year", "run_economics",
     "savings_by_month", "scaled_to_region", "users_by_municipality", "who_pays_who_gains", "year_of_month",
 ]

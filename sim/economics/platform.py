@@ -15,7 +15,7 @@ import pandas as pd
 
 from sim.config import Config
 from sim.economics.months import economics_years, month_years, months_on_by_year
-from sim.economics.valuation import capital_charge_factor
+from sim.economics.valuation import annuity_factor, capital_charge_factor
 from sim.region import Region, largest_remainder, spread_rates_to_bands
 
 
@@ -76,6 +76,22 @@ def allocation_weights(cfg: Config, region: Region) -> np.ndarray:
     return w * pop / pop.sum() + (1.0 - w) * user_share
 
 
+def fixed_variable_shares(weights: np.ndarray, presence: np.ndarray, fixed_part_share: float) -> np.ndarray:
+    """Shares of a fee with a fixed part per member and a variable part by the key.
+
+    s_i = phi p_i / sum_j p_j + (1 - phi) w_i p_i / sum_j w_j p_j, with phi = ``fixed_part_share``,
+    w_i the key weight and p_i >= 0 the presence (1 for a member, months live / 12 in a year, 0
+    outside). The shares of the members sum to 1 (none when no one is present); zero key weights
+    on every member put the variable part on presence too.
+    """
+    p = np.asarray(presence, dtype=float)
+    wp = np.asarray(weights, dtype=float) * p
+    if p.sum() <= 0:
+        return np.zeros(len(p))
+    variable = wp / wp.sum() if wp.sum() > 0 else p / p.sum()
+    return fixed_part_share * p / p.sum() + (1.0 - fixed_part_share) * variable
+
+
 def floor_nok_per_year(cfg: Config) -> float:
     """The floor (NOK per municipality per year) of the configured key; 0 for keys without one (per_inhabitant, per_user)."""
     f = cfg.financing
@@ -126,7 +142,7 @@ class PlatformAllocation:
         ``state_nok + regional_nok + hospital_nok + municipal_nok + gp_licence_nok == cost_nok``.
     municipal: arrays of shape (n_municipalities, n_years), int64 NOK, region row order:
         ``gross``, ``state``, ``regional``, ``gp_licence``, ``net`` (= gross - state - regional - gp_licence),
-        ``net_investment``, ``net_operating``.
+        ``net_investment``, ``net_operating``, ``loan_repayment`` (net = the three summed).
     years: the calendar years (columns of the municipal arrays).
     """
 
@@ -176,15 +192,19 @@ def allocate_platform_cost(cfg: Config, region: Region, muni_live_month: np.ndar
        M^O_y = nh O_y; the rest is the hospital part (Helse Midt-Norge and the trusts).
     2. The state grant G = min(state_grant_nok, sum_y M^I_y) is spread over the years pro rata to
        the municipal investment M^I_y (it lowers the municipal investment only).
-    3. GP licences L_y (:func:`gp_licence_income_by_year`) are platform income that lowers the
-       municipal operating part, up to M^O_y; a surplus lowers the hospital part.
+    3. GP licences L_y (:func:`gp_licence_income_by_year`) are income of Helseplattformen AS. With
+       financing.gp_licence_credit = owners_pro_rata (default) they lower the operating cost billed to
+       its owners pro rata to their parts, L^M_y = nh L_y to the municipal part (at most M^O_y) and the
+       rest to the hospital part; with ``municipalities`` they lower the municipal part up to M^O_y and
+       a surplus lowers the hospital part.
     4. The remaining R^I_y = M^I_y - G_y and R^O_y = M^O_y - L_y go s to the state, r to the region
        and 1 - s - r to the municipalities: P^I_y, P^O_y.
 
     Municipal level ("joined" = live, i.e. past its go-live month; ``muni_live_month`` t or -1):
 
-    * Operating: P^O_y is allocated among the municipalities live in year y, weights = key weight x
-      months live / 12. The key's floor (NOK/municipality/year, x months live / 12) applies to the
+    * Fixed and variable part: every split among municipalities uses :func:`fixed_variable_shares`,
+      a share financing.fixed_part_share equally per municipality (x its presence) and the rest by the key.
+    * Operating: P^O_y is allocated among the municipalities live in year y, presence = months live / 12. The key's floor (NOK/municipality/year, x months live / 12) applies to the
       gross allocation of M^O_y (:func:`allocate_with_floor`); the state, regional, licence and net
       parts are then split pro rata to that gross allocation. If none is live, the region pays P^O_y.
     * Investment: a municipality pays nothing before it joins and never pays if it never joins. The
@@ -193,14 +213,21 @@ def allocate_platform_cost(cfg: Config, region: Region, muni_live_month: np.ndar
       its share of the outlay of year y' as equal annual charges over investment_annualisation_years
       years from max(y', go-live year), the principal carried at the discount rate to that year
       (:func:`capital_charge_factor`), so the charges are worth the share in present value, as in
-      Averøy's offer (one-off investment plus an annual charge). Charges after the horizon are not shown.
+      Averøy's offer (one-off investment plus an annual charge); with investment_annualisation_years = 1
+      the whole share falls in the go-live year. Charges after the horizon are not shown.
+    * Loan (financing.grant_mode = loan): the state still pays the grant G when the investment falls due,
+      but each joining municipality repays its share (1 - s - r) phi_m G (the state and region carry
+      their shares s, r of the lent grant) as equal annual payments (1 - s - r) phi_m G a(loan_rate, loan_years) (:func:`sim.economics.valuation.annuity_factor`) for loan_years years from its
+      go-live year (``loan_repayment``, paid to the state, which the state column nets out:
+      ``state`` = the state's parts - repayments). Repayments after the horizon are not shown.
 
     Platform columns: year, investment_nok, operating_nok, cost_nok, hospital_nok (hospital part net of
     any licence surplus), grant_nok, state_nok (grant + state shares), regional_share_nok,
     prefinancing_nok (region: municipal investment outlay + operating no municipality was live to
     pay - investment charges received), regional_nok (share + pre-financing), gp_licence_nok,
     municipal_nok (what municipalities pay that year), municipal_gross_nok, municipal_net_investment_nok,
-    municipal_net_operating_nok (P^I_y, P^O_y). Identity, every year, to the krone:
+    municipal_net_operating_nok (P^I_y, P^O_y), loan_repayment_nok (repayments to the state, inside
+    municipal_nok and netted out of state_nok). Identity, every year, to the krone:
     state_nok + regional_nok + hospital_nok + municipal_nok + gp_licence_nok = cost_nok.
     """
     e, f = cfg.economics, cfg.financing
@@ -215,7 +242,10 @@ def allocate_platform_cost(cfg: Config, region: Region, muni_live_month: np.ndar
     hospital = cost["cost_nok"].to_numpy() - m_inv - m_op
     grant = largest_remainder(int(min(round(f.state_grant_nok), m_inv.sum())), m_inv) if m_inv.sum() else np.zeros(ny, np.int64)
     licence = gp_licence_income_by_year(cfg, region, gp_join_month, years)
-    licence_muni = np.minimum(licence, m_op)
+    if f.gp_licence_credit == "owners_pro_rata":
+        licence_muni = np.minimum(np.rint(nh * licence).astype(np.int64), m_op)
+    else:
+        licence_muni = np.minimum(licence, m_op)
     hospital = hospital - (licence - licence_muni)
     s_inv, r_inv, p_inv = np.array([_split(v, shares) for v in m_inv - grant], dtype=np.int64).reshape(ny, 3).T
     s_op, r_op, p_op = np.array([_split(v, shares) for v in m_op - licence_muni], dtype=np.int64).reshape(ny, 3).T
@@ -234,17 +264,15 @@ def allocate_platform_cost(cfg: Config, region: Region, muni_live_month: np.ndar
         if not on.any():
             unallocated[j] = p_op[j]
             continue
-        gross = allocate_with_floor(float(m_op[j]), weights * frac, floor * frac, on)
+        key_shares = fixed_variable_shares(weights, frac, f.fixed_part_share)
+        gross = allocate_with_floor(float(m_op[j]), key_shares, floor * frac, on)
         basis = gross if gross.sum() > 0 else on.astype(float)
         for k, total in (("op_state", s_op[j]), ("op_regional", r_op[j]), ("op_licence", licence_muni[j]), ("op_net", p_op[j])):
             parts[k][:, j] = largest_remainder(int(total), basis)
 
     # investment: shared by the municipalities that ever join, charged from their go-live year
     joins = live >= 0
-    phi = np.zeros(nm)
-    if joins.any():
-        wj = np.where(joins, weights, 0.0)
-        phi = wj / wj.sum() if wj.sum() > 0 else joins / joins.sum()
+    phi = fixed_variable_shares(weights, joins, f.fixed_part_share)
     golive_year = np.where(joins, month_years(cfg)[np.clip(live, 0, cfg.n_months - 1)], 0)
     n_charge = max(1, int(round(e.investment_annualisation_years)))
     ccf = capital_charge_factor(e.discount_rate, e.investment_annualisation_years)
@@ -261,24 +289,32 @@ def allocate_platform_cost(cfg: Config, region: Region, muni_live_month: np.ndar
             for k, v in outlay.items():
                 np.add.at(charge[k], (np.flatnonzero(ok), col[ok]), phi[ok] * v * factor[ok])
     inv = {k: np.rint(v).astype(np.int64) for k, v in charge.items()}
+    repay = np.zeros((nm, ny), dtype=np.int64)
+    if f.grant_mode == "loan" and joins.any():
+        annual = shares[2] * phi * grant.sum() * annuity_factor(f.loan_rate, f.loan_years)
+        for step in range(max(1, int(round(f.loan_years)))):
+            col = golive_year + step - years[0]
+            ok = joins & (col >= 0) & (col < ny)
+            np.add.at(repay, (np.flatnonzero(ok), col[ok]), np.rint(annual[ok]).astype(np.int64))
 
     municipal = {
-        "state": parts["op_state"] + inv["state"],
+        "state": parts["op_state"] + inv["state"] - repay,
         "regional": parts["op_regional"] + inv["regional"],
         "gp_licence": parts["op_licence"],
         "net_investment": inv["net"],
         "net_operating": parts["op_net"],
+        "loan_repayment": repay,
     }
-    municipal["net"] = municipal["net_investment"] + municipal["net_operating"]
+    municipal["net"] = municipal["net_investment"] + municipal["net_operating"] + repay
     municipal["gross"] = municipal["state"] + municipal["regional"] + municipal["gp_licence"] + municipal["net"]
     paid = municipal["net"].sum(axis=0)
     prefinancing = p_inv + unallocated - municipal["net_investment"].sum(axis=0)
-    state = grant + s_inv + s_op
+    state = grant + s_inv + s_op - repay.sum(axis=0)
     platform = cost.assign(
         hospital_nok=hospital, grant_nok=grant, state_nok=state, regional_share_nok=r_inv + r_op,
         prefinancing_nok=prefinancing, regional_nok=r_inv + r_op + prefinancing, gp_licence_nok=licence,
         municipal_nok=paid, municipal_gross_nok=m_inv + m_op,
-        municipal_net_investment_nok=p_inv, municipal_net_operating_nok=p_op,
+        municipal_net_investment_nok=p_inv, municipal_net_operating_nok=p_op, loan_repayment_nok=repay.sum(axis=0),
     )
     return PlatformAllocation(years=years, platform=platform, municipal=municipal)
 
@@ -286,47 +322,39 @@ def allocate_platform_cost(cfg: Config, region: Region, muni_live_month: np.ndar
 # --------------------------------------------------------------------------- municipal cost seen ex ante
 
 
-def ex_ante_charges_nok(cfg: Config, region: Region) -> pd.DataFrame:
+def ex_ante_charges_nok(cfg: Config, region: Region, members: np.ndarray | None = None) -> pd.DataFrame:
     """Each municipality's platform bill if every option holder joins (NOK, region row order).
+
+    ``members`` (bool per municipality, default all) narrows who shares the fee; the others' rows
+    show what they would pay as the only newcomer is not modelled: they get 0.
 
     With nh = economics.non_hospital_share, I = investment_nok x sum(investment_profile),
     G = min(state_grant_nok, nh I), O = operating_nok_per_year, k = 1 - state_share - regional_share,
-    w_m the key weights (:func:`allocation_weights`):
-    investment_nok = k (nh I - G) w_m / sum w (its share of the net municipal investment, paid up front);
+    s_m = :func:`fixed_variable_shares` of the key weights (:func:`allocation_weights`) over everyone:
+    investment_nok = k (nh I - G) s_m (its share of the net municipal investment, one-off);
     investment_charge_nok_per_year = investment_nok x capital_charge_factor(discount_rate, investment_annualisation_years);
-    operating_nok_per_year = k x (nh O split by the key with the floor, :func:`allocate_with_floor`).
+    operating_nok_per_year = k x (nh O split by s_m with the floor, :func:`allocate_with_floor`);
+    loan_repayment_nok_per_year = k s_m G a(loan_rate, loan_years) when grant_mode = loan (for loan_years years), else 0.
     GP licence income is not counted (a municipality does not count on GP uptake).
-    Columns: kommunenummer, name, population, investment_nok, investment_charge_nok_per_year, operating_nok_per_year.
+    Columns: kommunenummer, name, population, investment_nok, investment_charge_nok_per_year,
+    operating_nok_per_year, loan_repayment_nok_per_year.
     """
     e, f = cfg.economics, cfg.financing
     nh = e.non_hospital_share
     k = 1.0 - f.state_share - f.regional_share
     invest_muni = nh * e.investment_nok * sum(e.investment_profile.values())
-    net_invest = k * (invest_muni - min(f.state_grant_nok, invest_muni))
+    grant = min(f.state_grant_nok, invest_muni)
     munis = region.municipalities
-    w = allocation_weights(cfg, region)
-    share = w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w))
-    everyone = np.ones(len(w), dtype=bool)
-    investment = net_invest * share
+    everyone = np.ones(len(munis), dtype=bool) if members is None else np.asarray(members, dtype=bool)
+    share = fixed_variable_shares(allocation_weights(cfg, region), everyone, f.fixed_part_share)
+    investment = k * (invest_muni - grant) * share
+    loan = k * share * grant * annuity_factor(f.loan_rate, f.loan_years) if f.grant_mode == "loan" else np.zeros(len(share))
     return pd.DataFrame({
         "kommunenummer": munis["kommunenummer"].astype(str).to_numpy(),
         "name": munis["name"].to_numpy(),
         "population": munis["population"].to_numpy(dtype=np.int64),
         "investment_nok": investment,
         "investment_charge_nok_per_year": investment * capital_charge_factor(e.discount_rate, e.investment_annualisation_years),
-        "operating_nok_per_year": k * allocate_with_floor(nh * e.operating_nok_per_year, w, floor_nok_per_year(cfg), everyone),
+        "operating_nok_per_year": k * allocate_with_floor(nh * e.operating_nok_per_year, share, floor_nok_per_year(cfg), everyone),
+        "loan_repayment_nok_per_year": loan,
     })
-
-
-def expected_net_cost_nok_per_inhabitant_year(cfg: Config, region: Region) -> np.ndarray:
-    """Annual net platform cost per inhabitant each municipality expects if every option holder joins.
-
-    c_m = (investment charge_m + operating_m) / population_m - economics.status_quo_epj_nok_per_inhabitant_year,
-    the bill of :func:`ex_ante_charges_nok` (municipal part after the state grant, state and regional
-    shares, split by the allocation key with its floor; investment annualised over
-    investment_annualisation_years at the discount rate). NOK/inhabitant/year, region row order; the
-    same rules as :func:`allocate_platform_cost` when everyone joins at once.
-    """
-    bill = ex_ante_charges_nok(cfg, region)
-    annual = bill["investment_charge_nok_per_year"] + bill["operating_nok_per_year"]
-    return (annual / bill["population"]).to_numpy(dtype=float) - cfg.economics.status_quo_epj_nok_per_inhabitant_year

@@ -13,7 +13,8 @@ import pandas as pd
 from sim.config import Config, data_path
 from sim.economics.gp import gp_price, payback_years
 from sim.economics.months import month_years, months_on_by_year, on_platform_by_month, year_of_month
-from sim.economics.platform import PlatformAllocation, allocate_platform_cost, ex_ante_charges_nok
+from sim.economics.bill import BILL_COMPONENTS, PAID_TO_HELSEPLATTFORMEN, municipal_bill
+from sim.economics.platform import PlatformAllocation, allocate_platform_cost
 from sim.economics.valuation import hour_value_nok, npv, savings_by_month
 from sim.region import Region
 
@@ -39,18 +40,19 @@ def _monthly_series(saved: pd.DataFrame, col: str, n_months: int) -> np.ndarray:
 
 def costs_municipality(cfg: Config, region: Region, alloc: PlatformAllocation, muni_live_month: np.ndarray,
                        gp_join_month: np.ndarray, saved: pd.DataFrame) -> pd.DataFrame:
-    """One row per (municipality, year): what it pays for the platform, saves and gains (NOK).
+    """One row per (municipality, year): its bill by component, who covers the platform fee, its gains (NOK).
 
-    platform_gross_nok = state_nok + regional_nok + gp_licence_nok + platform_net_nok (its bill and who
-    covers it, :func:`allocate_platform_cost`); gp_subsidy_nok = agreement subsidy paid to its GPs on the
-    platform (n_gps x subsidy x months on and under the agreement / 12); status_quo_epj_nok = the
-    status-quo EPJ cost it no longer pays (per inhabitant x population x months live / 12; 0 before it
-    joins: it keeps paying it); net_cost_nok = platform_net_nok + gp_subsidy_nok - status_quo_epj_nok;
-    gains_nok = its municipal care's search hours saved x nurse hourly cost (the region's monthly saving
-    shared among municipalities live that month by population). ``joined`` = live in some month of the
-    year. npv_net_cost_nok, npv_gains_nok: NPV over all years of the table at discount_rate to base_year,
+    platform_gross_nok = state_nok + regional_nok + gp_licence_nok + platform_net_nok (its share of the
+    platform cost and who covers it, :func:`allocate_platform_cost`); platform_net_nok = investment +
+    operating + loan repayments it pays. The bill: one column per :data:`sim.economics.bill.BILL_COMPONENTS`
+    (:func:`sim.economics.bill.municipal_bill`; gp_subsidy_nok = agreement subsidy paid to its GPs on the
+    platform, n_gps x subsidy x months on and under the agreement / 12); net_cost_nok = their sum
+    (savings negative); paid_to_helseplattformen_nok = the components invoiced by the company. gains_nok =
+    its municipal care's search hours saved x nurse hourly cost (the region's monthly saving shared
+    among municipalities live that month by population). ``joined`` = live in some month of the year.
+    npv_net_cost_nok, npv_gains_nok: NPV over all years of the table at discount_rate to base_year,
     repeated on every row of the municipality (tidy: drop duplicates on kommunenummer to get one per
-    municipality).
+    municipality). All money columns are whole kroner (int64) bar the per-inhabitant and NPV columns.
     """
     e = cfg.economics
     years = alloc.years
@@ -67,15 +69,14 @@ def costs_municipality(cfg: Config, region: Region, alloc: PlatformAllocation, m
     subsidy_by_practice = cfg.agreement.subsidy_nok_per_gp_year * region.practices["n_gps"].to_numpy()[:, None] * gp_months / 12.0
     subsidy = np.zeros((nm, ny))
     np.add.at(subsidy, region.practices["muni_idx"].to_numpy(), subsidy_by_practice)
-    subsidy = np.rint(subsidy).astype(np.int64)
-    status_quo = np.rint(e.status_quo_epj_nok_per_inhabitant_year * pop[:, None] * months / 12.0).astype(np.int64)
+    bill = municipal_bill(cfg, region, alloc, live, np.rint(subsidy).astype(np.int64))
 
     hours = _monthly_series(saved, "hours_saved_municipal", cfg.n_months)
     gains_month = _share_among_on(hours * e.nurse_hourly_cost_nok, live, pop, cfg.n_months)
-    gains = gains_month @ year_of_month(cfg, years).astype(float)
+    gains = np.rint(gains_month @ year_of_month(cfg, years).astype(float)).astype(np.int64)
 
     mu = alloc.municipal
-    net = mu["net"] + subsidy - status_quo
+    net = bill["net_cost_nok"]
     npv_net = np.array([npv(row, years, e.discount_rate, e.base_year) for row in net])
     npv_gains = np.array([npv(row, years, e.discount_rate, e.base_year) for row in gains])
     rep = lambda a: np.repeat(np.asarray(a), ny)  # noqa: E731 - one value per municipality, on each of its rows
@@ -92,15 +93,13 @@ def costs_municipality(cfg: Config, region: Region, alloc: PlatformAllocation, m
         "regional_nok": flat(mu["regional"]),
         "gp_licence_nok": flat(mu["gp_licence"]),
         "platform_net_nok": flat(mu["net"]),
-        "investment_charge_nok": flat(mu["net_investment"]),
-        "operating_charge_nok": flat(mu["net_operating"]),
-        "gp_subsidy_nok": flat(subsidy),
-        "status_quo_epj_nok": flat(status_quo),
+        **{k: flat(bill[k]) for k in BILL_COMPONENTS},
+        "paid_to_helseplattformen_nok": flat(sum(bill[k] for k in PAID_TO_HELSEPLATTFORMEN)),
         "net_cost_nok": flat(net),
-        "net_cost_nok_per_inhabitant": flat(net / pop[:, None]),
+        "net_cost_nok_per_inhabitant": flat(np.round(net / pop[:, None], 2)),
         "gains_nok": flat(gains),
-        "npv_net_cost_nok": rep(npv_net),
-        "npv_gains_nok": rep(npv_gains),
+        "npv_net_cost_nok": rep(np.rint(npv_net).astype(np.int64)),
+        "npv_gains_nok": rep(np.rint(npv_gains).astype(np.int64)),
     })
 
 
@@ -167,18 +166,39 @@ ACTORS: tuple[str, ...] = ("state", "region_trusts", "municipalities", "gps", "p
 """Actor types of the who-pays-who-gains table, in row order."""
 
 
+def hospital_replaced_systems_nok(cfg: Config, region: Region, trust_live_month: np.ndarray | None, years: np.ndarray) -> np.ndarray:
+    """Running cost of the hospital record systems the platform replaced, saved per year (NOK, whole kroner).
+
+    H_y = sum_k bill.hospital_replaced_nok_per_inhabitant_year x population of trust k's area x months of
+    year y from trust k's go-live month / 12. ``trust_live_month`` (month index per region.trusts row; None:
+    each trust's planned ``hospitals.golive_month``, "default" for trusts not listed).
+    """
+    trusts = region.trusts
+    if trust_live_month is None:
+        gm = cfg.hospitals.golive_month
+        trust_live_month = np.array([max(0, cfg.t_of(gm.get(name, gm.get("default", cfg.run.start_month))))
+                                     for name in trusts["hospital_trust"]], dtype=np.int64)
+    months = months_on_by_year(np.asarray(trust_live_month, dtype=np.int64), cfg, years)
+    pop = trusts["population"].to_numpy(dtype=float)
+    return np.rint(cfg.bill.hospital_replaced_nok_per_inhabitant_year * (pop @ months) / 12.0)
+
+
 def who_pays_who_gains(cfg: Config, region: Region, alloc: PlatformAllocation, costs_muni: pd.DataFrame,
-                       gp_join_month: np.ndarray, saved: pd.DataFrame) -> pd.DataFrame:
+                       gp_join_month: np.ndarray, saved: pd.DataFrame,
+                       trust_live_month: np.ndarray | None = None) -> pd.DataFrame:
     """One row per actor type: what it pays for the platform and what it gains, summed and as NPV (NOK).
 
-    Pays: state = grant + state shares; region_trusts = hospital part + regional share + pre-financing
-    (:func:`allocate_platform_cost`); municipalities = platform charges + GP subsidies; gps = licences +
-    one-offs (implementation, training and lost consultations, in the join year); patients = 0.
+    Pays: state = grant + state shares - loan repayments (:func:`allocate_platform_cost`) + its share of
+    the municipalities' local one-off (-state_local_share_nok); region_trusts = hospital part + regional
+    share + pre-financing; municipalities = their bill's costs (platform net, GP subsidies, local
+    one-off net of the state's share, productivity dip, local running); gps = licences + one-offs
+    (implementation, training and lost consultations, in the join year); patients = 0.
     Gains, against nobody on the platform (:func:`savings_by_month`): search hours saved x wage of the
     receiving kind (gp -> gps; municipal -> municipalities; hospital, specialist -> region_trusts);
     adverse events avoided x cost_per_adverse_event_nok, a share adverse_event_cost_share_patients to
-    patients and the rest to region_trusts; municipalities also gain the status-quo EPJ cost saved,
-    GPs their current EHR cost saved and the subsidy. Columns: actor, pays_nok, gains_nok,
+    patients and the rest to region_trusts; municipalities also gain the legacy contracts they ended,
+    region_trusts the hospital systems replaced (:func:`hospital_replaced_systems_nok`), GPs their current
+    EHR cost saved and the subsidy. Columns: actor, pays_nok, gains_nok,
     net_nok = gains - pays, and pays_npv_nok, gains_npv_nok, net_npv_nok (discount_rate, base_year).
     """
     e = cfg.economics
@@ -197,15 +217,19 @@ def who_pays_who_gains(cfg: Config, region: Region, alloc: PlatformAllocation, c
     gp_years_on = n_gps @ gp_months / 12.0
     join_year = month_years(cfg)[np.clip(start, 0, cfg.n_months - 1)]
     oneoffs = np.array([(n_gps * (start >= 0) * (join_year == y)).sum() for y in years]) * price.oneoff_nok_per_gp
-    cm = costs_muni.groupby("year")[["platform_net_nok", "gp_subsidy_nok", "status_quo_epj_nok"]].sum().reindex(years, fill_value=0)
+    cols = [*BILL_COMPONENTS, "platform_net_nok"]
+    cm = costs_muni.groupby("year")[cols].sum().reindex(years, fill_value=0).astype(float)
+    muni_costs = cm["platform_net_nok"] + sum(cm[k] for k in BILL_COMPONENTS
+                                              if k not in ("platform_investment_nok", "platform_operating_nok",
+                                                           "loan_repayment_nok", "legacy_contract_saving_nok"))
 
     flows = {
-        "state": (p["state_nok"].to_numpy(dtype=float), np.zeros(len(years))),
+        "state": (p["state_nok"].to_numpy(dtype=float) - cm["state_local_share_nok"].to_numpy(), np.zeros(len(years))),
         "region_trusts": ((p["hospital_nok"] + p["regional_nok"]).to_numpy(dtype=float),
                           by_year("hours_saved_hospital") * wage["hospital"] + by_year("hours_saved_specialist") * wage["specialist"]
-                          + (1.0 - share_pat) * avoided_nok),
-        "municipalities": ((cm["platform_net_nok"] + cm["gp_subsidy_nok"]).to_numpy(dtype=float),
-                           cm["status_quo_epj_nok"].to_numpy(dtype=float) + by_year("hours_saved_municipal") * wage["municipal"]),
+                          + (1.0 - share_pat) * avoided_nok + hospital_replaced_systems_nok(cfg, region, trust_live_month, years)),
+        "municipalities": (muni_costs.to_numpy(),
+                           -cm["legacy_contract_saving_nok"].to_numpy() + by_year("hours_saved_municipal") * wage["municipal"]),
         "gps": (p["gp_licence_nok"].to_numpy(dtype=float) + oneoffs,
                 gp_years_on * price.current_ehr_cost_nok_per_gp_year + cm["gp_subsidy_nok"].to_numpy(dtype=float)
                 + by_year("hours_saved_gp") * wage["gp"]),
@@ -222,13 +246,14 @@ def who_pays_who_gains(cfg: Config, region: Region, alloc: PlatformAllocation, c
 
 
 def run_economics(cfg: Config, region: Region, muni_live_month: np.ndarray, gp_join_month: np.ndarray,
-                  monthly: pd.DataFrame, no_platform_metrics: dict[str, float] | None = None) -> dict[str, pd.DataFrame]:
+                  monthly: pd.DataFrame, no_platform_metrics: dict[str, float] | None = None,
+                  trust_live_month: np.ndarray | None = None) -> dict[str, pd.DataFrame]:
     """The economics of one run: {"costs_municipality", "costs_gp", "who_pays_who_gains"} (NOK, 2023 money).
 
     ``muni_live_month[m]`` and ``gp_join_month[i]`` are month indices t (-1 = never); ``monthly`` has one
     row per month with ``t`` and the network metric columns; ``no_platform_metrics`` are the metrics with
     nobody on the platform (the runner passes ``network.metrics(zeros)``; None: the first month stands
-    in, :func:`savings_by_month`). Costs: :func:`allocate_platform_cost`; tables: :func:`costs_municipality`,
+    in, :func:`savings_by_month`); ``trust_live_month``: each trust's go-live month (None: as planned). Costs: :func:`allocate_platform_cost`; tables: :func:`costs_municipality`,
     :func:`costs_gp`, :func:`who_pays_who_gains`.
     """
     live = np.asarray(muni_live_month, dtype=np.int64)
@@ -243,56 +268,5 @@ def run_economics(cfg: Config, region: Region, muni_live_month: np.ndarray, gp_j
     return {
         "costs_municipality": cm,
         "costs_gp": costs_gp(cfg, region, gp, saved),
-        "who_pays_who_gains": who_pays_who_gains(cfg, region, alloc, cm, gp, saved),
+        "who_pays_who_gains": who_pays_who_gains(cfg, region, alloc, cm, gp, saved, trust_live_month),
     }
-
-
-# --------------------------------------------------------------------------- cross-check
-
-
-OBSERVED_PRICE_ROWS: dict[tuple[str, str], str] = {
-    ("1554", "investment_oneoff"): "municipal_cost_averoy_investment_nok",
-    ("1554", "annual_operating"): "municipal_cost_averoy_annual_nok",
-    ("5038", "annual_total"): "municipal_cost_verdal_annual_nok",
-}
-"""Observed municipal prices: (kommunenummer, item) -> row key in sim/data/parameters_sources.csv.
-
-Averøy's offer (2023) was an 18.6 m one-off investment plus 2.2 m a year, so its annual figure pairs
-with the model's operating charge; Verdal's 2019 plan (4.5 m a year) pairs with operating plus the
-annualised investment charge."""
-
-
-def observed_prices_nok() -> dict[str, float]:
-    """The values of the :data:`OBSERVED_PRICE_ROWS` keys, read from the shipped parameters_sources.csv (read-only)."""
-    ps = pd.read_csv(data_path("parameters_sources.csv"), usecols=[0, 1])
-    ps = ps.set_index(ps.columns[0])[ps.columns[1]]
-    return {key: float(ps[key]) for key in OBSERVED_PRICE_ROWS.values()}
-
-
-def cross_check_observed_prices(cfg: Config, region: Region, observed: dict[str, float] | None = None) -> pd.DataFrame:
-    """The model's top-down bill (:func:`ex_ante_charges_nok`) for Averøy (1554) and Verdal (5038) against observed prices.
-
-    Items per municipality: investment_oneoff (its share of the net municipal investment),
-    annual_operating, annual_total (operating + investment charge). ``observed`` maps the
-    parameters_sources.csv keys of :data:`OBSERVED_PRICE_ROWS` to NOK (None: :func:`observed_prices_nok`).
-    Columns: kommunenummer, name, population, item, model_nok, model_nok_per_inhabitant, observed_key,
-    observed_nok, observed_nok_per_inhabitant, model_over_observed (NaN where nothing was observed).
-    Municipalities missing from the region are skipped.
-    """
-    obs = observed_prices_nok() if observed is None else observed
-    bill = ex_ante_charges_nok(cfg, region).set_index("kommunenummer")
-    rows = []
-    for knr in sorted({k for k, _ in OBSERVED_PRICE_ROWS}):
-        if knr not in bill.index:
-            continue
-        b = bill.loc[knr]
-        model = {"investment_oneoff": b["investment_nok"], "annual_operating": b["operating_nok_per_year"],
-                 "annual_total": b["operating_nok_per_year"] + b["investment_charge_nok_per_year"]}
-        for item, value in model.items():
-            key = OBSERVED_PRICE_ROWS.get((knr, item))
-            seen = float(obs[key]) if key is not None else float("nan")
-            rows.append({"kommunenummer": knr, "name": b["name"], "population": int(b["population"]), "item": item,
-                         "model_nok": float(value), "model_nok_per_inhabitant": float(value) / b["population"],
-                         "observed_key": key, "observed_nok": seen, "observed_nok_per_inhabitant": seen / b["population"],
-                         "model_over_observed": float(value) / seen if seen == seen and seen else float("nan")})
-    return pd.DataFrame(rows)

@@ -29,10 +29,11 @@ from sim.plots import calibration, economics, run, sensitivity, uptake, validati
 from sim.plots.labels import LABELS, LANGS, check_lang, fmt, label, output_label
 from sim.plots.style import band, paper_style, save
 
-SUBJECTS = ("run", "compare", "uptake", "sensitivity", "profile", "calibration", "validation", "report")
+SUBJECTS = ("run", "compare", "uptake", "sensitivity", "profile", "calibration", "validation", "bill", "report")
 """What a figure reads: one run, runs compared, the uptake curve, a sensitivity analysis, a
 profile (one parameter at a time, :mod:`sim.sensitivity.profile`), a calibration, the Bass
-validation, or tables only the report composes (drawn by name)."""
+validation, a municipality's bill sheet (:class:`sim.api.BillResult`), or tables only the report
+composes (drawn by name)."""
 
 
 def _has(*names: str) -> Callable[[Any], bool]:
@@ -72,6 +73,8 @@ FIGURES: dict[str, Figure] = {
     "calibration_fit": Figure("calibration", calibration.fig_fit),
     "calibration_forecast": Figure("calibration", calibration.fig_forecast, _has("forecast")),
     "bass": Figure("validation", validation.fig_bass),
+    "bill_by_municipality": Figure("bill", economics.fig_bill_by_municipality, _has("expected")),
+    "gp_breakeven": Figure("bill", economics.fig_gp_breakeven, _has("gp")),
     "drivers": Figure("report", sensitivity.fig_drivers, auto=False),
     "heatmap": Figure("report", sensitivity.fig_heatmap, auto=False),
     "net_by_actor": Figure("report", economics.fig_net_by_actor, auto=False),

@@ -1,33 +1,103 @@
-"""Figures of the money: net cost per inhabitant by municipality, who pays and who gains, NPV by actor.
+"""Figures of the money: net cost per inhabitant by municipality (by name), a municipality's expected bill
+against the others', its GP offices' break-even price, who pays and who gains, NPV by actor.
 
-``tables`` is a run's tables (``costs_municipality``, ``who_pays_who_gains``); for
+``tables`` is a run's tables (``costs_municipality``, ``who_pays_who_gains``) or a bill sheet
+(:class:`sim.api.BillResult`: ``expected``, ``gp``); for
 :func:`fig_net_by_actor`, ``nets``: a mapping scenario name -> net present value per actor (``net_npv_nok``).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from sim.plots.labels import label
 from sim.plots.style import axes, paper_style
 
 
-def fig_cost_per_inhabitant(tables, lang: str = "en", ax=None, *, report_year: int | None = None):
-    """Net platform cost per inhabitant per municipality in ``report_year`` (default: the last year), sorted, one line
-    per scenario (the median over seeds)."""
-    costs = tables.costs_municipality
-    cm = costs[costs["joined"].astype(bool)] if "joined" in costs else costs
-    year = int(report_year if report_year is not None else cm["year"].max())
-    sel = cm[cm["year"] == year]
-    med = sel.groupby(["scenario", "kommunenummer"])["net_cost_nok_per_inhabitant"].median().reset_index()
+def net_cost_per_inhabitant(costs: pd.DataFrame) -> pd.DataFrame:
+    """Per scenario and municipality: its net cost per inhabitant and year over the years it is live,
+    median over runs (seed, draw); municipalities never live are left out. Columns scenario,
+    kommunenummer, name, nok_per_inhabitant."""
+    keys = ["scenario", "seed"] + (["draw"] if "draw" in costs else []) + ["kommunenummer", "name", "population"]
+    per = costs.groupby(keys, sort=False).agg(net=("net_cost_nok", "sum"), years=("joined", "sum")).reset_index()
+    per = per[per["years"] > 0]
+    per["nok_per_inhabitant"] = per["net"] / per["years"] / per["population"]
+    return per.groupby(["scenario", "kommunenummer", "name"], sort=False)["nok_per_inhabitant"].median().reset_index()
+
+
+def _thousands(ax, lang: str) -> None:
+    """x ticks with thousands separated by a thin space (nb) or a comma (en), locale-independent."""
+    from matplotlib.ticker import FuncFormatter
+
+    sep = "\u2009" if lang == "nb" else ","
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}".replace(",", sep)))
+
+
+def _by_municipality(df: pd.DataFrame, value: str, lang: str, ax, highlight: str | None, what: str):
+    """Municipalities sorted by ``value`` (the first scenario's order for every scenario), names on the axis."""
+    scen = list(dict.fromkeys(df["scenario"]))
+    names = dict(zip(df["kommunenummer"].astype(str), df["name"]))
+    first = df[df["scenario"] == scen[0]].sort_values(value, ascending=False)
+    order = list(first["kommunenummer"].astype(str))
+    order += [k for k in dict.fromkeys(df["kommunenummer"].astype(str)) if k not in order]
+    pos = {k: i for i, k in enumerate(order)}
     with paper_style() as plt:
-        fig, (ax,) = axes(plt, ax, figsize=(6.4, 4.2))
-        for scen, grp in med.groupby("scenario", sort=False):
-            vals = np.sort(grp["net_cost_nok_per_inhabitant"].to_numpy())
-            ax.plot(np.arange(1, len(vals) + 1), vals, marker="o", markersize=2.5, linewidth=1, label=label(scen, lang))
-        ax.set(xlabel=label("municipalities_sorted", lang), ylabel=label("nok_per_inhabitant", lang),
-               title=label("cost_title", lang, year=year))
-        ax.legend(title=label("scenario", lang))
+        fig, (ax,) = axes(plt, ax, figsize=(6.4, max(4.0, 0.16 * len(order) + 1.2)))
+        for i, s in reversed(list(enumerate(scen))):  # the first scenario (the order) on top, hollow
+            d = df[df["scenario"] == s]
+            y = d["kommunenummer"].astype(str).map(pos).to_numpy()
+            style = {"facecolors": "none", "edgecolors": "black", "s": 22, "linewidths": 0.8} if i == 0 else {"s": 10}
+            ax.scatter(d[value], y, label=label(s, lang), zorder=3 + (i == 0), marker="os^Dv<>"[i % 7], **style)
+        ax.set_yticks(range(len(order)), [names[k] for k in order], fontsize=6)
+        ax.set_ylim(-0.7, len(order) - 0.3)
+        _thousands(ax, lang)
+        key = next((k for k in order if k == str(highlight) or names[k].lower() == str(highlight).lower()), None) \
+            if highlight is not None else None
+        if key is not None:
+            ax.axhspan(pos[key] - 0.5, pos[key] + 0.5, color="0.85", zorder=0)
+            ax.get_yticklabels()[pos[key]].set_fontweight("bold")
+        ax.set(xlabel=label("nok_per_inhabitant", lang), title=label("by_municipality_title", lang, what=label(what, lang)))
+        ax.grid(axis="x", alpha=0.3)
+        handles, texts = ax.get_legend_handles_labels()
+        ax.legend(handles[::-1], texts[::-1], fontsize=6, loc="upper center", ncol=2, frameon=False,
+                  bbox_to_anchor=(0.5, -0.06 * 14 / max(14, len(order) / 4)))
+        fig.tight_layout()
+    return fig
+
+
+def fig_cost_per_inhabitant(tables, lang: str = "en", ax=None, *, report_year: int | None = None,
+                            highlight: str | None = None):
+    """Net cost per inhabitant and year over its years live, per municipality by name, sorted by the first
+    scenario, one order for every scenario (median over runs; never-live municipalities left out);
+    ``highlight`` (a name or kommunenummer) is drawn bold with a band. ``report_year`` is not used: the
+    figure averages over the years live (kept so callers may pass it)."""
+    return _by_municipality(net_cost_per_inhabitant(tables.costs_municipality), "nok_per_inhabitant", lang, ax,
+                            highlight, "run_bill")
+
+
+def fig_bill_by_municipality(tables, lang: str = "en", ax=None, *, highlight: str | None = None):
+    """Every municipality's expected bill if it joins (``tables.expected``: scenario, kommunenummer, name,
+    expected_nok_per_inhabitant; the bill sheet's table), sorted by the first scenario, names on the axis,
+    ``highlight`` drawn bold."""
+    return _by_municipality(tables.expected, "expected_nok_per_inhabitant", lang, ax, highlight, "expected_bill")
+
+
+def fig_gp_breakeven(tables, lang: str = "en", ax=None):
+    """A municipality's GP offices (``tables.gp``, the bill sheet's table; the first scenario): the break-even
+    licence price of each office against the scenario's licence."""
+    g = tables.gp
+    d = g[g["scenario"] == list(dict.fromkeys(g["scenario"]))[0]].sort_values("breakeven_licence_nok_per_gp_year")
+    with paper_style() as plt:
+        fig, (ax,) = axes(plt, ax, figsize=(6.4, max(2.5, 0.25 * len(d) + 1.2)))
+        y = np.arange(len(d))
+        ax.barh(y, d["breakeven_licence_nok_per_gp_year"], color="C0")
+        ax.axvline(float(d["licence_nok_per_gp_year"].iloc[0]) if len(d) else 0.0, color="C3", label=label("licence_in_scenario", lang))
+        ax.set_yticks(y, [f"{int(i)} ({int(n)})" for i, n in zip(d["practice_idx"], d["n_gps"])], fontsize=7)
+        _thousands(ax, lang)
+        ax.set(xlabel=label("breakeven_x", lang), ylabel=label("gp_office", lang), title=label("breakeven_title", lang))
+        ax.legend(fontsize=7)
+        fig.tight_layout()
     return fig
 
 
