@@ -118,8 +118,12 @@ def _check_counts(**counts: int | None) -> None:
 
     for name, n in counts.items():
         cap = MAX_SEEDS if name == "seeds" else MAX_JOBS
-        if n is None or isinstance(n, bool) or int(n) != n or not 1 <= int(n) <= cap:
-            raise ConfigError(f"--{name}: must be a whole number from 1 to {cap:,}, got {n}")
+        if n is None or isinstance(n, bool) or int(n) != n:
+            raise ConfigError(f"--{name}: must be a whole number, got {n}")
+        if n < 1:
+            raise ConfigError(f"--{name}: must be >= 1, got {n}")
+        if n > cap:
+            raise ConfigError(f"--{name}: must be <= {cap:,}, got {n}")
 
 
 def _check_out(out: str | Path | None, lang: str = "en") -> None:

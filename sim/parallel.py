@@ -440,8 +440,10 @@ def make_executor(kind: str = "local", workers: int | None = None, scheduler: st
     not yet started (enter it: ``with make_executor(...) as ex``). Bad names or counts are ConfigError."""
     if kind not in EXECUTORS:
         raise ConfigError(f"--executor: must be one of {', '.join(EXECUTORS)}, got {kind!r}")
-    if workers is not None and not 1 <= workers <= MAX_JOBS:
-        raise ConfigError(f"--workers: must be a whole number from 1 to {MAX_JOBS:,}, got {workers}")
+    if workers is not None and workers < 1:
+        raise ConfigError(f"--workers: must be >= 1, got {workers}")
+    if workers is not None and workers > MAX_JOBS:
+        raise ConfigError(f"--workers: must be <= {MAX_JOBS:,}, got {workers}")
     if kind == "dask" or scheduler is not None:
         return DaskExecutor(workers, scheduler, initializer, initargs)
     return LocalExecutor(workers, preload, initializer, initargs, before_fork)
