@@ -369,7 +369,21 @@ def main() -> None:
     """Entry point of the ``onerecord`` console script."""
     app(prog_name="onerecord")
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``onerecord`` console script: a usage error (``--seeds two``) is one line, exit 2."""
+    """Entry point of the ``onerecord`` console script: a usage error (``--seeds two``) is one line, exit 2.
+
+    Interrupted (exit 130) as the process's entry point (``argv`` None), the process ends at once
+    after its one line: what it wrote is complete or removed by then, and a pool's manager thread
+    that a Ctrl-C left waiting must not hold up the interpreter's exit (its workers die with it).
+    """
+    code = _main(argv)
+    if code == 130 and argv is None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    return code
+
+
+def _main(argv: list[str] | None) -> int:
     usage_error = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")  # click's, as typer vendors it
     try:
         return app(args=argv, prog_name="onerecord", standalone_mode=False) or 0
