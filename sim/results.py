@@ -236,16 +236,11 @@ def remove_stale(folder: Path) -> list[Path]:
     return gone
 
 
-def _make_parents(folder: Path) -> list[Path]:
-    """``mkdir -p folder``; returns the folders it created, deepest first."""
-    made = [p for p in (folder, *folder.parents) if not p.exists()]
-    folder.mkdir(parents=True, exist_ok=True)
-    return made
-
-
 def _remove_empty(folders: list[Path]) -> None:
-    """Remove the folders :func:`_make_parents` made, deepest first, up to the first that is not empty."""
+    """Remove the folders made for a run, deepest first, up to the first that is not empty."""
     for folder in folders:
+        if not folder.exists():
+            continue
         try:
             folder.rmdir()
         except OSError:
@@ -263,9 +258,10 @@ def atomic_dir(target: Path):
 
     @contextmanager
     def _cm():
-        made = _make_parents(target.parent)
+        made = [p for p in (target.parent, *target.parent.parents) if not p.exists()]  # deepest first
         tmp = target.parent / f".tmp-{target.name}-{uuid.uuid4().hex[:8]}"
-        try:
+        try:  # a Ctrl-C from here on removes what was made, also the folders
+            target.parent.mkdir(parents=True, exist_ok=True)
             remove_stale(target.parent)
             tmp.mkdir()
             (tmp / OWNER_FILE).write_text(f"{platform.node()} {os.getpid()}", encoding="utf-8")
