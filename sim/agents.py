@@ -4,8 +4,8 @@
   Its go-live shifts everyone's perceived functionality (:func:`perceived_functionality`).
 * :class:`Municipality`: holds an option; decides at wave deadlines by a threshold rule
   (:func:`municipal_score`, :func:`decision_probability`) and goes live with its wave.
-* :class:`GPPractice`: private; joins only by its own monthly decision with probability
-  :func:`gp_hazard`, whose inputs are :func:`peer_share` and :func:`gp_utility_knok`.
+* :class:`GPPractice`: private; chooses among join / integrate / stay by its own monthly draw
+  (:mod:`sim.gp_choice`), whose inputs include :func:`peer_share` and :func:`in_contract_window`.
 
 The rules are pure functions over numpy arrays: the model evaluates them for every agent
 at once from the start-of-month state, so the order in which agents act within a month
@@ -24,6 +24,7 @@ import mesa
 import numpy as np
 
 from sim.config import FunctionalitySection
+from sim.gp_choice import NO_CHOICE, inverse_cdf_choice
 from sim.municipal_decision import (BOUND, DEFER, LIVE, NO, OPTION, UNDECIDED, YES,  # noqa: F401 (re-exported)
                                     decision_probability)
 
@@ -59,18 +60,6 @@ def perceived_functionality(t: np.ndarray, cfg: FunctionalitySection, first_rele
     raw = cfg.initial + cfg.improvement_per_release * releases_by(t.astype(np.int64), first_release_t,
                                                                   cfg.release_interval_months)
     return np.clip(raw - shocks.sum(axis=-1), 0.0, 1.0)
-
-
-def gp_hazard(peer_share: np.ndarray, utility_knok: np.ndarray, p_per_year: float, q_per_year: float,
-              beta_u_per_knok: float, dt_years: float = DT_YEARS) -> np.ndarray:
-    """Monthly join probability of a non-adopter (DESIGN.md, Adoption rule):
-
-        h_i = 1 - exp(-dt * (p + q * s_i) * exp(beta_u * U_i))
-
-    With beta_u = 0 and s_i the share of all GPs adopted this is the discrete-time Bass model.
-    """
-    rate = (p_per_year + q_per_year * np.asarray(peer_share)) * np.exp(beta_u_per_knok * np.asarray(utility_knok))
-    return -np.expm1(-dt_years * rate)
 
 
 def peer_share(adopted: np.ndarray, n_gps: np.ndarray, muni_idx: np.ndarray, council_idx: np.ndarray,
@@ -109,21 +98,6 @@ def in_contract_window(t: int, contract_end_phase_months: np.ndarray, contract_l
     """
     d = np.mod(np.asarray(contract_end_phase_months) - t, contract_length_months)
     return d < window_months
-
-
-def gp_utility_knok(functionality: float, network_share: np.ndarray, in_window: np.ndarray, *,
-                    functionality_value: float, functionality_fit: float, current_system_functionality: float,
-                    network_benefit: float, net_price: float, subsidy: float, switching_cost: float) -> np.ndarray:
-    """Net utility U_i of joining, kNOK per GP per year (DESIGN.md, Adoption rule):
-
-        U_i = v_F (fit * F - F_cur) + v_N * n_i - net price + subsidy - c_switch * [not in window_i]
-
-    v_F = value of functionality 0 -> 1, n_i = share of the practice's partners on the platform
-    (``CareNetwork.practice_network_share``), v_N = its value at n_i = 1.
-    """
-    n = np.asarray(network_share, dtype=float)
-    base = functionality_value * (functionality_fit * functionality - current_system_functionality) - net_price + subsidy
-    return base + network_benefit * n - switching_cost * (~np.asarray(in_window, dtype=bool))
 
 
 def municipal_score(headroom: np.ndarray, functionality: float, peers_decided: np.ndarray,
@@ -225,16 +199,17 @@ class Municipality(RolloutAgent):
 
 
 class GPPractice(RolloutAgent):
-    """A GP office. Private: joins only by its own monthly decision (DESIGN.md, Adoption rule)."""
+    """A GP office. Private: chooses join / integrate / stay by its own monthly draw (sim.gp_choice)."""
 
     def __init__(self, model: RolloutModel, idx: int, n_gps: int):
         super().__init__(model)
         self.idx, self.n_gps = idx, n_gps  # idx: this practice's row in the model's arrays
 
     def decide(self) -> None:
-        """Join with probability h_i(t), computed for all practices by the model."""
+        """Draw this month's choice from h_i(t) and P_i(t), computed for all practices by the model
+        (inverse CDF, "join" first); the office decides as one."""
         m = self.model
         u = m.gp_uniforms[self.idx, m.t]  # drawn up front: same draws in every scenario
-        if m.gp_join_month[self.idx] < 0 and u < m.hazard[self.idx]:
-            m.gp_join_month[self.idx] = m.t
-            m.mark_changed()
+        code = int(inverse_cdf_choice(u, m.gp_choice_h[self.idx], m.gp_choice_p[self.idx])[0])
+        if code != NO_CHOICE and m.gp_join_month[self.idx] < 0:
+            m.record_gp_choice(self.idx, code)

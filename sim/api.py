@@ -28,10 +28,12 @@ Bad input raises :class:`ConfigError`; Ctrl-C leaves nothing half-written.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import json
 import os
 import shutil
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -40,38 +42,46 @@ from typing import Any
 import pandas as pd
 
 from sim import calibrate as _calibration
+from sim import gp_uptake as _gp_uptake
+from sim import sheets
 from sim import uptake as _uptake
+from sim.builds import BuildCache
 from sim.calibrate import CalibrationResult
 from sim import interrupt  # noqa: F401 (public: the CLI runs every command inside interrupt.handling())
-from sim.config import (Config, ConfigError, EnvironmentFault, apply_overrides, config_to_dict, override_pairs,
+from sim.config import (Config, ConfigError, EnvironmentFault, apply_overrides, config_to_dict, get_dotted, override_pairs,
                         parse_override, validate, with_overrides)
 from sim.config import load_config as _load_config
 from sim.draws import Spec, draw_configs, draw_table
+from sim.economics import expected_bill_nok, expected_net_cost_nok_per_inhabitant_year, scaled_to_region
+from sim.economics.bill import ONEOFF_KEYS
 from sim.paper import PaperExperiment, heatmap_experiment, load_paper, quick_version, scenario_config, \
     sensitivity_experiment
-from sim.parallel import EXECUTORS, Executor, LocalExecutor
+from sim.parallel import EXECUTORS, Executor, default_workers
 from sim.params import parameter_table, render
 from sim.plots import LANGS, check_lang, figure, names, write_figures
+from sim.region import load_region
 from sim.report import build_report
-from sim.report.tables import INPUTS_FILE, OVERRIDE_SOURCE, config_value, read_json
+from sim.report.tables import INPUTS_FILE, OVERRIDE_SOURCE, read_json
 from sim.results import (RunTables, atomic_dir, check_out_dir, compare_table, manifest, now, read_manifest, read_run,
-                         run_id, write_run)
-from sim.runner import cached_region_network, run_replicates
+                         run_id, write_run, write_text_atomic)
+from sim.runner import replicate_pool, run_replicates
 from sim.sensitivity import SensitivityResult, top_parameters
 from sim.sensitivity import sensitivity as _sensitivity
 from sim.sensitivity import write_tables as _write_sensitivity_tables
+from sim.sensitivity.profile import run_profile
 from sim.sweep import Experiment, base_config, load_experiment, merge_shards, open_dataset, run_sweep, sweep_path, \
     sweep_status
 from sim.sweep import read_manifest as read_sweep_manifest
 from sim.sweep.experiment import design_hash, expand_runs
-from sim.sweep.store import write_text_atomic
 from sim.validation import bass_validation, check_bass_case
 
 __all__ = ["ConfigError", "EnvironmentFault", "Config", "EXECUTORS", "LANGS", "RunResults", "PlotResult", "CompareResult", "UptakeResult",
            "ParamsResult", "SweepResult", "SensitivityResults", "CalibrationResults", "BassResult", "ReportResult",
-           "load_config", "load_results", "run", "plot", "compare", "uptake_curve", "params", "sweep", "sensitivity",
-           "calibrate", "validate_bass", "report", "bill", "BillResult", "financing_scenarios", "find_municipality",
-           "explore", "local_pool", "RECRUITMENT_ORDERS"]
+           "ProfileResult", "load_config", "load_results", "run", "plot", "compare", "uptake_curve", "params",
+           "sweep", "sensitivity", "calibrate", "validate_bass", "report", "municipal_sensitivity", "bill", "BillResult",
+           "financing_scenarios", "find_municipality", "explore", "local_pool", "RECRUITMENT_ORDERS",
+           "GPDriversResult", "gp_drivers", "gp_uptake_split", "gp_residual_uptake", "gp_break_even",
+           "gp_uptake_over_levers"]
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``, called as items finish."""
@@ -217,7 +227,7 @@ class RunResults(Figures):
 def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs: int = 1,
         overrides: list[str] | dict[str, Any] | None = None, out: str | Path | None = None, lang: str = "en",
         figures: bool = True, progress: Progress | None = None, draws: int | None = None,
-        spec: Spec | None = None, pool: Executor | None = None) -> RunResults:
+        spec: Spec | None = None, pool: Executor | None = None, builds: BuildCache | None = None) -> RunResults:
     """Run replicate seeds (x parameter draws) of a scenario (``onerecord run``); saved under ``out`` when given.
 
     ``config`` is a scenario TOML, a run's ``manifest.json`` (its seeds are re-run unless ``seeds``
@@ -229,6 +239,8 @@ def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs:
     Every table has a ``draw`` column; ``.draws`` holds the values. ``progress(done, total)`` counts
     seeds x draws. ``pool``: an open executor (:func:`local_pool`) to run in, left open for the next
     call; an exception raised by ``progress`` cancels the runs not yet started and propagates.
+    ``builds``: a :class:`sim.builds.BuildCache` that keeps regions and networks between calls run in
+    this process (an app or notebook re-running one region; default: built for this call).
     """
     check_lang(lang)
     cfg = _config(config, overrides)
@@ -249,11 +261,12 @@ def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs:
     _check_counts(jobs=jobs)
     started = now()
     table = draw_table(cfg, cfg.run.draws, spec)
+    builds = builds if builds is not None else BuildCache()
     tables = run_replicates(draw_configs(cfg, table), reps, jobs=jobs,
-                            on_done=_counter(progress, len(reps) * len(table)), pool=pool)
+                            on_done=_counter(progress, len(reps) * len(table)), pool=pool, builds=builds)
     tables.draws = table
     man = manifest(cfg, reps, started, now(), draws=table, draw_spec="prior" if spec is None else "given",
-                   region=cached_region_network(cfg)[0].summary())
+                   region=builds.get(cfg)[0].summary())
     res = RunResults(cfg, tables, man)
     if out is not None:
         res.save(out, figures=figures, lang=lang)
@@ -266,8 +279,7 @@ def local_pool(jobs: int, warm: Config | str | Path | None = None) -> Executor:
     of ``warm`` already built."""
     _check_counts(jobs=jobs)
     cfg = None if warm is None else _config(warm)
-    pool = LocalExecutor(jobs, ("sim.runner", "sim.model"),
-                         before_fork=None if cfg is None else (lambda: cached_region_network(cfg)))
+    pool = replicate_pool(jobs, warm=cfg)
     pool.start()
     return pool
 
@@ -276,8 +288,6 @@ def explore(config: str | Path = "configs/baseline.toml", port: int = 8765, seed
             kommune: str = "Trondheim", lang: str = "en", ready: Callable[[], None] | None = None) -> None:
     """Serve the explorer (``onerecord explore``; ``pip install -e ".[explore]"``) at http://127.0.0.1:port
     until interrupted; ``ready()`` is called once the inputs are checked and the first result is in."""
-    from sim.parallel import default_workers
-
     check_lang(lang)
     _check_counts(seeds=seeds)
     serve = importlib.import_module("sim.explore.server").serve
@@ -321,14 +331,16 @@ def _saved(results_dir: Path) -> tuple[str, Any, dict]:
         return "sensitivity", SensitivityResults.load(d), {}
     if (d / "bands.csv").is_file():
         return "calibration", CalibrationResults.load(d), {}
-    raise ConfigError(f"{d}: not a saved result (no manifest.json, uptake_curve.csv, bass_curves.csv, indices.csv "
-                      "or bands.csv)")
+    if (d / "profile.csv").is_file():
+        return "profile", ProfileResult.load(d), {}
+    raise ConfigError(f"{d}: not a saved result (no manifest.json, uptake_curve.csv, bass_curves.csv, indices.csv, "
+                      "bands.csv or profile.csv)")
 
 
 def plot(results_dir: str | Path, lang: str = "en") -> PlotResult:
     """Redraw every figure of a saved results folder from its tables (``onerecord plot``; no re-run).
 
-    A run directory, an uptake curve, a Bass validation, a sensitivity or a calibration folder:
+    A run directory, an uptake curve, a Bass validation, a sensitivity, calibration or profile folder:
     the figures go to ``<results_dir>/figures/``.
     """
     check_lang(lang)
@@ -839,7 +851,7 @@ def _resolved_parameters(table: pd.DataFrame, cfg: Config, experiment_file: str)
     data = config_to_dict(cfg)
     out = table.copy()
     for i, key in enumerate(out["key"]):
-        node = config_value(data, key)
+        node = get_dotted(data, key)
         if node != out.at[i, "value"] and key != "scenario":
             out.at[i, "value"], out.at[i, "source"] = node, f"{OVERRIDE_SOURCE}{experiment_file}"
     out["value"] = [v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in out["value"]]
@@ -872,6 +884,11 @@ class ProfileResult(Figures):
         self.path = target
         return target
 
+    @classmethod
+    def load(cls, d: Path) -> "ProfileResult":
+        runs = pd.read_csv(d / "profile_runs.csv") if (d / "profile_runs.csv").is_file() else pd.DataFrame()
+        return cls(pd.read_csv(d / "profile.csv"), runs, d.parent.name, path=d)
+
 
 def municipal_sensitivity(experiment: Experiment | str | Path = "experiments/municipal_decisions.toml",
                           out: str | Path | None = "results", points: int = 7, executor: str = "local",
@@ -883,8 +900,6 @@ def municipal_sensitivity(experiment: Experiment | str | Path = "experiments/mun
     Levels are each parameter's grid ``levels`` (else ``points`` over its range); writes
     ``<out>/<name>/profile/`` unless ``out`` is None.
     """
-    from sim.sensitivity.profile import run_profile
-
     check_lang(lang)
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     table, runs = run_profile(exp, points=points, executor=executor, workers=workers, scheduler=scheduler,
@@ -901,8 +916,6 @@ def municipal_sensitivity(experiment: Experiment | str | Path = "experiments/mun
 def financing_scenarios(config_dir: str | Path) -> list[Path]:
     """The shipped financing scenarios beside a config: the TOML files there that extend another and change
     only ``[financing]`` (plus scenario and description), baseline.toml first."""
-    import tomllib
-
     found = []
     for p in sorted(Path(config_dir).glob("*.toml")):
         try:
@@ -918,8 +931,6 @@ def financing_scenarios(config_dir: str | Path) -> list[Path]:
 def find_municipality(kommune: str, region) -> int:
     """Row of a municipality by kommunenummer or name (case-insensitive; the Norwegian part of a bilingual
     name is enough); an unknown one is a ConfigError with the closest names."""
-    import difflib
-
     munis = region.municipalities
     knr = munis["kommunenummer"].astype(str).tolist()
     names_ = munis["name"].astype(str).tolist()
@@ -937,7 +948,9 @@ def find_municipality(kommune: str, region) -> int:
 class BillResult(Figures):
     """One municipality's bill under every financing scenario (:func:`bill`).
 
-    ``summary`` (one row per scenario), ``bill`` (component x year with bands over seeds and draws),
+    ``summary`` (one row per scenario), ``if_joins`` (what it expects to pay if it joins, by component:
+    one-offs in NOK and annual items in NOK a year, whether or not it joined in the runs: the bill of
+    its decision), ``bill`` (component x year with bands over seeds and draws),
     ``net_by_year`` (the net cost by year, scenarios side by side), ``gp`` (its GP offices, with the
     break-even licence price), ``expected`` (every municipality's expected net cost per inhabitant per
     scenario), ``costs`` and ``costs_gp`` (the run tables of every scenario, all municipalities),
@@ -947,10 +960,9 @@ class BillResult(Figures):
     subject = "bill"
 
     def __init__(self, kommunenummer: str, name: str, costs: pd.DataFrame, costs_gp: pd.DataFrame, expected: pd.DataFrame,
-                 scenarios: list[str], about: pd.DataFrame):
-        from sim import sheets
-
+                 scenarios: list[str], about: pd.DataFrame, if_joins: pd.DataFrame | None = None):
         self.kommunenummer, self.name, self.scenarios = kommunenummer, name, scenarios
+        self.if_joins = if_joins if if_joins is not None else pd.DataFrame(columns=["scenario", "component", "kind", "nok"])
         self.costs, self.costs_gp, self.expected, self.about = costs, costs_gp, expected, about
         self.bill = sheets.bill_bands(costs, kommunenummer, scenarios)
         self.summary = sheets.bill_summary(costs, kommunenummer, expected)
@@ -965,16 +977,14 @@ class BillResult(Figures):
         """Write ``<out>/bill_<kommunenummer>_<name>/`` atomically: ``bill.xlsx`` (headers in ``lang``), the
         CSVs in both variants (``*_nb.csv``: ``;`` and decimal comma; ``*_en.csv``: plain) and the figures
         (nb and en). Returns the directory."""
-        from sim import sheets
-
         _check_out(out, lang)
         slug = "".join(c if c.isalnum() else "_" for c in self.name.split(" - ")[0]).strip("_")
         target = Path(out) / f"bill_{self.kommunenummer}_{slug}"
-        tables = {"summary": self.summary, "bill": self.bill, "net_by_year": self.net_by_year, "gp": self.gp,
-                  "about": self.about}
+        tables = {"summary": self.summary, "if_joins": self.if_joins, "bill": self.bill, "net_by_year": self.net_by_year,
+                  "gp": self.gp, "about": self.about}
         with atomic_dir(target) as tmp:
             sheets.write_xlsx(tables, tmp / "bill.xlsx", lang, title=f"{self.name} ({self.kommunenummer})")
-            for key in ("summary", "bill", "net_by_year", "gp"):
+            for key in ("summary", "if_joins", "bill", "net_by_year", "gp"):
                 for lg in LANGS:
                     sheets.write_csv(tables[key], tmp / f"{key}_{lg}.csv", lg)
             for lg in LANGS:
@@ -1000,9 +1010,6 @@ def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", se
     levers) with the same seeds (:func:`run`); the bands are over those runs. Saved under ``out``
     (:meth:`BillResult.save`) when given.
     """
-    from sim.economics import expected_net_cost_nok_per_inhabitant_year, scaled_to_region
-    from sim.region import load_region
-
     check_lang(lang)
     cfg = _config(config, overrides)
     if out is not None:
@@ -1016,7 +1023,7 @@ def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", se
         scenarios = financing_scenarios(Path(config).parent if not isinstance(config, Config) else Path("configs"))
     if not scenarios:
         raise ConfigError(f"{config}: no financing scenarios found beside it")
-    costs, costs_gp, expected, scen_names = [], [], [], []
+    costs, costs_gp, expected, if_joins, scen_names = [], [], [], [], []
     munis = region.municipalities
     for k, path in enumerate(scenarios):
         scen = path if isinstance(path, Config) else _load_config(path)
@@ -1027,6 +1034,10 @@ def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", se
         res = run(cs, seeds=seeds, jobs=jobs, figures=False, progress=done, draws=draws)
         costs.append(res.costs_municipality)
         costs_gp.append(res.costs_gp)
+        parts = expected_bill_nok(scaled_to_region(cs, region), region)
+        if_joins.append(pd.DataFrame({"scenario": cs.scenario, "component": list(parts),
+                                      "kind": ["one_off" if k in ONEOFF_KEYS else "annual" for k in parts],
+                                      "nok": [round(float(v[m])) for v in parts.values()]}))
         expected.append(pd.DataFrame({"scenario": cs.scenario, "kommunenummer": munis["kommunenummer"].astype(str),
                                       "name": munis["name"],
                                       "expected_nok_per_inhabitant": expected_net_cost_nok_per_inhabitant_year(
@@ -1040,7 +1051,104 @@ def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", se
                                     "costs positive, savings negative; net = sum of the items",
                                     "onerecord: docs/model.md (Economics), docs/bill_validation.md"]})
     result = BillResult(str(munis["kommunenummer"].iloc[m]), str(munis["name"].iloc[m]), pd.concat(costs, ignore_index=True),
-                        pd.concat(costs_gp, ignore_index=True), pd.concat(expected, ignore_index=True), scen_names, about)
+                        pd.concat(costs_gp, ignore_index=True), pd.concat(expected, ignore_index=True), scen_names, about,
+                        pd.concat(if_joins, ignore_index=True))
     if out is not None:
         result.save(out, lang)
     return result
+
+
+# --------------------------------------------------------------------------- what drives GP uptake (#19)
+
+
+def _seed_list(cfg: Config, seeds: int | list[int] | None) -> list[int]:
+    """Replicate indices: ``run.seeds`` by default, 0..N-1 for a count, else the list given."""
+    if seeds is None or isinstance(seeds, int):
+        n = cfg.run.seeds if seeds is None else seeds
+        _check_counts(seeds=n)
+        return list(range(n))
+    return [int(s) for s in seeds]
+
+
+@dataclass
+class GPDriversResult(Figures):
+    """What drives GP uptake under one scenario (#19): the uptake split by utility term (``split``), the
+    residual uptake of money-losing offices (``residual``), uptake over the licence price and subsidy
+    (``gp_levers``), a run's ``costs_gp`` and the break-even distribution over offices (``break_even``)."""
+
+    split: pd.DataFrame
+    residual: pd.DataFrame
+    gp_levers: pd.DataFrame
+    costs_gp: pd.DataFrame
+    break_even: pd.DataFrame
+    scenario: str
+    lang: str = "en"
+    path: Path | None = None
+    subject = "gp"
+
+    def save(self, out: str | Path = "results", figures: bool = True) -> Path:
+        """Write ``<out>/<scenario>/gp_drivers/`` atomically: gp_uptake_split.csv, gp_residual_uptake.csv,
+        gp_levers.csv, costs_gp.csv, gp_break_even.csv and the figures."""
+        check_out_dir(out)
+        target = Path(out) / self.scenario / "gp_drivers"
+        with atomic_dir(target) as tmp:
+            for name, df in (("gp_uptake_split", self.split), ("gp_residual_uptake", self.residual),
+                             ("gp_levers", self.gp_levers), ("costs_gp", self.costs_gp), ("gp_break_even", self.break_even)):
+                df.to_csv(tmp / f"{name}.csv", index=False)
+            if figures:
+                write_figures("gp", self, tmp / "figures", self.lang)
+        self.path = target
+        return target
+
+
+def gp_drivers(config: Config | str | Path, seeds: int | list[int] | None = None,
+               licences_nok: list[float] | None = None, subsidies_nok: list[float] | None = None,
+               overrides: list[str] | dict[str, Any] | None = None, out: str | Path | None = None,
+               lang: str = "en", figures: bool = True) -> GPDriversResult:
+    """What drives GP uptake (``onerecord gp-drivers``): :func:`gp_uptake_split`, :func:`gp_residual_uptake`,
+    :func:`gp_uptake_over_levers` and :func:`gp_break_even` of one scenario, same seeds; saved under ``out``
+    when given."""
+    cfg = _config(config, overrides)
+    _check_out(out, lang)
+    levers = gp_uptake_over_levers(cfg, licences_nok, subsidies_nok, seeds)
+    costs = run_replicates(cfg, _seed_list(cfg, seeds)).costs_gp
+    res = GPDriversResult(gp_uptake_split(cfg, seeds), gp_residual_uptake(cfg, seeds), levers, costs,
+                          gp_break_even(costs), cfg.scenario, lang)
+    if out is not None:
+        res.save(out, figures=figures)
+    return res
+
+
+def gp_uptake_split(config: Config | str | Path, seeds: int | list[int] | None = None) -> pd.DataFrame:
+    """GP uptake with each utility term (money, time_saved, functionality, risk, peer, random; "named" = the
+    three named terms) set to zero under the same draws, and what each term accounts for
+    (:func:`sim.gp_uptake.uptake_split`); tidy table, one row per term and seed."""
+    cfg = _config(config)
+    return _gp_uptake.uptake_split(cfg, _seed_list(cfg, seeds))
+
+
+def gp_residual_uptake(config: Config | str | Path, seeds: int | list[int] | None = None) -> pd.DataFrame:
+    """Uptake of GP offices that lose money, with the named terms at zero: the random term's residual
+    (:func:`sim.gp_uptake.residual_uptake`); one row per seed."""
+    cfg = _config(config)
+    return _gp_uptake.residual_uptake(cfg, _seed_list(cfg, seeds))
+
+
+def gp_break_even(results: RunResults | pd.DataFrame) -> pd.DataFrame:
+    """The break-even licence price and subsidy over GP offices per scenario (GP-weighted 10/50/90% quantiles)
+    from a run's ``costs_gp`` (:func:`sim.gp_uptake.break_even_distribution`)."""
+    return _gp_uptake.break_even_distribution(results.costs_gp if isinstance(results, RunResults) else results)
+
+
+def gp_uptake_over_levers(config: Config | str | Path, licences_nok: list[float] | None = None,
+                          subsidies_nok: list[float] | None = None, seeds: int | list[int] | None = None) -> pd.DataFrame:
+    """GP uptake over the licence price and over the subsidy, one lever at a time, same draws
+    (:func:`sim.gp_uptake.uptake_over_levers`; figure ``gp_levers``: :func:`sim.plots.gp.fig_gp_levers`). Default grids:
+    licence 0-120,000 and subsidy 0-60,000 NOK per GP per year, 7 points each."""
+    cfg = _config(config)
+    licences = [20_000.0 * k for k in range(7)] if licences_nok is None else [float(v) for v in licences_nok]
+    subsidies = [10_000.0 * k for k in range(7)] if subsidies_nok is None else [float(v) for v in subsidies_nok]
+    bad = [v for v in (*licences, *subsidies) if v < 0]
+    if bad:
+        raise ConfigError(f"gp_uptake_over_levers: prices and subsidies must be >= 0, got {bad[0]}")
+    return _gp_uptake.uptake_over_levers(cfg, _seed_list(cfg, seeds), licences, subsidies)

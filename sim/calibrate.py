@@ -23,20 +23,25 @@ import hashlib
 import json
 import logging
 import os
+import random
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
+import cloudpickle
 import numpy as np
 import pandas as pd
 
-from sim.config import Config, ConfigError, config_to_dict, month_index, with_horizon, with_overrides
+from sim.builds import BuildCache
+from sim.config import Config, ConfigError, config_to_dict, get_dotted, month_index, with_horizon, with_overrides
 from sim.config import prior_range as config_prior_range
-from sim.history import HISTORY_END, observed_series, option_decision_points
+from sim.history import DECIDED, FORECAST_COLUMNS, HISTORY_END, observed_series, option_decision_points
 from sim.parallel import Executor, SerialExecutor, blas_single_thread, make_executor, pool_for
+from sim.region import load_region
+from sim.runner import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE_PATH = ROOT / "configs" / "baseline.toml"
@@ -49,10 +54,11 @@ FIT_PARAMETERS: tuple[str, ...] = (
     "gp.beta_u_per_knok",
     "functionality.golive_shock",
 )
-"""The uncertain adoption parameters fitted by default (dotted config keys)."""
+"""The uncertain adoption parameters fitted by default (dotted config keys). For the GP office's choice
+(sim.gp_choice): its spontaneous and peer choice rates p and q and its logit's utility weight beta_u;
+the contract window's rate (gp.window_choice_rate_per_year) keeps its assumed value."""
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-FORECAST_COLUMNS = ("n_municipalities_live", "n_gp_offices_live", "one_record_coverage", "gain_realized")
 METHOD = "ABC-SMC (pyabc {version})"
 CALIBRATION_STREAM = 11  # spawn key of the calibration's own random stream (issue #11)
 
@@ -135,11 +141,14 @@ class CalibrationResult:
 # --------------------------------------------------------------------------- simulation
 
 
-def simulate_monthly(cfg: Config, replicate: int) -> pd.DataFrame:
-    """The model's monthly table for one replicate (runner.simulate; region and network cached)."""
-    from sim.runner import simulate
+_BUILDS = BuildCache()
+"""This process's regions and networks for :func:`simulate_monthly` (a worker's own; read only here)."""
 
-    model, _, _ = simulate(cfg, replicate)
+
+def simulate_monthly(cfg: Config, replicate: int) -> pd.DataFrame:
+    """The model's monthly table for one replicate (runner.simulate; region and network kept in
+    this process's build cache, which forked workers inherit)."""
+    model, _, _ = simulate(cfg, replicate, _BUILDS)
     return model.monthly()
 
 
@@ -250,9 +259,6 @@ def series_distance(sim: dict[str, np.ndarray], target: _Target, settings: Calib
 
 
 SERIES = ("n_municipalities_live", "share_residents_municipalities_live", "n_gp_offices_live")
-DECIDED = "n_municipalities_decided"
-
-
 def _simulate_series(cfg_fit: Config, theta: dict[str, float], k: int, simulator: Simulator) -> dict[str, np.ndarray]:
     c = with_overrides(cfg_fit, theta)
     runs = [simulator(c, r).sort_values("t") for r in particle_replicates(theta, k)]
@@ -319,7 +325,7 @@ def parameter_table(posterior: pd.DataFrame, cfg: Config, keys: Sequence[str]) -
         lo, hi = prior_range(key)
         q = weighted_quantile(posterior[key].to_numpy(float), w, QUANTILES)
         rows.append({"parameter": key, "prior_low": lo, "prior_high": hi, "prior_median": (lo + hi) / 2,
-                     "baseline_value": _get(cfg, key), "posterior_median": q[2], "p05": q[0], "p25": q[1],
+                     "baseline_value": get_dotted(cfg, key), "posterior_median": q[2], "p05": q[0], "p25": q[1],
                      "p75": q[3], "p95": q[4],
                      "posterior_mean": float(np.average(posterior[key], weights=w)),
                      # 90% interval width relative to the prior's (0.9 (hi - lo)): 1 = the data said nothing
@@ -334,13 +340,6 @@ def prior_range(key: str) -> tuple[float, float]:
     if r is None:
         raise ConfigError(f"calibration: {key} is not an uncertain input with a prior range in sim/config.py")
     return float(r[0]), float(r[1])
-
-
-def _get(cfg: Config, key: str) -> float:
-    node = cfg
-    for part in key.split("."):
-        node = getattr(node, part)
-    return float(node)
 
 
 # --------------------------------------------------------------------------- fitting
@@ -368,15 +367,11 @@ def fit_abc(cfg: Config, observed: pd.DataFrame, keys: Sequence[str] = FIT_PARAM
     if cfg_fit.n_months != len(observed):
         raise ValueError(f"observed has {len(observed)} months, {cfg.run.start_month}..{end_month} has {cfg_fit.n_months}")
     if n_municipalities is None:
-        from sim.region import load_region
-
         n_municipalities = len(load_region(cfg.region).municipalities)
     target = make_target(observed, n_municipalities,
                          decision_points_in_window(decisions, cfg.run.start_month, len(observed)))
     if simulator is simulate_monthly:
-        from sim.runner import cached_region_network
-
-        cached_region_network(cfg_fit)  # build once in the parent; forked workers inherit it
+        _BUILDS.get(cfg_fit)  # build once in the parent; forked workers inherit it
 
     def model(par) -> dict:
         theta = {_dotted(k): float(v) for k, v in dict(par).items()}
@@ -396,8 +391,6 @@ def fit_abc(cfg: Config, observed: pd.DataFrame, keys: Sequence[str] = FIT_PARAM
                 {"n_municipalities_live": target.n_municipalities_live,
                  "share_residents_municipalities_live": target.share_residents_municipalities_live,
                  "n_gp_offices_live": target.gp})
-        from datetime import timedelta
-
         hist = abc.run(minimum_epsilon=settings.min_epsilon, max_nr_populations=settings.max_generations,
                        min_acceptance_rate=settings.min_acceptance_rate,
                        max_walltime=timedelta(seconds=settings.max_walltime_s))
@@ -429,10 +422,6 @@ def _executor(settings: CalibrationSettings) -> Executor:
 def _abc_batch(simulate_one: bytes, seeds: list[int]) -> list:
     """Particles of one ABC job: numpy's and random's global generators (pyabc's proposals) seeded
     per particle, so a particle is a function of its seed on any worker."""
-    import random
-
-    import cloudpickle
-
     fn = cloudpickle.loads(simulate_one)
     out = []
     for seed in seeds:
@@ -452,7 +441,6 @@ def executor_sampler(executor: Executor, seed: int, batch: int = 2):
     ok, as pyabc's ``check_max_eval`` does). So a fit on any number of workers gives the same
     population: the order of finishing never matters.
     """
-    import cloudpickle
     import pyabc
 
     class ExecutorSampler(pyabc.sampler.Sampler):

@@ -210,6 +210,27 @@ def uptake_curve(
     typer.echo(f"wrote {res.path}/uptake_curve.csv and figures ({len(res.uptake_curve)} rows)")
 
 
+@app.command("gp-drivers")
+@guarded
+def gp_drivers(
+    config: Annotated[Path, typer.Argument(help="Scenario TOML.")],
+    seeds: Annotated[int, typer.Option("--seeds", help="Replicate seeds (the same in every variant).")] = 8,
+    licences: Annotated[list[float] | None, typer.Option("--licence", help="Licence prices, NOK per GP per year (repeat; default 0-120,000).")] = None,
+    subsidies: Annotated[list[float] | None, typer.Option("--subsidy", help="Subsidies, NOK per GP per year (repeat; default 0-60,000).")] = None,
+    out: OutOpt = Path("results"),
+    set_: SetOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """What drives GP uptake: the split by utility term, money-losing offices' residual uptake, uptake over
+    price and subsidy, the break-even licence price; write OUT/<scenario>/gp_drivers/."""
+    res = api.gp_drivers(config, seeds=seeds, licences_nok=licences, subsidies_nok=subsidies, overrides=set_,
+                         out=out, lang=lang)
+    be = res.break_even.set_index("quantity").loc["licence"]
+    typer.echo(f"wrote {res.path} (residual uptake of money-losing offices, median over seeds: "
+               f"{res.residual['share_gps_money_losing_joined'].median():.3f} of GPs; break-even licence median "
+               f"{be['q50']:,.0f} NOK per GP per year, 10-90% {be['q10']:,.0f}-{be['q90']:,.0f})")
+
+
 @app.command()
 @guarded
 def calibrate(
@@ -346,7 +367,7 @@ def bill(
     fmt = {"share_runs_live": "{:.0%}".format, "golive_year": lambda v: "-" if v != v else f"{v:.0f}"}
     cols = ["scenario", "share_runs_live", "golive_year", "oneoff_nok", "annual_net_nok_per_inhabitant",
             "expected_nok_per_inhabitant", "npv_net_cost_nok"]
-    typer.echo(s[cols].to_string(index=False, formatters={c: fmt.get(c, "{:,.0f}".format) for c in cols[1:]}))
+    typer.echo(s[cols].to_string(index=False, na_rep="-", formatters={c: fmt.get(c, "{:,.0f}".format) for c in cols[1:]}))
     typer.echo(f"wrote {res.path}: bill.xlsx, CSVs (nb and en) and figures")
 
 

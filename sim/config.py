@@ -226,6 +226,13 @@ def _check_bands(rates: dict[str, float]) -> dict[str, float]:
 
 AgeRates = dict[str, float]
 
+AGE_BAND_FIELDS: tuple[str, ...] = (
+    "gp_consultations_per_person_year", "legevakt_contacts_per_person_year", "inpatient_stays_per_person_year",
+    "outpatient_consultations_per_person_year", "share_receiving_home_care", "share_long_term_nursing_home",
+    "specialist_consultations_per_person_year",
+)
+"""The ``network`` fields that are rates or shares by age band (``"a-b"``/``"a+"`` keys)."""
+
 
 # --------------------------------------------------------------------------- sections
 
@@ -374,10 +381,24 @@ class RolloutSection(Section):
         return self
 
 
+GP_ALTERNATIVES: tuple[str, ...] = ("join", "integrate", "stay")
+"""The alternatives of a GP office's choice (sim.gp_choice), in the order of the inverse-CDF draw."""
+
+GP_CHOICES: tuple[str, ...] = (*GP_ALTERNATIVES, "follow")
+"""Name of each choice code of a GP office (index = code; "follow": joined with its municipality); -1 = none."""
+
+GP_UTILITY_TERMS: tuple[str, ...] = ("money", "time_saved", "functionality", "risk", "peer", "random")
+"""Terms of the GP choice that ``gp.zero_terms`` can set to zero (``time_saved`` is the part of ``money``
+that the network computes; ``random`` zero = the logit's random term off, the best alternative chosen)."""
+
+
 class GPSection(Section):
-    bass_p_per_year: float = P(unit="1/year", desc="Bass innovation coefficient p", role="uncertain", row="bass_p_ehr_physicians", ge=0)
-    bass_q_per_year: float = P(unit="1/year", desc="Bass imitation coefficient q", role="uncertain", row="bass_q_ehr_physicians", ge=0)
-    beta_u_per_knok: float = P(unit="1/(kNOK/GP/year)", desc="Sensitivity of the hazard to net utility U", role="uncertain", ge=0, prior=(0.0, 0.05))
+    bass_p_per_year: float = P(unit="1/year", desc="Spontaneous choice rate of an office (Bass p: choice occasions per year without peers)", role="uncertain", row="bass_p_ehr_physicians", ge=0)
+    bass_q_per_year: float = P(unit="1/year", desc="Peer-driven choice rate at peer share 1 (Bass q)", role="uncertain", row="bass_q_ehr_physicians", ge=0)
+    window_choice_rate_per_year: float = P(unit="1/year", desc="Extra choice rate of an office inside its contract-end window", role="uncertain", ge=0, prior=(0.5, 4.0))
+    beta_u_per_knok: float = P(unit="1/(kNOK/GP/year)", desc="Logit weight of utility (1 / scale of the random term); 0: every offered alternative equally likely", role="uncertain", ge=0, prior=(0.0, 0.1))
+    alternatives: list[Literal["join", "integrate", "stay"]] = Table(desc="Alternatives offered to a choosing office; must include 'join' (Bass case: ['join'])")
+    zero_terms: list[Literal["money", "time_saved", "functionality", "risk", "peer", "random"]] = Table(desc="Utility terms set to zero (uptake split and counterfactuals; [] in every scenario)")
     peer_graph: Literal["municipality_council", "complete"] = Table(desc="Peers of a practice: its municipality and council, or every practice")
     peer_weight_municipality: float = P(unit="weight", desc="Weight of same-municipality practices in the peer share", role="fixed", ge=0)
     peer_weight_council: float = P(unit="weight", desc="Weight of same-council practices in the peer share", role="fixed", ge=0)
@@ -386,12 +407,29 @@ class GPSection(Section):
     pilot_offices_per_precommitted_municipality: int = P(unit="GP offices", desc="Pilot GP offices (longest lists) that go live with each pre-committed municipality", role="fixed", ge=0)
     functionality_fit: float = Prob(desc="How well the platform fits general practice (multiplies perceived functionality)", role="uncertain", prior=(0.5, 1.0))
     current_system_functionality: float = Prob(desc="Functionality of the current GP system on the same scale", role="fixed")
-    functionality_value_knok_per_gp_year: float = P(unit="kNOK/GP/year", desc="Value of moving from functionality 0 to 1", role="uncertain", ge=0, prior=(0, 150))
-    network_benefit_knok_per_gp_year: float = P(unit="kNOK/GP/year", desc="Value when all the practice's partner providers share its record", role="uncertain", ge=0, prior=(0, 100))
-    switching_cost_knok_per_gp_year: float = P(unit="kNOK/GP/year", desc="Utility cost of switching away from the current system, outside its contract-end window", role="uncertain", ge=0, prior=(0, 60))
-    contract_length_years: float = P(unit="years", desc="Length of a current-system contract (ends are spread uniformly)", role="fixed", gt=0)
-    contract_end_window_months: int = P(unit="months", desc="Months before a contract end in which the switching cost does not apply", role="fixed", ge=0)
+    functionality_value_knok_per_gp_year: float = P(unit="kNOK/GP/year", desc="Value of moving from functionality 0 to 1 (named term 'functionality' of joining)", role="uncertain", ge=0, prior=(0, 150))
+    risk_knok_per_gp_year_per_incident: float = P(unit="kNOK/GP/year", desc="Perceived risk of joining right after one incident (named term 'risk'), decaying with risk_recovery_months", role="uncertain", ge=0, prior=(0, 60))
+    risk_recovery_months: float = P(unit="months", desc="e-folding time of the perceived risk after an incident", role="uncertain", gt=0, prior=(6, 48))
+    incident_months: list[str] = Table(desc="Months of incidents that raise GPs' perceived risk of joining (YYYY-MM)")
+    peer_value_knok_per_gp_year: float = P(unit="kNOK/GP/year", desc="Value of joining when all the office's peers are on the platform (named term 'peer')", role="uncertain", ge=0, prior=(0, 40))
+    contract_length_years: float = P(unit="years", desc="Length of a current-system contract (ends are spread uniformly)", role="uncertain", gt=0, prior=(3, 7))
+    contract_end_window_months: int = P(unit="months", desc="Months before a contract end in which the office makes its choice at the window rate", role="fixed", ge=0)
     amortisation_years: float = P(unit="years", desc="Years over which one-off GP costs are annualised", role="uncertain", gt=0, prior=(3, 10))
+
+    @field_validator("incident_months")
+    @classmethod
+    def _months(cls, v: list[str]) -> list[str]:
+        bad = [m for m in v if not MONTH_RE.match(m)]
+        if bad:
+            raise ValueError(f"months must be YYYY-MM, got {bad}")
+        return v
+
+    @field_validator("alternatives")
+    @classmethod
+    def _join_offered(cls, v: list[str]) -> list[str]:
+        if "join" not in v or len(set(v)) != len(v):
+            raise ValueError(f"must include 'join' once and no alternative twice, got {v}")
+        return v
 
 
 class GPPriceSection(Section):
@@ -405,6 +443,8 @@ class GPPriceSection(Section):
     working_days_per_year: float = P(unit="days/year", desc="GP working days per year", role="fixed", gt=0, le=366)
     net_income_per_consultation_nok: float = P(unit="NOK/consultation", desc="GP net income per consultation", role="uncertain", row="gp_net_income_per_consultation_nok", ge=0)
     hourly_value_nok: float = P(unit="NOK/hour", desc="Value of one GP hour", role="uncertain", row="gp_hourly_value_nok", ge=0)
+    integration_nok_per_gp_year: float = P(unit="NOK/GP/year", desc="Cost of the 'integrate' alternative: read access and integration modules on the office's own record", role="uncertain", ge=0, prior=(0, 20_000))
+    integration_information_share: float = Prob(desc="Share of relevant information an integrated office's hand-overs carry (messages plus kjernejournal and read access)", role="uncertain", prior=(0.6, 0.8))
 
 
 class AgreementSection(Section):
@@ -502,11 +542,7 @@ class NetworkSection(Section):
     share_preventable_from_information: float = Prob(desc="Share of preventable adverse events that full information at hand-over prevents", role="uncertain", row="handoff_program_reduction_preventable_adverse_events")
     care_messages_per_care_recipient_year: float = P(unit="messages/person/year", desc="Care messages each way between municipal care and the GP per home-care or nursing-home resident per year", role="uncertain", ge=0, prior=(2, 12))
 
-    @field_validator(
-        "gp_consultations_per_person_year", "legevakt_contacts_per_person_year", "inpatient_stays_per_person_year",
-        "outpatient_consultations_per_person_year", "share_receiving_home_care", "share_long_term_nursing_home",
-        "specialist_consultations_per_person_year",
-    )
+    @field_validator(*AGE_BAND_FIELDS)
     @classmethod
     def _bands(cls, v: AgeRates) -> AgeRates:
         return _check_bands(v)
@@ -598,12 +634,7 @@ def _deep_merge(base: dict, over: dict) -> dict:
 
 
 # Tables whose keys are data (trust names, age bands, years): replaced whole by an override.
-_VALUE_TABLES = {
-    "golive_month", "delay_probability", "investment_profile",
-    "gp_consultations_per_person_year", "legevakt_contacts_per_person_year", "inpatient_stays_per_person_year",
-    "outpatient_consultations_per_person_year", "share_receiving_home_care", "share_long_term_nursing_home",
-    "specialist_consultations_per_person_year",
-}
+_VALUE_TABLES = {"golive_month", "delay_probability", "investment_profile", *AGE_BAND_FIELDS}
 
 
 def _is_value_table(key: str) -> bool:
@@ -938,9 +969,10 @@ def prior_ranges(cfg: "Config") -> dict[str, tuple[float, float]]:
     return out
 
 
-def get_dotted(data: dict, key: str) -> Any:
-    """``data["a"]["b"]`` for the dotted key ``"a.b"`` (plain dicts, e.g. a manifest's config)."""
+def get_dotted(data: Any, key: str) -> Any:
+    """The value at the dotted key ``"a.b"``: ``data["a"]["b"]`` in plain dicts (a manifest's config),
+    ``data.a.b`` in a :class:`Config`; the one dotted-key getter of the package."""
     node: Any = data
     for part in key.split("."):
-        node = node[part]
+        node = node[part] if isinstance(node, dict) else getattr(node, part)
     return node

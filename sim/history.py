@@ -37,6 +37,12 @@ HISTORY_FILE = "helseplattformen_history.csv"
 HISTORY_END = "2023-12"
 """Last month the history covers; no observation after it exists or may be used in fitting."""
 
+DECIDED = "n_municipalities_decided"
+"""Series name of the municipalities that have decided (observed and simulated tables alike)."""
+
+FORECAST_COLUMNS = ("n_municipalities_live", "n_gp_offices_live", "one_record_coverage", "gain_realized")
+"""Series the calibration's forecast reports after the history."""
+
 ALL_MUNICIPALITIES = "Helseplattformen (all municipalities)"
 """Actor of the cumulative checkpoint rows (empty kommunenummer)."""
 

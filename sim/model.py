@@ -12,8 +12,9 @@ A month t (DESIGN.md, Time and units; STYLE.md, agents.py and model.py) runs the
    the probabilities are computed for all of them from the start-of-month state and logged;
 4. waves due at t are postponed (perceived functionality too low, after the history) or go live,
    and so do the recorded go-lives of month t;
-5. GP hazards are computed for all practices as one array from the state after 1-4, and
-   every practice with h > 0 decides (the order does not matter: each only touches its own entry);
+5. GP choices (sim.gp_choice): the choice probability h and the logit's probabilities over join /
+   integrate / stay are computed for all practices as arrays from the state after 1-4, and every
+   practice with h > 0 draws its choice (the order does not matter: each only touches its own entry);
 6. the month is recorded; the network metric pass runs only when the set on the platform
    changed since the last pass.
 
@@ -26,30 +27,75 @@ two scenarios run with the same seed see the same draws (common random numbers).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import mesa
 import numpy as np
 import pandas as pd
 
-from sim.agents import (GPPractice, Hospital, Municipality, decision_probability, gp_hazard, gp_utility_knok,
-                        in_contract_window, municipal_score, peer_share, perceived_functionality)
-from sim.config import Config, month_date
-from sim.economics import gp_price, scaled_to_region, users_by_municipality
+from sim.agents import (DT_YEARS, GPPractice, Hospital, Municipality, decision_probability, in_contract_window,
+                        municipal_score, peer_share, perceived_functionality)
+from sim.config import GP_ALTERNATIVES, Config, month_date
+from sim.economics import (GPValuation, gp_price, integrate_money_nok_per_gp_year, join_money_nok_per_gp_year,
+                           scaled_to_region)
+from sim.gp_choice import (FOLLOW, INTEGRATE, JOIN, choice_probability, choice_rate_per_year, incident_risk_knok,
+                           logit_probabilities, utility_knok, utility_terms_knok)
+from sim.economics import users_by_municipality
 from sim.economics.bill import legacy_contract_nok_per_year
 from sim.municipal_decision import (BOUND, DECLINED, DEFER, EXITED, LIVE, NO, OPTION, UNDECIDED, YES,
                                     budget_capacity_nok_per_inhabitant_year, expected_bill_nok_per_inhabitant_year,
                                     exit_probability, headroom, legacy_overlap_nok_per_inhabitant_year,
                                     postpone_probability, stage_probabilities)
+from sim.history import decision_count_rows, recorded_decision_rows
+from sim.network import METRICS, build_network
 from sim.region import Region, load_region
 
-ADOPTION_COLUMNS: tuple[str, ...] = (
-    "t", "functionality", "n_gp_offices_live", "n_gps_live", "share_gp_offices", "share_gps", "share_list_patients",
-    "n_municipalities_decided", "n_municipalities_bound", "n_municipalities_deferred", "n_municipalities_declined",
-    "n_municipalities_exited", "n_municipalities_live", "share_municipalities_live",
-    "share_residents_municipalities_live", "n_hospitals_live", "share_hospitals_live",
-)
-"""Columns of :meth:`RolloutModel.monthly` besides ``month`` and the network metrics."""
+def _gp(m: "RolloutModel") -> np.ndarray:
+    return m.gp_join_month >= 0
+
+
+def _live(m: "RolloutModel") -> np.ndarray:
+    return (m.muni_live_month >= 0) & (m.muni_stage != EXITED)
+
+
+def _deferred(m: "RolloutModel") -> np.ndarray:
+    """Municipalities whose latest answer is a deferral they still wait on."""
+    stage = m.muni_stage
+    return (m.muni_last_answer == DEFER) & ((stage == UNDECIDED) | (stage == OPTION) | (stage == BOUND))
+
+
+ADOPTION: dict[str, tuple[str, Callable[["RolloutModel"], float]]] = {
+    # column: (aggregation over a year, its value in the month being simulated)
+    "t": ("index", lambda m: m.t),
+    "functionality": ("stock", lambda m: float(m.functionality[m.t])),
+    "n_gp_offices_live": ("stock", lambda m: int(_gp(m).sum())),
+    "n_gps_live": ("stock", lambda m: int(m.gp_n[_gp(m)].sum())),
+    "share_gp_offices": ("stock", lambda m: float(_gp(m).mean()) if m.n_practices else 0.0),
+    "share_gps": ("stock", lambda m: float(m.gp_n[_gp(m)].sum() / max(m.gp_n.sum(), 1))),
+    "share_list_patients": ("stock", lambda m: float(m.gp_lists[_gp(m)].sum() / max(m.gp_lists.sum(), 1.0))),
+    "share_gps_integrated": ("stock", lambda m: float(m.gp_n[m.gp_choice == INTEGRATE].sum() / max(m.gp_n.sum(), 1))),
+    "n_municipalities_decided": ("stock", lambda m: int((m.muni_decision_month >= 0).sum())),
+    "n_municipalities_bound": ("stock", lambda m: int((m.muni_binding_month >= 0).sum())),
+    "n_municipalities_deferred": ("stock", lambda m: int(_deferred(m).sum())),
+    "n_municipalities_declined": ("stock", lambda m: int((m.muni_stage == DECLINED).sum())),
+    "n_municipalities_exited": ("stock", lambda m: int((m.muni_stage == EXITED).sum())),
+    "n_municipalities_live": ("stock", lambda m: int(_live(m).sum())),
+    "share_municipalities_live": ("stock", lambda m: float(_live(m).mean())),
+    "share_residents_municipalities_live": ("stock", lambda m: float(m.population[_live(m)].sum() / m.population.sum())),
+    "n_hospitals_live": ("stock", lambda m: int((m.hospital_live_month >= 0).sum())),
+    "share_hospitals_live": ("stock", lambda m: int((m.hospital_live_month >= 0).sum()) / max(m.n_hospitals, 1)),
+}
+"""The model's own monthly columns (besides ``month`` and the network's :data:`sim.network.METRICS`),
+each with its aggregation over a year (``stock``: the last month; ``flow``: the sum; ``index``: not
+aggregated) and its value; the DataCollector records exactly these, so a column declared here
+reaches ``monthly()``, the timeseries and the summary."""
+
+ADOPTION_COLUMNS: tuple[str, ...] = tuple(ADOPTION)
+
+MONTHLY_AGGREGATION: dict[str, str] = {**{c: agg for c, (agg, _) in ADOPTION.items()}, **METRICS}
+"""Every column of :meth:`RolloutModel.monthly` but ``month``, with its aggregation."""
 
 
 def named_stream(root: np.random.SeedSequence, name: str) -> np.random.Generator:
@@ -68,14 +114,6 @@ def root_seed(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:
     if isinstance(seed, (bool, float)) or int(seed) != seed or seed < 0:
         raise ValueError(f"seed must be a non-negative int or a numpy SeedSequence, got {seed!r}")
     return np.random.SeedSequence(int(seed))
-
-
-def _metric_columns(network) -> tuple[str, ...]:
-    """The network's metric names: its ``METRIC_COLUMNS`` attribute, else ``sim.network.METRIC_COLUMNS``."""
-    cols = getattr(network, "METRIC_COLUMNS", None)
-    if cols is None:
-        from sim.network import METRIC_COLUMNS as cols
-    return tuple(cols)
 
 
 def _per_trust(table: dict, trust: str, key: str):
@@ -160,8 +198,6 @@ class RolloutModel(mesa.Model):
         self.region = region if region is not None else load_region(cfg.region)
         self.cfg = cfg = scaled_to_region(cfg, self.region)  # money frames of a synthetic region scale with it
         if network is None:
-            from sim.network import build_network
-
             network = build_network(self.region, cfg)
         self.network = network
         self.n_months = cfg.n_months
@@ -175,9 +211,10 @@ class RolloutModel(mesa.Model):
         self._economics_inputs()
         self._replay_setup()
         self._precommit()
-        self._version, self._x_version, self._pns_version, self._metrics_version = 0, -1, -1, -1
+        self._on_platform: dict[str, Any] = {}  # values derived from the set on the platform; emptied when it changes
         self.n_metric_passes = 0
-        self.hazard = np.zeros(self.n_practices)  # h_i(t) of the month being simulated
+        self.gp_choice_h = np.zeros(self.n_practices)  # h_i(t): probability of a choice this month
+        self.gp_choice_p = np.zeros((self.n_practices, len(GP_ALTERNATIVES)))  # P_i(a | choice) this month
         self.muni_p_option = np.zeros((self.n_munis, 3))  # answer probabilities at the current decision point
         self.muni_p_binding = np.zeros((self.n_munis, 3))
         self.muni_p_postpone = np.zeros(self.n_munis)
@@ -187,10 +224,9 @@ class RolloutModel(mesa.Model):
         self._deferred_hist = np.zeros((self.n_months, self.n_munis), dtype=bool)
         self._option_hist = np.zeros((self.n_months, self.n_munis), dtype=bool)
         self._bound_hist = np.zeros((self.n_months, self.n_munis), dtype=bool)
-        self._row: dict[str, float] = {}
-        self.metric_columns = _metric_columns(network)
         self.datacollector = mesa.DataCollector(model_reporters={
-            c: (lambda m, c=c: m._row[c]) for c in (*ADOPTION_COLUMNS, *self.metric_columns)})
+            **{c: value for c, (_, value) in ADOPTION.items()},
+            **{c: (lambda m, c=c: float(m._metrics()[c])) for c in METRICS}})
 
     # ------------------------------------------------------------------ setup
 
@@ -210,6 +246,16 @@ class RolloutModel(mesa.Model):
         self.gp_follows = self.gp_salaried & cfg.gp.salaried_follow_municipality
         self.gps_per_trust = np.bincount(self.gp_trust, weights=self.gp_n, minlength=len(reg.trusts))
         self.gp_join_month = np.full(self.n_practices, -1, dtype=np.int64)
+        # the office's last choice (sim.gp_choice codes; FOLLOW: joined with its municipality; -1: none yet),
+        # and what it was valued at in that month (one account of money: costs_gp.csv reads these)
+        self.gp_choice = np.full(self.n_practices, -1, dtype=np.int64)
+        self.gp_choice_month = np.full(self.n_practices, -1, dtype=np.int64)
+        self.gp_valued_month = np.full(self.n_practices, -1, dtype=np.int64)
+        self.gp_time_saved_nok = np.zeros(self.n_practices)  # join: NOK/GP/year at the valued month
+        self.gp_subsidy_nok = np.zeros(self.n_practices)
+        self.gp_money_knok = np.zeros((self.n_practices, len(GP_ALTERNATIVES)))  # money term used in the choice
+        self.gp_time_saved_by_month = np.zeros((self.n_practices, cfg.n_months))  # join: NOK/GP/year at end of t
+        self.gp_integrated_by_month = np.zeros((self.n_practices, cfg.n_months), dtype=bool)
         self.muni_stage = np.full(self.n_munis, UNDECIDED, dtype=np.int8)
         self.muni_decision_month = np.full(self.n_munis, -1, dtype=np.int64)  # option exercised
         self.muni_binding_month = np.full(self.n_munis, -1, dtype=np.int64)
@@ -289,9 +335,16 @@ class RolloutModel(mesa.Model):
         # the legacy record-system contract of each municipality (sim.economics.bill), per inhabitant and year
         pop = self.region.municipalities["population"].to_numpy(dtype=float)
         self.muni_legacy_nok_per_inhabitant = legacy_contract_nok_per_year(cfg, users_by_municipality(cfg, self.region)) / pop
-        self.gp_net_price_knok = gp_price(cfg).net_price_nok_per_gp_year / 1000.0
-        self.gp_subsidy_knok = cfg.agreement.subsidy_nok_per_gp_year / 1000.0
+        g = cfg.gp
+        self.gp_price = gp_price(cfg)
         self.agreement_t = cfg.t_of(cfg.agreement.start_month)
+        self.gp_incident_t = np.array([cfg.t_of(m) for m in g.incident_months], dtype=float)
+        self.gp_offered_alternatives = np.isin(GP_ALTERNATIVES, g.alternatives)
+        self.gp_beta = np.inf if "random" in g.zero_terms else g.beta_u_per_knok
+        per_gp_nok = cfg.gp_price.hourly_value_nok / self.gp_n  # NOK per GP per practice-hour
+        self.gp_integrate_time_saved_nok = self.network.practice_hours_saved_if_integrated(
+            cfg.gp_price.integration_information_share) * per_gp_nok
+        self.gp_integrate_money_nok = integrate_money_nok_per_gp_year(self.gp_price, self.gp_integrate_time_saved_nok)
 
     def _replay_setup(self) -> None:
         """The recorded decisions as forced events, by kommunenummer (``rollout.replay_history``).
@@ -314,8 +367,6 @@ class RolloutModel(mesa.Model):
         self.replay_counts: dict[int, list[tuple[str, int, int]]] = {}
         if not self.cfg.rollout.replay_history:
             return
-        from sim.history import decision_count_rows, recorded_decision_rows
-
         index = {k: i for i, k in enumerate(self.region.municipalities["kommunenummer"])}
         end = self.cfg.rollout.history_end_month
         for knr, event, month, timing in recorded_decision_rows():
@@ -416,8 +467,15 @@ class RolloutModel(mesa.Model):
     # ------------------------------------------------------------------ state changes
 
     def mark_changed(self) -> None:
-        """Note that the set of providers on the platform changed (the metric pass must rerun)."""
-        self._version += 1
+        """Note that the set of providers on the platform changed: what was derived from it (platform
+        vector, practices' time saving if they join, the metric pass) is computed again when next asked for."""
+        self._on_platform.clear()
+
+    def _derived(self, name: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, kept until the set on the platform changes (:meth:`mark_changed`)."""
+        if name not in self._on_platform:
+            self._on_platform[name] = compute()
+        return self._on_platform[name]
 
     def exercise_option(self, m: int, t: int) -> None:
         """Municipality m exercises its option (non-binding) at t."""
@@ -550,52 +608,86 @@ class RolloutModel(mesa.Model):
         self.muni_stage[live] = LIVE
         follow = (self.gp_follows | self.gp_pilot) & live[self.gp_muni] & (self.gp_join_month < 0)
         self.gp_join_month[follow] = t
+        self.gp_choice[follow], self.gp_choice_month[follow] = FOLLOW, t
         self.mark_changed()
 
-    def _gp_hazards(self) -> np.ndarray:
-        """h_i(t) for every practice from the current state; 0 where it cannot decide."""
-        g, t = self.cfg.gp, self.t
+    def _gp_month(self) -> None:
+        """This month's money, utilities, choice probabilities h_i and logit probabilities P_i for every
+        practice (sim.gp_choice); h = 0 where it cannot choose. Offices that joined with their municipality
+        this month are valued now."""
+        g, t, price = self.cfg.gp, self.t, self.gp_price
+        self._gp_subsidy_t = self.cfg.agreement.subsidy_nok_per_gp_year if t >= self.agreement_t else 0.0
+        self._gp_time_saved_t = self._join_time_saved_nok()
+        money = np.zeros((self.n_practices, len(GP_ALTERNATIVES)))
+        money[:, JOIN] = join_money_nok_per_gp_year(price, self._gp_time_saved_t, self._gp_subsidy_t)
+        money[:, INTEGRATE] = self.gp_integrate_money_nok
+        self._gp_money_knok_t = money / 1000.0
+        self._value_practices((self.gp_choice == FOLLOW) & (self.gp_join_month == t))
         joined = self.gp_join_month >= 0
-        muni_live = self.muni_live_month >= 0
-        offered = np.ones(self.n_practices, dtype=bool) if g.offered_from_start else muni_live[self.gp_muni]
+        offered = np.ones(self.n_practices, dtype=bool) if g.offered_from_start else (self.muni_live_month >= 0)[self.gp_muni]
         can = offered & ~joined & ~self.gp_follows
         if not can.any():
-            return np.zeros(self.n_practices)
+            self.gp_choice_h = np.zeros(self.n_practices)
+            return
         s = peer_share(joined, self.gp_n, self.gp_muni, self.gp_council, g.peer_weight_municipality,
                        g.peer_weight_council, complete=g.peer_graph == "complete")
-        u = gp_utility_knok(
-            float(self.functionality[t]), self._practice_network_share(),
-            in_contract_window(t, self.contract_end_phase, self.contract_length_months, g.contract_end_window_months),
-            functionality_value=g.functionality_value_knok_per_gp_year, functionality_fit=g.functionality_fit,
-            current_system_functionality=g.current_system_functionality,
-            network_benefit=g.network_benefit_knok_per_gp_year, net_price=self.gp_net_price_knok,
-            subsidy=self.gp_subsidy_knok if t >= self.agreement_t else 0.0,
-            switching_cost=g.switching_cost_knok_per_gp_year)
-        return np.where(can, gp_hazard(s, u, g.bass_p_per_year, g.bass_q_per_year, g.beta_u_per_knok), 0.0)
+        time_saved = np.zeros_like(money)
+        time_saved[:, JOIN], time_saved[:, INTEGRATE] = self._gp_time_saved_t, self.gp_integrate_time_saved_nok
+        terms = utility_terms_knok(
+            money_knok=self._gp_money_knok_t, time_saved_knok=time_saved / 1000.0,
+            functionality_knok=g.functionality_value_knok_per_gp_year * (
+                g.functionality_fit * float(self.functionality[t]) - g.current_system_functionality),
+            risk_knok=incident_risk_knok(t, self.gp_incident_t, g.risk_knok_per_gp_year_per_incident, g.risk_recovery_months),
+            peer_knok=g.peer_value_knok_per_gp_year * s)
+        self.gp_choice_p = logit_probabilities(utility_knok(terms, g.zero_terms), self.gp_offered_alternatives, self.gp_beta)
+        window = in_contract_window(t, self.contract_end_phase, self.contract_length_months, g.contract_end_window_months)
+        rate = choice_rate_per_year(s, window, g.bass_p_per_year, g.bass_q_per_year, g.window_choice_rate_per_year)
+        self.gp_choice_h = np.where(can, choice_probability(rate, DT_YEARS), 0.0)
+
+    def _value_practices(self, which: np.ndarray) -> None:
+        """Record, for the practices selected, the money they are valued at this month (one account of money)."""
+        self.gp_valued_month[which] = self.t
+        self.gp_time_saved_nok[which] = self._gp_time_saved_t[which]
+        self.gp_subsidy_nok[which] = self._gp_subsidy_t
+        self.gp_money_knok[which] = self._gp_money_knok_t[which]
+
+    def record_gp_choice(self, i: int, code: int) -> None:
+        """Practice i chose alternative ``code`` (sim.gp_choice) this month: joining puts it on the platform."""
+        self.gp_choice[i], self.gp_choice_month[i] = code, self.t
+        self._value_practices(np.array([i]))
+        if code == JOIN:
+            self.gp_join_month[i] = self.t
+            self.mark_changed()
+
+    def gp_valuation(self) -> GPValuation:
+        """What each practice chose and the money it was valued at (sim.economics.GPValuation)."""
+        return GPValuation(choice=self.gp_choice.copy(), choice_month=self.gp_choice_month.copy(),
+                           valued_month=self.gp_valued_month.copy(), time_saved_nok_per_gp_year=self.gp_time_saved_nok.copy(),
+                           integrate_time_saved_nok_per_gp_year=self.gp_integrate_time_saved_nok.copy(),
+                           subsidy_nok_per_gp_year=self.gp_subsidy_nok.copy(), money_knok=self.gp_money_knok.copy(),
+                           time_saved_by_month=self.gp_time_saved_by_month, integrated_by_month=self.gp_integrated_by_month)
 
     # ------------------------------------------------------------------ network (cached per platform set)
 
     def _platform_vector(self) -> np.ndarray:
-        if self._x_version != self._version:
-            t = self.t
-            self._x = self.network.platform_vector(
-                self.gp_join_month >= 0, (self.muni_live_month >= 0) & (self.muni_live_month <= t) & (self.muni_stage != EXITED),
-                (self.hospital_live_month >= 0) & (self.hospital_live_month <= t))
-            self._x_version = self._version
-        return self._x
+        t = self.t
+        return self._derived("x", lambda: self.network.platform_vector(
+            self.gp_join_month >= 0,
+            (self.muni_live_month >= 0) & (self.muni_live_month <= t) & (self.muni_stage != EXITED),
+            (self.hospital_live_month >= 0) & (self.hospital_live_month <= t)))
 
-    def _practice_network_share(self) -> np.ndarray:
-        if self._pns_version != self._version:
-            self._pns = np.asarray(self.network.practice_network_share(self._platform_vector()), dtype=float)
-            self._pns_version = self._version
-        return self._pns
+    def _join_time_saved_nok(self) -> np.ndarray:
+        """Per practice: NOK per GP per year of search time it would save by joining, the others as now."""
+        return self._derived("join_time_saved_nok", lambda: np.asarray(
+            self.network.practice_hours_saved_if_joined(self._platform_vector()), dtype=float)
+            * self.cfg.gp_price.hourly_value_nok / self.gp_n)
 
     def _metrics(self) -> dict[str, float]:
-        if self._metrics_version != self._version:
-            self._metric_values = self.network.metrics(self._platform_vector())
-            self._metrics_version = self._version
+        def metric_pass() -> dict[str, float]:
             self.n_metric_passes += 1
-        return self._metric_values
+            return self.network.metrics(self._platform_vector())
+
+        return self._derived("metrics", metric_pass)
 
     # ------------------------------------------------------------------ stepping
 
@@ -613,8 +705,8 @@ class RolloutModel(mesa.Model):
         if self.replaying() and self.t in self.replay_counts:
             self._condition_on_counts()
         self._waves_go_live()
-        self.hazard = self._gp_hazards()
-        for i in np.flatnonzero(self.hazard):  # h = 0 cannot join: only these practices need to decide
+        self._gp_month()
+        for i in np.flatnonzero(self.gp_choice_h):  # h = 0 cannot choose: only these practices need to decide
             self.gp_practices[i].decide()
         self._record_month()
         self.running = self.t < self.n_months - 1
@@ -626,31 +718,15 @@ class RolloutModel(mesa.Model):
         return self
 
     def _record_month(self) -> None:
+        """Keep the month's municipal stages (:meth:`stage_by_month`) and record its row: every
+        :data:`ADOPTION` column and network metric."""
         t = self.t
-        gp = self.gp_join_month >= 0
-        live = (self.muni_live_month >= 0) & (self.muni_stage != EXITED)
-        stage = self.muni_stage
-        deferred = (self.muni_last_answer == DEFER) & ((stage == UNDECIDED) | (stage == OPTION) | (stage == BOUND))
-        self._stage_hist[t], self._deferred_hist[t] = stage, deferred
+        self.gp_time_saved_by_month[:, t] = self._join_time_saved_nok()
+        self.gp_integrated_by_month[:, t] = self.gp_choice == INTEGRATE
+        if t == self.n_months - 1:  # offices never valued: at the last month, as if they chose then
+            self._value_practices(self.gp_valued_month < 0)
+        self._stage_hist[t], self._deferred_hist[t] = self.muni_stage, _deferred(self)
         self._option_hist[t], self._bound_hist[t] = self.muni_decision_month >= 0, self.muni_binding_month >= 0
-        n_hosp = int((self.hospital_live_month >= 0).sum())
-        self._row = {
-            "t": t, "functionality": float(self.functionality[t]),
-            "n_gp_offices_live": int(gp.sum()), "n_gps_live": int(self.gp_n[gp].sum()),
-            "share_gp_offices": float(gp.mean()) if self.n_practices else 0.0,
-            "share_gps": float(self.gp_n[gp].sum() / max(self.gp_n.sum(), 1)),
-            "share_list_patients": float(self.gp_lists[gp].sum() / max(self.gp_lists.sum(), 1.0)),
-            "n_municipalities_decided": int(self._option_hist[t].sum()),
-            "n_municipalities_bound": int(self._bound_hist[t].sum()),
-            "n_municipalities_deferred": int(deferred.sum()),
-            "n_municipalities_declined": int((stage == DECLINED).sum()),
-            "n_municipalities_exited": int((stage == EXITED).sum()),
-            "n_municipalities_live": int(live.sum()), "share_municipalities_live": float(live.mean()),
-            "share_residents_municipalities_live": float(self.population[live].sum() / self.population.sum()),
-            "n_hospitals_live": n_hosp, "share_hospitals_live": n_hosp / max(self.n_hospitals, 1),
-        }
-        metrics = self._metrics()
-        self._row.update({k: float(metrics[k]) for k in self.metric_columns})
         self.datacollector.collect(self)
 
     def stage_by_month(self) -> dict[str, np.ndarray]:

@@ -35,17 +35,20 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import select
 import sys
 import threading
 import time
-import warnings
 import uuid
+import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager
 from importlib import import_module
 from typing import Any, Protocol, runtime_checkable
+
+from threadpoolctl import ThreadpoolController
 
 from sim.config import MAX_JOBS, ConfigError, EnvironmentFault
 from sim.interrupt import ignore_in_worker
@@ -96,8 +99,6 @@ def blas_single_thread() -> AbstractContextManager:
     modules were imported (which may have loaded another BLAS, e.g. SciPy's own OpenBLAS).
     """
     if _CONTROLLER[1] != len(sys.modules):
-        from threadpoolctl import ThreadpoolController
-
         _CONTROLLER[0] = ThreadpoolController()
         _CONTROLLER[1] = len(sys.modules)
     return _CONTROLLER[0].limit(limits=1)
@@ -113,8 +114,6 @@ def die_with(pid: int) -> None:
 
     def watch() -> None:
         try:
-            import select
-
             fd = os.pidfd_open(pid)
             select.select([fd], [], [])  # readable when the process has exited
         except (AttributeError, OSError):

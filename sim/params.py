@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.config import Config, iter_parameters, load_config, prior_range, sweep_range
+from sim.config import Config, get_dotted, iter_parameters, load_config, prior_range, sweep_range
 
 KEY_LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=.*?#\s*(.+?)\s*$")
 SECTION_LINE = re.compile(r"^\s*\[([A-Za-z_.]+)\]\s*$")
@@ -81,9 +81,7 @@ def parameter_table(config: str | Path | None = None) -> pd.DataFrame:
     rows = []
     data = cfg.model_dump(mode="json")
     for key, f in iter_parameters():
-        node = data
-        for part in key.split("."):
-            node = node[part]
+        node = get_dotted(data, key)
         extra = f.json_schema_extra or {}
         numeric = f.annotation in (int, float)
         prior = prior_range(key) if numeric else None

@@ -25,15 +25,16 @@ import shutil
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 
-from sim import interrupt
+from sim import __version__, interrupt
 from sim.config import Config, ConfigError, config_to_dict
 
 TABLE_FILES: dict[str, str] = {
@@ -137,8 +138,6 @@ def manifest(cfg: Config, replicates: list[int], started: datetime, ended: datet
              draws: pd.DataFrame | None = None, draw_spec: str = "prior", **extra: Any) -> dict:
     """The run's manifest: enough to reproduce it (resolved config, seeds, drawn values) and to know
     where it came from. ``draws``: the draws table (values of every drawn key per draw)."""
-    from sim import __version__
-
     drawn = draws if draws is not None else pd.DataFrame({"draw": [0]})
     return {
         "run_id": run_id(cfg, replicates, drawn),
@@ -254,8 +253,6 @@ def atomic_dir(target: Path):
     are removed and ``target`` is untouched. Temporary folders that killed runs left beside
     ``target`` are removed first (:func:`remove_stale`).
     """
-    from contextlib import contextmanager
-
     @contextmanager
     def _cm():
         made = [p for p in (target.parent, *target.parent.parents) if not p.exists()]  # deepest first
@@ -286,6 +283,22 @@ def atomic_dir(target: Path):
             shutil.rmtree(old, ignore_errors=True)
 
     return _cm()
+
+
+def write_file_atomic(path: Path, write: Callable[[Path], Any]) -> None:
+    """``write(tmp_path)``, then rename to ``path`` (readers see the whole file or none)."""
+    tmp = path.parent / f".tmp-{uuid.uuid4().hex}-{path.name}"
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(text: str, path: Path) -> None:
+    """Write a text file under a temporary name and rename it into place."""
+    write_file_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def write_run(out_root: str | Path, cfg: Config, tables: RunTables, man: dict,
@@ -324,11 +337,12 @@ def read_run(run_dir: str | Path) -> RunTables:
     return RunTables(**{name: read_table(d, name) for name in TABLE_FILES if (d / TABLE_FILES[name]).exists()})
 
 
-def read_manifest(run_dir: str | Path) -> dict:
-    """The manifest of a run directory."""
-    p = Path(run_dir) / "manifest.json"
-    if not p.exists():
-        raise ConfigError(f"{Path(run_dir)}: not a run directory (no manifest.json)")
+def read_manifest(folder: str | Path, what: str = "run directory") -> dict:
+    """The ``manifest.json`` of a run directory (or of a sweep folder, ``what="sweep folder"``);
+    ConfigError naming ``what`` when there is none. The one manifest reader of the package."""
+    p = Path(folder) / "manifest.json"
+    if not p.is_file():
+        raise ConfigError(f"{Path(folder)}: not a {what} (no manifest.json)")
     return json.loads(p.read_text(encoding="utf-8"))
 
 

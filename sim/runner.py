@@ -3,21 +3,25 @@
 A replicate's seed is ``SeedSequence(cfg.run.seed, spawn_key=(replicate,))`` on every
 executor, so the same config and replicate give identical tables whether they run
 alone, in a pool of 1 or 2 workers, or on Dask. The region and the care network depend
-only on the region and network sections, so they are built once per process and reused.
+only on the region and network sections, so they are built once per :class:`sim.builds.BuildCache`
+and reused.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
 
+from sim.builds import BuildCache
 from sim.config import Config
 from sim import interrupt
-from sim.parallel import Executor, blas_single_thread, pool_for
+from sim.economics import on_platform_by_month, run_economics
+from sim.model import MONTHLY_AGGREGATION, RolloutModel
+from sim.municipal_decision import DECLINED
+from sim.parallel import Executor, LocalExecutor, SerialExecutor, blas_single_thread
 from sim.results import RunTables
 
 # Region-level columns copied from the model's monthly table into the timeseries.
@@ -29,48 +33,15 @@ ACTOR_TYPES: dict[str, tuple[str, str]] = {
     "gp": ("n_gps_live", "share_gps"),
 }
 
-# Stocks are read at December of the report year; flows are summed over its months.
-FLOW_COLUMNS = ("search_hours", "search_nok", "adverse_events")
-STOCK_COLUMNS = (
-    "share_gps", "share_gp_offices", "share_list_patients", "n_gp_offices_live", "n_municipalities_live",
-    "n_municipalities_decided", "n_municipalities_bound", "n_municipalities_deferred", "n_municipalities_declined",
-    "share_residents_municipalities_live", "one_record_coverage", "handover_same_record",
-    "information_available", "gain_realized",
-)
+STOCK_COLUMNS: tuple[str, ...] = tuple(c for c, agg in MONTHLY_AGGREGATION.items() if agg == "stock")
+FLOW_COLUMNS: tuple[str, ...] = tuple(c for c, agg in MONTHLY_AGGREGATION.items() if agg == "flow")
+"""The summary's columns, from the one declaration (sim.model.MONTHLY_AGGREGATION): stocks are read
+at December of the report year, flows summed over its months."""
 
 
 def replicate_seed(cfg: Config, replicate: int) -> np.random.SeedSequence:
     """The seed of replicate r: ``SeedSequence(cfg.run.seed, spawn_key=(r,))``."""
     return np.random.SeedSequence(cfg.run.seed, spawn_key=(int(replicate),))
-
-
-# --------------------------------------------------------------------------- region and network cache
-
-_CACHE: dict[str, tuple] = {}
-
-
-def _region_key(cfg: Config) -> str:
-    return json.dumps({"region": cfg.region.model_dump(mode="json"), "network": cfg.network.model_dump(mode="json")},
-                      sort_keys=True)
-
-
-def cached_region_network(cfg: Config):
-    """(Region, CareNetwork) for the config, built once per process per distinct region/network setup.
-
-    A config that differs elsewhere (prices, wages: the network's valuation) gets the cached build
-    revalued (``CareNetwork.revalued``), so a sweep over such keys builds once per worker.
-    """
-    from sim.network import build_network
-    from sim.region import load_region
-
-    key = _region_key(cfg)
-    if key not in _CACHE:
-        if len(_CACHE) >= 4:
-            _CACHE.pop(next(iter(_CACHE)))
-        region = load_region(cfg.region)
-        _CACHE[key] = (region, build_network(region, cfg))
-    region, network = _CACHE[key]
-    return region, (network if network.cfg == cfg else network.revalued(cfg))
 
 
 # --------------------------------------------------------------------------- tables from a model
@@ -80,9 +51,6 @@ def _muni_level(cfg: Config, model, region, months: pd.Series) -> pd.DataFrame:
     """Per municipality and month: live (0/1), the share of its GPs on the platform, and its decision
     stage as 0/1 columns: option_exercised (ever), binding_agreement (ever), deferred (its latest
     answer a deferral or postponement it still waits on), declined."""
-    from sim.municipal_decision import DECLINED
-    from sim.economics import on_platform_by_month
-
     n_t, n_m = cfg.n_months, len(region.municipalities)
     live = on_platform_by_month(model.muni_live_month, n_t).T.astype(np.int64)  # (month, municipality)
     pr = region.practices
@@ -185,12 +153,10 @@ def summary_row(cfg: Config, replicate: int, monthly: pd.DataFrame, econ: dict[s
 # --------------------------------------------------------------------------- one run
 
 
-def simulate(cfg: Config, replicate: int, region=None, network=None):
-    """Build and run the model for one replicate; returns (model, region, network)."""
-    from sim.model import RolloutModel
-
-    if region is None or network is None:
-        region, network = cached_region_network(cfg)
+def simulate(cfg: Config, replicate: int, builds: BuildCache | None = None):
+    """Build (or take from ``builds``) the region and network and run the model for one replicate;
+    returns (model, region, network)."""
+    region, network = (builds if builds is not None else BuildCache()).get(cfg)
     model = RolloutModel(cfg, region=region, network=network, seed=replicate_seed(cfg, replicate))
     model.run()
     return model, region, network
@@ -199,17 +165,15 @@ def simulate(cfg: Config, replicate: int, region=None, network=None):
 def _economics(model, region, network, monthly: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The economics tables of a finished model (its config: money frames scaled to the region);
     ``monthly`` is the model's :meth:`monthly` table."""
-    from sim.economics import run_economics
-
     zeros = np.zeros(network.n_providers)
     return run_economics(model.cfg, region, np.asarray(model.muni_live_month), np.asarray(model.gp_join_month),
-                         monthly, no_platform_metrics=network.metrics(zeros),
+                         monthly, model.gp_valuation(), no_platform_metrics=network.metrics(zeros),
                          trust_live_month=np.array([h.live_t for h in model._hospitals], dtype=np.int64))
 
 
-def run_one(cfg: Config, replicate: int, region=None, network=None, draw: int = 0) -> RunTables:
+def run_one(cfg: Config, replicate: int, builds: BuildCache | None = None, draw: int = 0) -> RunTables:
     """All tables of one replicate run of one parameter draw (scenario, draw and seed columns added)."""
-    model, region, network = simulate(cfg, replicate, region, network)
+    model, region, network = simulate(cfg, replicate, builds)
     monthly = model.monthly()  # built once: the economics, the timeseries and the summary read it
     econ = _economics(model, region, network, monthly)
     tag = {"scenario": cfg.scenario, "draw": int(draw), "seed": int(replicate)}
@@ -238,46 +202,65 @@ def summarise_model(cfg: Config, replicate: int, model, region, network) -> dict
     return summary_row(cfg, replicate, monthly, _economics(model, region, network, monthly))
 
 
-def summarise_run(cfg: Config, replicate: int, region=None, network=None) -> dict:
+def summarise_run(cfg: Config, replicate: int, builds: BuildCache | None = None) -> dict:
     """The summary row of one replicate run (what sweeps keep)."""
-    model, region, network = simulate(cfg, replicate, region, network)
+    model, region, network = simulate(cfg, replicate, builds)
     return summarise_model(cfg, replicate, model, region, network)
 
 
 # --------------------------------------------------------------------------- replicates
 
 
-def _run_one(job: tuple[Config, int, int]) -> RunTables:
-    """run_one of a (config, replicate, draw) job."""
-    cfg, replicate, draw = job
-    return run_one(cfg, replicate, draw=draw)
+_WORKER: dict[str, BuildCache] = {}
+"""A pool worker's builds (read only by :func:`_pinned_run_one`; filled before the fork by
+:func:`replicate_pool`'s ``warm``, so forked workers start with the region and network built)."""
+
+
+def _worker_builds() -> BuildCache:
+    return _WORKER.setdefault("builds", BuildCache())
 
 
 def _pinned_run_one(job: tuple[Config, int, int]) -> RunTables:
-    """run_one in a worker, BLAS pinned to one thread."""
+    """run_one of a (config, replicate, draw) job in a pool worker, with the worker's builds, BLAS
+    pinned to one thread."""
+    cfg, replicate, draw = job
     with blas_single_thread():
-        return _run_one(job)
+        return run_one(cfg, replicate, _worker_builds(), draw=draw)
+
+
+def replicate_pool(jobs: int, warm: Config | None = None) -> LocalExecutor:
+    """A local pool of ``jobs`` workers for :func:`run_replicates` (not started: enter it, or
+    ``.start()`` it to keep it open call after call); with ``warm``, its workers fork with that
+    config's region and network built."""
+    return LocalExecutor(jobs, ("sim.runner", "sim.model"),
+                         before_fork=None if warm is None else (lambda: _worker_builds().get(warm)))
 
 
 def run_replicates(cfg: Config | Sequence[Config], replicates: Iterable[int], jobs: int = 1,
-                   on_done: Callable[[int], None] | None = None, pool: Executor | None = None) -> RunTables:
+                   on_done: Callable[[int], None] | None = None, pool: Executor | None = None,
+                   builds: BuildCache | None = None) -> RunTables:
     """Run replicates of one config, or of each parameter draw's config (``cfg`` a list: draw d is
-    ``cfg[d]``), on ``jobs`` local workers (:func:`sim.parallel.pool_for`; this process when
-    jobs <= 1); the tables are stacked in (draw, replicate) order. Replicate r has the same seed
-    in every draw. ``on_done(replicate)`` is called once per finished (draw, replicate) run.
+    ``cfg[d]``), on ``jobs`` local workers (:func:`replicate_pool`; this process when jobs <= 1);
+    the tables are stacked in (draw, replicate) order. Replicate r has the same seed in every draw.
+    ``on_done(replicate)`` is called once per finished (draw, replicate) run.
 
-    ``pool``: an open executor to run on instead (left open for the next call, its workers' caches
+    ``builds``: the regions and networks of runs in this process (default: a new cache).
+    ``pool``: an open executor to run on instead (left open for the next call, its workers' builds
     warm). If ``on_done`` raises, the runs not yet started are cancelled and the error propagates
     (how a caller abandons a run that a newer request superseded)."""
     cfgs = [cfg] if isinstance(cfg, Config) else list(cfg)
+    builds = builds if builds is not None else BuildCache()
     reps = list(replicates)
     runs = [(cfgs[d], r, d) for d in range(len(cfgs)) for r in reps]
-    workers = jobs if len(runs) > 1 else 1
-    with pool_for(workers, ("sim.runner", "sim.model")) if pool is None else nullcontext(pool) as ex:
 
-        def done(i: int) -> None:
-            interrupt.check()  # a Ctrl-C that a finalizer swallowed stops the run here
-            if on_done:
-                on_done(runs[i][1])
+    def done(i: int) -> None:
+        interrupt.check()  # a Ctrl-C that a finalizer swallowed stops the run here
+        if on_done:
+            on_done(runs[i][1])
 
-        return RunTables.concat(ex.map(_pinned_run_one if ex.capacity > 1 else _run_one, runs, on_done=done))
+    if pool is None and (jobs <= 1 or len(runs) <= 1):
+        mine = builds if builds is not None else BuildCache()
+        return RunTables.concat(SerialExecutor().map(lambda job: run_one(job[0], job[1], mine, draw=job[2]), runs,
+                                                     on_done=done))
+    with replicate_pool(jobs, warm=cfgs[0]) if pool is None else nullcontext(pool) as ex:
+        return RunTables.concat(ex.map(_pinned_run_one, runs, on_done=done))

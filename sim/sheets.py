@@ -44,7 +44,8 @@ NAMES: dict[str, dict[str, str]] = {
         "annualised_oneoff_nok_per_gp_year": "Engangskostnad annualisert (kr)", "current_ehr_cost_nok_per_gp_year": "Dagens journal (kr)",
         "subsidy_nok_per_gp_year": "Tilskudd (kr)", "time_saved_nok_per_gp_year": "Spart tid (kr)",
         "breakeven_licence_nok_per_gp_year": "Lisenspris som går i null (kr per lege per år)",
-        "item": "Punkt", "value": "Verdi", "summary": "Sammendrag", "bill": "Regning", "net_by_year": "Netto per år", "gp": "Fastlegekontor", "about": "Om tallene",
+        "item": "Punkt", "value": "Verdi", "kind": "Type", "nok": "Kroner", "one_off": "engangs", "annual": "per år",
+        "if_joins": "Regning ved innføring", "summary": "Sammendrag", "bill": "Regning", "net_by_year": "Netto per år", "gp": "Fastlegekontor", "about": "Om tallene",
     },
     "en": {
         "platform_investment_nok": "Platform investment share", "platform_operating_nok": "Platform operating fee",
@@ -65,7 +66,8 @@ NAMES: dict[str, dict[str, str]] = {
         "annualised_oneoff_nok_per_gp_year": "One-off annualised (NOK)", "current_ehr_cost_nok_per_gp_year": "Current record (NOK)",
         "subsidy_nok_per_gp_year": "Subsidy (NOK)", "time_saved_nok_per_gp_year": "Time saved (NOK)",
         "breakeven_licence_nok_per_gp_year": "Break-even licence price (NOK per GP a year)",
-        "item": "Item", "value": "Value", "summary": "Summary", "bill": "Bill", "net_by_year": "Net by year", "gp": "GP offices", "about": "About the figures",
+        "item": "Item", "value": "Value", "kind": "Kind", "nok": "NOK", "one_off": "one-off", "annual": "a year",
+        "if_joins": "Bill if it joins", "summary": "Summary", "bill": "Bill", "net_by_year": "Net by year", "gp": "GP offices", "about": "About the figures",
     },
 }
 
@@ -154,10 +156,11 @@ def gp_offices(costs_gp: pd.DataFrame, kommunenummer: str) -> pd.DataFrame:
     """The GP offices of one municipality per scenario: size, share of runs in which each joined, net money per
     GP a year (median and 5-95 % band over runs), payback (median over the runs it joined; inf = never),
     price components and the break-even licence price, the licence at which its money term for joining is
-    zero: time saved + current record cost + subsidy - annualised one-off (from the costs_gp components:
-    net_nok_per_gp_year + licence_nok_per_gp_year)."""
+    zero: time saved + current record cost + subsidy - annualised one-off (costs_gp's money term of joining
+    and break-even licence, valued at the month each office chose; sim.gp_choice)."""
     sel = costs_gp[costs_gp["kommunenummer"].astype(str) == str(kommunenummer)].copy()
-    sel["breakeven_licence_nok_per_gp_year"] = sel["net_nok_per_gp_year"] + sel["licence_nok_per_gp_year"]
+    sel["net_nok_per_gp_year"] = sel["money_join_nok_per_gp_year"]
+    sel["breakeven_licence_nok_per_gp_year"] = sel["break_even_licence_nok_per_gp_year"]
     sel["joined"] = sel["joined_month"] >= 0
     g = sel.groupby(["scenario", "practice_idx"], sort=False)
     out = pd.DataFrame({
@@ -179,7 +182,7 @@ def gp_offices(costs_gp: pd.DataFrame, kommunenummer: str) -> pd.DataFrame:
 def display(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     """``df`` with display names: columns, and the values of ``component`` and ``scenario``."""
     out = df.copy()
-    for col in ("component", "scenario"):
+    for col in ("component", "scenario", "kind"):
         if col in out:
             out[col] = out[col].map(lambda k: name_of(k, lang))
     out.columns = [" | ".join(name_of(p, lang) for p in str(c).split("|")) for c in out.columns]
@@ -197,7 +200,7 @@ def write_csv(df: pd.DataFrame, path: Path, lang: str) -> Path:
 
 
 def _format(col: str) -> str | None:
-    if col.endswith("_nok") or col.endswith("_nok_per_gp_year") or col in ("net_p05", "net_p95", "population", "list_patients") \
+    if col == "nok" or col.endswith("_nok") or col.endswith("_nok_per_gp_year") or col in ("net_p05", "net_p95", "population", "list_patients") \
             or col.rsplit("|", 1)[-1].endswith("_nok"):
         return "#,##0"
     if col.startswith("share_"):

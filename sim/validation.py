@@ -20,7 +20,10 @@ import numpy as np
 import pandas as pd
 
 from sim.agents import DT_YEARS
+from sim.builds import BuildCache
 from sim.config import Config
+from sim.model import RolloutModel
+from sim.runner import replicate_seed
 
 
 def bass_cdf(t_years: np.ndarray | float, p: float, q: float) -> np.ndarray:
@@ -76,10 +79,13 @@ def finite_population_bias_bound(share_var: np.ndarray, p: float, q: float, dt_y
 
 
 def check_bass_case(cfg: Config) -> None:
-    """Raise ValueError unless the config is the Bass special case (beta_u = 0, complete peers,
-    offered from the start, salaried offices deciding like the others)."""
+    """Raise ValueError unless the config is the Bass special case of the GP choice (sim.gp_choice):
+    only "join" offered, utility weight beta_u = 0, choice rate p + q s (no window rate), complete
+    peers, offered from the start, salaried offices deciding like the others."""
     g = cfg.gp
     problems = [k for k, bad in (("gp.beta_u_per_knok must be 0", g.beta_u_per_knok != 0),
+                                 ("gp.alternatives must be ['join']", g.alternatives != ["join"]),
+                                 ("gp.window_choice_rate_per_year must be 0", g.window_choice_rate_per_year != 0),
                                  ("gp.peer_graph must be 'complete'", g.peer_graph != "complete"),
                                  ("gp.offered_from_start must be true", not g.offered_from_start),
                                  ("gp.salaried_follow_municipality must be false", g.salaried_follow_municipality))
@@ -88,7 +94,7 @@ def check_bass_case(cfg: Config) -> None:
         raise ValueError(f"{cfg.scenario}: not the Bass special case: {'; '.join(problems)}")
 
 
-def bass_validation(cfg: Config, n_seeds: int) -> pd.DataFrame:
+def bass_validation(cfg: Config, n_seeds: int, builds: BuildCache | None = None) -> pd.DataFrame:
     """Run the Bass case ``n_seeds`` times (replicate seeds 0..n-1) and compare with the closed form.
 
     One row per month: ``t``, ``t_years`` = (t + 1) / 12 (the share is recorded at the end of
@@ -98,13 +104,10 @@ def bass_validation(cfg: Config, n_seeds: int) -> pd.DataFrame:
     The share is ``share_gps``; every practice has the same hazard, so its mean is the same as
     that of the office share.
     """
-    from sim.model import RolloutModel
-    from sim.runner import cached_region_network, replicate_seed
-
     check_bass_case(cfg)
     if n_seeds < 2:
         raise ValueError(f"n_seeds must be >= 2 (a standard error needs two runs), got {n_seeds}")
-    region, network = cached_region_network(cfg)
+    region, network = (builds if builds is not None else BuildCache()).get(cfg)
     shares = np.vstack([
         RolloutModel(cfg, region=region, network=network, seed=replicate_seed(cfg, r)).run().monthly()["share_gps"]
         .to_numpy() for r in range(n_seeds)])

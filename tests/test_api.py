@@ -10,6 +10,7 @@ column for column); ``RunResults.save()`` writes the same files as ``onerecord r
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -215,19 +216,31 @@ def bad(tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="module")
 def cli_errors(bad, tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
-    """Every bad case through `python -m sim`, run concurrently (each fails before any work)."""
+    """Every bad case through the command line, in this process (typer's runner, from the repository's
+    folder); test_a_process_prints_the_same_line checks that `python -m sim` prints the same."""
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
     out = tmp_path_factory.mktemp("cli_errors")
-    procs = {}
-    for case, (args, _) in bad.items():
-        extra = [] if "--out" in args or args[0] in ("plot", "params") else ["--out", str(out / "results")]
-        procs[case] = subprocess.Popen(cli_args(*args, *extra), cwd=ROOT, stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE, text=True)
-    done = {}
-    for case, p in procs.items():
-        stdout, stderr = p.communicate(timeout=300)
-        done[case] = subprocess.CompletedProcess(p.args, p.returncode, stdout, stderr)
+    runner, done, cwd = CliRunner(), {}, os.getcwd()
+    os.chdir(ROOT)
+    try:
+        for case, (args, _) in bad.items():
+            extra = [] if "--out" in args or args[0] in ("plot", "params") else ["--out", str(out / "results")]
+            res = runner.invoke(app, [*args, *extra])
+            done[case] = subprocess.CompletedProcess(args, res.exit_code, res.stdout, res.stderr)
+    finally:
+        os.chdir(cwd)
     assert not (out / "results").exists(), "a failing command created its output directory"
     return done
+
+
+def test_a_process_prints_the_same_line(cli_errors, tmp_path):
+    args = ["run", str(BASELINE), "--set", "gp_price.licence_nok_per_gp_year=-5", "--out", str(tmp_path / "results")]
+    res = subprocess.run(cli_args(*args), cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert (res.returncode, res.stdout, res.stderr) == (2, "", cli_errors["bad value"].stderr)
+    assert not (tmp_path / "results").exists()
 
 
 MATCHING = ["missing file", "bad value", "unknown --set key", "shares over 1", "unknown key in file",

@@ -54,7 +54,7 @@ def test_sheet_opens_with_the_municipality_by_name(saved):
 
     assert saved.name == "bill_5001_Trondheim"
     wb = load_workbook(saved / "bill.xlsx")
-    assert wb.sheetnames == ["Sammendrag", "Regning", "Netto per år", "Fastlegekontor", "Om tallene"]
+    assert wb.sheetnames == ["Sammendrag", "Regning ved innføring", "Regning", "Netto per år", "Fastlegekontor", "Om tallene"]
     ws = wb["Sammendrag"]
     header = [c.value for c in ws[1]]
     assert "Kommune" in header and "Finansieringsscenario" in header
@@ -65,6 +65,17 @@ def test_sheet_opens_with_the_municipality_by_name(saved):
     assert bill.cell(row=2, column=col).number_format == "#,##0"
     items = {bill.cell(row=r, column=head.index("Post") + 1).value for r in range(2, bill.max_row + 1)}
     assert {name_of(k, "nb") for k in BILL_ROWS} == items
+
+
+def test_bill_if_it_joins_gives_the_expected_bill(result):
+    from sim.economics.valuation import annuity_factor
+
+    cfg = api.load_config(BASELINE)
+    j = result.if_joins[result.if_joins["scenario"] == "baseline"].set_index("component")
+    a = annuity_factor(cfg.economics.discount_rate, cfg.bill.appraisal_years)
+    per_year = a * j.loc[j["kind"] == "one_off", "nok"].sum() + j.loc[j["kind"] == "annual", "nok"].sum()
+    expected = result.summary.set_index("scenario").loc["baseline", "expected_nok_per_inhabitant"]
+    assert per_year / result.summary["population"].iloc[0] == pytest.approx(expected, abs=1.0)  # no loan in the baseline
 
 
 def test_csv_variants(saved, result):

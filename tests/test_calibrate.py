@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FAKE_MUNICIPALITIES = 30
 FAKE_OFFICES = 60
 FAKE_GOLIVE_T = 28  # 2022-05 from 2020-01
+FAKE_GP_RATE_FACTOR = 1.4  # the fake's fixed multiplier of the GP rate (it read 1 + 20 beta_u with beta_u = 0.02 before #19)
 
 
 def fake_simulator(cfg, replicate: int) -> pd.DataFrame:
@@ -47,7 +48,7 @@ def fake_simulator(cfg, replicate: int) -> pd.DataFrame:
     joined = np.zeros(FAKE_OFFICES, bool)
     for k in range(FAKE_GOLIVE_T, n):
         share = joined.mean()
-        joined |= u[k] < 1 - np.exp(-(p + q * share) * 12 * (1 + 20 * cfg.gp.beta_u_per_knok))
+        joined |= u[k] < 1 - np.exp(-(p + q * share) * 12 * FAKE_GP_RATE_FACTOR)
         offices[k] = joined.sum()
     return pd.DataFrame({
         "t": t, "month": pd.date_range(f"{cfg.run.start_month}-01", periods=n, freq="MS"),
@@ -248,18 +249,18 @@ def test_fit_recovers_known_parameters_of_a_fake_simulator(cfg48, tmp_path):
 SMALL_OVERRIDES = ["region.kind=synthetic", "region.synthetic_municipalities=8", "region.synthetic_population=20000"]
 
 
+@pytest.mark.slow
 def test_a_parallel_fit_is_the_same_on_any_executor(cfg48):
     """pyabc runs on our executor (sim.parallel): particles are seeded by their index and taken in
-    index order, so 2 or 3 local workers and Dask give the same posterior."""
+    index order, so 2 local workers and 3 Dask workers give the same posterior."""
     from sim.calibrate import fit_abc
 
     observed = fake_simulator(with_overrides(cfg48, TRUTH), 1)
     quick = replace(QUICK, population_size=8, max_generations=2)
     fits = [fit_abc(cfg48, observed, FAKE_KEYS, replace(quick, **kw), fake_simulator)
-            for kw in ({"n_procs": 2}, {"n_procs": 3}, {"n_procs": 2, "executor": "dask"})]
-    for posterior, gens in fits[1:]:
-        pd.testing.assert_frame_equal(posterior, fits[0][0])
-        pd.testing.assert_frame_equal(gens, fits[0][1])
+            for kw in ({"n_procs": 2}, {"n_procs": 3, "executor": "dask"})]
+    pd.testing.assert_frame_equal(fits[1][0], fits[0][0])
+    pd.testing.assert_frame_equal(fits[1][1], fits[0][1])
     assert len(fits[0][1]) == 2 and fits[0][0]["weight"].sum() == pytest.approx(1.0)
 
 
@@ -300,14 +301,15 @@ def test_forecast_without_posterior_bands_over_seeds(cfg48):
 
 # A synthetic region where both fitted parameters leave a trace: wave capacity never binds (so the
 # threshold sets how many municipalities are live), GP offices are offered from the start with
-# beta_u = 0 and a complete peer graph (a Bass process, so q sets the growth). The window runs to
+# only "join" offered, beta_u = 0, no window rate and a complete peer graph (the Bass case of the GP
+# choice, so q sets the growth). The window runs to
 # 2027-12 because this is synthetic data, not the history (the history is fitted to 2023-12 only).
 # The recovery check tests the fit machinery on the threshold and q; each municipality's headroom
 # comes from its own bottom-up bill (issue 21).
 MODEL_RECOVERY = ["region.kind=synthetic", "region.synthetic_municipalities=30", "region.synthetic_population=300000",
                   "run.end_month=2027-12", "run.report_year=2027", "rollout.wave_capacity=[30,30,30,30,30,30,30,30,30,30,30]",
                   "gp.offered_from_start=true", "gp.beta_u_per_knok=0.0", 'gp.peer_graph="complete"',
-                  "gp.bass_p_per_year=0.03"]
+                  "gp.bass_p_per_year=0.03", 'gp.alternatives=["join"]', "gp.window_choice_rate_per_year=0.0"]
 MODEL_TRUTH = {"municipality.threshold_mean": 1.0, "gp.bass_q_per_year": 0.3}
 # threshold_mean 1.0: about 13-18 of the 30 municipalities live by 2027 under the two-stage rule (at
 # 0.55, the truth before it, 27-29 are live and every lower value gives about the same: no trace)
@@ -331,7 +333,9 @@ def test_fit_recovers_known_parameters_of_the_model():
     truth_cfg = with_overrides(cfg, MODEL_TRUTH)
     observed = typical_realization([simulate_monthly(truth_cfg, 900 + r) for r in range(7)])
     assert observed["n_municipalities_live"].iloc[-1] > 0 and observed["n_gp_offices_live"].iloc[-1] > 0
-    settings = replace(QUICK, population_size=60, max_generations=5, seeds_per_particle=1, predictive_draws=10)
+    # two seeds per particle: under the two-stage rule one seed's distance at a given threshold varies
+    # a lot (a council cascade goes one way or the other), e.g. 0.12 to 0.38 at 0.8 over three seeds
+    settings = replace(QUICK, population_size=60, max_generations=5, seeds_per_particle=2, predictive_draws=10)
     res = calibrate(cfg, out_dir=None, keys=list(MODEL_TRUTH), observed=observed, settings=settings)
     _check_recovery(res.parameters, MODEL_TRUTH)
 

@@ -18,7 +18,7 @@ from .conftest import ROOT
 
 SOURCE = ast.parse(inspect.getsource(cli))
 API_COMMANDS = ["run", "plot", "compare", "uptake_curve", "params", "sweep", "sensitivity", "calibrate",
-                "validate_bass", "report", "bill", "explore"]
+                "validate_bass", "report", "bill", "explore", "gp_drivers"]
 WRITES = {"open", "write_text", "write_bytes", "to_csv", "to_parquet", "mkdir", "savefig", "atomic_dir", "save",
           "copytree", "rename", "replace", "unlink", "rmtree", "touch"}
 

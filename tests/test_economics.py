@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from sim.config import with_overrides
 from sim.economics import (
+    GPValuation,
     ACTORS,
     allocate_platform_cost,
     allocate_with_floor,
@@ -56,6 +57,18 @@ def flat_monthly(cfg, hours: float = 100.0, adverse: float = 1.0, saved_share: n
         df[f"search_hours_{k}"] = hours * (1.0 - share)
     df["adverse_events"] = adverse * (1.0 - share)
     return df
+
+
+def valuation(cfg, gp_join_month: np.ndarray, time_saved_nok: float = 0.0) -> GPValuation:
+    """A GP valuation for hand-made join months: joiners chose "join" then, the rest never chose (valued at the
+    last month); a constant time saving per GP."""
+    gp = np.asarray(gp_join_month, dtype=np.int64)
+    n, t = len(gp), cfg.n_months
+    subsidy = cfg.agreement.subsidy_nok_per_gp_year
+    return GPValuation(choice=np.where(gp >= 0, 0, -1), choice_month=gp, valued_month=np.where(gp >= 0, gp, t - 1),
+                       time_saved_nok_per_gp_year=np.full(n, time_saved_nok), integrate_time_saved_nok_per_gp_year=np.zeros(n),
+                       subsidy_nok_per_gp_year=np.full(n, subsidy), money_knok=np.zeros((n, 3)),
+                       time_saved_by_month=np.full((n, t), time_saved_nok), integrated_by_month=np.zeros((n, t), dtype=bool))
 
 
 def no_platform(hours: float = 100.0, adverse: float = 1.0) -> dict[str, float]:
@@ -219,7 +232,7 @@ def test_money_is_conserved_to_the_krone_every_year(small_config, region, data):
     assert p[[c for c in p.columns if c.endswith("_nok")]].dtypes.map(lambda d: np.issubdtype(d, np.integer)).all()
     assert p["cost_nok"].sum() == round(cfg.economics.investment_nok * sum(cfg.economics.investment_profile.values())) \
         + cfg.economics.operating_nok_per_year * int((alloc.years >= cfg.economics.operating_start_year).sum())
-    out = run_economics(cfg, region, live, gp, flat_monthly(cfg), no_platform())
+    out = run_economics(cfg, region, live, gp, flat_monthly(cfg), valuation(cfg, gp), no_platform())
     cm = out["costs_municipality"]
     assert np.array_equal(cm.groupby("year")["platform_net_nok"].sum().to_numpy(), p["municipal_nok"].to_numpy())
     parts = cm["state_nok"] + cm["regional_nok"] + cm["gp_licence_nok"] + cm["platform_net_nok"]
@@ -252,7 +265,7 @@ def test_more_state_money_never_raises_a_municipal_net_cost(small_config, region
     r = min(cfg.financing.regional_share, 1.0 - max(s1, s2))
     lo, hi = sorted((s1, s2))
     tables = [run_economics(with_overrides(cfg, {"financing.state_share": s, "financing.regional_share": r}),
-                            region, live, gp, flat_monthly(cfg), no_platform())["costs_municipality"] for s in (lo, hi)]
+                            region, live, gp, flat_monthly(cfg), valuation(cfg, gp), no_platform())["costs_municipality"] for s in (lo, hi)]
     assert np.all(tables[1]["net_cost_nok"].to_numpy() <= tables[0]["net_cost_nok"].to_numpy() + 2)
     assert np.all(tables[1]["npv_net_cost_nok"].to_numpy() <= tables[0]["npv_net_cost_nok"].to_numpy() + 2 * len(economics_years(cfg)))
 
@@ -328,13 +341,16 @@ def test_gp_payback_by_hand(small_config, region):
                                         "agreement.subsidy_nok_per_gp_year": 0.0})
     gp = np.full(len(region.practices), -1)
     gp[0], gp[1] = 24, cfg.n_months - 6
-    out = run_economics(cfg, region, np.full(len(region.municipalities), 24), gp, flat_monthly(cfg), no_platform())["costs_gp"]
+    out = run_economics(cfg, region, np.full(len(region.municipalities), 24), gp, flat_monthly(cfg), valuation(cfg, gp),
+                        no_platform())["costs_gp"]
     assert out.loc[0, "payback_years"] == pytest.approx(2.0)            # 24,000 / 12,000 a year
     assert math.isinf(out.loc[1, "payback_years"])                      # joined too late to pay back: never
     assert out["payback_years"].iloc[2:].isna().all()                   # never joined
-    assert out.loc[0, "net_nok_per_gp_year"] == pytest.approx(22_000 - 10_000 - gp_price(cfg).annualised_oneoff_nok_per_gp_year)
+    assert out.loc[0, "money_join_nok_per_gp_year"] == pytest.approx(22_000 - 10_000 - gp_price(cfg).annualised_oneoff_nok_per_gp_year)
+    assert out.loc[0, "break_even_licence_nok_per_gp_year"] == pytest.approx(22_000 - gp_price(cfg).annualised_oneoff_nok_per_gp_year)
     expensive = with_overrides(cfg, {"gp_price.licence_nok_per_gp_year": 40_000})
-    out = run_economics(expensive, region, np.full(len(region.municipalities), 24), gp, flat_monthly(cfg), no_platform())["costs_gp"]
+    out = run_economics(expensive, region, np.full(len(region.municipalities), 24), gp, flat_monthly(cfg), valuation(cfg, gp),
+                        no_platform())["costs_gp"]
     assert math.isinf(out.loc[0, "payback_years"])
 
 
@@ -344,7 +360,7 @@ def test_gains_follow_the_saved_hours(small_config, region):
     share = np.where(np.arange(n) >= 36, 0.5, 0.0)
     live = np.full(len(region.municipalities), 36)
     gp = np.full(len(region.practices), 36)
-    out = run_economics(cfg, region, live, gp, flat_monthly(cfg, 100.0, 2.0, share), no_platform(100.0, 2.0))
+    out = run_economics(cfg, region, live, gp, flat_monthly(cfg, 100.0, 2.0, share), valuation(cfg, gp), no_platform(100.0, 2.0))
     who = out["who_pays_who_gains"].set_index("actor")
     assert list(who.index) == list(ACTORS)
     wage, e = hour_value_nok(cfg), cfg.economics
@@ -359,21 +375,23 @@ def test_gains_follow_the_saved_hours(small_config, region):
     assert cm["gains_nok"].sum() == pytest.approx(50.0 * months_saving * wage["municipal"])
     assert who.loc["municipalities", "gains_nok"] == pytest.approx(cm["gains_nok"].sum() - cm["legacy_contract_saving_nok"].sum())
     assert np.allclose(who["net_nok"], who["gains_nok"] - who["pays_nok"])
-    cg = out["costs_gp"]
-    per_gp = 50.0 * 12 * wage["gp"] * cg["list_patients"] / cg["list_patients"].sum() / cg["n_gps"]
-    assert np.allclose(cg["time_saved_nok_per_gp_year"], per_gp)
-    nothing = run_economics(cfg, region, live, gp, flat_monthly(cfg), no_platform())["who_pays_who_gains"]
+    assert who.loc["gps", "gains_nok"] == pytest.approx(
+        50.0 * months_saving * wage["gp"] + cm["gp_subsidy_nok"].sum()
+        + region.n_gps * (n - 36) / 12 * cfg.gp_price.current_ehr_cost_nok_per_gp_year)
+    nothing = run_economics(cfg, region, live, gp, flat_monthly(cfg), valuation(cfg, gp), no_platform())["who_pays_who_gains"]
     assert nothing.loc[nothing["actor"] == "patients", "gains_nok"].item() == 0.0
     # without the x = 0 metrics the first month stands in for "nobody on the platform"
-    same = run_economics(cfg, region, live, gp, flat_monthly(cfg, 100.0, 2.0, share))["who_pays_who_gains"]
+    same = run_economics(cfg, region, live, gp, flat_monthly(cfg, 100.0, 2.0, share), valuation(cfg, gp))["who_pays_who_gains"]
     assert np.allclose(same["gains_nok"], out["who_pays_who_gains"]["gains_nok"])
 
 
 def test_run_economics_rejects_wrong_shapes(small_config, region):
     with pytest.raises(ValueError, match="muni_live_month"):
-        run_economics(small_config, region, np.zeros(3, dtype=int), np.zeros(len(region.practices), dtype=int), flat_monthly(small_config))
+        run_economics(small_config, region, np.zeros(3, dtype=int), np.zeros(len(region.practices), dtype=int),
+                      flat_monthly(small_config), valuation(small_config, np.zeros(len(region.practices))))
     with pytest.raises(ValueError, match="gp_join_month"):
-        run_economics(small_config, region, np.zeros(len(region.municipalities), dtype=int), np.zeros(2, dtype=int), flat_monthly(small_config))
+        run_economics(small_config, region, np.zeros(len(region.municipalities), dtype=int), np.zeros(2, dtype=int),
+                      flat_monthly(small_config), valuation(small_config, np.zeros(2)))
 
 
 def test_money_frames_scale_with_a_synthetic_region(small_config, baseline_config):

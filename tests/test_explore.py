@@ -158,6 +158,23 @@ def test_every_select_and_view_works_in_both_languages():
         assert table.shape == (4, 3)
 
 
+def test_the_council_sheet_download_is_the_bill_of_the_picked_municipality():
+    pytest.importorskip("solara")
+    import io
+    import zipfile
+
+    from sim.explore.app import _sheet
+    from sim.explore.engine import Engine
+
+    vals = base_values(ROOT / BASE) | {"gp_price.licence_nok_per_gp_year": 30000.0}
+    out = Engine(jobs=1).run(str(ROOT / BASE), vals, 1)
+    zf = zipfile.ZipFile(io.BytesIO(_sheet(out, "5037", "nb")))
+    names = zf.namelist()
+    assert any(n.endswith("bill.xlsx") for n in names) and any(n.endswith("summary_nb.csv") for n in names)
+    assert all(n.startswith("bill_5037_Levanger/") or n == "command.txt" for n in names), names
+    assert zf.read("command.txt").decode().strip() == out.command
+
+
 def test_explore_rejects_bad_options_with_one_line():
     r = subprocess.run([sys.executable, "-m", "sim", "explore", "configs/nope.toml", "--port", "1"], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)
@@ -262,7 +279,7 @@ def test_explorer_in_a_real_browser_offline(explorer_url):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     drv = webdriver.Chrome(service=Service(driver_path), options=opts)
-    wait = WebDriverWait(drv, 45, poll_frequency=0.2)
+    wait = WebDriverWait(drv, 90, poll_frequency=0.2)  # a ceiling for a loaded machine, not a timing
 
     def text(css: str) -> str:
         return drv.find_element(By.CSS_SELECTOR, css).text.strip()
@@ -273,7 +290,7 @@ def test_explorer_in_a_real_browser_offline(explorer_url):
             if d.find_elements(By.CSS_SELECTOR, ".ex-status-running") or not d.find_elements(By.CSS_SELECTOR, ".ex-status-ready"):
                 return False
             return pred(text(".ex-command"))
-        wait.until(ready)
+        wait.until(ready, "a settled page whose command satisfies the step's condition")
         return {"command": text(".ex-command"), "uptake": text(".ex-gp-uptake"), "bill": text(".ex-bill")}
 
     def press(lever_css: str, key: str) -> None:
@@ -286,14 +303,18 @@ def test_explorer_in_a_real_browser_offline(explorer_url):
         assert first["command"] == "onerecord run configs/baseline.toml --seeds 3"
 
         # hover: the lever's key, range and source
-        ActionChains(drv).move_to_element(drv.find_element(By.CSS_SELECTOR, ".lever-financing-state-share span")).perform()
-        wait.until(lambda d: any("financing.state_share" in e.text and "source:" in e.text
-                                 for e in d.find_elements(By.CSS_SELECTOR, ".v-overlay__content")))
+        def hovered(d) -> bool:
+            ActionChains(d).move_to_element(d.find_element(By.CSS_SELECTOR, ".lever-financing-state-share span")).perform()
+            return any("financing.state_share" in e.text and "source:" in e.text
+                       for e in d.find_elements(By.CSS_SELECTOR, ".v-overlay__content"))
+
+        wait.until(hovered, "hover text of the state share lever")
 
         # a change made while a run is in flight supersedes it: the page ends on the newest setting
         shock = ".lever-functionality-golive-shock"
         press(shock, Keys.END)
-        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".ex-status-running") or "golive_shock" in text(".ex-command"))
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".ex-status-running") or "golive_shock" in text(".ex-command"),
+                   "the go-live shock run started")
         press(shock, Keys.HOME)  # to the bottom of its range, 0 (the base has 0.2)
         shocked = settled(lambda c: c.endswith("--set functionality.golive_shock=0"))
         assert shocked["command"] == first["command"] + " --set functionality.golive_shock=0"
@@ -322,16 +343,29 @@ def test_explorer_in_a_real_browser_offline(explorer_url):
 
         # a combination the validation rejects: its one line in the page, the last good result kept
         press(".lever-financing-regional-share", Keys.END)
-        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".ex-error"))
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".ex-error"), "the rejected setting's line")
         assert "state_share + regional_share must be <= 1" in text(".ex-error")
         assert text(".ex-command") == full["command"] and text(".ex-bill") == full["bill"]
         press(".lever-financing-regional-share", Keys.HOME)
-        wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".ex-error"))
+        wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".ex-error"), "the error line gone")
         assert settled(lambda c: c == full["command"]) == full
+
+        # the download: built on click, saved from a link holding the zip (setting and base tables, the command)
+        drv.find_element(By.CSS_SELECTOR, "button.ex-download").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "a.ex-download-link"), "the download link")
+        href = drv.find_element(By.CSS_SELECTOR, "a.ex-download-link").get_attribute("href")
+        assert href.startswith("data:application/zip;base64,")
+        import base64
+        import io
+        import zipfile
+
+        zf = zipfile.ZipFile(io.BytesIO(base64.b64decode(href.split(",", 1)[1])))
+        assert zf.read("command.txt").decode().strip() == full["command"]
+        assert {"setting/summary.csv", "base/summary.csv", "setting/manifest.json"} <= set(zf.namelist())
 
         # language: Norwegian words and number formats
         drv.find_element(By.XPATH, "//div[contains(@class,'ex-lang')]//button[normalize-space()='nb' or normalize-space()='NB']").click()
-        wait.until(lambda d: "Fastlegeoppslutning" in d.page_source)
+        wait.until(lambda d: "Fastlegeoppslutning" in d.page_source, "the page in Norwegian")
         assert text(".ex-gp-uptake") == fmt(res.summary[f"share_gps_{year}"].median(), "pct", "nb")
         assert text(".ex-bill") == fmt(bill, "nok", "nb")
 
@@ -340,14 +374,17 @@ def test_explorer_in_a_real_browser_offline(explorer_url):
         assert shot.stat().st_size > 10_000
 
         # offline: every request the page made went to this server (or stayed in the page)
-        urls = set()
+        urls, missing = set(), set()
         for entry in drv.get_log("performance"):
             msg = json.loads(entry["message"])["message"]
             if msg["method"] == "Network.requestWillBeSent":
                 urls.add(msg["params"]["request"]["url"])
+            if msg["method"] == "Network.responseReceived" and msg["params"]["response"]["status"] >= 400:
+                missing.add(msg["params"]["response"]["url"])  # an asset the installed packages lack
         host = url.rstrip("/")
         outside = sorted(u for u in urls if not u.startswith((host, host.replace("http", "ws"), "data:", "blob:")))
         assert urls and not outside, outside
+        assert not missing, missing
     finally:
         drv.quit()
     log = (tmp / "server.log").read_text()

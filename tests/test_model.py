@@ -16,18 +16,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.agents import (GPPractice, Hospital, Municipality, decision_probability, gp_hazard, gp_utility_knok,
+from sim.agents import (GPPractice, Hospital, Municipality, decision_probability,
                         in_contract_window, municipal_score, peer_share, perceived_functionality, releases_by)
+from sim.builds import BuildCache
 from sim.config import load_config, with_overrides
 from sim.model import ADOPTION_COLUMNS, RolloutModel, named_stream, root_seed
 from sim.municipal_decision import DECLINED, EXITED, LIVE, OPTION, UNDECIDED
 from sim.network import METRIC_COLUMNS
-from sim.runner import cached_region_network
 
 from .conftest import BASELINE, SMALL
 
 N_WAVES = 11  # waves in the baseline calendar
 WIDE_WAVES = {"rollout.wave_capacity": [1000] * N_WAVES}  # holds the go-live calendar fixed (DESIGN.md, Random numbers)
+
+BUILDS = BuildCache()  # this module's regions and networks, built once
 
 
 def small(**overrides):
@@ -41,7 +43,7 @@ def small(**overrides):
 
 
 def run(cfg, seed=0) -> RolloutModel:
-    region, network = cached_region_network(cfg)
+    region, network = BUILDS.get(cfg)
     return RolloutModel(cfg, region=region, network=network, seed=seed).run()
 
 
@@ -78,17 +80,6 @@ def test_releases_and_functionality_equation():
     assert vals.min() == 0.0 and vals.max() == 1.0
 
 
-def test_gp_hazard_bass_limit_and_monotone():
-    p, q = 0.01, 0.4
-    assert gp_hazard(0.0, 0.0, p, q, 0.0) == pytest.approx(1 - math.exp(-p / 12))
-    assert gp_hazard(0.5, 123.0, p, q, 0.0) == pytest.approx(1 - math.exp(-(p + q * 0.5) / 12))  # beta 0: U ignored
-    u = np.linspace(-200, 200, 41)
-    h = gp_hazard(0.3, u, p, q, 0.03)
-    assert np.all(np.diff(h) > 0) and np.all((h >= 0) & (h < 1))
-    hs = gp_hazard(np.linspace(0, 1, 11), 10.0, p, q, 0.03)
-    assert np.all(np.diff(hs) > 0)
-
-
 def test_peer_share_by_hand():
     # practices 0,1,2 in municipality 0, practice 3 in municipality 1; one council; GPs 1,2,3,4
     n = np.array([1, 2, 3, 4])
@@ -111,11 +102,7 @@ def test_contract_window():
     assert in_contract_window(55, phase, 60.0, 12)[0]
 
 
-def test_utility_and_municipal_score_terms():
-    kw = dict(functionality_value=100.0, functionality_fit=0.8, current_system_functionality=0.7, network_benefit=40.0,
-              net_price=60.0, subsidy=10.0, switching_cost=20.0)
-    u = gp_utility_knok(0.5, np.array([0.0, 1.0, 1.0]), np.array([True, True, False]), **kw)
-    np.testing.assert_allclose(u, [100 * (0.4 - 0.7) - 60 + 10, -30 - 50 + 40, -30 - 50 + 40 - 20])
+def test_municipal_score_terms():
     s = municipal_score(np.array([0.5]), 0.7, np.array([0.25]), np.array([0.1]), weight_cost=2.0,
                         weight_functionality=1.0, functionality_reference=0.5, weight_peers=4.0, weight_gp=10.0)
     assert s[0] == pytest.approx(1.0 + 0.2 + 1.0 + 1.0)
@@ -156,7 +143,7 @@ def test_common_random_numbers_across_scenarios():
     cfg = small()
     other = with_overrides(cfg, {"gp_price.licence_nok_per_gp_year": 20_000, "municipality.threshold_mean": 0.9,
                                  "financing.state_share": 1.0})
-    region, network = cached_region_network(cfg)
+    region, network = BUILDS.get(cfg)
     a = RolloutModel(cfg, region, network, seed=11)
     b = RolloutModel(other, region, network, seed=11)
     assert np.array_equal(a.gp_uniforms, b.gp_uniforms) and np.array_equal(a.muni_uniforms, b.muni_uniforms)
@@ -241,7 +228,7 @@ def test_missing_trust_without_default_is_an_error():
     # rejected when the config is validated (issue 24), before a model is built
     with pytest.raises(ValueError, match="hospitals.golive_month: no entry for trust 'Trust 1'"):
         cfg = small(hospitals__golive_month={"Somewhere HF": "2023-01"})
-        region, network = cached_region_network(cfg)
+        region, network = BUILDS.get(cfg)
         RolloutModel(cfg, region, network, seed=0)
 
 
@@ -260,18 +247,19 @@ def test_postponement_only_after_history():
 
 def test_salaried_offices_follow_their_municipality():
     cfg = small(gp__salaried_follow_municipality=True, gp__bass_p_per_year=0.0, gp__bass_q_per_year=0.0,
+                gp__window_choice_rate_per_year=0.0,
                 municipality__threshold_mean=-2.0, **WIDE_WAVES)  # every municipality joins
     m = run(cfg, seed=1)
     sal = m.gp_salaried
     live = m.muni_live_month[m.gp_muni]
     assert sal.any() and (live[sal] >= 0).any()
     assert np.array_equal(m.gp_join_month[sal], live[sal])
-    assert np.all(m.gp_join_month[~sal] == -1)  # p = q = 0: nobody else ever joins
+    assert np.all(m.gp_join_month[~sal] == -1)  # no choice rate: nobody else ever joins
 
 
 def test_peer_matrix_uses_trust_area_for_lone_council():
     cfg = small(region__synthetic_municipalities_per_council=1, region__synthetic_municipalities_per_trust=4)
-    region, network = cached_region_network(cfg)
+    region, network = BUILDS.get(cfg)
     m = RolloutModel(cfg, region, network, seed=0)
     trust = m.muni_trust
     expected = (trust[:, None] == trust[None, :]) & ~np.eye(len(trust), dtype=bool)
@@ -290,7 +278,7 @@ def cascade(thresholds: list[float], *extra: str) -> RolloutModel:
         "municipality.decision_noise=0", "municipality.weight_cost=0", "municipality.weight_functionality=0",
         "municipality.weight_gp=0", "municipality.weight_peers=1", "municipality.binding_threshold_offset=0",
         "municipality.decline_margin=10", f"rollout.wave_capacity={[1000] * N_WAVES}", *extra])
-    region, network = cached_region_network(cfg)
+    region, network = BUILDS.get(cfg)
     m = RolloutModel(cfg, region, network, seed=0)
     m.muni_threshold[:] = thresholds  # a hand-made case: thresholds chosen, not drawn
     return m.run()
@@ -370,8 +358,11 @@ def test_exit_rule_is_off_unless_enabled():
 
 gp_params = st.fixed_dictionaries({
     "gp.bass_p_per_year": st.floats(0.001, 0.08), "gp.bass_q_per_year": st.floats(0.0, 0.8),
-    "gp.beta_u_per_knok": st.floats(0.0, 0.05), "gp.network_benefit_knok_per_gp_year": st.floats(0, 100),
-    "gp.switching_cost_knok_per_gp_year": st.floats(0, 60), "gp.functionality_value_knok_per_gp_year": st.floats(0, 150),
+    "gp.beta_u_per_knok": st.floats(0.0, 0.2), "gp.window_choice_rate_per_year": st.floats(0.0, 4.0),
+    "gp.alternatives": st.sampled_from([["join"], ["join", "stay"], ["join", "integrate", "stay"], ["integrate", "join"]]),
+    "gp.zero_terms": st.sampled_from([[], ["random"], ["money"], ["functionality", "risk", "peer"], ["time_saved"]]),
+    "gp.risk_knok_per_gp_year_per_incident": st.floats(0, 60), "gp.peer_value_knok_per_gp_year": st.floats(0, 40),
+    "gp_price.integration_nok_per_gp_year": st.floats(0, 20_000), "gp.functionality_value_knok_per_gp_year": st.floats(0, 150),
     "gp.offered_from_start": st.booleans(), "gp.salaried_follow_municipality": st.booleans(),
     "gp.peer_graph": st.sampled_from(["municipality_council", "complete"]),
     "municipality.threshold_mean": st.floats(-0.5, 1.0), "municipality.weight_gp": st.floats(0, 1),
@@ -428,7 +419,7 @@ def test_agents_are_mesa_agents_of_three_types():
 
 def test_mesa_batch_run_runs_the_model():
     cfg = small(gp__offered_from_start=True, gp__bass_p_per_year=0.05)
-    region, network = cached_region_network(cfg)
+    region, network = BUILDS.get(cfg)
     rows = mesa.batch_run(RolloutModel, {"cfg": [cfg], "region": [region], "network": [network], "seed": [0, 1]},
                           number_processes=1, iterations=1, max_steps=cfg.n_months, display_progress=False)
     assert len(rows) == 2
@@ -444,7 +435,7 @@ SCENARIOS = {
     "gp_agreement": {"agreement.subsidy_nok_per_gp_year"},
     "state_finances_half": {"financing.state_share"},
     "functionality_fixed": {"functionality.golive_shock", "functionality.improvement_per_release"},
-    "no_gp_network_benefit": {"gp.network_benefit_knok_per_gp_year"},
+    "no_gp_network_benefit": {"gp.zero_terms"},
 }
 
 

@@ -276,21 +276,6 @@ def test_platform_vector_layout(small):
     assert list(net2.providers.columns) == ["provider_idx", "kind", "ref_idx", "name"]
 
 
-def test_practice_network_share(small):
-    _, _, net = small
-    assert np.allclose(net.practice_network_share(np.ones(net.n_providers)), 1.0)
-    assert np.all(net.practice_network_share(np.zeros(net.n_providers)) == 0.0)
-    share = net.practice_network_share(_x(net, 0, 0, 1, 0))  # only hospitals on
-    hv = net.handovers
-    for p in range(net.n_practices):
-        mine = hv[(hv["sender"] == p) | (hv["receiver"] == p)]
-        hosp = mine["handover"].isin(["referral_gp_hospital", "discharge_summary_hospital_gp"])
-        assert share[p] == pytest.approx(mine.loc[hosp, "events_per_year"].sum() / mine["events_per_year"].sum())
-
-
-# --------------------------------------------------------------------------- graph and speed
-
-
 def test_provider_graph_and_graphml(small, tmp_path):
     _, _, net = small
     g = net.graph()

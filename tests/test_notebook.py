@@ -8,16 +8,16 @@ rewrite the notebook from the repository root with
     python -m tests.test_notebook
 
 The tests check that the committed notebook equals the generated one (so the two never drift),
-that it has no outputs, and that it executes end to end with nbclient, in under a minute, with
-``ONERECORD_QUICK=1`` (2 seeds instead of 8, a coarser uptake curve), in a kernel started from
-the running interpreter.
+that it has no outputs, and that it executes end to end with nbclient (no errors, the expected
+outputs) with ``ONERECORD_QUICK=1`` (2 seeds instead of 8, a coarser uptake curve), in a kernel started from
+the running interpreter. Its wall time (target: under a minute) is measured by
+``benchmarks/run.py --only notebook``, not asserted here.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import nbformat
@@ -133,17 +133,15 @@ def kernel_manager(tmp_path):
     return KernelManager(kernel_name="onerecord-test", kernel_spec_manager=ksm)
 
 
-def test_notebook_executes_quickly(kernel_manager, monkeypatch):
+@pytest.mark.slow
+def test_notebook_executes(kernel_manager, monkeypatch):
     from nbclient import NotebookClient
 
     monkeypatch.setenv("ONERECORD_QUICK", "1")
     nb = nbformat.read(NB, as_version=4)
     client = NotebookClient(nb, km=kernel_manager, timeout=120,
                             resources={"metadata": {"path": str(NB.parent)}})
-    t0 = time.perf_counter()
-    client.execute()
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 60, f"the quick notebook took {elapsed:.1f} s"
+    client.execute()  # nbclient's timeout (per cell) is the guard against a hang
 
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]

@@ -89,6 +89,9 @@ def tables(small_config, tmp_path_factory) -> dict[str, object]:
                          "share_se": 0.01, "bass_cdf": bass_cdf((t + 1) / 12, 0.05, 0.4), "n_seeds": 3})
     nets = {"baseline": pd.DataFrame({"net_npv_nok": [-1e8, 2e7, 5e7]}, index=["state", "municipalities", "gps"]),
             "state_all": pd.DataFrame({"net_npv_nok": [-2e8, 6e7, 5e7]}, index=["state", "municipalities", "gps"])}
+    profile = pd.DataFrame([{"output": o, "parameter": p, "value": v, "base_value": 0.5, "mean": v * k, "p10": v * k - 0.1,
+                             "p90": v * k + 0.1, "min": v * k - 0.2, "max": v * k + 0.2, "n_seeds": 3}
+                            for o in OUTPUTS for k, p in enumerate(PARAMS[:2], 1) for v in (0.0, 0.5, 1.0)])
     heat = pd.DataFrame([{"x": x, "y": y, "value": (x + y) / 10} for x in (0.0, 1.0, 2.0) for y in (0.0, 0.5)])
     drivers = indices[(indices["method"] == "sobol") & (indices["index"] == "ST")].assign(
         rank=lambda d: d.groupby("output")["value"].rank(ascending=False).astype(int))
@@ -100,10 +103,15 @@ def tables(small_config, tmp_path_factory) -> dict[str, object]:
     return {
         "run": run,
         "profile": SimpleNamespace(profile=profile),
+        "gp": SimpleNamespace(costs_gp=run.costs_gp, gp_levers=pd.DataFrame(
+            [{"lever": lever, "value_nok_per_gp_year": v, "draw": 0, "seed": s, "share_gps_2030": 0.1 + s / 10 - v / 1e6,
+              "share_gps_end": 0.3 + s / 10 - v / 1e6} for lever in ("licence", "subsidy") for v in (0.0, 60_000.0)
+             for s in (0, 1)])),
         "compare": SimpleNamespace(runs={"baseline": run.tables, "other": run.tables},
                                    costs_municipality=run.costs_municipality),
         "uptake": uptake,
         "sensitivity": sensitivity,
+        "profile": SimpleNamespace(profile=profile),
         "calibration": calibration,
         "validation": SimpleNamespace(bass_curves=bass),
         "bill": SimpleNamespace(
@@ -164,7 +172,8 @@ def test_figures_draw_into_the_callers_axes(name, tables):
 
 def test_registry_subjects_and_files(tables, tmp_path):
     assert {f.subject for f in FIGURES.values()} == set(SUBJECTS)
-    assert names("run") == ["adoption", "coverage", "gain_vs_uptake", "cost_per_inhabitant", "who_pays_who_gains"]
+    assert names("run") == ["adoption", "coverage", "gain_vs_uptake", "cost_per_inhabitant", "who_pays_who_gains",
+                            "gp_break_even"]
     paths = write_figures("validation", tables["validation"], tmp_path, "nb")
     assert sorted(p.name for p in paths) == ["bass_nb.pdf", "bass_nb.png"]
     with pytest.raises(api.ConfigError, match="--lang"):

@@ -92,6 +92,29 @@ def test_summary_has_report_year_and_end_columns(run_dir):
     assert s.loc[0, "search_hours_2030"] == pytest.approx(float(in2030["search_hours"].sum()), rel=1e-12)
 
 
+def test_every_declared_monthly_column_reaches_the_summary(run_dir):
+    """Each monthly column is declared once with its aggregation (sim.model.MONTHLY_AGGREGATION):
+    every stock is the December value and every flow the year's sum, for the report year and the
+    last 12 months, and no monthly column is left out of summary.csv."""
+    from sim.model import MONTHLY_AGGREGATION
+
+    s = pd.read_csv(run_dir / "summary.csv")
+    ts = pd.read_parquet(run_dir / "timeseries.parquet")
+    reg = ts[(ts["level"] == "region") & (ts["seed"] == 1)]
+    monthly_cols = [c for c in reg.columns if c in MONTHLY_AGGREGATION]
+    assert set(monthly_cols) == set(MONTHLY_AGGREGATION)  # the declaration is exactly the model's columns
+    months = pd.to_datetime(reg["month"])
+    for suffix, window in (("2030", months.dt.year == 2030), ("end", months >= months.max() - pd.DateOffset(months=11))):
+        sel = reg[window.to_numpy()]
+        assert len(sel) == 12
+        for col, agg in MONTHLY_AGGREGATION.items():
+            if agg == "index":
+                continue
+            want = float(sel[col].iloc[-1]) if agg == "stock" else float(sel[col].sum())
+            assert s.loc[1, f"{col}_{suffix}"] == pytest.approx(want, rel=1e-12, abs=1e-12), (col, suffix)
+    assert {"search_hours_gp_2030", "search_hours_specialist_end"} <= set(s.columns)  # the per-kind flows, too
+
+
 def test_manifest_reproduces_the_run_and_api_equals_cli(run_dir, tmp_path):
     res = api.load_results(run_dir)
     again = api.run(res.config, seeds=res.manifest["replicates"])
@@ -154,18 +177,53 @@ def test_atomic_dir_leaves_nothing_on_error(tmp_path):
     assert not target.exists() and not (tmp_path / "scen").exists()  # no empty scenario folder either (issue 24)
 
 
+def _wait_for_progress(fd: int, proc: subprocess.Popen, guard_s: float = 300.0) -> str:
+    """Read the progress bar the command draws on a terminal (``fd``: the pty's master side) until it
+    shows a finished seed ("k/400" with k >= 1); the guard only stops a hang."""
+    import os
+    import re
+
+    seen, deadline = "", time.monotonic() + guard_s
+    while time.monotonic() < deadline and proc.poll() is None:
+        if select_ready(fd):
+            try:
+                seen += os.read(fd, 65536).decode("utf-8", "replace")
+            except OSError:
+                break
+            if any(int(k) >= 1 for k in re.findall(r"(\d+)/400", seen)):
+                return seen
+    raise AssertionError(f"no progress shown (exit {proc.poll()}): {seen[-500:]!r}")
+
+
+@pytest.mark.slow
 def test_ctrl_c_leaves_no_half_written_run(tmp_path):
+    """Ctrl-C once the run shows progress (a seed done of far more than it can finish): exit 130,
+    one line, nothing under --out."""
+    import os
+    import pty
+
     out = tmp_path / "out"
-    # far more seeds than 6 s can run (about 0.15 s each), so the interrupt always lands mid-run
+    master, slave = pty.openpty()  # the progress bar (rich, on stdout) is drawn on a terminal only
     proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(BASELINE), "--seeds", "400", "--out", str(out)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(6)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+                            cwd=ROOT, stdout=slave, stderr=subprocess.PIPE, text=True)
+    os.close(slave)
+    try:
+        _wait_for_progress(master, proc)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        os.close(master)
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     leftovers = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
     assert leftovers == []
+
+
+def select_ready(fd: int) -> bool:
+    """Whether ``fd`` has data to read now."""
+    import select
+
+    return bool(select.select([fd], [], [], 0.2)[0])
 
 
 def test_validate_bass_writes_curves_side_by_side(tmp_path):

@@ -225,6 +225,7 @@ def test_bad_parameters(tmp_path, param, expect):
 # --------------------------------------------------------------------------- executors agree
 
 
+@pytest.mark.slow
 def test_executors_agree(toy_experiment, reference, tmp_path):
     """Local with 1 (the reference) and 2 workers and Dask give the same rows, sorted by run_id."""
     exp = load_experiment(toy_experiment)
@@ -500,6 +501,7 @@ def test_an_interrupt_commits_every_finished_run(toy_experiment, tmp_path):
 # --------------------------------------------------------------------------- the model
 
 
+@pytest.mark.slow
 def test_model_sweep_agrees_across_executors_and_ignores_dummy_keys(tmp_path, monkeypatch):
     """The model itself: local with 1 worker (forked from a parent that built the network, where
     fork exists), 2 workers (from a fork server) and Dask give identical rows; rows that differ

@@ -9,7 +9,8 @@ One concept per module, every public name re-exported here:
   NOK value of search hours and adverse events, savings against no platform;
 * :mod:`sim.economics.months`: calendar year of each month, the table years, who is on the
   platform each month, months on per year;
-* :mod:`sim.economics.gp`: the GP price (:class:`GPPrice`) and payback;
+* :mod:`sim.economics.gp`: the GP price (:class:`GPPrice`), the money term of each alternative of a GP
+  office's choice, break-even prices (:class:`GPValuation`) and payback;
 * :mod:`sim.economics.platform`: platform cost by year, allocation keys and floor, the
   financing split (:func:`allocate_platform_cost`), the ex-ante bill, region scaling;
 * :mod:`sim.economics.bill`: the municipal bill bottom-up (platform fee, local one-off, productivity
@@ -49,7 +50,10 @@ from sim.economics.valuation import (
     savings_by_month,
 )
 from sim.economics.months import economics_years, month_years, months_on_by_year, on_platform_by_month, year_of_month
-from sim.economics.gp import GPPrice, gp_price, payback_years
+from sim.economics.gp import (
+    GPPrice, GPValuation, break_even_licence_nok_per_gp_year, break_even_subsidy_nok_per_gp_year, gp_price,
+    integrate_money_nok_per_gp_year, join_money_nok_per_gp_year, payback_years,
+)
 from sim.economics.platform import (
     PlatformAllocation, allocate_platform_cost, allocate_with_floor, allocation_weights, ex_ante_charges_nok,
     fixed_variable_shares, floor_nok_per_year, gp_licence_income_by_year, platform_cost_by_year, scaled_to_region,
@@ -65,7 +69,8 @@ from sim.economics.tables import (
 
 __all__ = [
     "ACTORS", "BILL_COMPONENTS", "hospital_replaced_systems_nok", "LOCAL_ONEOFF", "PAID_TO_HELSEPLATTFORMEN", "expected_bill_nok", "fixed_variable_shares",
-    "local_costs_by_year", "municipal_bill", "GPPrice", "PROVIDER_KINDS_VALUED", "PlatformAllocation",
+    "local_costs_by_year", "municipal_bill", "GPPrice", "GPValuation", "break_even_licence_nok_per_gp_year", "break_even_subsidy_nok_per_gp_year",
+    "integrate_money_nok_per_gp_year", "join_money_nok_per_gp_year", "PROVIDER_KINDS_VALUED", "PlatformAllocation",
     "allocate_platform_cost", "allocate_with_floor", "allocation_weights", "annuity_factor",
     "capital_charge_factor", "costs_gp", "costs_municipality", "economics_years",
     "ex_ante_charges_nok", "expected_net_cost_nok_per_inhabitant_year", "floor_nok_per_year", "gain_value_nok",

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.config import Config, data_path
-from sim.economics.gp import gp_price, payback_years
+from sim.config import GP_CHOICES, Config, data_path
+from sim.economics.gp import (GPValuation, break_even_licence_nok_per_gp_year, break_even_subsidy_nok_per_gp_year,
+                              gp_price, integrate_money_nok_per_gp_year, join_money_nok_per_gp_year, payback_years)
 from sim.economics.months import month_years, months_on_by_year, on_platform_by_month, year_of_month
 from sim.economics.bill import BILL_COMPONENTS, PAID_TO_HELSEPLATTFORMEN, municipal_bill
 from sim.economics.platform import PlatformAllocation, allocate_platform_cost
@@ -103,61 +104,63 @@ def costs_municipality(cfg: Config, region: Region, alloc: PlatformAllocation, m
     })
 
 
-def costs_gp(cfg: Config, region: Region, gp_join_month: np.ndarray, saved: pd.DataFrame) -> pd.DataFrame:
-    """One row per GP practice: the platform's price and gains per GP (NOK per GP, :class:`GPPrice`).
+def costs_gp(cfg: Config, region: Region, gp_join_month: np.ndarray, valuation: GPValuation) -> pd.DataFrame:
+    """One row per GP office: its choice and the money of each alternative per GP, valued at the month it chose.
 
-    time_saved_nok_per_gp_year: the region's monthly GP search hours saved x gp_price.hourly_value_nok,
-    shared among practices on the platform that month by list patients, per GP, averaged over the
-    practice's months on the platform x 12 (for a practice that never joined: what a practice of its
-    list would have saved per GP over the last 12 months of the horizon, from the joined practices'
-    saving per list patient). subsidy_nok_per_gp_year: the agreement subsidy, averaged the same way
-    (its value at the end of the horizon for a practice that never joined).
-    net_nok_per_gp_year = time saved + current EHR cost + subsidy - licence - annualised one-off.
-    payback_years: simple payback (:func:`payback_years`) of the one-off from the joined month, with
-    monthly inflow (current EHR cost + subsidy_t + time saved_t - licence) / 12; inf = joined but not
-    paid back within the horizon ("never"), NaN = never joined.
+    The components (NOK per GP per year; :class:`GPPrice`, :class:`GPValuation`) are the ones the office's
+    decision used (sim.gp_choice), so the money terms recompute from them:
+
+        money_join = time_saved + current_ehr_cost + subsidy - licence
+                     - (implementation + training + productivity_dip) annualised   (:func:`join_money_nok_per_gp_year`)
+        money_integrate = integrate_time_saved - integration                     (:func:`integrate_money_nok_per_gp_year`)
+
+    ``choice``: join, integrate, stay, follow (joined with its municipality) or none; ``valued_month``: the
+    month of that choice, or the last month for an office that never chose. time_saved: the network's search
+    hours saved for the office's own patients if it joins (others as they were then) x the GP hour value, per
+    GP. break_even_licence / break_even_subsidy: the licence (or subsidy) at which money_join is zero
+    (:func:`break_even_licence_nok_per_gp_year`). payback_years: simple payback (:func:`payback_years`) of the
+    one-off from the joined month, monthly inflow (current EHR cost + subsidy_t + time saved_t - licence) / 12
+    with its time saving month by month; inf = joined but not paid back within the horizon, NaN = never joined.
     """
     price = gp_price(cfg)
     pr = region.practices
     n = cfg.n_months
     start = np.asarray(gp_join_month, dtype=np.int64)
-    n_gps = pr["n_gps"].to_numpy(dtype=float)
-    lists = pr["list_patients"].to_numpy(dtype=float)
-    hours = _monthly_series(saved, "hours_saved_gp", n)
-    per_gp = _share_among_on(hours * cfg.gp_price.hourly_value_nok, start, lists, n) / n_gps[:, None] * 12.0  # NOK/GP/year at t
-    t = np.arange(n)
-    on = on_platform_by_month(start, n)
-    t_agreement = cfg.t_of(cfg.agreement.start_month)
-    subsidy_t = np.where(t >= t_agreement, cfg.agreement.subsidy_nok_per_gp_year, 0.0)
-    months_on = on.sum(axis=1)
+    v = valuation
     joined = start >= 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        time_saved = np.where(months_on > 0, per_gp.sum(axis=1) / months_on, 0.0)
-        subsidy = np.where(months_on > 0, (on * subsidy_t[None, :]).sum(axis=1) / months_on, 0.0)
-    last = slice(max(0, n - 12), n)
-    lists_on = (on[:, last] * lists[:, None]).sum(axis=0)
-    per_list = np.divide(hours[last] * cfg.gp_price.hourly_value_nok, lists_on, out=np.zeros(len(lists_on)), where=lists_on > 0)
-    hypothetical = per_list.sum() * lists / n_gps
-    time_saved = np.where(joined & (months_on > 0), time_saved, hypothetical)
-    subsidy = np.where(joined & (months_on > 0), subsidy, subsidy_t[-1])
-    inflow = (price.current_ehr_cost_nok_per_gp_year + subsidy_t[None, :] + per_gp - price.licence_nok_per_gp_year) / 12.0
+    t_agreement = cfg.t_of(cfg.agreement.start_month)
+    subsidy_t = np.where(np.arange(n) >= t_agreement, cfg.agreement.subsidy_nok_per_gp_year, 0.0)
+    inflow = (price.current_ehr_cost_nok_per_gp_year + subsidy_t[None, :] + v.time_saved_by_month
+              - price.licence_nok_per_gp_year) / 12.0
     payback = np.array([payback_years(price.oneoff_nok_per_gp, inflow[i, start[i]:]) if joined[i] else np.nan
                         for i in range(len(pr))])
-    net = time_saved + price.current_ehr_cost_nok_per_gp_year + subsidy - price.licence_nok_per_gp_year \
-        - price.annualised_oneoff_nok_per_gp_year
+    ts, sub = v.time_saved_nok_per_gp_year, v.subsidy_nok_per_gp_year
+    names = np.array([*GP_CHOICES, "none"])
     return pd.DataFrame({
         "practice_idx": pr["practice_idx"].to_numpy(dtype=np.int64),
         "kommunenummer": pr["kommunenummer"].astype(str).to_numpy(),
         "n_gps": pr["n_gps"].to_numpy(dtype=np.int64),
         "list_patients": pr["list_patients"].to_numpy(dtype=np.int64),
+        "salaried": pr["salaried"].to_numpy(dtype=bool),
+        "choice": names[np.asarray(v.choice)],  # -1 -> "none"
+        "choice_month": np.asarray(v.choice_month, dtype=np.int64),
         "joined_month": start,
+        "valued_month": np.asarray(v.valued_month, dtype=np.int64),
         "licence_nok_per_gp_year": price.licence_nok_per_gp_year,
+        "implementation_annualised_nok_per_gp_year": price.implementation_annualised_nok_per_gp_year,
+        "training_annualised_nok_per_gp_year": price.training_annualised_nok_per_gp_year,
+        "productivity_dip_annualised_nok_per_gp_year": price.productivity_dip_annualised_nok_per_gp_year,
         "oneoff_nok_per_gp": price.oneoff_nok_per_gp,
         "annualised_oneoff_nok_per_gp_year": price.annualised_oneoff_nok_per_gp_year,
         "current_ehr_cost_nok_per_gp_year": price.current_ehr_cost_nok_per_gp_year,
-        "subsidy_nok_per_gp_year": subsidy,
-        "time_saved_nok_per_gp_year": time_saved,
-        "net_nok_per_gp_year": net,
+        "subsidy_nok_per_gp_year": sub,
+        "time_saved_nok_per_gp_year": ts,
+        "money_join_nok_per_gp_year": join_money_nok_per_gp_year(price, ts, sub),
+        "integration_nok_per_gp_year": price.integration_nok_per_gp_year,
+        "integrate_time_saved_nok_per_gp_year": v.integrate_time_saved_nok_per_gp_year,
+        "money_integrate_nok_per_gp_year": integrate_money_nok_per_gp_year(price, v.integrate_time_saved_nok_per_gp_year),
+        "break_even_licence_nok_per_gp_year": break_even_licence_nok_per_gp_year(price, ts, sub),
+        "break_even_subsidy_nok_per_gp_year": break_even_subsidy_nok_per_gp_year(price, ts, sub),
         "payback_years": payback,
     })
 
@@ -185,14 +188,15 @@ def hospital_replaced_systems_nok(cfg: Config, region: Region, trust_live_month:
 
 def who_pays_who_gains(cfg: Config, region: Region, alloc: PlatformAllocation, costs_muni: pd.DataFrame,
                        gp_join_month: np.ndarray, saved: pd.DataFrame,
-                       trust_live_month: np.ndarray | None = None) -> pd.DataFrame:
+                       valuation: GPValuation, trust_live_month: np.ndarray | None = None) -> pd.DataFrame:
     """One row per actor type: what it pays for the platform and what it gains, summed and as NPV (NOK).
 
     Pays: state = grant + state shares - loan repayments (:func:`allocate_platform_cost`) + its share of
     the municipalities' local one-off (-state_local_share_nok); region_trusts = hospital part + regional
     share + pre-financing; municipalities = their bill's costs (platform net, GP subsidies, local
     one-off net of the state's share, productivity dip, local running); gps = licences + one-offs
-    (implementation, training and lost consultations, in the join year); patients = 0.
+    (implementation, training and lost consultations, in the join year) + the integration cost of
+    integrated offices; patients = 0.
     Gains, against nobody on the platform (:func:`savings_by_month`): search hours saved x wage of the
     receiving kind (gp -> gps; municipal -> municipalities; hospital, specialist -> region_trusts);
     adverse events avoided x cost_per_adverse_event_nok, a share adverse_event_cost_share_patients to
@@ -217,6 +221,9 @@ def who_pays_who_gains(cfg: Config, region: Region, alloc: PlatformAllocation, c
     gp_years_on = n_gps @ gp_months / 12.0
     join_year = month_years(cfg)[np.clip(start, 0, cfg.n_months - 1)]
     oneoffs = np.array([(n_gps * (start >= 0) * (join_year == y)).sum() for y in years]) * price.oneoff_nok_per_gp
+    integrated = valuation.integrated_by_month.astype(float) * n_gps[:, None] / 12.0  # GP-years integrated per month
+    integrated_years = integrated.sum(axis=0) @ onehot
+    integrate_saved = (integrated * valuation.integrate_time_saved_nok_per_gp_year[:, None]).sum(axis=0) @ onehot
     cols = [*BILL_COMPONENTS, "platform_net_nok"]
     cm = costs_muni.groupby("year")[cols].sum().reindex(years, fill_value=0).astype(float)
     muni_costs = cm["platform_net_nok"] + sum(cm[k] for k in BILL_COMPONENTS
@@ -230,9 +237,9 @@ def who_pays_who_gains(cfg: Config, region: Region, alloc: PlatformAllocation, c
                           + (1.0 - share_pat) * avoided_nok + hospital_replaced_systems_nok(cfg, region, trust_live_month, years)),
         "municipalities": (muni_costs.to_numpy(),
                            -cm["legacy_contract_saving_nok"].to_numpy() + by_year("hours_saved_municipal") * wage["municipal"]),
-        "gps": (p["gp_licence_nok"].to_numpy(dtype=float) + oneoffs,
+        "gps": (p["gp_licence_nok"].to_numpy(dtype=float) + oneoffs + integrated_years * price.integration_nok_per_gp_year,
                 gp_years_on * price.current_ehr_cost_nok_per_gp_year + cm["gp_subsidy_nok"].to_numpy(dtype=float)
-                + by_year("hours_saved_gp") * wage["gp"]),
+                + by_year("hours_saved_gp") * wage["gp"] + integrate_saved),
         "patients": (np.zeros(len(years)), share_pat * avoided_nok),
     }
     rows = []
@@ -246,12 +253,13 @@ def who_pays_who_gains(cfg: Config, region: Region, alloc: PlatformAllocation, c
 
 
 def run_economics(cfg: Config, region: Region, muni_live_month: np.ndarray, gp_join_month: np.ndarray,
-                  monthly: pd.DataFrame, no_platform_metrics: dict[str, float] | None = None,
+                  monthly: pd.DataFrame, gp_valuation: GPValuation, no_platform_metrics: dict[str, float] | None = None,
                   trust_live_month: np.ndarray | None = None) -> dict[str, pd.DataFrame]:
     """The economics of one run: {"costs_municipality", "costs_gp", "who_pays_who_gains"} (NOK, 2023 money).
 
     ``muni_live_month[m]`` and ``gp_join_month[i]`` are month indices t (-1 = never); ``monthly`` has one
-    row per month with ``t`` and the network metric columns; ``no_platform_metrics`` are the metrics with
+    row per month with ``t`` and the network metric columns; ``gp_valuation``: what each GP office chose
+    and was valued at (``RolloutModel.gp_valuation``); ``no_platform_metrics`` are the metrics with
     nobody on the platform (the runner passes ``network.metrics(zeros)``; None: the first month stands
     in, :func:`savings_by_month`); ``trust_live_month``: each trust's go-live month (None: as planned). Costs: :func:`allocate_platform_cost`; tables: :func:`costs_municipality`,
     :func:`costs_gp`, :func:`who_pays_who_gains`.
@@ -267,6 +275,6 @@ def run_economics(cfg: Config, region: Region, muni_live_month: np.ndarray, gp_j
     cm = costs_municipality(cfg, region, alloc, live, gp, saved)
     return {
         "costs_municipality": cm,
-        "costs_gp": costs_gp(cfg, region, gp, saved),
-        "who_pays_who_gains": who_pays_who_gains(cfg, region, alloc, cm, gp, saved, trust_live_month),
+        "costs_gp": costs_gp(cfg, region, gp, gp_valuation),
+        "who_pays_who_gains": who_pays_who_gains(cfg, region, alloc, cm, gp, saved, gp_valuation, trust_live_month),
     }

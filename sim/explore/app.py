@@ -10,6 +10,8 @@ running one, and the views show the last result until the new one is in.
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 import tempfile
 import zipfile
@@ -146,6 +148,34 @@ def _zip(out: Outcome) -> bytes:
     return buf.getvalue()
 
 
+def _sheet(out: Outcome, kommune: str, lang: str) -> bytes:
+    """The council sheet of one municipality (``sim.api.bill``: bill.xlsx, the CSVs and figures): this
+    setting under every financing scenario shipped beside the base config, same seeds."""
+    res = api.bill(kommune, config=out.res.config, seeds=out.seeds, jobs=1, lang=lang,
+                   scenarios=api.financing_scenarios(Path(out.config).parent))
+    buf = io.BytesIO()
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        path = res.save(tmp, lang)
+        for f in sorted(p for p in path.rglob("*") if p.is_file()):
+            zf.write(f, f.relative_to(tmp).as_posix())
+        zf.writestr("command.txt", out.command + "\n")
+    return buf.getvalue()
+
+
+@solara.component
+def Download(text: str, filename: str, make, css: str, key: tuple):
+    """A button that builds the file on click, then a link that saves it (a data: URL: the bytes are in
+    the page already, nothing is fetched). (Solara's FileDownload shows no button under the Vuetify 3
+    front end of solara 1.58.)"""
+    ready, set_ready = solara.use_state(None, key=f"{css}-{key}")
+    if ready is None:
+        solara.Button(text, icon_name="mdi-package-down", on_click=lambda: set_ready(base64.b64encode(make()).decode()),
+                      classes=[css], outlined=True)
+    else:
+        solara.HTML(tag="a", unsafe_innerHTML=f"⬇ {html.escape(filename)}", classes=[css + "-link"],
+                    attributes={"href": f"data:application/zip;base64,{ready}", "download": filename})
+
+
 @solara.component
 def Views(out: Outcome, lg: str, name: str):
     year = out.res.config.run.report_year
@@ -163,7 +193,10 @@ def Views(out: Outcome, lg: str, name: str):
                   t("base_value", lg, value=fwas["bill"]))
     with solara.Card(t("command", lg), margin=1):
         solara.Preformatted(out.command, class_="ex-command", style_="white-space: pre-wrap; word-break: break-all")
-        solara.FileDownload(lambda: _zip(out), filename=f"{out.res.run_id}.zip", label=t("download", lg))
+        with solara.Row():
+            Download(t("download", lg), f"{out.res.run_id}.zip", lambda: _zip(out), "ex-download", (id(out),))
+            Download(t("download_sheet", lg, name=name), f"bill_{code}_{out.res.run_id}.zip",
+                     lambda: _sheet(out, code, lg), "ex-download-sheet", (id(out), code, lg))
     key = (id(out), lg, code)
     figs = solara.use_memo(lambda: [(title, views.svg(fig)) for title, fig in [
         (t("view_adoption", lg), views.fig_adoption(out.res, out.base, lg)),
@@ -194,7 +227,7 @@ def Page():
             base_choices = [str(p) for p in shipped_configs(SETTINGS["config"])]
             solara.Select(t("base", lg), values=base_choices, value=config.value, on_value=set_base)
             solara.SliderInt(t("seeds", lg), value=seeds.value, min=1, max=MAX_SEEDS, on_value=set_seeds, thumb_label="always")
-            solara.Markdown(f"**{t('levers', lg)}**")
+            solara.Text(t("levers", lg), style={"font-weight": "600"})  # not Markdown: it loads KaTeX
             if values.value:
                 for lv in levers(config.value):
                     LeverControl(lv, values.value.get(lv.key), lg)

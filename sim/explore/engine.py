@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from sim import api
+from sim.builds import BuildCache
 from sim.explore.levers import RECRUITMENT_ORDER, base_values, run_command, scenario_overrides
 
 
@@ -54,6 +55,7 @@ class Engine:
 
     def __init__(self, jobs: int = 1, pool=None, uptake_seeds: int = 3, uptake_steps: int = 11):
         self.jobs, self.pool = jobs, pool
+        self.builds = BuildCache()  # this process's regions and networks, kept from one setting to the next
         self.uptake_seeds, self.uptake_steps = uptake_seeds, uptake_steps
         self._base: dict[tuple[str, int], Any] = {}
         self._recent: dict[str, Any] = {}
@@ -71,7 +73,8 @@ class Engine:
         return api.load_config(config, scenario_overrides(values, base_values(config)))
 
     def _run(self, cfg, seeds: int, progress: Callable[[int, int], None] | None):
-        return api.run(cfg, seeds=seeds, jobs=self.jobs, progress=progress, figures=False, pool=self.pool)
+        return api.run(cfg, seeds=seeds, jobs=self.jobs, progress=progress, figures=False, pool=self.pool,
+                       builds=self.builds)
 
     def base(self, config: str, seeds: int):
         """The base scenario's results over replicates 0..seeds-1 (cached)."""

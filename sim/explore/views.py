@@ -93,8 +93,8 @@ def gp_case(res) -> dict[str, float]:
     gp = res.costs_gp
     joined = gp[gp["joined_month"] >= 0]
     return {
-        "median_net": float(gp["net_nok_per_gp_year"].median()),
-        "share_positive": float((gp["net_nok_per_gp_year"] > 0).mean()),
+        "median_net": float(gp["money_join_nok_per_gp_year"].median()),
+        "share_positive": float((gp["money_join_nok_per_gp_year"] > 0).mean()),
         "payback": float(joined["payback_years"].median()) if len(joined) else float("nan"),
         "joined": float(joined.groupby("seed").size().reindex(gp["seed"].unique(), fill_value=0).median()),
     }
@@ -227,7 +227,7 @@ def fig_gp_case(res, base, lang: str = "en"):
     """Distribution of net NOK per GP per year over offices and seeds: setting and base."""
     with paper_style() as plt:
         fig, ax = plt.subplots(figsize=(6.4, 3.2))
-        a, b = res.costs_gp["net_nok_per_gp_year"], base.costs_gp["net_nok_per_gp_year"]
+        a, b = res.costs_gp["money_join_nok_per_gp_year"], base.costs_gp["money_join_nok_per_gp_year"]
         bins = np.histogram_bin_edges(np.concatenate([a, b]), bins=40)
         ax.hist(a, bins=bins, alpha=0.6, label=t("this_setting", lang), color="C0")
         ax.hist(b, bins=bins, histtype="step", color="black", label=t("base_scenario", lang), linestyle="--")

@@ -42,13 +42,13 @@ The model, rule by rule (each function below implements one):
 
 from sim.network.care import CareNetwork, build_network
 from sim.network.pathways import (
-    CHANNEL_ENDS, CONTACT_PROVIDER, CONTACT_TYPES, HANDOVERS, METRIC_COLUMNS, PROVIDER_KINDS, HandOver,
+    CHANNEL_ENDS, CONTACT_PROVIDER, CONTACT_TYPES, HANDOVERS, METRIC_COLUMNS, METRICS, PROVIDER_KINDS, HandOver,
     contact_probabilities, events_if_contacted, handover_events, message_information, pattern_flags,
     pattern_probabilities, split_cohorts, stay_weights,
 )
 
 __all__ = [
-    "CHANNEL_ENDS", "CONTACT_PROVIDER", "CONTACT_TYPES", "HANDOVERS", "METRIC_COLUMNS", "PROVIDER_KINDS", "CareNetwork",
+    "CHANNEL_ENDS", "CONTACT_PROVIDER", "CONTACT_TYPES", "HANDOVERS", "METRIC_COLUMNS", "METRICS", "PROVIDER_KINDS", "CareNetwork",
     "HandOver", "build_network", "contact_probabilities", "events_if_contacted", "handover_events",
     "message_information", "pattern_flags", "pattern_probabilities", "split_cohorts", "stay_weights",
 ]

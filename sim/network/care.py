@@ -78,22 +78,18 @@ class CareNetwork:
         self._ae_per_stay = (net.share_hospital_stays_with_adverse_event * net.share_adverse_events_preventable
                              * net.share_preventable_from_information)
 
-        # practice x provider hand-over matrix (both directions), for the GP network benefit
-        gp_end = np.where(self._ea < n_p, self._ea, self._eb)
-        other = np.where(self._ea < n_p, self._eb, self._ea)
-        touch = (self._ea < n_p) | (self._eb < n_p)
-        self._practice_handovers = sparse.csr_array(
-            (self._ev[touch], (gp_end[touch], other[touch])), shape=(n_p, self.n_providers))
-        self._practice_den = np.asarray(self._practice_handovers.sum(axis=1)).ravel()
+        # practice x provider: hand-overs each practice receives, events x (1 - m), for its GPs' time saving
+        recv = self._eb < n_p
+        self._practice_received = sparse.csr_array(
+            (self._ev[recv] * self._m_off[recv], (self._eb[recv], self._ea[recv])), shape=(n_p, self.n_providers))
 
         self._graph: nx.Graph | None = None
         self._set_valuation(cfg)
 
     def _set_valuation(self, cfg: Config) -> None:
-        """Value search hours and adverse events by ``cfg`` (hour values, V(0), V(1)); forget the last pass."""
+        """Value search hours and adverse events by ``cfg`` (hour values, V(0), V(1))."""
         self.cfg = cfg
         self._hour_value = hour_value_nok(cfg)
-        self._last: tuple[bytes, dict[str, float]] | None = None
         self._v_none = self._loss(np.zeros(self.n_providers))
         self._v_full = self._loss(np.ones(self.n_providers))
 
@@ -220,9 +216,6 @@ class CareNetwork:
         * gain_realized = (V(0) - V(x)) / (V(0) - V(1)), V = gain_value_nok (loss), 1 if V(0) = V(1).
         """
         x = self._check(x)
-        key = x.tobytes()
-        if self._last is not None and self._last[0] == key:
-            return dict(self._last[1])
         coverage, same_share, info, by_kind, adverse = self._pass(x)
         hours, hours_by_kind, adverse_month, v = self._monthly_loss(by_kind, adverse)
         span = self._v_none - self._v_full
@@ -234,16 +227,31 @@ class CareNetwork:
             "search_nok": float(sum(hours_by_kind[k] * self._hour_value[k] for k in PROVIDER_KINDS)),
             "adverse_events": adverse_month, "gain_realized": gain,
         }
-        self._last = (key, out)
-        return dict(out)
+        return out
 
-    def practice_network_share(self, x: np.ndarray) -> np.ndarray:
-        """Per practice: sum_q H_pq x_q / sum_q H_pq, H_pq hand-over events per year between practice p and
-        provider q (both ways): the hand-over weighted share of its partners on the platform (0 if none)."""
-        x = self._check(x)
-        num = self._practice_handovers @ x
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self._practice_den > 0, num / self._practice_den, 0.0)
+    def practice_hours_saved_if_joined(self, x: np.ndarray) -> np.ndarray:
+        """Per practice: search hours a year its GPs would save on the hand-overs they receive if it were on
+        the platform, the others as in x (its own entry is ignored):
+
+            S_p = sum_{e received by p} E_e x_q (1 - m_e) x share_missing x minutes / 60
+
+        q the sender of e. For a practice on the platform this is its share of ``search_hours_gp``'s saving
+        against nobody on the platform (x 12), so the sum over live practices is the region's GP saving.
+        """
+        # TODO(#20 gain): switch to the gain issue's per-office time saving once sim/network has it
+        return (self._practice_received @ self._check(x)) * self._search_hours_per_event
+
+    def practice_hours_saved_if_integrated(self, information_share: float) -> np.ndarray:
+        """Per practice: search hours a year its GPs would save by integrating (own record, messages plus
+        read access) off the platform, every received hand-over then carrying max(m', m_e) of the information:
+
+            S'_p = sum_{e received by p} E_e max(m' - m_e, 0) x share_missing x minutes / 60
+        """
+        # TODO(#20 gain): m' from the gain issue's dated status-quo timeline (kjernejournal, document sharing)
+        recv = self._eb < self.n_practices
+        m = 1.0 - self._m_off[recv]
+        gain = self._ev[recv] * np.maximum(information_share - m, 0.0)
+        return np.bincount(self._eb[recv], weights=gain, minlength=self.n_practices) * self._search_hours_per_event
 
     # ------------------------------------------------------------------ the provider graph
 

@@ -29,11 +29,16 @@ CHANNEL_ENDS: dict[str, str] = {"gp": "gp", "municipal": "municipal", "legevakt"
                                 "hospital": "hospital", "specialist": "specialist"}
 """End types of a hand-over (as named in ``network.message_channels``) and their provider kind."""
 
-METRIC_COLUMNS: tuple[str, ...] = (
-    "one_record_coverage", "handover_same_record", "information_available", "search_hours",
-    "search_hours_gp", "search_hours_municipal", "search_hours_hospital", "search_hours_specialist",
-    "search_nok", "adverse_events", "gain_realized",
-)
+METRICS: dict[str, str] = {
+    "one_record_coverage": "stock", "handover_same_record": "stock", "information_available": "stock",
+    "search_hours": "flow", "search_hours_gp": "flow", "search_hours_municipal": "flow",
+    "search_hours_hospital": "flow", "search_hours_specialist": "flow",
+    "search_nok": "flow", "adverse_events": "flow", "gain_realized": "stock",
+}
+"""The network metrics of a month and how a year aggregates them: a ``stock`` is read at the
+year's last month, a ``flow`` (per month) is summed over its months (``sim.runner.summary_row``)."""
+
+METRIC_COLUMNS: tuple[str, ...] = tuple(METRICS)
 
 _RATE_FIELDS: tuple[tuple[str, str, bool], ...] = (  # contact type, config field, is an event rate (else a share)
     ("gp", "gp_consultations_per_person_year", True),

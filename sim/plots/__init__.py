@@ -25,14 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from sim.config import ConfigError
-from sim.plots import calibration, economics, run, sensitivity, uptake, validation
+from sim.plots import calibration, economics, gp, run, sensitivity, uptake, validation
 from sim.plots.labels import LABELS, LANGS, check_lang, fmt, label, output_label
 from sim.plots.style import band, paper_style, save
 
-SUBJECTS = ("run", "compare", "uptake", "sensitivity", "profile", "calibration", "validation", "bill", "report")
+SUBJECTS = ("run", "compare", "uptake", "sensitivity", "profile", "calibration", "validation", "bill", "gp", "report")
 """What a figure reads: one run, runs compared, the uptake curve, a sensitivity analysis, a
 profile (one parameter at a time, :mod:`sim.sensitivity.profile`), a calibration, the Bass
-validation, a municipality's bill sheet (:class:`sim.api.BillResult`), or tables only the report
+validation, a municipality's bill sheet (:class:`sim.api.BillResult`), what drives GP uptake (``gp``), or tables only the report
 composes (drawn by name)."""
 
 
@@ -61,6 +61,7 @@ FIGURES: dict[str, Figure] = {
     "gain_vs_uptake": Figure("run", run.fig_gain_vs_uptake),
     "cost_per_inhabitant": Figure("run", economics.fig_cost_per_inhabitant, _has("costs_municipality")),
     "who_pays_who_gains": Figure("run", economics.fig_who_pays, _has("who_pays_who_gains")),
+    "gp_break_even": Figure("run", gp.fig_break_even, _has("costs_gp")),
     "compare": Figure("compare", run.fig_compare),
     "compare_cost_per_inhabitant": Figure("compare", economics.fig_cost_per_inhabitant, _has("costs_municipality")),
     **{f"uptake_{m}": Figure("uptake", partial(uptake.fig_uptake, metric=m)) for m in uptake.UPTAKE_METRICS},
@@ -78,6 +79,8 @@ FIGURES: dict[str, Figure] = {
     "drivers": Figure("report", sensitivity.fig_drivers, auto=False),
     "heatmap": Figure("report", sensitivity.fig_heatmap, auto=False),
     "net_by_actor": Figure("report", economics.fig_net_by_actor, auto=False),
+    "gp_levers": Figure("gp", gp.fig_gp_levers, _has("gp_levers")),
+    "gp_drivers_break_even": Figure("gp", gp.fig_break_even, _has("costs_gp")),
 }
 """Figure name -> :class:`Figure`; the names are the files' stems in ``figures/``."""
 

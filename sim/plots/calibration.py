@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from sim.calibrate import DECIDED, FORECAST_COLUMNS
+from sim.history import DECIDED
 from sim.plots.labels import label
 from sim.plots.style import axes, paper_style
 
@@ -55,7 +55,7 @@ def fig_fit(tables, lang: str = "en", ax=None):
 def fig_forecast(tables, lang: str = "en", ax=None):
     """Forecast 2024 to the report year: 50% and 90% bands for each forecast series."""
     fc = tables.forecast
-    series = [s for s in FORECAST_COLUMNS if s in set(fc["series"])]
+    series = list(dict.fromkeys(fc["series"]))  # in the table's order
     with paper_style() as plt:
         fig, axs = axes(plt, ax, len(series), figsize=(3.0 * len(series), 3.2), sharex=True)
         for a, s in zip(axs, series):

@@ -47,6 +47,11 @@ LABELS: dict[str, dict[str, str]] = {
         "uptake_x": "GP uptake (share of GPs on the platform)", "uptake_title": "By recruitment order",
         "random": "random", "largest_first": "largest lists first", "most_connected_first": "most connected first",
         "by_municipality": "by municipality",
+        # GP office's choice (#19)
+        "break_even_x": "Break-even licence price (kNOK per GP per year)", "share_gps_cum": "Share of GPs (cumulative)",
+        "break_even_title": "Licence price at which joining pays for the office",
+        "licence_knok": "Licence price (kNOK per GP per year)", "subsidy_knok": "Subsidy (kNOK per GP per year)",
+        "levers_title": "GP uptake over price and subsidy",
         # sensitivity
         "sobol": "Sobol total index ST", "morris": "Morris mu* (change over the whole range)",
         "sobol_method": "Sobol", "morris_method": "Morris elementary effects",
@@ -98,6 +103,11 @@ LABELS: dict[str, dict[str, str]] = {
         "uptake_x": "Fastlegeoppslutning (andel fastleger på plattformen)", "uptake_title": "Etter rekrutteringsrekkefølge",
         "random": "tilfeldig", "largest_first": "største lister først", "most_connected_first": "mest tilknyttet først",
         "by_municipality": "kommunevis",
+        # fastlegekontorets valg (#19)
+        "break_even_x": "Lisenspris der innføring lønner seg (tusen kr per fastlege per år)",
+        "share_gps_cum": "Andel fastleger (kumulativ)", "break_even_title": "Lisenspris der innføring lønner seg for kontoret",
+        "licence_knok": "Lisenspris (tusen kr per fastlege per år)", "subsidy_knok": "Tilskudd (tusen kr per fastlege per år)",
+        "levers_title": "Fastlegeoppslutning etter pris og tilskudd",
         "sobol": "Sobol totalindeks ST", "morris": "Morris mu* (endring over hele intervallet)",
         "sobol_method": "Sobol", "morris_method": "Morris elementæreffekter",
         "drivers_title": "Viktigste drivere", "heat_mean": "snitt over frø", "end": "slutten av perioden",

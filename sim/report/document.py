@@ -11,8 +11,9 @@ from types import SimpleNamespace as Tables
 
 import pandas as pd
 
+from sim.config import get_dotted
 from sim.plots import figure, save
-from sim.report.tables import OVERRIDE_SOURCE, Pack, config_value, facts, municipal_costs, top_drivers, uptake_gaps, \
+from sim.report.tables import OVERRIDE_SOURCE, Pack, facts, municipal_costs, top_drivers, uptake_gaps, \
     who_pays_npv
 from sim.report.text import TEXT, check_lang, fmt, label, output_label
 from sim.results import atomic_dir, compare_table
@@ -78,7 +79,7 @@ class _Writer:
                          self.col("gain"): self.fmt(gain["median"], "pct")})
         h, cfg = p.inputs["heatmap"], p.manifest["config"]
         heat = self.figure("heatmap", "heatmap", Tables(heatmap=p.heat), self.say("q2_heat_fig"), x_key=h["x"],
-                           y_key=h["y"], output=h["output"], mark=(config_value(cfg, h["x"]), config_value(cfg, h["y"])))
+                           y_key=h["y"], output=h["output"], mark=(get_dotted(cfg, h["x"]), get_dotted(cfg, h["y"])))
         return [("h2", self.text["q2_title"]), ("p", self.say("q2_text")),
                 self.figure("adoption_scenarios", "compare", runs, self.say("q2_fig")),
                 ("table", pd.DataFrame(rows), self.say("q2_table")), ("p", self.say("q2_heat")), heat]

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.config import ConfigError
+from sim.config import ConfigError, get_dotted
 from sim.plots.labels import fmt, label, output_label
 from sim.report.text import TEXT
 from sim.results import compare_table, read_manifest, read_table
@@ -184,7 +184,7 @@ def facts(pack: Pack, lang: str) -> tuple[dict[str, str], dict[str, float]]:
         put(tag, v, "num")
     for tag, i in (("h_min", h["value"].idxmin()), ("h_max", h["value"].idxmax())):
         put(tag, h.at[i, "value"], "pct"), put(f"{tag}_x", h.at[i, "x"], "num"), put(f"{tag}_y", h.at[i, "y"], "num")
-    x_ref, y_ref = _nearest_level(h["x"], config_value(cfg, hx["x"])), _nearest_level(h["y"], config_value(cfg, hx["y"]))
+    x_ref, y_ref = _nearest_level(h["x"], get_dotted(cfg, hx["x"])), _nearest_level(h["y"], get_dotted(cfg, hx["y"]))
     put("x_ref", x_ref, "num"), put("y_ref", y_ref, "num")
     cell = h.set_index(["x", "y"])["value"]
     put("h_xhi", cell.get((h["x"].max(), y_ref), np.nan), "pct"), put("h_xlo", cell.get((h["x"].min(), y_ref), np.nan), "pct")
@@ -219,14 +219,6 @@ def facts(pack: Pack, lang: str) -> tuple[dict[str, str], dict[str, float]]:
                        + (pack.params["source"].str.strip() == "").sum())
     put("n_params", len(pack.params), "int"), put("n_assumption", n_assumption, "int")
     return out, raw
-
-
-def config_value(cfg: dict, key: str):
-    """The value of a dotted key in a resolved config dict (a manifest's ``config``)."""
-    node = cfg
-    for part in key.split("."):
-        node = node[part]
-    return node
 
 
 def _nearest_level(levels: pd.Series, value: float) -> float:

@@ -38,13 +38,14 @@ import numpy as np
 import pandas as pd
 
 from sim.config import ConfigError
+from sim.results import atomic_dir
 from sim.sensitivity.discovery import scenario_discovery
 from sim.sensitivity.indices import (analysis_seed, global_indices, main_index, morris_indices, read_runs,
                                      replicate_means, seed_variance, sobol_indices, top_parameters)
 from sim.sensitivity.options import (DEFAULT_OUTPUTS, INDEX_COLUMNS, POLICY_LEVERS, Analysis, Target, check_analysis,
                                      load_analysis, parse_target)
 from sim.sensitivity.tornado import ranking_agreement, run_design, tornado_design, tornado_table
-from sim.sweep import Experiment, base_config, load_experiment, make_design, run_sweep, sweep_path
+from sim.sweep import Experiment, base_config, load_experiment, make_design, read_manifest, run_sweep, sweep_path
 from sim.sweep.experiment import design_hash, expand_runs
 
 __all__ = ["Analysis", "Target", "SensitivityResult", "DEFAULT_OUTPUTS", "POLICY_LEVERS", "INDEX_COLUMNS",
@@ -82,8 +83,6 @@ def sensitivity(experiment: Experiment | str | Path, out_dir: str | Path = "resu
     ``then(tmp_dir, result)`` runs after the tables are written and before the folder is renamed
     into place (the API draws the figures there).
     """
-    from sim.results import atomic_dir
-
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     ana = analysis if analysis is not None else load_analysis(exp)
     outputs, target, levers = check_analysis(ana, exp)
@@ -94,8 +93,6 @@ def sensitivity(experiment: Experiment | str | Path, out_dir: str | Path = "resu
         root = run_sweep(exp, out_dir, executor=executor, workers=workers, scheduler=scheduler, progress=progress,
                          evaluate=evaluate)
     else:
-        from sim.sweep import read_manifest
-
         root = sweep_path(out_dir, exp.name)
         if read_manifest(root).get("design_hash") != design_hash(exp, base, expand_runs(exp)):
             raise ConfigError(f"{root}: holds another design than {exp.source}; run the sweep first")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from SALib.analyze import morris, sobol
 
 from sim.sensitivity.options import INDEX_COLUMNS, Analysis
 from sim.sweep import Experiment, open_dataset
@@ -73,8 +74,6 @@ def seed_variance(runs: pd.DataFrame, outputs: list[str]) -> pd.DataFrame:
 def sobol_indices(names: list[str], y: np.ndarray, second_order: bool, conf_level: float = 0.95,
                   num_resamples: int = 1000, seed: int = 1) -> pd.DataFrame:
     """S1, ST (and S2) with bootstrap half-widths from ``SALib.analyze.sobol`` on rows in Saltelli order."""
-    from SALib.analyze import sobol
-
     problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
     si = sobol.analyze(problem, np.asarray(y, dtype=float), calc_second_order=second_order, conf_level=conf_level,
                        num_resamples=num_resamples, seed=seed)
@@ -90,8 +89,6 @@ def morris_indices(names: list[str], x_unit: np.ndarray, y: np.ndarray, num_leve
                    num_resamples: int = 1000, seed: int = 1) -> pd.DataFrame:
     """mu* (with bootstrap half-width), mu and sigma of the elementary effects EE_i = dy / delta on the unit
     cube (delta = levels / (2 (levels - 1))), from ``SALib.analyze.morris``."""
-    from SALib.analyze import morris
-
     problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
     si = morris.analyze(problem, np.asarray(x_unit, dtype=float), np.asarray(y, dtype=float), num_resamples=num_resamples,
                         conf_level=conf_level, num_levels=num_levels, seed=seed)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import operator
 import re
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,8 +57,6 @@ def load_analysis(source: Experiment | str | Path) -> Analysis:
     if isinstance(source, Experiment):
         data, path = source.analysis, source.source
     else:
-        import tomllib
-
         path = str(source)
         data = tomllib.loads(Path(source).read_text(encoding="utf-8")).get("analysis", {})
     try:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.config import Config
-from sim.sensitivity.tornado import _value
-from sim.sweep import Experiment
+from sim.config import Config, get_dotted
+from sim.sensitivity.tornado import run_design
+from sim.sweep import Experiment, base_config, load_experiment
 
 
 def profile_levels(p, points: int) -> list[float]:
@@ -26,7 +26,7 @@ def profile_levels(p, points: int) -> list[float]:
 
 def profile_design(exp: Experiment, base: Config, points: int = 7) -> pd.DataFrame:
     """Columns: design_row, parameter ("" for the base row), value, one column per key."""
-    center = {p.key: _value(base, p.key) for p in exp.parameters}
+    center = {p.key: get_dotted(base, p.key) for p in exp.parameters}
     rows = [{"parameter": "", "value": float("nan"), **center}]
     for p in exp.parameters:
         is_int = isinstance(center[p.key], int) and not isinstance(center[p.key], bool)
@@ -67,9 +67,6 @@ def run_profile(experiment: Experiment | str, *, points: int = 7, executor: str 
     """Run an experiment's profile: (profile table of :func:`profile_table`, runs table: every run's
     outputs with design_row, replicate, parameter and value). Writing is the API's
     (:func:`sim.api.municipal_sensitivity`)."""
-    from sim.sensitivity.tornado import run_design
-    from sim.sweep import base_config, load_experiment
-
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     base = base_config(exp)
     design = profile_design(exp, base, points)

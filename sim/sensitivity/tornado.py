@@ -6,20 +6,15 @@ global analysis; its ranking is compared with the global one (:func:`ranking_agr
 
 from __future__ import annotations
 
-from functools import reduce
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.config import Config
+from sim.config import Config, get_dotted
 from sim.sensitivity.indices import top_parameters
 from sim.sweep import Experiment
-from sim.sweep.experiment import DUMMY_PREFIX
-
-
-def _value(cfg: Config, key: str) -> Any:
-    return reduce(getattr, key.split("."), cfg)
+from sim.sweep.evaluate import ModelEvaluator, SweepContext, evaluate_in_worker, sweep_executor
+from sim.sweep.experiment import DUMMY_PREFIX, sweep_run_id
 
 
 def tornado_design(exp: Experiment, base: Config) -> pd.DataFrame:
@@ -28,7 +23,7 @@ def tornado_design(exp: Experiment, base: Config) -> pd.DataFrame:
     parameter, side (base | low | high), one column per key."""
     center = {}
     for p in exp.parameters:
-        center[p.key] = (p.low + p.high) / 2 if p.key.startswith(DUMMY_PREFIX) else _value(base, p.key)
+        center[p.key] = (p.low + p.high) / 2 if p.key.startswith(DUMMY_PREFIX) else get_dotted(base, p.key)
     rows = [{"parameter": "", "side": "base", **center}]
     for p in exp.parameters:
         is_int = isinstance(center[p.key], int) and not isinstance(center[p.key], bool)
@@ -45,12 +40,10 @@ def run_design(exp: Experiment, base: Config, design: pd.DataFrame, replicates: 
     """Evaluate extra design rows of ``exp`` on its base config (``sim.sweep.base_config``) with the
     sweep's evaluator, executor and replicate seeds (not stored as a sweep): one row per (design row,
     replicate) with the experiment's outputs. Raises on a failed run."""
-    from sim.sweep.evaluate import ModelEvaluator, SweepContext, evaluate_in_worker, sweep_executor
-
     ctx = SweepContext(base=base, outputs=tuple(exp.outputs),
                        evaluate=evaluate if evaluate is not None else ModelEvaluator())
     params = design[exp.keys].to_dict(orient="records")
-    runs = [{"run_id": f"{exp.name}-{tag}-{row:06d}-{r:03d}", "design_row": row, "replicate": r, **params[i]}
+    runs = [{"run_id": sweep_run_id(exp.name, row, r, tag), "design_row": row, "replicate": r, **params[i]}
             for i, row in enumerate(design["design_row"].tolist()) for r in range(replicates)]
     with sweep_executor(ctx, executor, workers, scheduler) as pool:
         results = pool.map(evaluate_in_worker, runs)

@@ -16,10 +16,10 @@ in a worker; its executor comes from :mod:`sim.parallel`), :mod:`~sim.sweep.stor
 
 from sim.sweep.evaluate import TIMING_COLUMNS, ModelEvaluator
 from sim.sweep.experiment import (Experiment, Parameter, base_config, expand_runs, load_experiment, make_design,
-                                  run_id, salib_problem)
+                                  salib_problem, sweep_run_id)
 from sim.sweep.run import parse_shard, run_sweep, sweep_status
 from sim.sweep.store import merge_shards, open_dataset, read_manifest, sweep_path
 
 __all__ = ["Experiment", "Parameter", "ModelEvaluator", "TIMING_COLUMNS", "load_experiment", "base_config",
-           "make_design", "salib_problem", "expand_runs", "run_id", "run_sweep", "merge_shards", "open_dataset",
+           "make_design", "salib_problem", "expand_runs", "sweep_run_id", "run_sweep", "merge_shards", "open_dataset",
            "read_manifest", "sweep_path", "sweep_status", "parse_shard"]

@@ -18,7 +18,7 @@ import platform
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sim.config import Config, with_overrides
@@ -37,19 +37,33 @@ REGION_DROP = ("scenario", "seed", "level", "key", "n_adopted", "n_total", "shar
 """Timeseries columns a sweep's region-level rows leave out (identifiers it replaces; actor-level counts)."""
 
 
+def _build_cache():
+    """A new ``sim.builds.BuildCache`` (imported here: see :class:`ModelEvaluator`)."""
+    from sim.builds import BuildCache  # the model: see ModelEvaluator
+
+    return BuildCache()
+
+
 @dataclass(frozen=True)
 class ModelEvaluator:
-    """The model: summary row of one replicate (and its region-level monthly rows when ``timeseries``)."""
+    """The model: summary row of one replicate (and its region-level monthly rows when ``timeseries``).
+
+    ``builds`` keeps the regions and networks of the process it runs in (a ``sim.builds.BuildCache``;
+    it pickles empty: a worker builds its own, a forked one inherits the parent's warm builds).
+    The model stack loads when a run is evaluated, not when the sweep package is imported, so
+    views read saved sweeps (:func:`sim.sweep.open_dataset`) without the model.
+    """
 
     timeseries: bool = False
+    builds: Any = field(default_factory=_build_cache, compare=False, repr=False)
 
     def __call__(self, cfg: Config, replicate: int, params: dict[str, Any]):
         """``summarise_run(cfg, replicate)``; with timeseries, ``run_one`` and its region rows."""
-        from sim.runner import run_one, summarise_run
+        from sim.runner import run_one, summarise_run  # the model: see the class docstring
 
         if not self.timeseries:
-            return summarise_run(cfg, replicate)
-        tables = run_one(cfg, replicate)
+            return summarise_run(cfg, replicate, self.builds)
+        tables = run_one(cfg, replicate, self.builds)
         ts = tables.timeseries
         ts = ts[ts["level"] == "region"].drop(columns=list(REGION_DROP), errors="ignore")
         return tables.summary.iloc[0].to_dict(), ts.reset_index(drop=True)
@@ -61,10 +75,8 @@ class ModelEvaluator:
         return summary_columns(base)
 
     def warm(self, base: Config) -> None:
-        """Build the base scenario's region and network into this process's cache (before workers fork)."""
-        from sim.runner import cached_region_network
-
-        cached_region_network(base)
+        """Build the base scenario's region and network into its cache (before workers fork)."""
+        self.builds.get(base)
 
 
 @dataclass(frozen=True)

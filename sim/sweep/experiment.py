@@ -23,6 +23,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from pydantic import ConfigDict, Field
+from SALib.sample import latin, morris, sobol
 
 from sim.config import (NAME_PATTERN, Config, ConfigError, StrictModel, config_to_dict, iter_parameters, load_config,
                         load_toml_as, sweep_range, with_overrides)
@@ -193,16 +194,10 @@ def unit_sample(exp: Experiment) -> np.ndarray:
     d = len(exp.parameters)
     unit = {"num_vars": d, "names": exp.keys, "bounds": [[0.0, 1.0]] * d}
     if exp.design == "lhs":
-        from SALib.sample import latin
-
         return latin.sample(unit, exp.samples, seed=exp.seed)
     if exp.design == "sobol":
-        from SALib.sample import sobol
-
         return sobol.sample(unit, exp.samples, calc_second_order=exp.second_order, scramble=True, seed=exp.seed)
     if exp.design == "morris":
-        from SALib.sample import morris
-
         return morris.sample(unit, exp.samples, num_levels=exp.morris_levels, seed=exp.seed)
     raise ValueError(f"design {exp.design!r} has no unit-cube sample")
 
@@ -233,9 +228,10 @@ def make_design(exp: Experiment) -> pd.DataFrame:
     return design
 
 
-def run_id(name: str, design_row: int, replicate: int) -> str:
-    """A run's stable id: f"{name}-{design_row:06d}-{replicate:03d}"."""
-    return f"{name}-{design_row:06d}-{replicate:03d}"
+def sweep_run_id(name: str, design_row: int, replicate: int, tag: str = "") -> str:
+    """A sweep run's stable id: f"{name}-{design_row:06d}-{replicate:03d}" (``tag``, e.g. "tornado",
+    after the name for runs that are not the design's). A run directory's id is :func:`sim.results.run_id`."""
+    return f"{name}-{tag + '-' if tag else ''}{design_row:06d}-{replicate:03d}"
 
 
 def expand_runs(exp: Experiment, design: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -244,7 +240,7 @@ def expand_runs(exp: Experiment, design: pd.DataFrame | None = None) -> pd.DataF
     design = make_design(exp) if design is None else design
     runs = design.loc[design.index.repeat(exp.replicates)].reset_index(drop=True)
     runs.insert(1, "replicate", np.tile(np.arange(exp.replicates, dtype=np.int64), len(design)))
-    runs.insert(0, "run_id", [run_id(exp.name, r, k) for r, k in zip(runs["design_row"], runs["replicate"])])
+    runs.insert(0, "run_id", [sweep_run_id(exp.name, r, k) for r, k in zip(runs["design_row"], runs["replicate"])])
     return runs
 
 

@@ -26,7 +26,7 @@ from sim.parallel import Executor, WorkerCrash
 from sim.sweep.evaluate import TIMING_COLUMNS, ModelEvaluator, SweepContext, evaluate_in_worker, sweep_executor
 from sim.sweep.experiment import (SEED_RULE, Experiment, base_config, design_hash, expand_runs, load_experiment,
                                   make_design)
-from sim.sweep.store import (Sink, environment, iter_missing, prepare, read_manifest, run_ids, parquet_files,
+from sim.sweep.store import (Sink, environment, read_failures, iter_missing, prepare, read_manifest, run_ids, parquet_files,
                              shard_path, sweep_path)
 
 WINDOW_PER_WORKER = 4

@@ -31,32 +31,19 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from sim import __version__
 from sim.config import ConfigError
+from sim.results import git_commit, now, write_file_atomic, write_text_atomic
+from sim.results import read_manifest as read_run_manifest
 
 FAILURE_COLUMNS = ["run_id", "design_row", "replicate", "error_type", "message", "traceback"]
 STALE_TMP_S = 60.0
 """A temporary file older than this is left over from a killed writer."""
 
 
-def _atomic_write_bytes(path: Path, write) -> None:
-    """``write(tmp_path)``, then rename to ``path`` (readers see the whole file or none)."""
-    tmp = path.parent / f".tmp-{uuid.uuid4().hex}-{path.name}"
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def write_parquet_atomic(table: pa.Table, path: Path) -> None:
     """Write a Parquet file under a temporary name and rename it into place."""
-    _atomic_write_bytes(path, lambda tmp: pq.write_table(table, tmp))
-
-
-def write_text_atomic(text: str, path: Path) -> None:
-    """Write a text file under a temporary name and rename it into place."""
-    _atomic_write_bytes(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_file_atomic(path, lambda tmp: pq.write_table(table, tmp))
 
 
 def parquet_files(folder: Path) -> list[Path]:
@@ -187,11 +174,8 @@ def shard_path(root: Path, shard: tuple[int, int]) -> Path:
 
 
 def read_manifest(root: Path) -> dict:
-    """The sweep's manifest.json; ConfigError when ``root`` is not a sweep folder."""
-    p = Path(root) / "manifest.json"
-    if not p.is_file():
-        raise ConfigError(f"{root}: not a sweep folder (no manifest.json)")
-    return json.loads(p.read_text(encoding="utf-8"))
+    """The sweep's manifest.json (:func:`sim.results.read_manifest`); ConfigError when ``root`` is not a sweep folder."""
+    return read_run_manifest(root, "sweep folder")
 
 
 def prepare(root: Path, manifest: dict, design: pd.DataFrame) -> None:
@@ -213,9 +197,6 @@ def prepare(root: Path, manifest: dict, design: pd.DataFrame) -> None:
 
 def environment() -> dict:
     """Package version, git commit, host, Python and time of the process writing the manifest."""
-    from sim import __version__
-    from sim.results import git_commit, now
-
     return {"package_version": __version__, "git_commit": git_commit(), "host": platform.node(),
             "python": sys.version.split()[0], "created": now().isoformat()}
 
