@@ -290,7 +290,7 @@ def sweep_status(root: str | Path, shard: str | tuple[int, int] | None = None) -
     With ``shard`` ("I/N"), the counts of that shard's runs only (positions I, I+N, ... of the design),
     done in the shard's folder or already in the merged ``runs/``.
     """
-    from sim.sweep.experiment import run_id
+    from sim.sweep.experiment import sweep_run_id as run_id
     from sim.sweep.store import read_failures
 
     root = Path(root)
