@@ -13,4 +13,4 @@ except KeyboardInterrupt:
     sys.exit(130)
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())  # the command's exit status (2 bad input, 3 environment, 130 Ctrl-C)

@@ -47,8 +47,9 @@ from sim import sheets
 from sim import uptake as _uptake
 from sim.builds import BuildCache
 from sim.calibrate import CalibrationResult
-from sim.config import (MONTH_RE, Config, ConfigError, apply_overrides, config_to_dict, get_dotted, parse_override,
-                        validate, with_overrides)
+from sim import interrupt  # noqa: F401 (public: the CLI runs every command inside interrupt.handling())
+from sim.config import (MAX_JOBS, MAX_SEEDS, MONTH_RE, Config, ConfigError, EnvironmentFault, apply_overrides,
+                        config_to_dict, get_dotted, override_pairs, parse_override, validate, with_overrides)
 from sim.config import load_config as _load_config
 from sim.draws import Spec, draw_configs, draw_table
 from sim.economics import expected_bill_nok, expected_net_cost_nok_per_inhabitant_year, scaled_to_region
@@ -74,7 +75,7 @@ from sim.sweep import read_manifest as read_sweep_manifest
 from sim.sweep.experiment import design_hash, expand_runs
 from sim.validation import bass_validation, check_bass_case
 
-__all__ = ["ConfigError", "Config", "EXECUTORS", "LANGS", "RunResults", "PlotResult", "CompareResult", "UptakeResult",
+__all__ = ["ConfigError", "EnvironmentFault", "Config", "EXECUTORS", "LANGS", "RunResults", "PlotResult", "CompareResult", "UptakeResult",
            "ParamsResult", "SweepResult", "SensitivityResults", "CalibrationResults", "BassResult", "ReportResult",
            "ProfileResult", "load_config", "load_results", "run", "plot", "compare", "uptake_curve", "params",
            "sweep", "sensitivity", "calibrate", "validate_bass", "report", "municipal_sensitivity", "bill", "BillResult",
@@ -100,14 +101,13 @@ def load_config(path: str | Path, overrides: list[str] | dict[str, Any] | None =
     or a dict of dotted keys; keyword arguments use ``__`` for the dot (``load_config(p, gp__bass_q_per_year=0.5)``)
     and win over ``overrides``.
     """
-    if isinstance(overrides, dict):
-        pairs = dict(overrides)
-    else:
-        pairs = {".".join(k): v for k, v in (parse_override(o) for o in overrides or [])}
+    pairs = override_pairs(overrides)
     pairs.update({k.replace("__", "."): v for k, v in kw.items()})
-    if Path(path).suffix == ".json":  # a run's manifest.json: its resolved config
-        data = read_manifest(Path(path).parent)["config"]
-        return validate(apply_overrides(data, pairs, source=f"{path}: --set") if pairs else data, str(path))
+    if Path(path).suffix == ".json":  # a run's manifest.json: its resolved config and the overrides it records
+        man = read_manifest(Path(path).parent)
+        data = man["config"]
+        cfg = validate(apply_overrides(data, pairs, source=f"{path}: --set") if pairs else data, str(path))
+        return cfg.with_override_record({**man.get("overrides", {}), **pairs})
     return _load_config(path, pairs or None)
 
 
@@ -118,14 +118,20 @@ def _config(config: Config | str | Path, overrides: list[str] | dict[str, Any] |
     if not overrides:
         return config
     return validate(apply_overrides(config_to_dict(config), overrides, source=f"{config.scenario}: --set"),
-                    config.scenario)
+                    config.scenario).with_override_record({**config.overrides, **override_pairs(overrides)})
 
 
 def _check_counts(**counts: int | None) -> None:
-    """Each named count (``seeds=8, jobs=1``) must be a whole number >= 1, else ConfigError."""
+    """Each named count (``seeds=8, jobs=1``) must be a whole number from 1 to its cap
+    (:data:`sim.config.MAX_SEEDS` seeds, :data:`sim.config.MAX_JOBS` jobs or workers), else ConfigError."""
     for name, n in counts.items():
-        if n is None or int(n) < 1:
+        cap = MAX_SEEDS if name == "seeds" else MAX_JOBS
+        if n is None or isinstance(n, bool) or int(n) != n:
+            raise ConfigError(f"--{name}: must be a whole number, got {n}")
+        if n < 1:
             raise ConfigError(f"--{name}: must be >= 1, got {n}")
+        if n > cap:
+            raise ConfigError(f"--{name}: must be <= {cap:,}, got {n}")
 
 
 def _check_out(out: str | Path | None, lang: str = "en") -> None:
@@ -293,7 +299,8 @@ def explore(config: str | Path = "configs/baseline.toml", port: int = 8765, seed
 def load_results(run_dir: str | Path) -> RunResults:
     """A saved run directory as :class:`RunResults` (no re-run)."""
     man = read_manifest(run_dir)
-    return RunResults(validate(man["config"], f"{run_dir}/manifest.json"), read_run(run_dir), man, Path(run_dir))
+    cfg = validate(man["config"], f"{run_dir}/manifest.json").with_override_record(man.get("overrides", {}))
+    return RunResults(cfg, read_run(run_dir), man, Path(run_dir))
 
 
 @dataclass
@@ -378,8 +385,8 @@ def compare(run_dirs: list[str | Path], out: str | Path | None = None, lang: str
     """Compare saved runs (``onerecord compare``): key report-year figures per scenario, median and 5-95%
     over seeds; figures of the scenarios side by side when saved (``<out>/compare/``)."""
     _check_out(out, lang)
-    if len(run_dirs) < 1:
-        raise ConfigError("compare: give at least one run directory")
+    if len(run_dirs) < 2:
+        raise ConfigError(f"compare: give two or more run directories, got {len(run_dirs)}")
     runs: dict[str, RunTables] = {}
     year = None
     for d in run_dirs:
@@ -404,12 +411,14 @@ class UptakeResult(Figures):
     settings: dict
     lang: str = "en"
     path: Path | None = None
+    name: str = "uptake_curve"
+    """Its folder: a run id (:func:`uptake_id`) when made by :func:`uptake_curve`."""
     subject = "uptake"
 
     def save(self, out: str | Path = "results", figures: bool = True) -> Path:
-        """Write ``<out>/<scenario>/uptake_curve/`` atomically: uptake_curve.csv, settings.json and figures."""
+        """Write ``<out>/<scenario>/<name>/`` atomically: uptake_curve.csv, settings.json and figures."""
         check_out_dir(out)
-        target = Path(out) / self.settings["config"]["scenario"] / "uptake_curve"
+        target = Path(out) / self.settings["config"]["scenario"] / self.name
         with atomic_dir(target) as tmp:
             self.uptake_curve.to_csv(tmp / "uptake_curve.csv", index=False)
             (tmp / "settings.json").write_text(json.dumps(self.settings, indent=2), encoding="utf-8")
@@ -427,6 +436,14 @@ def _uptake_settings(cfg: Config, steps: int, seeds: int, orders, draws: int = 0
     """What an uptake curve was made from (its settings.json; a saved curve with equal settings is reused)."""
     return {"config": config_to_dict(cfg), "steps": steps, "seeds": seeds, "orders": list(orders), "draws": draws,
             "month": month or _uptake.report_month(cfg)}
+
+
+def uptake_id(cfg: Config, steps: int, seeds: int, orders: tuple[str, ...] | list[str], draws: int = 0,
+              month: str | None = None) -> str:
+    """The uptake curve's run id: what it holds readably (scenario, region kind, overrides), ``uptake-curve``
+    and a hash of the config and settings (:func:`sim.results.run_id`): a curve never replaces another's."""
+    return run_id(cfg, [], command="uptake-curve", steps=steps, seeds=seeds, orders=list(orders), draws_count=draws,
+                  month=month or _uptake.report_month(cfg))
 
 
 def uptake_curve(config: Config | str | Path, steps: int = 21, orders: tuple[str, ...] | list[str] | None = None,
@@ -453,7 +470,7 @@ def uptake_curve(config: Config | str | Path, steps: int = 21, orders: tuple[str
         raise ConfigError(f"--month: must be YYYY-MM within {cfg.run.start_month} to {cfg.run.end_month}, got {month!r}")
     df = _uptake.uptake_curve(cfg, steps=steps, seeds=seeds, orders=orders, draws=draws, month=month, spec=spec)
     settings = _uptake_settings(cfg, steps, seeds, orders, draws, month)
-    res = UptakeResult(df, settings, lang)
+    res = UptakeResult(df, settings, lang, name=uptake_id(cfg, steps, seeds, orders, draws, month))
     if out is not None:
         res.save(out, figures=figures)
     return res
@@ -500,6 +517,8 @@ class BassResult(Figures):
     scenario: str
     lang: str = "en"
     path: Path | None = None
+    name: str | None = None
+    """Its folder under ``<out>/<scenario>/``: a run id when made by :func:`validate_bass`."""
     subject = "validation"
 
     @property
@@ -508,9 +527,10 @@ class BassResult(Figures):
         return float((self.bass_curves["share_mean"] - self.bass_curves["bass_cdf"]).abs().max())
 
     def save(self, out: str | Path = "results") -> Path:
-        """Write ``<out>/<scenario>/`` atomically: bass_curves.csv and the figure."""
+        """Write ``<out>/<scenario>/<name>/`` atomically: bass_curves.csv and the figure (without a name,
+        ``<out>/<scenario>/validate-bass``)."""
         check_out_dir(out)
-        target = Path(out) / self.scenario
+        target = Path(out) / self.scenario / (self.name or "validate-bass")
         with atomic_dir(target) as tmp:
             self.bass_curves.to_csv(tmp / "bass_curves.csv", index=False)
             write_figures("validation", self, tmp / "figures", self.lang)
@@ -519,7 +539,7 @@ class BassResult(Figures):
 
     @classmethod
     def load(cls, d: Path) -> "BassResult":
-        return cls(pd.read_csv(d / "bass_curves.csv"), d.name, path=d)
+        return cls(pd.read_csv(d / "bass_curves.csv"), d.parent.name, path=d, name=d.name)
 
 
 def validate_bass(config: Config | str | Path = "experiments/validation/bass.toml", seeds: int = 40,
@@ -536,7 +556,8 @@ def validate_bass(config: Config | str | Path = "experiments/validation/bass.tom
         raise ConfigError(f"{config}: {err}") from None
     if seeds < 2:
         raise ConfigError(f"--seeds: must be >= 2, got {seeds}")
-    res = BassResult(bass_validation(cfg, seeds), cfg.scenario, lang)
+    res = BassResult(bass_validation(cfg, seeds), cfg.scenario, lang,
+                     name=run_id(cfg, [], command="validate-bass", seeds=seeds))
     if out is not None:
         res.save(out)
     return res
@@ -586,7 +607,7 @@ def sweep(experiment: Experiment | str | Path, out: str | Path = "results", exec
     else:
         path = run_sweep(exp, out, executor=executor, workers=workers, scheduler=scheduler, shard=shard,
                          retry_failed=retry_failed, progress=progress, evaluate=_evaluator(evaluate))
-    return SweepResult(Path(path), sweep_status(path))
+    return SweepResult(Path(path), sweep_status(path, shard=None if merge else shard))
 
 
 def _evaluator(spec):
@@ -698,7 +719,8 @@ def calibrate(config: Config | str | Path, quick: bool = False, seeds: int | Non
     """Fit the adoption parameters to the 2020-2023 history by ABC-SMC (``onerecord calibrate``).
 
     ``config_out``: where calibrated.toml goes too (the command line's default: beside the config,
-    unless ``--quick`` or ``--set``). Saved to ``<out>/<scenario>/calibration/`` when ``out`` is given.
+    unless ``--quick`` or ``--set``). Saved to ``<out>/<scenario>/<run id>/`` when ``out`` is given (the id
+    names the scenario, region kind, overrides, ``calibration`` and a hash of config and settings).
     Other keywords go to :func:`sim.calibrate.calibrate` (``keys``, ``observed``, ``settings``, ``simulator``).
     """
     check_lang(lang)
@@ -712,7 +734,7 @@ def calibrate(config: Config | str | Path, quick: bool = False, seeds: int | Non
         fit = _calibration.calibrate(cfg, quick=quick, out_dir=None, seeds=seeds, config_path=config_out,
                                      base_config_path=base, **kw)
         return CalibrationResults(**{f.name: getattr(fit, f.name) for f in fields(fit)}, lang=lang)
-    target = Path(out) / cfg.scenario / "calibration"
+    target = Path(out) / cfg.scenario / run_id(cfg, [], command="calibration", quick=quick, seeds=seeds)
     box: dict[str, CalibrationResults] = {}
 
     def draw(tmp: Path, fit: CalibrationResult) -> None:
@@ -792,7 +814,7 @@ def run_pack(paper: PaperExperiment, out: str | Path, workers: int | None = None
 
     u = paper.uptake_curve
     ucfg = configs[u.scenario]
-    udir = root / u.scenario / "uptake_curve"
+    udir = root / u.scenario / uptake_id(ucfg, u.steps, u.seeds, u.orders)
     saved = read_json(udir / "settings.json")
     if saved == _uptake_settings(ucfg, u.steps, u.seeds, u.orders):
         say(f"uptake curve: saved ({udir})")

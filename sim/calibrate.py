@@ -35,7 +35,7 @@ import cloudpickle
 import numpy as np
 import pandas as pd
 
-from sim.config import Config, ConfigError, config_to_dict, get_dotted, month_index, with_overrides
+from sim.config import Config, ConfigError, config_to_dict, get_dotted, month_index, with_horizon, with_overrides
 from sim.config import prior_range as config_prior_range
 from sim.history import DECIDED, FORECAST_COLUMNS, HISTORY_END, observed_series, option_decision_points
 from sim.parallel import Executor, SerialExecutor, blas_single_thread, make_executor, pool_for
@@ -371,7 +371,7 @@ def fit_abc(cfg: Config, observed: pd.DataFrame, keys: Sequence[str] = FIT_PARAM
     if pd.Timestamp(observed["month"].iloc[0]) != start:
         raise ValueError(f"observed starts {observed['month'].iloc[0]:%Y-%m}, the config at {cfg.run.start_month}")
     end_month = f"{pd.Timestamp(observed['month'].iloc[-1]):%Y-%m}"
-    cfg_fit = with_overrides(cfg, {"run.end_month": end_month})
+    cfg_fit = with_horizon(cfg, end_month)
     if cfg_fit.n_months != len(observed):
         raise ValueError(f"observed has {len(observed)} months, {cfg.run.start_month}..{end_month} has {cfg_fit.n_months}")
     if n_municipalities is None:
@@ -515,7 +515,7 @@ def predictive_runs(cfg: Config, draws: pd.DataFrame | None, n_draws: int, seeds
     d * seeds_per_draw + j, j < seeds_per_draw, so every trajectory has its own seed.
     """
     simulator = simulator or simulate_monthly
-    c = with_overrides(cfg, {"run.end_month": end_month})
+    c = with_horizon(cfg, end_month)
     thetas = ([{}] * n_draws if draws is None
               else [{k: float(v) for k, v in row.items()} for _, row in draws.iloc[:n_draws].iterrows()])
     jobs = [(c, th, d * seeds_per_draw + j, simulator) for d, th in enumerate(thetas) for j in range(seeds_per_draw)]

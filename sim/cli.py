@@ -9,16 +9,32 @@ created under ``--out``; Ctrl-C exits with 130 and leaves nothing half-written.
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import threading
 import time
 from functools import wraps
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
-import typer
 
-from sim import __version__, api
+def _interrupted_while_starting(signum, frame) -> None:
+    os.write(2, b"onerecord: interrupted while starting; nothing was written\n")
+    os._exit(130)
+
+
+# Ctrl-C while the command line's own imports load (about half a second): one line, not a traceback.
+_BEFORE_IMPORTS = (signal.signal(signal.SIGINT, _interrupted_while_starting)
+                   if threading.current_thread() is threading.main_thread() else None)
+
+import pandas as pd  # noqa: E402
+import typer  # noqa: E402
+
+from sim import __version__, api  # noqa: E402
+
+if _BEFORE_IMPORTS is not None:
+    signal.signal(signal.SIGINT, _BEFORE_IMPORTS)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="onerecord: agent-based rollout simulation of a shared regional health record.")
@@ -46,13 +62,44 @@ def guarded(fn):
     @wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            with api.interrupt.handling():
+                return fn(*args, **kwargs)
         except api.ConfigError as err:
             _fail(f"onerecord: {err}")
+        except api.EnvironmentFault as err:
+            _fail(f"onerecord: {err}", 3)
         except KeyboardInterrupt:
             _fail(INTERRUPTED, 130)
+        except MemoryError:
+            _fail("onerecord: out of memory; nothing half-written was kept (fewer seeds or workers need less)", 3)
+        except OSError as err:
+            _fail(f"onerecord: {describe_os_error(err, kwargs.get('out'))}; nothing half-written was kept", 3)
+        except Exception as err:
+            cause = os_fault_in(err)
+            if cause is None:
+                raise
+            _fail(f"onerecord: {describe_os_error(cause, kwargs.get('out'))}; nothing half-written was kept", 3)
 
     return wrapper
+
+
+def os_fault_in(err: BaseException) -> OSError | None:
+    """The OSError behind ``err``, if any (a library that fails while handling a full disk, as
+    matplotlib's PDF writer does with an AttributeError, hides it in ``__context__``)."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, OSError) and err.errno is not None:
+            return err
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None
+
+
+def describe_os_error(err: OSError, out: Path | None = None) -> str:
+    """One line for an operating-system fault: the file (else the ``--out`` folder), then what the system
+    said (``No space left on device``)."""
+    where = f"{err.filename}: " if err.filename else f"--out {out}: " if out is not None else ""
+    return f"{where}{err.strerror or err}"
 
 
 class Bar:
@@ -199,7 +246,7 @@ def calibrate(
                                                     "beside CONFIG, unless --quick or --set).")] = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Fit the adoption parameters to the 2020-2023 history (ABC-SMC); write OUT/<scenario>/calibration/."""
+    """Fit the adoption parameters to the 2020-2023 history (ABC-SMC); write OUT/<scenario>/<run id>/."""
     default_out = None if quick or set_ else config.parent / "calibrated.toml"
     typer.echo(f"calibrating {config} ({'quick' if quick else 'default'} settings) ...")
     res = api.calibrate(config, quick=quick, seeds=seeds, overrides=set_, config_out=config_out or default_out,
@@ -230,7 +277,11 @@ def sweep(
     res = api.sweep(experiment, out, executor=executor, workers=workers, scheduler=scheduler, shard=shard, merge=merge,
                     retry_failed=retry_failed, progress=not quiet, evaluate=evaluator)
     st = res.status
-    typer.echo(f"wrote {res.path}: {st['done']} of {st['n_runs']} runs done, {st['failed']} failed, {st['missing']} missing")
+    what = f" shard {shard}" if shard and not merge else ""
+    typer.echo(f"wrote {res.path}{what}: {st['done']} of {st['n_runs']} runs done, {st['failed']} failed, "
+               f"{st['missing']} missing")
+    if st["failed"] and not st["done"]:
+        _fail(f"onerecord: every run failed; see failures.csv under {res.path}", 1)
 
 
 @app.command()
@@ -341,6 +392,35 @@ def explore(
 def main() -> None:
     """Entry point of the ``onerecord`` console script."""
     app(prog_name="onerecord")
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``onerecord`` console script: a usage error (``--seeds two``) is one line, exit 2.
+
+    Interrupted (exit 130) as the process's entry point (``argv`` None), the process ends at once
+    after its one line: what it wrote is complete or removed by then, and a pool's manager thread
+    that a Ctrl-C left waiting must not hold up the interpreter's exit (its workers die with it).
+    """
+    code = _main(argv)
+    if code == 130 and argv is None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    return code
+
+
+def _main(argv: list[str] | None) -> int:
+    usage_error = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")  # click's, as typer vendors it
+    try:
+        return app(args=argv, prog_name="onerecord", standalone_mode=False) or 0
+    except usage_error as err:
+        where = f" (see {err.ctx.command_path} --help)" if err.ctx is not None else ""
+        if err.format_message():  # (no arguments: the help was printed)
+            typer.echo(f"onerecord: {err.format_message()}{where}".replace("\n", " "), err=True)
+        return 2
+    except typer.Exit as err:
+        return err.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo(INTERRUPTED, err=True)
+        return 130
 
 
 if __name__ == "__main__":

@@ -11,9 +11,15 @@ Errors are one line that names the file and the key path, raised as
 
 from __future__ import annotations
 
+import csv
 import difflib
+import math
+import numbers
 import re
 import tomllib
+import types
+import typing
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from importlib import resources
@@ -21,13 +27,29 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
-MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+MONTH_RE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
+"""A plain file name (scenario, experiment): no path separator, not "." or "..", not hidden."""
+KOMMUNENUMMER_RE = re.compile(r"^[0-9]{4}$")
+"""Exactly four ASCII digits (full-width digits such as "\uff15\uff10\uff10\uff11" are not kommunenummer)."""
+MAX_SEEDS = 10_000
+"""Most replicate seeds of one run (``run.seeds``, ``--seeds``): more is a typo, and would not fit in memory."""
+MAX_JOBS = 1024
+"""Most worker processes (``--jobs``, ``--workers``): more is a typo."""
+SUM_TOLERANCE = 1e-6
+"""How far a profile or distribution may sum from 1 (rounding in a TOML file)."""
 
 
 class ConfigError(ValueError):
     """A bad scenario or experiment input; ``str(err)`` is the one-line message."""
+
+
+class EnvironmentFault(RuntimeError):
+    """A fault of the machine or cluster, not of the input (a pool that cannot restart, a lost
+    scheduler); ``str(err)`` is the one-line message, which says what was kept. The CLI exits 3."""
 
 
 # --------------------------------------------------------------------------- field helper
@@ -103,12 +125,76 @@ def month_date(start_month: str, t: int) -> date:
     return date(y0 + k // 12, k % 12 + 1, 1)
 
 
-class Section(BaseModel):
+def _check_strict(ann: Any, v: Any, where: str = "") -> Any:
+    """``v`` if it has the declared type ``ann`` exactly, else ValueError; numbers must be finite.
+
+    No coercion: a string or boolean is never a number (``"60000"``, ``true``), a float never a
+    whole number (``1.0``), a number never a boolean or string; ``inf`` and ``nan`` are not numbers
+    here. NumPy scalars (design values) count as the Python type they hold. Containers (``list[X]``,
+    ``dict[str, X]``, ``X | None``) are checked item by item, ``where`` naming the item.
+    """
+    at = f"{where}: " if where else ""
+    origin, args = typing.get_origin(ann), typing.get_args(ann)
+    if origin in (typing.Union, types.UnionType):
+        if v is None and type(None) in args:
+            return v
+        inner = [a for a in args if a is not type(None)]
+        return _check_strict(inner[0], v, where) if len(inner) == 1 else v
+    if origin is Literal:
+        kinds = {type(a) for a in args}
+        if isinstance(v, bool) and bool not in kinds or not isinstance(v, tuple(kinds)):
+            raise ValueError(f"{at}must be one of {', '.join(repr(a) for a in args)}, got {v!r}")
+        return v
+    if origin is list and isinstance(v, list):
+        return [_check_strict(args[0], x, f"{where}[{i}]" if where else f"item {i}") for i, x in enumerate(v)]
+    if origin is dict and isinstance(v, dict):
+        return {k: _check_strict(args[1], x, f"{where}.{k}" if where else str(k)) for k, x in v.items()}
+    if ann is float:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise ValueError(f"{at}must be a number, got {v!r}")
+        if not math.isfinite(v):
+            raise ValueError(f"{at}must be a finite number, got {v!r}")
+        return float(v)
+    if ann is int:
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            raise ValueError(f"{at}must be a whole number (no decimal point, no quotes), got {v!r}")
+        return int(v)
+    if ann is bool and not isinstance(v, bool):
+        raise ValueError(f"{at}must be true or false, got {v!r}")
+    if ann is str and not isinstance(v, str):
+        raise ValueError(f"{at}must be a string, got {v!r}")
+    return v
+
+
+class StrictModel(BaseModel):
+    """A model whose fields take values of their declared type only (:func:`_check_strict`)."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strict(cls, v: Any, info: ValidationInfo) -> Any:
+        return _check_strict(cls.model_fields[info.field_name].annotation, v)
+
+
+class Section(StrictModel):
     """Base of every config section: unknown keys are errors, values are checked on assignment."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
 
 
+def check_shares(shares: dict[str, float], what: str, key_pattern: str | None = None) -> dict[str, float]:
+    """A distribution over named items: keys matching ``key_pattern``, shares >= 0 summing to 1 (within
+    :data:`SUM_TOLERANCE`)."""
+    if not shares:
+        raise ValueError(f"needs at least one {what}")
+    for k, x in shares.items():
+        if key_pattern is not None and not re.match(key_pattern, k):
+            raise ValueError(f"{k!r} is not a {what}")
+        if x < 0:
+            raise ValueError(f"{k}: share must be >= 0, got {x!r}")
+    total = math.fsum(shares.values())
+    if abs(total - 1.0) > SUM_TOLERANCE:
+        raise ValueError(f"shares must sum to 1, got {total:.6g}")
+    return shares
 def data_path(name: str):
     """Path of a file shipped in ``sim/data``."""
     return resources.files("sim") / "data" / name
@@ -160,7 +246,7 @@ class RunSection(Section):
     start_month: str = Month(desc="First simulated month (t = 0)")
     end_month: str = Month(desc="Last simulated month, inclusive")
     seed: int = P(unit="integer", desc="Root seed; replicate seeds are spawned from it with numpy's SeedSequence", role="fixed", ge=0)
-    seeds: int = P(unit="runs", desc="Default number of replicate seeds for `onerecord run`", role="fixed", ge=1, le=10_000)
+    seeds: int = P(unit="runs", desc="Default number of replicate seeds for `onerecord run`", role="fixed", ge=1, le=MAX_SEEDS)
     draws: int = P(unit="draws", desc="Parameter draws beside the config as given (draw 0): draws 1..K sample every uncertain input over its prior range (sim.draws); each runs every replicate seed", role="fixed", ge=0, le=10_000)
     report_year: int = P(unit="year", desc="Year whose figures summary.csv reports beside the end of the horizon", role="fixed", ge=2000, le=2100)
 
@@ -168,6 +254,9 @@ class RunSection(Section):
     def _order(self) -> "RunSection":
         if month_index(self.end_month, self.start_month) < 0:
             raise ValueError(f"end_month {self.end_month} is before start_month {self.start_month}")
+        if not (f"{self.report_year}-01" >= self.start_month and f"{self.report_year}-12" <= self.end_month):
+            raise ValueError(f"report_year: {self.report_year} is not a whole year inside the horizon "
+                             f"{self.start_month} to {self.end_month}")
         return self
 
 
@@ -190,15 +279,29 @@ class RegionSection(Section):
     @field_validator("office_size_pmf")
     @classmethod
     def _pmf(cls, v: list[float]) -> list[float]:
-        if not v or any(p < 0 for p in v) or abs(sum(v) - 1.0) > 1e-6:
-            raise ValueError(f"must be non-negative and sum to 1, got sum {sum(v):.6f}")
+        if not v or any(p < 0 for p in v) or abs(math.fsum(v) - 1.0) > SUM_TOLERANCE:
+            raise ValueError(f"must be non-negative and sum to 1, got sum {math.fsum(v):.6f}")
         return v
+
+    @model_validator(mode="after")
+    def _synthetic(self) -> "RegionSection":
+        if self.kind == "synthetic" and self.synthetic_population < 100 * self.synthetic_municipalities:
+            raise ValueError(f"synthetic_population: must be >= 100 per municipality ({100 * self.synthetic_municipalities}), "
+                             f"got {self.synthetic_population}")
+        return self
 
 
 class HospitalsSection(Section):
     golive_month: dict[str, str] = Table(desc="Planned go-live month (YYYY-MM) per hospital trust")
     delay_probability: dict[str, float] = Table(desc="Probability (fraction) that a trust's go-live slips")
     delay_months_max: int = P(unit="months", desc="A slipping go-live slips by 1..max months (uniform)", role="fixed", ge=0, le=120)
+
+    @field_validator("golive_month", "delay_probability")
+    @classmethod
+    def _not_empty(cls, v: dict) -> dict:
+        if not v:
+            raise ValueError("needs an entry per hospital trust or a 'default' entry, got an empty table")
+        return v
 
     @field_validator("golive_month")
     @classmethod
@@ -251,6 +354,16 @@ class MunicipalitySection(Section):
     exit_enabled: bool = Table(desc="Live municipalities may leave the platform (exit rule); off unless a scenario turns it on", role="lever")
     exit_margin: float = P(unit="score", desc="A live municipality leaves when its score is this far below its threshold, after the switch-back cost", role="uncertain", ge=0, prior=(0.0, 2.0))
     switch_back_cost_nok_per_inhabitant: float = P(unit="NOK/inhabitant", desc="One-off cost of switching back to a record system of its own after leaving (annualised like the investment)", role="uncertain", ge=0, prior=(500, 5000))
+
+    @field_validator("pre_committed")
+    @classmethod
+    def _kommunenummer(cls, v: list[str]) -> list[str]:
+        for k in v:
+            if not KOMMUNENUMMER_RE.match(k):
+                raise ValueError(f"{k!r} is not a kommunenummer (exactly 4 ASCII digits, e.g. \"5001\")")
+        if len(set(v)) != len(v):
+            raise ValueError(f"lists a municipality twice: {sorted(k for k in set(v) if v.count(k) > 1)}")
+        return v
 
 
 class RolloutSection(Section):
@@ -390,6 +503,11 @@ class EconomicsSection(Section):
     users_per_inhabitant_municipal: float = P(unit="users/inhabitant", desc="Municipal platform users (health and care employees trained) per inhabitant; spread by care recipients (per_user key, bill)", role="uncertain", ge=0, prior=(0.015, 0.047))
     investment_annualisation_years: float = P(unit="years", desc="Years over which the municipal part of the platform investment is charged to a joined municipality as an annuity at discount_rate (1: a one-off at go-live)", role="lever", gt=0, sweep=(1, 20))
 
+    @field_validator("investment_profile")
+    @classmethod
+    def _profile(cls, v: dict[str, float]) -> dict[str, float]:
+        return check_shares(v, "year", r"^[0-9]{4}$")
+
 
 class BillSection(Section):
     """The municipality's own costs and savings around the platform fee (sim.economics.bill)."""
@@ -500,10 +618,48 @@ class NetworkSection(Section):
         return v
 
 
+@dataclass(frozen=True)
+class RegionNames:
+    """Names a config may refer to: those of the region it builds (``trusts``, ``kommunenummer``,
+    ``municipalities``) and the ``known_*`` ones, which add the real region's (a synthetic scenario may
+    extend the real baseline: its real names are ignored there, its typos are not)."""
+
+    trusts: tuple[str, ...]
+    kommunenummer: frozenset[str]
+    municipalities: frozenset[str]
+    known_trusts: frozenset[str]
+    known_kommunenummer: frozenset[str]
+    known_municipalities: frozenset[str]
+
+
+@lru_cache(maxsize=None)
+def _names_of(kind: str, n: int, per_trust: int) -> RegionNames:
+    if kind == "real":
+        with open(data_path("midt_norge_municipalities.csv"), encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        trusts = tuple(sorted({r["hospital_trust"] for r in rows}))
+        knr, munis = frozenset(r["kommunenummer"] for r in rows), frozenset(r["name"] for r in rows)
+        return RegionNames(trusts, knr, munis, frozenset(trusts), knr, munis)
+    real = _names_of("real", 0, 0)
+    trusts = tuple(f"Trust {t + 1}" for t in range((n - 1) // per_trust + 1))
+    knr = frozenset(f"{k + 1:04d}" for k in range(n))
+    munis = frozenset(f"Synthetic {k + 1}" for k in range(n))
+    return RegionNames(trusts, knr, munis, real.known_trusts | set(trusts), real.known_kommunenummer | knr,
+                       real.known_municipalities | munis)
+
+
+def region_names(cfg: RegionSection) -> RegionNames:
+    """The trust names, kommunenummer and municipality names of the region ``cfg`` builds (no build:
+    read from the data file, or the synthetic region's naming rule)."""
+    if cfg.kind == "real":
+        return _names_of("real", 0, 0)
+    return _names_of("synthetic", cfg.synthetic_municipalities, cfg.synthetic_municipalities_per_trust)
+
+
 class Config(Section):
     """A whole scenario. ``scenario`` names it; sections hold the parameters."""
 
-    scenario: str = Field(..., description="Scenario name, used in result paths", pattern=r"^[A-Za-z0-9_.-]+$",
+    scenario: str = Field(..., description="Scenario name, used in result paths (a plain name)", pattern=NAME_PATTERN,
                           json_schema_extra={"role": "fixed"})
     description: str = Table(desc="One line on what the scenario changes")
     run: RunSection
@@ -519,6 +675,36 @@ class Config(Section):
     economics: EconomicsSection
     bill: BillSection
     network: NetworkSection
+
+    _overrides: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        """Dotted keys set on top of the scenario file (``--set``, the API), in order: named in the run id."""
+        return dict(self._overrides)
+
+    def with_override_record(self, overrides: dict[str, Any]) -> "Config":
+        """This config, recording ``overrides`` (already applied) after those it records."""
+        self._overrides = {**self._overrides, **overrides}
+        return self
+
+    @model_validator(mode="after")
+    def _names(self) -> "Config":
+        """Trust names and kommunenummer must exist in the region (:func:`region_names`)."""
+        names = region_names(self.region)
+        for key in ("golive_month", "delay_probability"):
+            table = getattr(self.hospitals, key)
+            uncovered = [t for t in names.trusts if t not in table]
+            if uncovered and "default" not in table:
+                raise ValueError(f"hospitals.{key}: no entry for trust {uncovered[0]!r} and no 'default' entry")
+            for trust in table:
+                if trust != "default" and trust not in names.known_trusts:
+                    raise ValueError(f"hospitals.{key}: unknown hospital trust {trust!r}"
+                                     f"{suggest(trust, sorted(names.trusts))}")
+        for k in self.municipality.pre_committed:
+            if k not in names.known_kommunenummer:
+                raise ValueError(f"municipality.pre_committed: kommunenummer {k!r} is not a municipality of the region")
+        return self
 
     # ---- derived time axis
     @property
@@ -617,22 +803,29 @@ def _known_keys(model: type[BaseModel], path: list[str]) -> list[str] | None:
     return list(fields) if fields is not None else None
 
 
-def _suggest(word: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.5)
+def suggest(word: str, options: list[str]) -> str:
+    """" (did you mean 'x'?)": a unique option that starts with ``word``, else the closest by difflib."""
+    starts = [o for o in options if o.startswith(word)]
+    close = starts if len(starts) == 1 else difflib.get_close_matches(word, options, n=1, cutoff=0.5)
     return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(sorted(options))})"
+
+
+def override_pairs(overrides: list[str] | dict[str, Any] | None) -> dict[str, Any]:
+    """``--set`` strings (``["a.b=1"]``) or a dict of dotted keys as ``{"a.b": 1}``."""
+    if isinstance(overrides, dict):
+        return dict(overrides)
+    return {".".join(k): v for k, v in (parse_override(o) for o in overrides or [])}
 
 
 def apply_overrides(data: dict, overrides: list[str] | dict[str, Any], source: str = "--set") -> dict:
     """Apply ``--set`` overrides (``["a.b=1"]`` or ``{"a.b": 1}``); unknown keys are errors."""
-    items = list(overrides.items()) if isinstance(overrides, dict) else [parse_override(o) for o in overrides]
     out = dict(data)
-    for key, value in items:
-        parts = key.split(".") if isinstance(key, str) else key
-        dotted = ".".join(parts)
+    for dotted, value in override_pairs(overrides).items():
+        parts = dotted.split(".")
         for depth in range(len(parts)):
             known = _known_keys(Config, parts[:depth])
             if known is None or parts[depth] not in known:
-                raise ConfigError(f"{source} {dotted}: unknown key{_suggest(parts[depth], known or [])}")
+                raise ConfigError(f"{source} {dotted}: unknown key{suggest(parts[depth], known or [])}")
         node = out
         for p in parts[:-1]:
             node[p] = dict(node.get(p, {}))
@@ -671,28 +864,62 @@ def format_validation_error(path: str, err: ValidationError, model: type[BaseMod
     """The first pydantic error as one line ``<file>: <key.path>: <problem>``; unknown keys get "did you mean"."""
     e = err.errors()[0]
     loc = [str(x) for x in e["loc"]]
+    if not loc:  # a whole-model check: its message names the key
+        return f"{path}: {e['msg'].removeprefix('Value error, ')}"
     if e["type"] == "extra_forbidden":
         known = _known_keys(model, loc[:-1]) or []
-        return f"{path}: {'.'.join(loc)}: unknown key{_suggest(loc[-1], known)}"
+        return f"{path}: {'.'.join(loc)}: unknown key{suggest(loc[-1], known)}"
     if e["type"] == "missing":
         return f"{path}: {'.'.join(loc)}: missing{missing_hint}"
+    if e["type"] == "string_pattern_mismatch" and e.get("ctx", {}).get("pattern") == NAME_PATTERN:
+        return f"{path}: {'.'.join(loc)}: must be a plain name (letters, digits, '_', '.', '-'; not starting with '.' or '-'), got {e.get('input')!r}"
     msg = _MESSAGES.get(e["type"], "{msg}").format(msg=e["msg"].removeprefix("Value error, "), **{k: _num(v) for k, v in e.get("ctx", {}).items()})
     got = e.get("input")
-    if isinstance(got, dict):
+    if isinstance(got, dict) or ", got " in msg:
         return f"{path}: {'.'.join(loc)}: {msg}"
     return f"{path}: {'.'.join(loc)}: {msg}, got {got!r}"
 
 
-def load_toml_as(path: str | Path, model: type[BaseModel]) -> Any:
+FILE_KINDS = {
+    "scenario": ("a scenario file", "configs/baseline.toml"),
+    "experiment": ("a sweep experiment file", "experiments/smoke.toml"),
+    "paper": ("a position-paper experiment file", "experiments/position_paper.toml"),
+}
+"""The TOML files the commands read: kind -> (what it is called, an example)."""
+
+
+def file_kind(data: dict) -> str | None:
+    """Which kind of file (:data:`FILE_KINDS`) a TOML table looks like, from its top-level keys."""
+    if "adoption_scenarios" in data or "heatmap" in data:
+        return "paper"
+    if "design" in data or "parameters" in data:
+        return "experiment"
+    if "run" in data or "extends" in data or "scenario" in data and "gp" in data:
+        return "scenario"
+    return None
+
+
+def check_kind(path: Path, data: dict, wants: str) -> None:
+    """A one-line ConfigError when ``data`` is plainly another kind of file than the ``wants`` kind."""
+    kind = file_kind(data)
+    if kind is not None and kind != wants:
+        name, example = FILE_KINDS[wants]
+        raise ConfigError(f"{path}: is {FILE_KINDS[kind][0]}; this command wants {name} (e.g. {example})")
+
+
+def load_toml_as(path: str | Path, model: type[BaseModel], kind: str | None = None) -> Any:
     """Read a TOML file (no ``extends``) into ``model``, with ``source`` set to its resolved path.
 
-    For experiment-like files (sweeps, position papers) whose schema has a ``source`` field.
-    Errors are one-line :class:`ConfigError` naming the file and key.
+    For experiment-like files (sweeps, position papers) whose schema has a ``source`` field; a file
+    of another ``kind`` (:data:`FILE_KINDS`) is named as such. Errors are one-line
+    :class:`ConfigError` naming the file and key.
     """
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"{p}: file not found")
     data = _parse_toml(p)
+    if kind is not None:
+        check_kind(p, data, kind)
     if "source" in data:
         raise ConfigError(f"{p}: source: unknown key (set by the loader)")
     try:
@@ -716,9 +943,10 @@ def load_config(path: str | Path, overrides: list[str] | dict[str, Any] | None =
     """
     p = Path(path)
     data = _read_toml(p.resolve(), ())
+    check_kind(p, data, "scenario")
     if overrides:
         data = apply_overrides(data, overrides, source=f"{p}: --set")
-    return validate(data, str(p))
+    return validate(data, str(p)).with_override_record(override_pairs(overrides))
 
 
 def config_to_dict(cfg: Config) -> dict:
@@ -729,7 +957,15 @@ def config_to_dict(cfg: Config) -> dict:
 def with_overrides(cfg: Config, overrides: dict[str, Any]) -> Config:
     """A copy of ``cfg`` with dotted-key overrides applied and re-validated."""
     data = apply_overrides(config_to_dict(cfg), overrides, source=f"{cfg.scenario}: override")
-    return validate(data, cfg.scenario)
+    return validate(data, cfg.scenario).with_override_record({**cfg.overrides, **overrides})
+
+
+def with_horizon(cfg: Config, end_month: str) -> Config:
+    """``cfg`` ending at ``end_month``; a report year after the new horizon moves to its last whole year
+    (a fit to the history runs to 2023-12 and reads monthly series, not the report year)."""
+    y, m = (int(x) for x in end_month.split("-"))
+    last_whole = y if m == 12 else y - 1
+    return with_overrides(cfg, {"run.end_month": end_month, "run.report_year": min(cfg.run.report_year, last_whole)})
 
 
 def iter_parameters(model: type[BaseModel] = Config, prefix: str = ""):
@@ -746,7 +982,7 @@ def _field(key: str):
     """The schema field of a dotted key; ConfigError (with a suggestion) for an unknown key."""
     fields = dict(iter_parameters())
     if key not in fields:
-        raise ConfigError(f"{key}: unknown key{_suggest(key.split('.')[-1], list(fields))}")
+        raise ConfigError(f"{key}: unknown key{suggest(key.split('.')[-1], list(fields))}")
     return fields[key]
 
 

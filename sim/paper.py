@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from sim.config import ConfigError, load_config, load_toml_as
+from sim.config import NAME_PATTERN, ConfigError, StrictModel, load_config, load_toml_as
 from sim.sensitivity import check_analysis, load_analysis
 from sim.sweep import load_experiment
 from sim.uptake import ORDERS
 
 
-class _Strict(BaseModel):
+class _Strict(StrictModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -88,7 +88,7 @@ class QuickSettings(_Strict):
 class PaperExperiment(_Strict):
     """A validated position-paper experiment file."""
 
-    name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$", description="Used in result paths")
+    name: str = Field(..., pattern=NAME_PATTERN, description="Used in result paths (a plain name)")
     description: str = Field("", description="One line on what it answers")
     seeds: int = Field(..., ge=1, le=1000, description="Replicate seeds per scenario")
     overrides: list[str] = Field(default_factory=list, description="--set overrides applied to every scenario, "
@@ -113,7 +113,7 @@ def load_paper(path: str | Path) -> PaperExperiment:
     """Load and validate a position-paper experiment; every scenario, the grid and the sensitivity
     experiment are loaded too, so a bad key fails here with one line ``<file>: <key>: <problem>``."""
     p = Path(path)
-    paper = load_toml_as(p, PaperExperiment)
+    paper = load_toml_as(p, PaperExperiment, kind="paper")
     named = [("baseline", paper.baseline), ("uptake_curve.scenario", paper.uptake_curve.scenario),
              ("heatmap.scenario", paper.heatmap.scenario)]
     named += [(f"adoption_scenarios.{i}", s) for i, s in enumerate(paper.adoption_scenarios)]

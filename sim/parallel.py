@@ -50,10 +50,17 @@ from typing import Any, Protocol, runtime_checkable
 
 from threadpoolctl import ThreadpoolController
 
-from sim.config import ConfigError
+from sim.config import MAX_JOBS, ConfigError, EnvironmentFault
+from sim.interrupt import ignore_in_worker
 
 EXECUTORS: tuple[str, ...] = ("local", "dask")
 """The executor names a user chooses from (``--executor``): a local process pool or Dask."""
+
+CONNECT_TIMEOUT_S = 10
+"""How long a Dask client tries to reach its scheduler."""
+
+NO_WORKERS_TIMEOUT_S = 30.0
+"""How long a Dask executor waits for its scheduler's first worker before saying it has none."""
 
 
 def default_workers() -> int:
@@ -124,6 +131,7 @@ def die_with(pid: int) -> None:
 
 
 def _init_worker(parent_pid: int, initializer: Callable | None, initargs: tuple) -> None:
+    ignore_in_worker()
     die_with(parent_pid)
     if initializer is not None:
         initializer(*initargs)
@@ -322,14 +330,19 @@ class LocalExecutor(_Executor):
             raise WorkerCrash(str(err)) from err
 
     def close(self, cancel: bool = False) -> None:
+        """Stop the pool: after its tasks, or at once (``cancel``: queued tasks cancelled, workers
+        terminated, each waited for at most 5 s), as after Ctrl-C or a failure."""
         if self.pool is None:
             return
-        procs = list(getattr(self.pool, "_processes", {}).values()) if cancel else []
+        procs = list((getattr(self.pool, "_processes", None) or {}).values()) if cancel else []
+        manager = getattr(self.pool, "_executor_manager_thread", None)
         self.pool.shutdown(wait=not cancel, cancel_futures=cancel)
         for p in procs:  # interrupted: do not wait for tasks in flight
             p.terminate()
         for p in procs:
             p.join(timeout=5)
+        if manager is not None:  # done before exit, else its wake-up pipe can close under the exit hook (EBADF)
+            manager.join(timeout=5)
         self.pool = None
 
 
@@ -356,14 +369,25 @@ class DaskExecutor(_Executor):
         self._token, self._initargs = uuid.uuid4().hex, []
 
     def start(self) -> None:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import LocalCluster
 
-        if self.scheduler is None:
+        if self.scheduler is None and self.cluster is None:
             self.cluster = LocalCluster(n_workers=self.workers or default_workers(), threads_per_worker=1,
                                         processes=True, dashboard_address=None)
-            self.client = Client(self.cluster)
-        else:
-            self.client = Client(self.scheduler)
+        self._connect()
+
+    def _connect(self) -> None:
+        """A client of the cluster once it has a worker (EnvironmentFault after :data:`NO_WORKERS_TIMEOUT_S`)."""
+        from dask.distributed import Client
+
+        self.client = Client(self.cluster if self.scheduler is None else self.scheduler, timeout=CONNECT_TIMEOUT_S)
+        try:
+            self.client.wait_for_workers(1, timeout=NO_WORKERS_TIMEOUT_S)
+        except TimeoutError:
+            self.client.close()
+            self.client = None
+            raise EnvironmentFault(f"--scheduler {self.scheduler}: no worker joined within {NO_WORKERS_TIMEOUT_S:.0f} s; "
+                                   f"start workers (dask worker {self.scheduler}) and run again") from None
         # sent to every worker once, not with every task
         self._initargs = self.client.scatter(list(self.initargs), broadcast=True) if self.initargs else []
 
@@ -375,7 +399,13 @@ class DaskExecutor(_Executor):
         return max(1, n or self.workers or 1)
 
     def restart(self) -> None:
-        """Dask reschedules the tasks of a lost worker itself."""
+        """A new client (after a lost scheduler; Dask reschedules the tasks of a lost worker itself)."""
+        if self.client is not None:
+            try:
+                self.client.close(timeout=5)
+            except Exception:  # the old connection is gone already
+                pass
+        self._connect()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> Any:
         return self.client.submit(_dask_task, self._token, self.initializer, self._initargs, fn, *args, pure=False)
@@ -411,6 +441,8 @@ def make_executor(kind: str = "local", workers: int | None = None, scheduler: st
         raise ConfigError(f"--executor: must be one of {', '.join(EXECUTORS)}, got {kind!r}")
     if workers is not None and workers < 1:
         raise ConfigError(f"--workers: must be >= 1, got {workers}")
+    if workers is not None and workers > MAX_JOBS:
+        raise ConfigError(f"--workers: must be <= {MAX_JOBS:,}, got {workers}")
     if kind == "dask" or scheduler is not None:
         return DaskExecutor(workers, scheduler, initializer, initargs)
     return LocalExecutor(workers, preload, initializer, initargs, before_fork)

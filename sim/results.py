@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -33,7 +34,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim import __version__
+from sim import __version__, interrupt
 from sim.config import Config, ConfigError, config_to_dict
 
 TABLE_FILES: dict[str, str] = {
@@ -79,18 +80,48 @@ class RunTables:
 # --------------------------------------------------------------------------- identity
 
 
-def run_id(cfg: Config, replicates: list[int], draws: pd.DataFrame | None = None) -> str:
-    """Scenario name plus an 8-hex hash of the resolved config, the replicate list and any drawn values.
+READABLE_MAX_CHARS = 120
+"""Longest readable part of a run id (the hash keeps longer ones apart)."""
 
-    The same config and seeds land in the same place: id = f"{scenario}-{sha256(config, seeds)[:8]}";
-    a run with parameter draws (``draws`` has rows beyond draw 0) hashes the drawn values too, so a
-    run over posterior draws never lands where a run over prior draws did.
+
+def _slug(text: str) -> str:
+    """``text`` with every character outside ``[A-Za-z0-9_.,=+-]`` replaced by ``_`` (a safe folder name)."""
+    return re.sub(r"[^A-Za-z0-9_.,=+-]", "_", text)
+
+
+def readable_id(cfg: Config) -> str:
+    """What a run holds, readably: scenario, ``synthetic`` for a synthetic region, then each override.
+
+    ``baseline-synthetic-bass_q_per_year=0.5`` (each override by its last key part, as ``--set`` or the API
+    gave it, :attr:`sim.config.Config.overrides`; the manifest names them in full), cut to
+    :data:`READABLE_MAX_CHARS` characters.
     """
-    content: dict[str, Any] = {"config": config_to_dict(cfg), "replicates": list(replicates)}
+    parts = [cfg.scenario] + (["synthetic"] if cfg.region.kind == "synthetic" else [])
+    for key, value in cfg.overrides.items():
+        if key == "region.kind":
+            continue
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
+        parts.append(_slug(f"{key.rsplit('.', 1)[-1]}={text}"))
+    return "-".join(parts)[:READABLE_MAX_CHARS].rstrip("-.")
+
+
+def run_id(cfg: Config, replicates: list[int], draws: pd.DataFrame | None = None, command: str | None = None,
+           **params: Any) -> str:
+    """The readable part (:func:`readable_id`), the command when not ``run``, and an 8-hex hash of the
+    resolved config, the replicate list, any drawn values and the command's own parameters.
+
+    The same config and seeds land in the same place, a different one never does:
+    id = f"{readable}[-{command}]-{sha256(config, seeds, draws, params)[:8]}"; a run with parameter
+    draws (``draws`` has rows beyond draw 0) hashes the drawn values too, so a run over posterior
+    draws never lands where a run over prior draws did.
+    """
+    what: dict[str, Any] = {"config": config_to_dict(cfg), "replicates": list(replicates)}
     if draws is not None and len(draws) > 1:
-        content["draws"] = draws.to_dict("records")
-    blob = json.dumps(content, sort_keys=True, default=float)
-    return f"{cfg.scenario}-{hashlib.sha256(blob.encode()).hexdigest()[:8]}"
+        what["draws"] = draws.to_dict("records")
+    if command is not None:
+        what |= {"command": command, "params": params}
+    blob = json.dumps(what, sort_keys=True, default=float)
+    return "-".join([readable_id(cfg), *([command] if command else []), hashlib.sha256(blob.encode()).hexdigest()[:8]])
 
 
 def git_commit() -> str | None:
@@ -112,6 +143,7 @@ def manifest(cfg: Config, replicates: list[int], started: datetime, ended: datet
         "run_id": run_id(cfg, replicates, drawn),
         "scenario": cfg.scenario,
         "config": config_to_dict(cfg),
+        "overrides": cfg.overrides,
         "root_seed": cfg.run.seed,
         "replicates": list(replicates),
         "seed_rule": "numpy.random.SeedSequence(root_seed, spawn_key=(replicate,))",
@@ -155,26 +187,98 @@ def write_table(df: pd.DataFrame, path: Path) -> None:
         df.to_csv(path, index=False)
 
 
+STALE_UNOWNED_S = 3600.0
+"""A temporary folder whose owner is unknown (another host, or killed before naming itself) is stale after this."""
+
+OWNER_FILE = ".owner"
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stale(tmp: Path) -> bool:
+    """A ``.tmp-*`` folder left by a killed writer: its owner (``.owner``: host and pid) is gone from
+    this host, or it names no owner on this host and is older than :data:`STALE_UNOWNED_S`."""
+    try:
+        host, pid = (tmp / OWNER_FILE).read_text(encoding="utf-8").split()
+        if host == platform.node():
+            return not _alive(int(pid))
+    except (OSError, ValueError):
+        pass
+    try:
+        return tmp.stat().st_mtime < datetime.now().timestamp() - STALE_UNOWNED_S
+    except OSError:
+        return False
+
+
+def remove_stale(folder: Path) -> list[Path]:
+    """Remove what killed writers left in ``folder``: ``.tmp-*`` folders whose owner is gone
+    (:func:`_stale`) and ``.old-*`` folders (a replaced run) whose successor is in place; returns them.
+    (Killed between its two renames, a writer leaves the only copy in ``.old-*``: it is kept.)"""
+    gone = []
+    for tmp in sorted(folder.glob(".tmp-*")) + sorted(folder.glob(".old-*")) if folder.is_dir() else []:
+        if tmp.name.startswith(".old-"):  # a replaced run: garbage once its successor is in place
+            stale = (folder / tmp.name[5:].rsplit("-", 1)[0]).exists()
+        else:
+            stale = _stale(tmp)
+        if tmp.is_dir() and stale:
+            shutil.rmtree(tmp, ignore_errors=True)
+            gone.append(tmp)
+    return gone
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders made for a run, deepest first, up to the first that is not empty."""
+    for folder in folders:
+        if not folder.exists():
+            continue
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+
+
 def atomic_dir(target: Path):
     """Context manager: yields a temporary directory that replaces ``target`` whole on success.
 
-    On an exception (or Ctrl-C) the temporary directory is removed and ``target`` is untouched.
+    On an exception (Ctrl-C, a full disk) the temporary directory and every folder made for it
+    are removed and ``target`` is untouched. Temporary folders that killed runs left beside
+    ``target`` are removed first (:func:`remove_stale`).
     """
     @contextmanager
     def _cm():
-        target.parent.mkdir(parents=True, exist_ok=True)
+        made = [p for p in (target.parent, *target.parent.parents) if not p.exists()]  # deepest first
         tmp = target.parent / f".tmp-{target.name}-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()
-        try:
+        try:  # a Ctrl-C from here on removes what was made, also the folders
+            target.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale(target.parent)
+            tmp.mkdir()
+            (tmp / OWNER_FILE).write_text(f"{platform.node()} {os.getpid()}", encoding="utf-8")
             yield tmp
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
+            _remove_empty(made)
+            raise
+        try:
+            interrupt.check()  # a Ctrl-C that a finalizer swallowed: keep nothing
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            _remove_empty(made)
             raise
         old = None
         if target.exists():
             old = target.parent / f".old-{target.name}-{uuid.uuid4().hex[:8]}"
             os.replace(target, old)
         os.replace(tmp, target)
+        (target / OWNER_FILE).unlink(missing_ok=True)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from sim.builds import BuildCache
 from sim.config import Config
+from sim import interrupt
 from sim.economics import on_platform_by_month, run_economics
 from sim.model import MONTHLY_AGGREGATION, RolloutModel
 from sim.municipal_decision import DECLINED
@@ -116,6 +117,14 @@ def _year_figures(monthly: pd.DataFrame, months: pd.DatetimeIndex, suffix: str) 
     out = {f"{c}_{suffix}": float(last[c]) for c in STOCK_COLUMNS}
     out |= {f"{c}_{suffix}": float(sel[c].sum()) for c in FLOW_COLUMNS}
     return out
+
+
+def summary_columns(cfg: Config) -> list[str]:
+    """The figures of a summary row, in order (every column but ``scenario`` and ``seed``), known before a run."""
+    suffixes = (str(cfg.run.report_year), "end")
+    return [*(f"{c}_{s}" for s in suffixes for c in (*STOCK_COLUMNS, *FLOW_COLUMNS)),
+            *(f"nok_per_inhabitant_median_municipality_{s}" for s in suffixes),
+            "gp_payback_years_median", "npv_municipal_net_cost_nok"]
 
 
 def summary_row(cfg: Config, replicate: int, monthly: pd.DataFrame, econ: dict[str, pd.DataFrame]) -> dict:
@@ -248,7 +257,12 @@ def run_replicates(cfg: Config | Sequence[Config], replicates: Iterable[int], jo
     builds = builds if builds is not None else BuildCache()
     reps = list(replicates)
     runs = [(cfgs[d], r, d) for d in range(len(cfgs)) for r in reps]
-    done = (lambda i: on_done(runs[i][1])) if on_done else None
+
+    def done(i: int) -> None:
+        interrupt.check()  # a Ctrl-C that a finalizer swallowed stops the run here
+        if on_done:
+            on_done(runs[i][1])
+
     if pool is None and (jobs <= 1 or len(runs) <= 1):
         mine = builds if builds is not None else BuildCache()
         return RunTables.concat(SerialExecutor().map(lambda job: run_one(job[0], job[1], mine, draw=job[2]), runs,

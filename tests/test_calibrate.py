@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from sim.calibrate import (FIT_PARAMETERS, QUICK, CalibrationSettings, bands_table, calibrate, calibrated_toml,
                            coverage_table, draw_posterior, forecast, make_target, parameter_table, particle_replicates,
                            prior_range, series_distance, weighted_quantile)
-from sim.config import ConfigError, load_config, with_overrides
+from sim.config import ConfigError, load_config, with_horizon, with_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,7 +60,7 @@ def fake_simulator(cfg, replicate: int) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def cfg48(small_config):
-    return with_overrides(small_config, {"run.end_month": "2023-12"})
+    return with_horizon(small_config, "2023-12")
 
 
 # --------------------------------------------------------------------------- pieces
@@ -227,9 +227,11 @@ def test_fit_recovers_known_parameters_of_a_fake_simulator(cfg48, tmp_path):
                        predictive_seeds=2)
     from sim import api
 
-    res = api.calibrate(cfg48, out=tmp_path, keys=FAKE_KEYS, observed=observed, settings=settings,
+    # the scenario's own horizon and report year (the forecast runs to 2030); the fit cuts it to the observed 2023-12
+    full = with_overrides(cfg48, {"run.end_month": "2035-12", "run.report_year": 2030})
+    res = api.calibrate(full, out=tmp_path, keys=FAKE_KEYS, observed=observed, settings=settings,
                         simulator=fake_simulator)  # the files of `onerecord calibrate`, figures included
-    out = tmp_path / cfg48.scenario / "calibration"
+    (out,) = (tmp_path / cfg48.scenario).glob("*-calibration-*")  # its run id (issue 24)
     assert res.out_dir == out and not list(tmp_path.glob(f"{cfg48.scenario}/.tmp-*"))
     _check_recovery(res.parameters, TRUTH)
     assert res.posterior["weight"].sum() == pytest.approx(1.0)
@@ -288,7 +290,7 @@ def test_real_history_after_2023_is_refused(baseline_config):
 
 
 def test_forecast_without_posterior_bands_over_seeds(cfg48):
-    cfg = with_overrides(cfg48, {"run.report_year": 2026})
+    cfg = with_overrides(cfg48, {"run.end_month": "2026-12", "run.report_year": 2026})  # forecast runs to 2026-12
     fc = forecast(cfg, n_draws=6, simulator=fake_simulator)
     assert set(fc["series"]) == {"n_municipalities_live", "n_gp_offices_live", "one_record_coverage", "gain_realized"}
     assert fc["month"].min() == pd.Timestamp("2024-01-01") and fc["month"].max() == pd.Timestamp("2026-12-01")
@@ -305,7 +307,7 @@ def test_forecast_without_posterior_bands_over_seeds(cfg48):
 # The recovery check tests the fit machinery on the threshold and q; each municipality's headroom
 # comes from its own bottom-up bill (issue 21).
 MODEL_RECOVERY = ["region.kind=synthetic", "region.synthetic_municipalities=30", "region.synthetic_population=300000",
-                  "run.end_month=2027-12", "rollout.wave_capacity=[30,30,30,30,30,30,30,30,30,30,30]",
+                  "run.end_month=2027-12", "run.report_year=2027", "rollout.wave_capacity=[30,30,30,30,30,30,30,30,30,30,30]",
                   "gp.offered_from_start=true", "gp.beta_u_per_knok=0.0", 'gp.peer_graph="complete"',
                   "gp.bass_p_per_year=0.03", 'gp.alternatives=["join"]', "gp.window_choice_rate_per_year=0.0"]
 MODEL_TRUTH = {"municipality.threshold_mean": 1.0, "gp.bass_q_per_year": 0.3}

@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("region", ("sim.region", "sim.history")),
     ("economics/network", ("sim.economics", "sim.network")),
     ("agents/model", ("sim.agents", "sim.municipal_decision", "sim.gp_choice", "sim.model")),
-    ("runner/results/parallel", ("sim.builds", "sim.runner", "sim.results", "sim.parallel", "sim.uptake",
+    ("runner/results/parallel", ("sim.builds", "sim.interrupt", "sim.runner", "sim.results", "sim.parallel", "sim.uptake",
                                  "sim.validation")),
     ("sweep/sensitivity/calibrate", ("sim.sweep", "sim.sensitivity", "sim.calibrate", "sim.paper", "sim.gp_uptake")),
     ("plots/report", ("sim.plots", "sim.report", "sim.sheets")),

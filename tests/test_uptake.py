@@ -147,7 +147,7 @@ def test_uptake_curve_command_writes_table_and_figures(tmp_path):
     res = subprocess.run([sys.executable, "-m", "sim", "uptake-curve", str(BASELINE), "--steps", "5", "--seeds", "2",
                           "--out", str(tmp_path), *sets], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
-    d = tmp_path / "baseline" / "uptake_curve"
+    (d,) = (tmp_path / "baseline").glob("baseline-synthetic-*-uptake-curve-*")  # its run id (issue 24)
     df = pd.read_csv(d / "uptake_curve.csv")
     assert set(df["order"]) == set(ORDERS) and sorted(df["gp_share"].unique()) == [0.0, 0.25, 0.5, 0.75, 1.0]
     assert (d / "figures" / "uptake_gain_realized_en.pdf").exists()

@@ -4,7 +4,8 @@ An evaluator is a picklable callable ``evaluate(cfg, replicate, params) -> outpu
 ``outputs`` is a mapping of summary values, or a pair (mapping, region-level timeseries
 DataFrame). ``cfg`` is the base scenario with the row's parameters applied (``run.seed`` =
 the experiment seed); ``params`` holds every varied key, ``dummy.`` keys included, which the
-config does not. It may have a method ``warm(base_cfg)``, which a forking pool calls in the
+config does not. It may have a method ``columns(base_cfg)`` naming the outputs it gives (checked
+before a sweep starts) and a method ``warm(base_cfg)``, which a forking pool calls in the
 parent before the workers start (caches they then share). The default, :class:`ModelEvaluator`,
 runs the model through :func:`sim.runner.summarise_run`, whose seed is
 ``SeedSequence(cfg.run.seed, spawn_key=(replicate,))``.
@@ -66,6 +67,12 @@ class ModelEvaluator:
         ts = tables.timeseries
         ts = ts[ts["level"] == "region"].drop(columns=list(REGION_DROP), errors="ignore")
         return tables.summary.iloc[0].to_dict(), ts.reset_index(drop=True)
+
+    def columns(self, base: Config) -> list[str]:
+        """The summary columns a run gives (what ``outputs`` may name)."""
+        from sim.runner import summary_columns
+
+        return summary_columns(base)
 
     def warm(self, base: Config) -> None:
         """Build the base scenario's region and network into its cache (before workers fork)."""

@@ -22,11 +22,11 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from SALib.sample import latin, morris, sobol
 
-from sim.config import (DUMMY_PREFIX, Config, ConfigError, config_to_dict, iter_parameters, load_config, load_toml_as,
-                        sweep_range, with_overrides)
+from sim.config import (DUMMY_PREFIX, NAME_PATTERN, Config, ConfigError, StrictModel, config_to_dict, iter_parameters,
+                        load_config, load_toml_as, sweep_range, with_overrides)
 
 
 DUMMY_RANGE = (0.0, 1.0)
@@ -35,7 +35,7 @@ DUMMY_RANGE = (0.0, 1.0)
 SEED_RULE = "numpy.random.SeedSequence(experiment seed, spawn_key=(replicate,))"
 
 
-class Parameter(BaseModel):
+class Parameter(StrictModel):
     """One varied key: bounds (default: its sweep range), grid levels, and the distribution on [low, high]."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -47,12 +47,12 @@ class Parameter(BaseModel):
     dist: Literal["uniform", "loguniform"] = Field("uniform", description="Distribution on [low, high]")
 
 
-class Experiment(BaseModel):
+class Experiment(StrictModel):
     """A validated experiment file; bounds resolved (every parameter has low < high)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$", description="Experiment name, used in result paths")
+    name: str = Field(..., pattern=NAME_PATTERN, description="Experiment name, used in result paths (a plain name)")
     description: str = Field("", description="One line on what the experiment asks")
     base: str = Field(..., description="Scenario TOML it varies, relative to the experiment file")
     overrides: list[str] = Field(default_factory=list, description="Fixed --set overrides on the base")
@@ -135,7 +135,9 @@ def _resolve_parameter(i: int, p: Parameter, exp: Experiment, base: Config, src:
         checks = [("low", low), ("high", high)]
     if not p.key.startswith(DUMMY_PREFIX):
         for field, v in checks:
-            _check_value(base, p.key, int(round(v)) if kind is int else v, f"{at}.{field}")
+            if kind is int and not float(v).is_integer():
+                raise ConfigError(f"{at}.{field}: {p.key} takes whole numbers, got {v!r}")
+            _check_value(base, p.key, int(v) if kind is int else v, f"{at}.{field}")
     return p.model_copy(update={"low": float(low), "high": float(high)})
 
 
@@ -147,7 +149,7 @@ def load_experiment(path: str | Path) -> Experiment:
     outside a key's validity, bad base overrides, or a sobol ``samples`` that is not a power of 2.
     """
     p = Path(path)
-    exp = load_toml_as(p, Experiment)
+    exp = load_toml_as(p, Experiment, kind="experiment")
     if exp.design != "grid" and exp.samples is None:
         raise ConfigError(f"{p}: samples: missing (design {exp.design!r} needs it)")
     if exp.design == "sobol" and exp.samples & (exp.samples - 1):

@@ -9,7 +9,10 @@ as a failure). Interrupted (Ctrl-C, SIGKILL), the same call resumes where it sto
 
 from __future__ import annotations
 
+import time
 from collections import deque
+from concurrent.futures import CancelledError
+from concurrent.futures.process import BrokenProcessPool
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,11 +20,12 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from sim.config import ConfigError, config_to_dict
+from sim import interrupt
+from sim.config import ConfigError, EnvironmentFault, config_to_dict, suggest
 from sim.parallel import Executor, WorkerCrash
 from sim.sweep.evaluate import TIMING_COLUMNS, ModelEvaluator, SweepContext, evaluate_in_worker, sweep_executor
 from sim.sweep.experiment import (SEED_RULE, Experiment, base_config, design_hash, expand_runs, load_experiment,
-                                  make_design)
+                                  make_design, sweep_run_id)
 from sim.sweep.store import (Sink, environment, read_failures, iter_missing, prepare, read_manifest, run_ids, parquet_files,
                              shard_path, sweep_path)
 
@@ -104,6 +108,34 @@ class _Progress:
             self.bar.stop()
 
 
+RESTART_TRIES = 4
+"""Tries to bring the executor back (a new pool, a reconnected client) before a sweep gives up."""
+
+RESTART_BACKOFF_S = 0.5
+"""Wait before the first retry; doubled after each (0.5, 1, 2, 4 s)."""
+
+
+class MachineryFailure(Exception):
+    """The executor itself failed and did not come back after :data:`RESTART_TRIES` tries."""
+
+
+def _restart(executor, cause: BaseException | None) -> None:
+    """``executor.restart()``, retried with back-off; MachineryFailure naming the last error after the last try."""
+    delay = RESTART_BACKOFF_S
+    last = cause
+    for _ in range(RESTART_TRIES):
+        try:
+            executor.restart()
+            return
+        except Exception as err:  # a worker dying while the pool starts, a dead fork server, no scheduler
+            last = err
+        interrupt.check()
+        time.sleep(delay)
+        delay *= 2
+    raise MachineryFailure(f"the {type(executor).__name__} could not be restarted after {RESTART_TRIES} tries "
+                           f"({type(last).__name__}: {str(last).splitlines()[0] if str(last) else ''})")
+
+
 def _drive(executor: Executor, todo, sink: Sink, chunk_size: int, on_done: Callable[[bool], None]) -> None:
     """Evaluate ``todo`` (an iterator of run dicts) with a bounded window; commit every ``chunk_size`` runs.
 
@@ -133,44 +165,76 @@ def _drive(executor: Executor, todo, sink: Sink, chunk_size: int, on_done: Calla
         on_done("failure" in res)
         if len(rows) + len(failures) >= chunk_size:
             commit()
+        interrupt.check()
+
+    requeued: deque[dict] = deque()  # runs in flight when the machinery failed: submitted again first
+    failures_in_a_row = 0
+
+    def next_run() -> dict | None:
+        return requeued.popleft() if requeued else next(todo, None)
 
     try:
         exhausted = False
         while True:
-            if suspects:  # after a crash: one run at a time, so a crash names its run
-                if not inflight:
-                    run = suspects.popleft()
-                    inflight[executor.submit(evaluate_in_worker, run)] = (run, True)
-            else:
-                while not exhausted and len(inflight) < window:
-                    run = next(todo, None)
-                    if run is None:
-                        exhausted = True
-                    else:
-                        inflight[executor.submit(evaluate_in_worker, run)] = (run, False)
-            if not inflight:
-                break
             crashed: list[dict] = []
             broken = False
-            for fut in executor.wait_any(inflight):
-                run, isolated = inflight.pop(fut)
-                try:
-                    record(executor.result(fut))
-                except WorkerCrash as err:
-                    if isolated or not executor.crash_breaks_pool:  # this run killed its worker
-                        record({"failure": {**run, "error_type": "WorkerCrash",
-                                            "message": (str(err).splitlines() or [""])[0], "traceback": ""}})
-                        broken |= executor.crash_breaks_pool
-                    else:
-                        crashed.append(run)
+            try:
+                if suspects:  # after a crash: one run at a time, so a crash names its run
+                    if not inflight:
+                        run = suspects.popleft()
+                        inflight[executor.submit(evaluate_in_worker, run)] = (run, True)
+                else:
+                    while not exhausted and len(inflight) < window:
+                        run = next_run()
+                        if run is None:
+                            exhausted = True
+                        else:
+                            inflight[executor.submit(evaluate_in_worker, run)] = (run, False)
+                if not inflight:
+                    break
+                for fut in executor.wait_any(inflight):
+                    run, isolated = inflight.pop(fut)
+                    try:
+                        record(executor.result(fut))
+                    except WorkerCrash as err:
+                        if isolated or not executor.crash_breaks_pool:  # this run killed its worker
+                            record({"failure": {**run, "error_type": "WorkerCrash",
+                                                "message": (str(err).splitlines() or [""])[0], "traceback": ""}})
+                            broken |= executor.crash_breaks_pool
+                        else:
+                            crashed.append(run)
+                    failures_in_a_row = 0
+            except (WorkerCrash, KeyboardInterrupt):
+                raise
+            except Exception as err:  # the machinery failed (a lost scheduler, a pool broken on submit): runs kept
+                failures_in_a_row += 1
+                if failures_in_a_row > RESTART_TRIES:
+                    raise MachineryFailure(f"the {type(executor).__name__} failed {failures_in_a_row} times in a row "
+                                           f"({type(err).__name__}: {err})") from err
+                requeued.extendleft(reversed([r for r, isolated in inflight.values() if not isolated]))
+                suspects.extendleft(reversed([r for r, isolated in inflight.values() if isolated]))
+                inflight.clear()
+                exhausted = False
+                _restart(executor, err)
+                continue
             if crashed:  # the broken pool lost every run in flight: retry them one at a time
                 suspects.extend(crashed + [run for run, _ in inflight.values()])
                 inflight.clear()
                 broken = True
             if broken:
-                executor.restart()
+                _restart(executor, None)
     finally:
         commit()
+
+
+def check_outputs(exp: Experiment, base, evaluate) -> None:
+    """Every output must be a column the evaluator gives (when it says which: ``evaluate.columns(base)``),
+    else a one-line ConfigError naming the experiment file (before anything is written)."""
+    columns = getattr(evaluate, "columns", None)
+    known = columns(base) if columns is not None else None
+    for name in exp.outputs if known is not None else ():
+        if name not in known:
+            raise ConfigError(f"{exp.source}: outputs: {name!r} is not a summary column{suggest(name, known)}")
 
 
 def run_sweep(exp: Experiment | str | Path, out_dir: str | Path = "results", executor: str = "local",
@@ -192,6 +256,7 @@ def run_sweep(exp: Experiment | str | Path, out_dir: str | Path = "results", exe
     schema = runs_schema(exp, design)
     ctx = SweepContext(base=base, outputs=tuple(exp.outputs),
                        evaluate=evaluate if evaluate is not None else ModelEvaluator(timeseries=exp.timeseries))
+    check_outputs(exp, base, ctx.evaluate)
     pool = sweep_executor(ctx, executor, workers, scheduler)  # validates executor and workers
 
     root = sweep_path(out_dir, exp.name)
@@ -207,16 +272,37 @@ def run_sweep(exp: Experiment | str | Path, out_dir: str | Path = "results", exe
     n_todo = int((~mine["run_id"].isin(skip)).sum())
     title = f"{exp.name}" + (f" shard {shard[0]}/{shard[1]}" if shard else "") + f" ({len(mine) - n_todo} done before)"
     if n_todo:
-        with pool, _Progress(progress, title, n_todo) as bar:  # workers start before the bar's thread
-            _drive(pool, iter_missing(mine, skip), sink, exp.chunk_size, bar.advance)
+        try:
+            with pool, _Progress(progress, title, n_todo) as bar:  # workers start before the bar's thread
+                _drive(pool, iter_missing(mine, skip), sink, exp.chunk_size, bar.advance)
+        except (MachineryFailure, BrokenProcessPool, CancelledError, EOFError, OSError) as err:
+            if isinstance(err, OSError) and err.filename is not None:
+                raise  # a file fault (full disk, read-only folder): the command line names the file
+            st = sweep_status(root, shard)
+            raise EnvironmentFault(f"{root}: {str(err).splitlines()[0]}; {st['done']} of {st['n_runs']} runs are kept, "
+                                   f"{st['missing']} to go: run the same command again to resume") from None
     return root
 
 
-def sweep_status(root: str | Path) -> dict[str, int]:
-    """Counts for a sweep folder: ``n_runs`` (designed), ``done`` (in runs/), ``failed``, ``missing``."""
+def sweep_status(root: str | Path, shard: str | tuple[int, int] | None = None) -> dict[str, int]:
+    """Counts for a sweep folder: ``n_runs`` (designed), ``done`` (in runs/), ``failed``, ``missing``.
+
+    With ``shard`` ("I/N"), the counts of that shard's runs only (positions I, I+N, ... of the design),
+    done in the shard's folder or already in the merged ``runs/``.
+    """
     root = Path(root)
     man = read_manifest(root)
     done = run_ids(parquet_files(root / "runs"))
-    failed = set(read_failures(root / "failures.csv")) - done
-    return {"n_runs": man["n_runs"], "done": len(done), "failed": len(failed),
-            "missing": man["n_runs"] - len(done) - len(failed)}
+    failed = set(read_failures(root / "failures.csv"))
+    n_runs = man["n_runs"]
+    shard = parse_shard(shard)
+    if shard is not None:
+        reps, name = man["experiment"]["replicates"], man["experiment"]["name"]
+        mine = {sweep_run_id(name, p // reps, p % reps) for p in range(shard[0], n_runs, shard[1])}
+        folder = shard_path(root, shard)
+        done = (done | run_ids(parquet_files(folder / "runs"))) & mine
+        failed = (failed | set(read_failures(folder / "failures.csv"))) & mine
+        n_runs = len(mine)
+    failed -= done
+    return {"n_runs": n_runs, "done": len(done), "failed": len(failed),
+            "missing": n_runs - len(done) - len(failed)}
