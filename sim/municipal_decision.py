@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.economics import expected_net_cost_nok_per_inhabitant_year
+from sim.history import decision_count_points, recorded_decisions
 
 UNDECIDED, OPTION, BOUND, LIVE, DECLINED, EXITED = range(6)
 STAGES = ("undecided", "option", "bound", "live", "declined", "exited")
@@ -330,8 +331,6 @@ def history_evidence(cfg, region, points_t: np.ndarray) -> DecisionEvidence:
     Postponements are not decisions of the chain (a named one counts as a deferral in the model only).
     Counts: options -> (option, bound), bound -> (bound,), option_stage -> (option,).
     """
-    from sim.history import decision_count_points, recorded_decisions
-
     pts = np.asarray(points_t, dtype=np.int64)
     K, M = len(pts), len(region.municipalities)
     allowed = np.ones((K + 1, M, 4))

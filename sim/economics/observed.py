@@ -29,6 +29,7 @@ from sim.config import Config, with_overrides
 from sim.economics.bill import LOCAL_ONEOFF, PAID_TO_HELSEPLATTFORMEN, expected_bill_nok, fte_cost_nok_per_year, municipal_bill
 from sim.economics.months import economics_years
 from sim.economics.platform import allocate_platform_cost
+from sim.history import golive_months
 from sim.region import Region, data_path
 
 OBSERVED_FILE = "municipal_costs_observed.csv"
@@ -68,8 +69,6 @@ def observed_costs() -> pd.DataFrame:
 
 def recorded_live_months(cfg: Config, region: Region, later: str = "2024-10") -> np.ndarray:
     """Go-live month index per municipality: the recorded month where history has one, else ``later``."""
-    from sim.history import golive_months
-
     rec = golive_months()
     later_t = cfg.t_of(later)
     return np.array([cfg.t_of(rec[k].strftime("%Y-%m")) if k in rec.index else later_t

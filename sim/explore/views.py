@@ -9,11 +9,13 @@ configs are not posterior draws). No model code: tables in, tables and figures o
 
 from __future__ import annotations
 
+import io
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 
 from sim.explore.text import t
-from types import SimpleNamespace
 
 from sim.plots import band, fmt, label, paper_style
 from sim.plots.uptake import fig_uptake
@@ -116,7 +118,6 @@ def gp_case_table(res, base, lang: str) -> pd.DataFrame:
 
 def svg(fig) -> bytes:
     """The figure as SVG bytes, then closed (a long session keeps no figure open)."""
-    import io
 
     import matplotlib.pyplot as plt
 
