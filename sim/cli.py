@@ -9,6 +9,7 @@ created under ``--out``; Ctrl-C exits with 130 and leaves nothing half-written.
 
 from __future__ import annotations
 
+import multiprocessing.util
 import os
 import signal
 import sys
@@ -403,6 +404,9 @@ def main(argv: list[str] | None = None) -> int:
     if code == 130 and argv is None:
         sys.stdout.flush()
         sys.stderr.flush()
+        # unlink the pool's semaphores first (their finalizers, exit priority 0; no child is joined), so the
+        # resource tracker has nothing to warn about on stderr after the one line
+        multiprocessing.util._run_finalizers(0)
         os._exit(130)
     return code
 
