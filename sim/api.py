@@ -51,6 +51,7 @@ from sim import interrupt  # noqa: F401 (public: the CLI runs every command insi
 from sim.config import (MAX_JOBS, MAX_SEEDS, MONTH_RE, Config, ConfigError, EnvironmentFault, apply_overrides,
                         config_to_dict, get_dotted, override_pairs, parse_override, validate, with_overrides)
 from sim.config import load_config as _load_config
+from sim.history import HISTORY_END
 from sim.draws import Spec, draw_configs, draw_table
 from sim.economics import expected_bill_nok, expected_net_cost_nok_per_inhabitant_year, scaled_to_region
 from sim.economics.bill import ONEOFF_KEYS
@@ -78,7 +79,7 @@ from sim.validation import bass_validation, check_bass_case
 __all__ = ["ConfigError", "EnvironmentFault", "Config", "EXECUTORS", "LANGS", "RunResults", "PlotResult", "CompareResult", "UptakeResult",
            "ParamsResult", "SweepResult", "SensitivityResults", "CalibrationResults", "BassResult", "ReportResult",
            "ProfileResult", "load_config", "load_results", "run", "plot", "compare", "uptake_curve", "params",
-           "sweep", "sensitivity", "calibrate", "validate_bass", "report", "municipal_sensitivity", "bill", "BillResult",
+           "sweep", "sensitivity", "calibrate", "apply_calibration", "validate_bass", "report", "municipal_sensitivity", "bill", "BillResult",
            "financing_scenarios", "find_municipality", "explore", "local_pool", "RECRUITMENT_ORDERS",
            "GPDriversResult", "gp_drivers", "gp_uptake_split", "gp_residual_uptake", "gp_break_even",
            "gp_uptake_over_levers"]
@@ -710,18 +711,22 @@ class CalibrationResults(CalibrationResult, Figures):
                    generations=csv("generations.csv"), observed=csv("observed.csv"),
                    decision_points=csv("observed_decisions.csv"), bands=csv("bands.csv"), coverage=csv("coverage.csv"),
                    forecast=csv("forecast.csv"), calibrated_config="", wall_seconds=meta.get("wall_seconds", 0.0),
-                   settings=_calibration.DEFAULT, out_dir=d, meta=meta)
+                   settings=_calibration.DEFAULT, out_dir=d, meta=meta, fitted=meta.get("fitted", {}),
+                   particles=csv("particles.csv") if (d / "particles.csv").is_file() else None,
+                   data_end=meta.get("data_end", HISTORY_END))
 
 
 def calibrate(config: Config | str | Path, quick: bool = False, seeds: int | None = None,
               overrides: list[str] | dict[str, Any] | None = None, config_out: str | Path | None = None,
               out: str | Path | None = None, lang: str = "en", **kw: Any) -> CalibrationResults:
-    """Fit the adoption parameters to the 2020-2023 history by ABC-SMC (``onerecord calibrate``).
+    """The joint calibration to the history to 2023-12 (``onerecord calibrate``; :func:`sim.calibrate.calibrate`).
 
-    ``config_out``: where calibrated.toml goes too (the command line's default: beside the config,
-    unless ``--quick`` or ``--set``). Saved to ``<out>/<scenario>/<run id>/`` when ``out`` is given (the id
-    names the scenario, region kind, overrides, ``calibration`` and a hash of config and settings).
-    Other keywords go to :func:`sim.calibrate.calibrate` (``keys``, ``observed``, ``settings``, ``simulator``).
+    ``config_out``: where calibrated.toml (and its ``<stem>_posterior.csv``) go too. Saved to
+    ``<out>/<scenario>/<run id>/`` when ``out`` is given (the id names the scenario, region kind, overrides,
+    ``calibration`` and a hash of config and settings); that folder's calibrated.toml and posterior.csv
+    are a calibrated scenario as they stand, and :func:`apply_calibration` folds them into the config.
+    Other keywords go to :func:`sim.calibrate.calibrate` (``keys``, ``observed``, ``settings``, ``simulator``,
+    ``particles``).
     """
     check_lang(lang)
     cfg = _config(config, overrides)
@@ -748,6 +753,16 @@ def calibrate(config: Config | str | Path, quick: bool = False, seeds: int | Non
     kept = [res.config_path] if res.config_path is not None else []
     res.out_dir, res.files = target, kept + sorted(p for p in target.rglob("*") if p.is_file())
     return res
+
+
+def apply_calibration(results: str | Path, config: str | Path = _calibration.BASELINE_PATH) -> tuple[Path, Path]:
+    """Fold a calibration's results folder into a scenario file (``onerecord calibrate CONFIG --apply``):
+    the posterior medians with their comments, the bill's fitted rows, the ``[calibration]`` table and
+    ``<stem>_posterior.csv`` beside it (:func:`sim.calibrate.fold_into_config`); the file is checked by
+    loading it afterwards. Returns (scenario file, posterior file)."""
+    paths = _calibration.fold_into_config(config, results)
+    _load_config(paths[0])
+    return paths
 
 
 # --------------------------------------------------------------------------- the position-paper report
