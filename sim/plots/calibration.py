@@ -48,7 +48,7 @@ def fig_fit(tables, lang: str = "en", ax=None):
         fig.suptitle(label("fit_title", lang))
         if ax is None:
             fig.autofmt_xdate()
-            fig.tight_layout(rect=(0, 0, 1, 0.93))
+            pass  # constrained layout (the paper style)
     return fig
 
 
@@ -65,5 +65,5 @@ def fig_forecast(tables, lang: str = "en", ax=None):
         fig.suptitle(label("forecast_title", lang))
         if ax is None:
             fig.autofmt_xdate()
-            fig.tight_layout(rect=(0, 0, 1, 0.93))
+            pass  # constrained layout (the paper style)
     return fig

@@ -62,7 +62,7 @@ def _by_municipality(df: pd.DataFrame, value: str, lang: str, ax, highlight: str
         handles, texts = ax.get_legend_handles_labels()
         ax.legend(handles[::-1], texts[::-1], fontsize=6, loc="upper center", ncol=2, frameon=False,
                   bbox_to_anchor=(0.5, -0.06 * 14 / max(14, len(order) / 4)))
-        fig.tight_layout()
+        pass  # constrained layout (the paper style)
     return fig
 
 
@@ -97,7 +97,7 @@ def fig_gp_breakeven(tables, lang: str = "en", ax=None):
         _thousands(ax, lang)
         ax.set(xlabel=label("breakeven_x", lang), ylabel=label("gp_office", lang), title=label("breakeven_title", lang))
         ax.legend(fontsize=7)
-        fig.tight_layout()
+        pass  # constrained layout (the paper style)
     return fig
 
 

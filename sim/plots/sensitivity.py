@@ -14,17 +14,8 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-from sim.config import DUMMY_PREFIX
-from sim.plots.labels import fmt, label, output_label
+from sim.plots.labels import display_name, fmt, label, output_label
 from sim.plots.style import axes, paper_style, panels
-
-
-def parameter_label(key: str, lang: str) -> str:
-    """A parameter's display name: its entry in the labels table, else the last part of the dotted key
-    (a dummy parameter is marked as such)."""
-    if key.startswith(DUMMY_PREFIX):
-        return label("dummy", lang, name=key.removeprefix(DUMMY_PREFIX))
-    return label(key, lang, default=key.split(".")[-1])
 
 
 def _number(v: float) -> str:
@@ -47,14 +38,14 @@ def fig_sobol(tables, lang: str = "en", ax=None):
                    error_kw={"lw": 0.8})
             a.barh(y - 0.2, s1["value"], 0.4, xerr=s1["conf"], label=label("s1_first", lang), color="C1",
                    error_kw={"lw": 0.8})
-            a.set_yticks(y, [parameter_label(p, lang) for p in st.index])
+            a.set_yticks(y, [display_name(p, lang) for p in st.index])
             a.axvline(0, color="black", linewidth=0.6)
             a.grid(axis="x")
             a.set_title(output_label(out, lang), fontsize=8)
             a.set(xlabel=label("sobol_ci", lang))
         axs[0].legend(loc="lower right")
         if ax is None:
-            fig.tight_layout()
+            pass  # constrained layout (the paper style)
     return fig
 
 
@@ -69,14 +60,14 @@ def fig_morris(tables, lang: str = "en", ax=None):
             a.errorbar(g[("value", "mu_star")], g[("value", "sigma")], xerr=g[("conf", "mu_star")], fmt="o",
                        markersize=3, color="C0", elinewidth=0.8)
             for p, row in g.iterrows():
-                a.annotate(parameter_label(p, lang), (row[("value", "mu_star")], row[("value", "sigma")]), fontsize=6,
+                a.annotate(display_name(p, lang), (row[("value", "mu_star")], row[("value", "sigma")]), fontsize=6,
                            xytext=(3, 2), textcoords="offset points")
             a.set_title(output_label(out, lang), fontsize=8)
             a.set(xlabel=label("mu_star_x", lang), ylabel=label("sigma", lang))
             a.set_xlim(left=0)
             a.set_ylim(bottom=0)
         if ax is None:
-            fig.tight_layout()
+            pass  # constrained layout (the paper style)
     return fig
 
 
@@ -92,13 +83,13 @@ def fig_tornado(tables, lang: str = "en", ax=None):
             a.barh(y, g["y_low"] - base, left=base, color="C0", label=label("at_low", lang))
             a.barh(y, g["y_high"] - base, left=base, color="C1", label=label("at_high", lang), alpha=0.8)
             a.axvline(base, color="black", linewidth=0.8)
-            a.set_yticks(y, [parameter_label(p, lang) for p in g["parameter"]])
+            a.set_yticks(y, [display_name(p, lang) for p in g["parameter"]])
             a.grid(axis="x")
             a.set_title(output_label(out, lang), fontsize=8)
             a.set(xlabel=label("tornado_x", lang, base=f"{base:.3g}"))
         axs[0].legend(loc="lower right")
         if ax is None:
-            fig.tight_layout()
+            pass  # constrained layout (the paper style)
     return fig
 
 
@@ -123,11 +114,11 @@ def fig_prim(tables, lang: str = "en", ax=None):
         b.barh(y, hi - lo, left=lo, color=["C0" if r else "#bbbbbb" for r in sel["restricted"]])
         for i, r in sel.iterrows():
             b.text(1.02, i, f"{_number(r['low'])} - {_number(r['high'])}", va="center", fontsize=7)
-        b.set_yticks(y, [parameter_label(p, lang) for p in sel["parameter"]])
+        b.set_yticks(y, [display_name(p, lang) for p in sel["parameter"]])
         b.set(xlim=(0, 1.45), xlabel=label("share_of_range", lang), title=label("box_title", lang))
         b.grid(axis="x")
         if ax is None:
-            fig.tight_layout()
+            pass  # constrained layout (the paper style)
     return fig
 
 
@@ -149,12 +140,12 @@ def fig_drivers(tables, lang: str = "en", ax=None, *, method: str = "sobol"):
         for a, out in zip(axs, outputs):
             g = top[top["output"] == out].sort_values("rank", ascending=False)
             a.barh(np.arange(len(g)), g["value"], xerr=g["conf"].fillna(0), color="C0", error_kw={"lw": 0.8})
-            a.set_yticks(np.arange(len(g)), [parameter_label(p, lang) for p in g["parameter"]])
+            a.set_yticks(np.arange(len(g)), [display_name(p, lang) for p in g["parameter"]])
             a.set(title=textwrap.fill(output_label(out, lang), 32), xlabel=label(method, lang))
             a.grid(axis="x")
         fig.suptitle(label("drivers_title", lang))
         if ax is None:
-            fig.tight_layout()
+            pass  # constrained layout (the paper style)
     return fig
 
 
@@ -202,10 +193,10 @@ def fig_profile(tables, lang: str = "en", ax=None, profile_output: str | None = 
                            label=label("profile_p10_p90", lang))
             a.plot(p["value"], p["mean"], "o-", color="C0", markersize=3, label=label("profile_mean", lang))
             a.axvline(p["base_value"].iloc[0], color="black", linewidth=0.6, linestyle=":", label=label("profile_base", lang))
-            a.set(xlabel=parameter_label(key, lang))
+            a.set(xlabel=display_name(key, lang))
             a.grid(True)
         axs[0].set_ylabel(output_label(output, lang))
         axs[0].legend(loc="best", fontsize=6)
         if ax is None:
-            fig.tight_layout()
+            pass  # constrained layout (the paper style)
     return fig

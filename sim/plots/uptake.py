@@ -40,5 +40,5 @@ def fig_uptake_panels(tables, lang: str = "en", ax=None):
         fig_uptake(tables, lang, right, metric="one_record_coverage")
         right.get_legend().remove()
         if ax is None:
-            fig.tight_layout()
+            pass  # constrained layout (the paper style)
     return fig
