@@ -31,7 +31,7 @@ from sim.plots import calibration, economics, gp, run, sensitivity, uptake, vali
 from sim.plots.labels import (
     LABELS, LANGS, check_lang, display_name, fmt, has_name, label, number, output_label, tick_formatter,
 )
-from sim.plots.style import SMOKE, band, localize, paper_style, save, stamp_smoke
+from sim.plots.style import SMOKE, band, fit_texts, localize, paper_style, save, stamp_smoke
 
 SUBJECTS = ("run", "compare", "uptake", "sensitivity", "profile", "calibration", "validation", "bill", "gp", "report")
 """What a figure reads: one run, runs compared, the uptake curve, a sensitivity analysis, a
@@ -105,6 +105,7 @@ def figure(name: str, tables: Any, lang: str = "en", ax=None, *, smoke: bool = F
     accepted = inspect.signature(draw).parameters
     fig = draw(tables, lang, ax, **{k: v for k, v in options.items() if k in accepted})
     localize(fig, lang)
+    fit_texts(fig)
     if smoke:
         stamp_smoke(fig, lang)
     return fig

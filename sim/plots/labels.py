@@ -343,6 +343,7 @@ WORDS: dict[str, dict[str, str]] = {
         "net_title": "Net present value by actor",
         # uptake curve
         "uptake_x": "GP uptake (share of GPs on the platform)", "uptake_title": "By recruitment order",
+        "uptake_band": "band: min–max over {n} runs",
         # GP office's choice (#19)
         "break_even_x": "Break-even licence price (kNOK per GP per year)", "share_gps_cum": "Share of GPs (cumulative)",
         "break_even_title": "Licence price at which joining pays for the office",
@@ -351,7 +352,7 @@ WORDS: dict[str, dict[str, str]] = {
         # sensitivity
         "sobol": "Sobol total index ST", "morris": "Morris mu* (change over the whole range)",
         "sobol_method": "Sobol", "morris_method": "Morris elementary effects",
-        "drivers_title": "Top drivers", "heat_mean": "mean over replicates", "end": "end of horizon",
+        "drivers_title": "Top drivers", "heat_mean": "mean over replicates", "heat_mark": "the scenario's values", "end": "end of horizon",
         "st_total": "ST (total)", "s1_first": "S1 (first order)", "sobol_ci": "Sobol index (95% CI)",
         "mu_star_x": "mu* (change over the range)", "sigma": "sigma",
         "at_low": "parameter at low bound", "at_high": "parameter at high bound",
@@ -386,6 +387,7 @@ WORDS: dict[str, dict[str, str]] = {
         "who_title": "Hvem betaler, hvem vinner (nåverdi, mill. kr)", "nok_million": "Mill. kr (nåverdi)",
         "net_title": "Netto nåverdi per aktør",
         "uptake_x": "Fastlegeoppslutning (andel fastleger på plattformen)", "uptake_title": "Etter rekrutteringsrekkefølge",
+        "uptake_band": "bånd: min–maks over {n} kjøringer",
         # fastlegekontorets valg (#19)
         "break_even_x": "Lisenspris der innføring lønner seg (tusen kr per fastlege per år)",
         "share_gps_cum": "Andel fastleger (kumulativ)", "break_even_title": "Lisenspris der innføring lønner seg for kontoret",
@@ -393,7 +395,7 @@ WORDS: dict[str, dict[str, str]] = {
         "levers_title": "Fastlegeoppslutning etter pris og tilskudd",
         "sobol": "Sobol totalindeks ST", "morris": "Morris mu* (endring over hele intervallet)",
         "sobol_method": "Sobol", "morris_method": "Morris elementæreffekter",
-        "drivers_title": "Viktigste drivere", "heat_mean": "snitt over simuleringer", "end": "slutten av perioden",
+        "drivers_title": "Viktigste drivere", "heat_mean": "snitt over simuleringer", "heat_mark": "scenarioets verdier", "end": "slutten av perioden",
         "st_total": "ST (total)", "s1_first": "S1 (første orden)", "sobol_ci": "Sobol-indeks (95 % KI)",
         "mu_star_x": "mu* (endring over intervallet)", "sigma": "sigma",
         "at_low": "parameter på nedre grense", "at_high": "parameter på øvre grense",

@@ -86,6 +86,37 @@ def localize(fig, lang: str) -> None:
                 axis.set_major_formatter(tick_formatter(lang))
 
 
+def fit_texts(fig, rounds: int = 4) -> None:
+    """Re-wrap any title, axis label or legend title of ``fig`` that runs off the canvas (a long name in a
+    narrow panel), narrower each round, until every one fits or ``rounds`` are done; the layout
+    follows on the next draw."""
+    for _ in range(rounds):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        width, height = fig.bbox.width, fig.bbox.height
+        changed = False
+        texts = [fig._suptitle] + [t for a in fig.axes if a.get_visible() for t in (
+            a.title, a._left_title, a._right_title, a.xaxis.label, a.yaxis.label,
+            *((a.get_legend().get_title(),) if a.get_legend() is not None else ()))]
+        for t in texts:
+            if t is None or not t.get_visible() or not t.get_text().strip():
+                continue
+            bb = t.get_window_extent(renderer)
+            vertical = abs(t.get_rotation() % 180 - 90) < 1
+            lo, hi, size_px, room = (bb.y0, bb.y1, bb.height, height) if vertical else (bb.x0, bb.x1, bb.width, width)
+            over = max(0.0, -lo) + max(0.0, hi - room)
+            if over <= 0.5:
+                continue
+            centred = t.get_horizontalalignment() == "center" and not vertical
+            share = max(0.2, (size_px - (2 if centred else 1) * over) / size_px)
+            flat = " ".join(t.get_text().split())
+            longest = max(len(line) for line in t.get_text().splitlines())
+            t.set_text(wrap(flat, max(8, int(longest * share * 0.95))))
+            changed = True
+        if not changed:
+            return
+
+
 def stamp_smoke(fig, lang: str) -> None:
     """Write :data:`SMOKE` ("Smoke test, not for use") large and diagonally across ``fig``, sized to fit it."""
     text = SMOKE[check_lang(lang)]
