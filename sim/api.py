@@ -367,6 +367,12 @@ class CompareResult(Figures):
         return {"report_year": self.report_year}
 
     @property
+    def text(self) -> str:
+        """The table as the command line prints it (120 characters wide, three decimals)."""
+        with pd.option_context("display.width", 120, "display.max_columns", 10):
+            return self.table.to_string(index=False, float_format=lambda v: f"{v:,.3f}")
+
+    @property
     def costs_municipality(self) -> pd.DataFrame:
         """Every run's municipal costs, the scenario column holding the run's name."""
         return pd.concat([t.costs_municipality.assign(scenario=k) for k, t in self.runs.items()], ignore_index=True)
