@@ -56,7 +56,7 @@ from sim.economics import expected_bill_nok, expected_net_cost_nok_per_inhabitan
 from sim.economics.bill import ONEOFF_KEYS
 from sim.paper import PaperExperiment, heatmap_experiment, load_paper, quick_version, scenario_config, \
     sensitivity_experiment
-from sim.parallel import EXECUTORS, Executor, default_workers
+from sim.parallel import EXECUTORS, Executor, TaskFailed, default_workers
 from sim.params import parameter_table, render
 from sim.plots import LANGS, check_lang, figure, names, write_figures
 from sim.region import load_region
@@ -75,7 +75,7 @@ from sim.sweep import read_manifest as read_sweep_manifest
 from sim.sweep.experiment import design_hash, expand_runs
 from sim.validation import bass_validation, check_bass_case
 
-__all__ = ["ConfigError", "EnvironmentFault", "Config", "EXECUTORS", "LANGS", "RunResults", "PlotResult", "CompareResult", "UptakeResult",
+__all__ = ["ConfigError", "EnvironmentFault", "TaskFailed", "Config", "EXECUTORS", "LANGS", "RunResults", "PlotResult", "CompareResult", "UptakeResult",
            "ParamsResult", "SweepResult", "SensitivityResults", "CalibrationResults", "BassResult", "ReportResult",
            "ProfileResult", "load_config", "load_results", "run", "plot", "compare", "uptake_curve", "params",
            "sweep", "sensitivity", "calibrate", "validate_bass", "report", "municipal_sensitivity", "bill", "BillResult",
@@ -264,8 +264,13 @@ def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs:
     started = now()
     table = draw_table(cfg, cfg.run.draws, spec)
     builds = builds if builds is not None else BuildCache()
-    tables = run_replicates(draw_configs(cfg, table), reps, jobs=jobs,
-                            on_done=_counter(progress, len(reps) * len(table)), pool=pool, builds=builds)
+    try:
+        tables = run_replicates(draw_configs(cfg, table), reps, jobs=jobs,
+                                on_done=_counter(progress, len(reps) * len(table)), pool=pool, builds=builds)
+    except TaskFailed as err:  # the model raised in one run: name it (its job is (config, replicate, draw))
+        _, replicate, draw = err.item
+        err.what = f"{cfg.scenario}: replicate {replicate}" + (f", parameter draw {draw}" if draw else "")
+        raise
     tables.draws = table
     man = manifest(cfg, reps, started, now(), draws=table, draw_spec="prior" if spec is None else "given",
                    region=builds.get(cfg)[0].summary())

@@ -4,7 +4,9 @@ Every command parses its arguments, calls exactly one function of :mod:`sim.api`
 the input, computes and saves) and prints from the result; it writes no file itself
 (tests/test_cli.py checks this over the source). Bad input prints one line
 ``onerecord: <file>: <key>: <problem>`` on stderr and exits with status 2, before anything is
-created under ``--out``; Ctrl-C exits with 130 and leaves nothing half-written.
+created under ``--out``; a fault of the machine (disk, memory, a pool that does not come back) exits 3,
+the model raising in a run exits 1 (one line naming the run), Ctrl-C exits with 130; nothing is left
+half-written.
 """
 
 from __future__ import annotations
@@ -81,7 +83,8 @@ def _fail(msg: str, code: int = 2) -> None:
 
 
 def guarded(fn):
-    """Turn ConfigError into one line on stderr and exit 2; Ctrl-C into exit 130."""
+    """One line on stderr for every expected failure: ConfigError exit 2; EnvironmentFault, memory and disk
+    exit 3; the model raising in a run (TaskFailed) exit 1; Ctrl-C exit 130."""
 
     @wraps(fn)
     def wrapper(*args, **kwargs):
@@ -92,6 +95,8 @@ def guarded(fn):
             _fail(f"onerecord: {err}")
         except api.EnvironmentFault as err:
             _fail(f"onerecord: {err}", 3)
+        except api.TaskFailed as err:  # the model raised in a run: a bug or a case it cannot run, not retried
+            _fail(f"onerecord: {err} (the model failed in this run; nothing half-written was kept)", 1)
         except KeyboardInterrupt:
             _fail(INTERRUPTED, 130)
         except MemoryError:
