@@ -213,7 +213,7 @@ def plot(
 @guarded
 def compare(
     run_dirs: Annotated[list[Path], typer.Argument(help="Two or more run directories.")],
-    out: Annotated[Path, typer.Option("--out", help="Output root; the comparison goes to OUT/compare/.")] = Path("results"),
+    out: Annotated[Path, typer.Option("--out", help="Output root; the comparison goes to OUT/compare/<runs compared>-<hash>/.")] = Path("results"),
     lang: LangOpt = "en",
 ) -> None:
     """Plot scenarios side by side and print the key report-year figures with their spread over seeds."""
@@ -253,7 +253,7 @@ def gp_drivers(
     lang: LangOpt = "en",
 ) -> None:
     """What drives GP uptake: the split by utility term, money-losing offices' residual uptake, uptake over
-    price and subsidy, the break-even licence price; write OUT/<scenario>/gp_drivers/."""
+    price and subsidy, the break-even licence price; write OUT/<scenario>/<run id>/."""
     res = api.gp_drivers(config, seeds=seeds, licences_nok=licences, subsidies_nok=subsidies, overrides=set_,
                          out=out, lang=lang)
     be = res.break_even.set_index("quantity").loc["licence"]
@@ -384,7 +384,8 @@ def bill(
         "configs/baseline.toml"),
     seeds: Annotated[int | None, typer.Option("--seeds", help="Replicate seeds per scenario (default: run.seeds).")] = None,
     draws: Annotated[int | None, typer.Option("--draws", help="Parameter draws besides the config (default: run.draws).")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Output root; the sheet goes to OUT/bill_<number>_<name>/.")] = Path("results"),
+    out: Annotated[Path, typer.Option("--out", help="Output root; the sheet goes to OUT/<scenario>/<run id>/ "
+                                                    "(e.g. baseline-bill-5037_Levanger-<hash>).")] = Path("results"),
     set_: SetOpt = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for the replicates.")] = 1,
     lang: Annotated[str, typer.Option("--lang", help="Headers of bill.xlsx: nb (default) or en.")] = "nb",

@@ -209,6 +209,53 @@ def test_uptake_curves_with_and_without_override_land_apart(tmp_path):
     assert sum("functionality_fit=0.5" in d for d in dirs) == 1
 
 
+def _folders(root: Path) -> list[Path]:
+    """The result folders under ``root`` (visible, two levels: ``<scenario or compare>/<id>``)."""
+    return sorted(p for p in root.glob("*/*") if p.is_dir() and not p.name.startswith("."))
+
+
+def test_every_command_writes_under_a_run_id_idempotent_and_apart(tmp_path):
+    """bill, gp-drivers and compare (as run and uptake-curve): the folder names scenario, region kind and
+    overrides readably with a hash of the rest; the same command again lands in the same folder (and replaces
+    it whole), an override lands apart, nothing else is touched."""
+    from sim import api
+    from sim.region import load_region
+
+    sets = [a for x in SHORT for a in ("--set", x)]
+    knr = str(load_region(api.load_config(BASELINE, SHORT).region).municipalities["kommunenummer"].iloc[0])
+    commands = {
+        "bill": ["bill", knr, BASELINE, "--seeds", 1, "--draws", 0, "-q"],
+        "gp-drivers": ["gp-drivers", BASELINE, "--seeds", 1, "--licence", 0, "--licence", 60000, "--subsidy", 0],
+    }
+    for name, args in commands.items():
+        out = tmp_path / name
+        seen = []
+        for extra in ([], [], ["--set", "gp.bass_q_per_year=0.5"]):
+            code, stdout, err = run_cli(*args, "--out", out, *sets, *extra)
+            assert code == 0, (name, err)
+            seen.append(_folders(out))
+        assert len(seen[0]) == 1 and seen[1] == seen[0], (name, seen)  # same inputs: the same folder, no second one
+        (first,), (new,) = seen[0], set(seen[2]) - set(seen[0])
+        assert len(seen[2]) == 2 and first.parent.name == new.parent.name == "baseline"
+        assert first.name.startswith("baseline-synthetic-") and f"-{name}" in first.name
+        assert "bass_q_per_year=0.5" in new.name and "bass_q_per_year" not in first.name
+    # compare: the same runs compared twice share a folder, other runs get their own
+    runs = tmp_path / "runs"
+    dirs = []
+    for extra in ([], ["--set", "gp.bass_q_per_year=0.5"]):
+        code, stdout, err = run_cli("run", BASELINE, "--seeds", 1, "--out", runs, "-q", *sets, *extra)
+        assert code == 0, err
+        dirs.append(Path(re.search(r"wrote (\S+)", stdout).group(1)))
+    out = tmp_path / "cmp"
+    for pair in ([dirs[0], dirs[1]], [dirs[0], dirs[1]], [dirs[1], dirs[0]]):
+        code, _, err = run_cli("compare", *pair, "--out", out)
+        assert code == 0, err
+    made = _folders(out)
+    assert len(made) == 2 and {p.parent.name for p in made} == {"compare"}  # the order of the runs is the figures'
+    assert all(f"{dirs[0].name.rsplit('-', 1)[0]}" in p.name and "-vs-" in p.name for p in made)
+    assert not [p for p in out.rglob("*") if p.name.startswith((".tmp-", ".old-"))]
+
+
 # --------------------------------------------------------------------------- operating-system faults
 
 
