@@ -722,6 +722,16 @@ class RegionNames:
     known_municipalities: frozenset[str]
 
 
+def synthetic_names(n: int, per_trust: int) -> tuple[list[str], list[str], list[str]]:
+    """The synthetic region's naming rule, one place for the region and the validation: municipality k
+    (0-based) is kommunenummer ``f"{k + 1:04d}"``, named ``"Synthetic {k + 1}"``, in trust ``"Trust {k // per_trust + 1}"``.
+
+    Returns (kommunenummer, municipality names, trust of each municipality), one entry per municipality.
+    """
+    return ([f"{k + 1:04d}" for k in range(n)], [f"Synthetic {k + 1}" for k in range(n)],
+            [f"Trust {k // per_trust + 1}" for k in range(n)])
+
+
 @lru_cache(maxsize=None)
 def _names_of(kind: str, n: int, per_trust: int) -> RegionNames:
     if kind == "real":
@@ -731,9 +741,9 @@ def _names_of(kind: str, n: int, per_trust: int) -> RegionNames:
         knr, munis = frozenset(r["kommunenummer"] for r in rows), frozenset(r["name"] for r in rows)
         return RegionNames(trusts, knr, munis, frozenset(trusts), knr, munis)
     real = _names_of("real", 0, 0)
-    trusts = tuple(f"Trust {t + 1}" for t in range((n - 1) // per_trust + 1))
-    knr = frozenset(f"{k + 1:04d}" for k in range(n))
-    munis = frozenset(f"Synthetic {k + 1}" for k in range(n))
+    knr_list, muni_list, trust_list = synthetic_names(n, per_trust)
+    trusts = tuple(dict.fromkeys(trust_list))
+    knr, munis = frozenset(knr_list), frozenset(muni_list)
     return RegionNames(trusts, knr, munis, real.known_trusts | set(trusts), real.known_kommunenummer | knr,
                        real.known_municipalities | munis)
 
