@@ -473,6 +473,8 @@ def uptake_curve(config: Config | str | Path, steps: int = 21, orders: tuple[str
     of the report year) (``onerecord uptake-curve``; :func:`sim.uptake.uptake_curve`)."""
     check_lang(lang)
     cfg = _config(config, overrides)
+    if apply_to is not None and out is None:
+        raise ConfigError("calibrate: apply_to needs out (the results folder it folds in)")
     if out is not None:
         check_out_dir(out)
     if steps < 2:
@@ -566,6 +568,8 @@ def validate_bass(config: Config | str | Path = "experiments/validation/bass.tom
     """Run the Bass special case ``seeds`` times and compare with the closed form (``onerecord validate-bass``)."""
     check_lang(lang)
     cfg = _config(config, overrides)
+    if apply_to is not None and out is None:
+        raise ConfigError("calibrate: apply_to needs out (the results folder it folds in)")
     if out is not None:
         check_out_dir(out)
     try:
@@ -735,18 +739,22 @@ class CalibrationResults(CalibrationResult, Figures):
 
 def calibrate(config: Config | str | Path, quick: bool = False, seeds: int | None = None,
               overrides: list[str] | dict[str, Any] | None = None, config_out: str | Path | None = None,
-              out: str | Path | None = None, lang: str = "en", **kw: Any) -> CalibrationResults:
+              out: str | Path | None = None, lang: str = "en", apply_to: str | Path | None = None,
+              **kw: Any) -> CalibrationResults:
     """The joint calibration to the history to 2023-12 (``onerecord calibrate``; :func:`sim.calibrate.calibrate`).
 
     ``config_out``: where calibrated.toml (and its ``<stem>_posterior.csv``) go too. Saved to
     ``<out>/<scenario>/<run id>/`` when ``out`` is given (the id names the scenario, region kind, overrides,
     ``calibration`` and a hash of config and settings); that folder's calibrated.toml and posterior.csv
     are a calibrated scenario as they stand, and :func:`apply_calibration` folds them into the config.
+    ``apply_to``: a scenario file to fold the saved result into (:func:`apply_calibration`; needs ``out``).
     Other keywords go to :func:`sim.calibrate.calibrate` (``keys``, ``observed``, ``settings``, ``simulator``,
     ``particles``).
     """
     check_lang(lang)
     cfg = _config(config, overrides)
+    if apply_to is not None and out is None:
+        raise ConfigError("calibrate: apply_to needs out (the results folder it folds in)")
     if out is not None:
         check_out_dir(out)
     if seeds is not None:
@@ -769,6 +777,8 @@ def calibrate(config: Config | str | Path, quick: bool = False, seeds: int | Non
     res = box["res"]
     kept = [res.config_path] if res.config_path is not None else []
     res.out_dir, res.files = target, kept + sorted(p for p in target.rglob("*") if p.is_file())
+    if apply_to is not None:
+        res.files += list(apply_calibration(target, apply_to))
     return res
 
 
@@ -1074,6 +1084,8 @@ def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", se
     """
     check_lang(lang)
     cfg = _config(config, overrides)
+    if apply_to is not None and out is None:
+        raise ConfigError("calibrate: apply_to needs out (the results folder it folds in)")
     if out is not None:
         check_out_dir(out)
     region = load_region(cfg.region)

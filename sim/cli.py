@@ -281,7 +281,8 @@ def calibrate(
         _fail("onerecord: calibrate --apply: not with --quick or --set (a smoke fit or an altered config "
               "must not become the base)", 2)
     typer.echo(f"calibrating {config} ({'quick' if quick else 'default'} settings) ...")
-    res = api.calibrate(config, quick=quick, seeds=seeds, overrides=set_, config_out=config_out, out=out, lang=lang)
+    res = api.calibrate(config, quick=quick, seeds=seeds, overrides=set_, config_out=config_out, out=out, lang=lang,
+                        apply_to=config if apply else None)
     for _, r in res.parameters.iterrows():
         typer.echo(f"  {r['parameter']:<38} {r['posterior_median']:.4g}  [{r['p05']:.4g}, {r['p95']:.4g}]")
     cov = res.coverage[~res.coverage["by_construction"]]["covered_90"]
@@ -289,8 +290,7 @@ def calibrate(
     typer.echo(f"wrote {res.out_dir} ({res.wall_seconds:.0f} s{ess}; observed points the model could miss inside the "
                f"90% band: {cov.sum()}/{len(cov)})" + (f" and {res.config_path}" if res.config_path else ""))
     if apply:
-        cfg_path, post = api.apply_calibration(res.out_dir, config)
-        typer.echo(f"folded into {cfg_path} (posterior: {post})")
+        typer.echo(f"folded into {config} (posterior: {res.files[-1]})")
 
 
 @app.command()

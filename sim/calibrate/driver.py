@@ -18,6 +18,7 @@ from pathlib import Path
 import cloudpickle
 import numpy as np
 import pandas as pd
+from scipy.stats import multivariate_normal, qmc
 
 from sim.calibrate.likelihood import (SERIES, decision_points_in_window, joint_log_likelihood, make_target, path_terms,
                                       series_distance)
@@ -317,7 +318,7 @@ def by_construction(cfg: Config, replay: bool, end_t: int) -> dict[str, int]:
     return out
 
 
-def trim_posterior(particles: pd.DataFrame, keys: Sequence[str], floor: float = 1e-6) -> pd.DataFrame:
+def trim_posterior(particles: pd.DataFrame, keys: Sequence[str], floor: float = 1e-3) -> pd.DataFrame:
     """posterior.csv from the weighted particles: the keys and ``weight`` (renormalised to sum 1) of every
     particle whose weight is at least ``floor`` times the largest (the rest carry no mass a draw could pick)."""
     w = particles["weight"].to_numpy(float)
@@ -332,7 +333,7 @@ def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "re
               observed: pd.DataFrame | None = None, decisions: pd.DataFrame | None = None,
               settings: CalibrationSettings | None = None, simulator: Simulator | None = None,
               then: Callable[[Path, CalibrationResult], None] | None = None,
-              particles: pd.DataFrame | None = None) -> CalibrationResult:
+              particles: pd.DataFrame | None = None, generations: pd.DataFrame | None = None) -> CalibrationResult:
     """The calibration: fit, check against the history, forecast, write.
 
     **The real history** (``observed`` None; the real region): first the bill's ``fitted`` rows are solved
@@ -340,7 +341,8 @@ def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "re
     :data:`JOINT_PARAMETERS`) are fitted jointly by adaptive importance sampling
     (:func:`fit_importance`) of the simulated likelihood of the municipal decision record and the GP-office
     record (:func:`sim.calibrate.likelihood.joint_log_likelihood`), with the history replayed as ``cfg``
-    says. ``particles`` (a previous fit's particles.csv) skips the fit and reuses them. **A given observed
+    says. ``particles`` (a previous fit's particles.csv, with its generations.csv as ``generations``) skips
+    the fit and rebuilds every output from them. **A given observed
     series** (synthetic histories, recovery tests): ABC-SMC on :func:`series_distance` (:func:`fit_abc`,
     default keys :data:`FIT_PARAMETERS`), the rules from the start, ``decisions`` the option points.
 
@@ -373,8 +375,8 @@ def calibrate(cfg: Config, quick: bool = False, out_dir: str | Path | None = "re
             particles, gens = fit_importance(keys, joint_log_likelihoods(cfg, settings), settings, cfg.run.seed, t0,
                                              adapt)
         else:
-            gens = pd.DataFrame({"stage": sorted(set(particles["stage"])),
-                                 "particles": particles.groupby("stage").size().cumsum().to_numpy()})
+            gens = generations if generations is not None else pd.DataFrame(
+                {"stage": sorted(set(particles["stage"])), "particles": particles.groupby("stage").size().cumsum().to_numpy()})
         posterior = trim_posterior(particles, keys)
         method = METHOD_JOINT.format(stages=int(particles["stage"].max()))
         simulations = int(len(particles) * settings.likelihood_replicates)
@@ -489,8 +491,6 @@ def log_mixture_density(z: np.ndarray, stages: list[dict], total: int, adapt: np
     """log q(z) of the deterministic mixture of the stages' proposals, each weighted by its share of
     the points: q = sum_s (N_s / N) q_s, q_0 = 1 (uniform on the cube), q_s a truncated Gaussian in the
     adapted coordinates (``adapt``, a boolean mask; all by default) times 1 (uniform) in the others."""
-    from scipy.stats import multivariate_normal
-
     a = np.ones(z.shape[1], bool) if adapt is None else adapt
     parts = []
     for st in stages:
@@ -525,7 +525,6 @@ def fit_importance(keys: Sequence[str], log_likelihood: Callable[[list[dict[str,
     ranges = np.array([prior_range(k) for k in keys])
     lo, width = ranges[:, 0], ranges[:, 1] - ranges[:, 0]
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(CALIBRATION_STREAM, 3)))
-    from scipy.stats import qmc
 
     mask = np.array([adapt is None or k in adapt for k in keys])
     stages: list[dict] = []
