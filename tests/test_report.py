@@ -159,7 +159,7 @@ def test_templates_hold_no_digits_and_match_across_languages():
 
 def test_fmt_formats_by_language():
     assert fmt(0.1234, "pct", "en") == "12.3%"
-    assert fmt(0.1234, "pct", "nb") == "12,3\u00a0%"
+    assert fmt(0.1234, "pct", "nb") == "12,3\u202f%"
     assert fmt(1234567.4, "nok", "en") == "1,234,567"
     assert fmt(1234567.4, "nok", "nb") == "1\u202f234\u202f567"
     assert fmt(-2.5e8, "mnok", "en") == "-250"

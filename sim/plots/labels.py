@@ -12,8 +12,7 @@ are written: the one table of display names and the one number formatter.
 * Figure words (:data:`WORDS`): axis, title and legend texts. :data:`LABELS` is every word and name per
   language, read by :func:`label`.
 * Numbers (:func:`fmt`, :func:`number`, :func:`tick_formatter`): ``nb`` writes a decimal comma, a narrow
-  no-break space (U+202F, :data:`THOUSANDS_NB`) between thousands and "12 %" (a no-break space before
-  the sign); ``en`` writes "1,234.5" and "12%". Locale-independent (no ``setlocale``).
+  no-break space (U+202F, :data:`THOUSANDS_NB`) between thousands and before the per cent sign ("12 %"); ``en`` writes "1,234.5" and "12%". Locale-independent (no ``setlocale``).
 """
 
 from __future__ import annotations
@@ -29,8 +28,8 @@ LANGS = ("en", "nb")
 THOUSANDS_NB = "\u202f"
 """The Norwegian thousands separator (narrow no-break space), used in every figure and report."""
 
-PERCENT_SPACE_NB = "\u00a0"
-"""The space between a Norwegian number and its per cent sign (no-break space)."""
+PERCENT_SPACE_NB = THOUSANDS_NB
+"""The space between a Norwegian number and its per cent sign or unit word: the same narrow no-break space."""
 
 
 SCENARIOS: dict[str, tuple[str, str]] = {
