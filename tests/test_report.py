@@ -258,3 +258,16 @@ def test_quick_version_of_the_default_experiment():
         assert set(quick_axis.levels) <= set(full_axis.levels)
     assert q.sensitivity.samples == paper.quick.sensitivity_samples
     assert set(paper.adoption_scenarios) | set(paper.financing_scenarios) <= set(paper.scenarios)
+
+
+def test_norwegian_report_names_parameters_not_keys(pack):
+    """Prose and captions use display names (sim.plots.labels); a raw dotted key appears only as code or in
+    the parameter table's rows."""
+    from sim.config import iter_parameters
+
+    out, root = pack
+    report(QUICK, out, "nb", rebuild_only=True, progress=False)
+    md = (root / "report_nb" / "report.md").read_text(encoding="utf-8")
+    prose = re.sub(r"`[^`]*`", "", "\n".join(line for line in md.splitlines() if not line.startswith("|")))
+    raw = sorted(k for k, _ in iter_parameters() if "." in k and k in prose)
+    assert not raw, raw

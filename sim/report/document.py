@@ -12,7 +12,7 @@ from types import SimpleNamespace as Tables
 import pandas as pd
 
 from sim.config import get_dotted
-from sim.plots import figure, save
+from sim.plots import display_name, figure, save
 from sim.report.tables import OVERRIDE_SOURCE, Pack, facts, municipal_costs, top_drivers, uptake_gaps, \
     who_pays_npv
 from sim.report.text import TEXT, check_lang, fmt, label, output_label
@@ -116,14 +116,14 @@ class _Writer:
         p, lang = self.pack, self.lang
         top = top_drivers(p.indices)
         lines = [self.say("q4_line", output=output_label(out, lang), drivers=", ".join(
-                 f"`{r['parameter']}` ({self.fmt(r['value'], 'idx')})" for _, r in g.iterrows()))
+                 f"{display_name(r['parameter'], lang)} ({self.fmt(r['value'], 'idx')})" for _, r in g.iterrows()))
                  for out, g in top.groupby("output", sort=False)]
         skipped = p.sens_summary.get("skipped_outputs") or {}
         if skipped:
             lines.append(self.say("q4_skipped", skipped=", ".join(output_label(o, lang) for o in skipped)))
         table = pd.DataFrame({self.col("output"): [output_label(o, lang) for o in top["output"]],
                               self.col("rank"): top["rank"].astype(str),
-                              self.col("param"): [f"`{k}`" for k in top["parameter"]],
+                              self.col("param"): [f"{display_name(k, lang)} (`{k}`)" for k in top["parameter"]],
                               self.col("value"): [self.fmt(v, "idx") for v in top["value"]],
                               self.col("conf"): [self.fmt(v, "idx") for v in top["conf"]]})
         return [("h2", self.text["q4_title"]), ("p", self.say("q4_text")), ("ul", lines),

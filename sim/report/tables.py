@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import ConfigError, get_dotted
-from sim.plots.labels import fmt, label, output_label
+from sim.plots.labels import display_name, fmt, label, output_label
 from sim.report.text import TEXT
 from sim.results import compare_table, read_manifest, read_table
 from sim.sensitivity.indices import top_parameters
@@ -178,7 +178,8 @@ def facts(pack: Pack, lang: str) -> tuple[dict[str, str], dict[str, float]]:
 
     # question 2: the heatmap
     h, hx = pack.heat, pack.inputs["heatmap"]
-    out |= {"x_key": hx["x"], "y_key": hx["y"], "output": output_label(hx["output"], lang, when=False)}
+    out |= {"x_key": display_name(hx["x"], lang), "y_key": display_name(hx["y"], lang),
+            "output": output_label(hx["output"], lang, when=False)}
     put("n_cells", len(h), "int"), put("h_seeds", h["seeds"].min(), "int")
     for tag, v in (("x_min", h["x"].min()), ("x_max", h["x"].max()), ("y_min", h["y"].min()), ("y_max", h["y"].max())):
         put(tag, v, "num")
@@ -211,7 +212,7 @@ def facts(pack: Pack, lang: str) -> tuple[dict[str, str], dict[str, float]]:
             "sens_index": "ST" if method == "sobol" else "mu*"}
     put("sens_rows", s["design_rows"], "int"), put("sens_reps", s["replicates"], "int"), put("sens_runs", s["runs"], "int")
     first = top[(top["output"] == f"share_gps_{y}") & (top["rank"] == 1)]
-    out["driver1"] = f"`{first['parameter'].iloc[0]}`" if len(first) else "–"
+    out["driver1"] = display_name(first["parameter"].iloc[0], lang) if len(first) else "–"
     if len(first):
         raw["driver1_value"] = float(first["value"].iloc[0])
 
