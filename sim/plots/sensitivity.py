@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.plots.labels import display_name, fmt, label, output_label, tick_formatter
-from sim.plots.style import axes, paper_style, panels, size, wrap
+from sim.plots.style import axes, legend_below, paper_style, panels, size, wrap
 
 
 def _panel_title(a, out: str, lang: str) -> None:
@@ -69,16 +69,8 @@ def fig_sobol(tables, lang: str = "en", ax=None):
             a.grid(axis="x")
             _panel_title(a, out, lang)
             a.set(xlabel=_shown(len(st), g["parameter"].nunique(), lang, label("sobol_ci", lang)))
-        _legend_below(fig, axs[0], ax, ncol=2)
+        legend_below(fig, axs[0], ax, ncol=2)
     return fig
-
-
-def _legend_below(fig, a, ax, ncol: int = 2) -> None:
-    """The legend of ``a`` below the figure (a figure of its own), else in ``a``."""
-    if ax is None:
-        fig.legend(*a.get_legend_handles_labels(), loc="outside lower center", ncol=ncol)
-    else:
-        a.legend(loc="lower right")
 
 
 MORRIS_NAMED = 6
@@ -150,7 +142,7 @@ def fig_tornado(tables, lang: str = "en", ax=None):
             _panel_title(a, out, lang)
             n_all = int((tornado["output"] == out).sum())
             a.set(xlabel=_shown(len(g), n_all, lang, label("tornado_x", lang, base=fmt(base, "num", lang))))
-        _legend_below(fig, axs[0], ax, ncol=2)
+        legend_below(fig, axs[0], ax, ncol=2)
     return fig
 
 
@@ -159,7 +151,8 @@ def fig_prim(tables, lang: str = "en", ax=None):
     boxes, trajectory = tables.prim_boxes, tables.prim_trajectory
     target = (getattr(tables, "summary", None) or {}).get("target") or ""
     m = re_target(target)
-    target = f"{output_label(m[0], lang)} {m[1]} {fmt(float(m[2]), 'num', lang)}" if m else target
+    ops = {">=": "≥", "<=": "≤"}
+    target = f"{output_label(m[0], lang)} {ops.get(m[1], m[1])} {fmt(float(m[2]), 'num', lang)}" if m else target
     with paper_style() as plt:
         fig, (a, b) = axes(plt, ax, 2, figsize=size(2.8, two_columns=True), width_ratios=[1, 1.3])
         sc = a.scatter(trajectory["coverage"], trajectory["density"], c=trajectory["res_dim"], cmap="viridis", s=10)
@@ -279,5 +272,5 @@ def fig_profile(tables, lang: str = "en", ax=None, profile_output: str | None = 
             a.set(xlabel=wrap(display_name(key, lang), 46))
             a.grid(True)
         axs[0].set_ylabel(wrap(output_label(output, lang), 40))
-        _legend_below(fig, axs[0], ax, ncol=4 if len(params) > 1 else 2)
+        legend_below(fig, axs[0], ax, ncol=4 if len(params) > 1 else 2)
     return fig
