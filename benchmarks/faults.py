@@ -265,6 +265,28 @@ def signals(tmp: Path, quick: bool) -> None:
                                 f"max {max(latencies):.2f} s")
 
 
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid`` now (Linux /proc)."""
+    kids = Path(f"/proc/{pid}/task/{pid}/children")
+    try:
+        return [int(c) for c in kids.read_text().split()]
+    except OSError:
+        return []
+
+
+def _kill_a_child(pid: int, tries: int = 50) -> bool:
+    """SIGKILL one live child of ``pid`` (the newest; a child may end between listing and killing: try again)."""
+    for _ in range(tries):
+        for child in reversed(_children(pid)):
+            try:
+                os.kill(child, signal.SIGKILL)
+                return True
+            except ProcessLookupError:
+                continue
+        time.sleep(0.1)
+    return False
+
+
 def kills(tmp: Path, quick: bool) -> None:
     out = tmp / "killsave"
     proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(BASELINE), "--seeds", "2", "--out", str(out), "-q",
@@ -305,15 +327,11 @@ def kills(tmp: Path, quick: bool) -> None:
     out = tmp / "killworker"
     proc = subprocess.Popen([sys.executable, "-m", "sim", "sweep", str(exp), "--workers", "2", "--out", str(out), "-q"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    children: list[int] = []
     t0 = time.monotonic()
-    while not children and time.monotonic() - t0 < 120:
+    while not _children(proc.pid) and time.monotonic() - t0 < 120:
         time.sleep(0.3)
-        kids = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
-        children = [int(c) for c in kids.read_text().split()] if kids.exists() else []
     time.sleep(1.0)
-    if children:
-        os.kill(children[-1], signal.SIGKILL)
+    _kill_a_child(proc.pid)
     stdout, err = proc.communicate(timeout=900)
     n = len(pd.read_parquet(out / "smoke" / "runs", columns=["run_id"])) if (out / "smoke" / "runs").exists() else 0
     add("SIGKILL", "SIGKILL of one local worker mid-sweep", "", f"{said(proc.returncode, err)}: {stdout.strip().split(': ')[-1]}",
@@ -339,16 +357,11 @@ def bugs(tmp: Path) -> None:
     out = tmp / "killrun"
     proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(BASELINE), "--seeds", "12", "--jobs", "2", "--out",
                              str(out), "-q"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    children: list[int] = []
     t0 = time.monotonic()
-    while len(children) < 2 and time.monotonic() - t0 < 120 and proc.poll() is None:
+    while len(_children(proc.pid)) < 2 and time.monotonic() - t0 < 120 and proc.poll() is None:
         time.sleep(0.2)
-        kids = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
-        children = [int(c) for c in kids.read_text().split()] if kids.exists() else []
     time.sleep(1.5)  # a few seeds in
-    killed = bool(children)
-    if children:
-        os.kill(children[-1], signal.SIGKILL)
+    killed = _kill_a_child(proc.pid)
     stdout, err = proc.communicate(timeout=900)
     import pandas as pd
 
@@ -565,7 +578,10 @@ def main() -> None:
             if args.only is None or name in args.only:
                 (tmp / folders[name]).mkdir(parents=True, exist_ok=True)
                 t1 = time.monotonic()
-                fn()
+                try:
+                    fn()
+                except Exception as err:  # noqa: BLE001 (a section that breaks is a row, and the others still run)
+                    add(name, f"the section `{name}` itself", "", f"raised {type(err).__name__}: {err}", "", False)
                 print(f"-- {name}: {time.monotonic() - t1:.0f} s", flush=True)
                 MEASURED.setdefault("section times", "")
                 MEASURED["section times"] += f"{', ' if MEASURED['section times'] else ''}{name} {time.monotonic() - t1:.0f} s"
