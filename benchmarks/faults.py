@@ -274,10 +274,20 @@ def _children(pid: int) -> list[int]:
         return []
 
 
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def _kill_a_child(pid: int, tries: int = 50) -> bool:
-    """SIGKILL one live child of ``pid`` (the newest; a child may end between listing and killing: try again)."""
+    """SIGKILL one live worker child of ``pid`` (the newest, not multiprocessing's resource tracker; a child may
+    end between listing and killing: try again)."""
     for _ in range(tries):
         for child in reversed(_children(pid)):
+            if "resource_tracker" in _cmdline(child):
+                continue
             try:
                 os.kill(child, signal.SIGKILL)
                 return True
@@ -285,6 +295,50 @@ def _kill_a_child(pid: int, tries: int = 50) -> bool:
                 continue
         time.sleep(0.1)
     return False
+
+
+def _runs(out: Path):
+    """A sweep's runs without timing columns, sorted by run id (how sweeps are compared)."""
+    import pandas as pd
+
+    folder = out / "smoke" / "runs"
+    if not folder.exists():
+        return pd.DataFrame({"run_id": []})
+    df = pd.read_parquet(folder).drop(columns=["elapsed_s", "host", "pid"])
+    return df.sort_values("run_id").reset_index(drop=True)
+
+
+FORKSERVER_SWEEP = ("import sys, sim.parallel as p\n"
+                    "p.start_method = lambda: 'forkserver'  # as a process with other threads (a notebook) starts workers\n"
+                    "from sim.cli import main\nraise SystemExit(main(sys.argv[1:]))\n")
+
+
+def kill_fork_server(tmp: Path, exp: Path, ref: Path) -> None:
+    """SIGKILL of the fork server and one of its workers mid-sweep (a pool whose restart needs a new server)."""
+    out = tmp / "killforkserver"
+    proc = subprocess.Popen([sys.executable, "-c", FORKSERVER_SWEEP, "sweep", str(exp), "--workers", "2", "--out", str(out),
+                             "-q"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server, workers = None, []
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 300 and proc.poll() is None:
+        server = next((c for c in _children(proc.pid) if "forkserver" in _cmdline(c)), None)
+        workers = _children(server) if server else []
+        if workers and list((out / "smoke" / "runs").glob("part-*.parquet")):
+            break
+        time.sleep(0.1)
+    killed = []
+    for pid in ([server] if server else []) + workers[-1:]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        except ProcessLookupError:
+            pass
+    stdout, err = proc.communicate(timeout=900)
+    a, b = _runs(out), _runs(ref)
+    same = len(a) == len(b) and a.equals(b)
+    add("SIGKILL", "SIGKILL of the fork server and one of its workers mid-sweep (workers started by a fork server)", "",
+        f"{said(proc.returncode, err)}: {stdout.strip().split(': ')[-1]}",
+        f"{len(a)} runs, identical to a 1-worker sweep: {same}", len(killed) == 2 and proc.returncode == 0 and same)
 
 
 def kills(tmp: Path, quick: bool) -> None:
@@ -336,6 +390,8 @@ def kills(tmp: Path, quick: bool) -> None:
     n = len(pd.read_parquet(out / "smoke" / "runs", columns=["run_id"])) if (out / "smoke" / "runs").exists() else 0
     add("SIGKILL", "SIGKILL of one local worker mid-sweep", "", f"{said(proc.returncode, err)}: {stdout.strip().split(': ')[-1]}",
         f"{n} runs kept", proc.returncode == 0 and n == 40)
+    if not quick:
+        kill_fork_server(tmp, exp, ref)
 
 
 # --------------------------------------------------------------------------- bugs are not machinery faults
@@ -473,6 +529,8 @@ def _wait_port(port: int, timeout: float = 60) -> None:
 
 
 def dask_faults(tmp: Path, exp: Path) -> None:
+    ref = tmp / "daskref"
+    cli("sweep", exp, "--workers", 1, "--out", ref, "-q")
     port = _free_port()
     addr = f"tcp://127.0.0.1:{port}"
     sched = _dask("scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard")
@@ -510,6 +568,28 @@ def dask_faults(tmp: Path, exp: Path) -> None:
     add("Dask", "SIGKILL of the Dask scheduler mid-sweep, then a new scheduler and the same command", "",
         f"{said(proc.returncode, err)} {dt:.0f} s after the kill; resumed: `{res.stdout.strip().split(': ')[-1]}`",
         "every finished run", proc.returncode == 3 and len(lines(err)) == 1 and "40 of 40 runs done" in res.stdout)
+
+    port = _free_port()
+    addr = f"tcp://127.0.0.1:{port}"
+    sched = _dask("scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard")
+    _wait_port(port)
+    worker = _dask("worker", addr, "--nworkers", "2", "--nthreads", "1", "--no-dashboard")
+    out = tmp / "killdaskworker"
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "sweep", str(exp), "--scheduler", addr, "--out", str(out), "-q"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    t0 = time.monotonic()
+    while not list((out / "smoke" / "runs").glob("part-*.parquet")) and proc.poll() is None and time.monotonic() - t0 < 300:
+        time.sleep(0.1)
+    killed = _kill_a_child(worker.pid)  # a worker process; its nanny starts another, the scheduler reschedules
+    stdout, err = proc.communicate(timeout=900)
+    for p in (worker, sched):
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+    a, b = _runs(out), _runs(ref)
+    same = len(a) == len(b) and a.equals(b)
+    add("Dask", "SIGKILL of a Dask worker process mid-sweep (its nanny starts another)", "",
+        f"{said(proc.returncode, err)}: {stdout.strip().split(': ')[-1]}", f"{len(a)} runs, identical to a 1-worker "
+        f"local sweep: {same}", killed and proc.returncode == 0 and same)
 
 
 # --------------------------------------------------------------------------- the document
