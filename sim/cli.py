@@ -41,7 +41,7 @@ from sim import __version__  # noqa: E402
 def lazy_module(name: str) -> types.ModuleType:
     """Module ``name``, loaded on its first attribute access (:class:`importlib.util.LazyLoader`).
 
-    ``sim.api`` pulls in pandas, SciPy, Mesa and the model (1.4 s of imports on a loaded 2-core machine):
+    ``sim.api`` pulls in pandas, SciPy, Mesa and the model (1.7 s of imports, 3.4 s on a loaded 2-core machine):
     ``onerecord --version`` and ``--help`` need none of it, a command loads it when it calls the API.
     """
     if name in sys.modules:
