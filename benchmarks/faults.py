@@ -266,12 +266,15 @@ def signals(tmp: Path, quick: bool) -> None:
 
 
 def _children(pid: int) -> list[int]:
-    """The child processes of ``pid`` now (Linux /proc)."""
-    kids = Path(f"/proc/{pid}/task/{pid}/children")
-    try:
-        return [int(c) for c in kids.read_text().split()]
-    except OSError:
-        return []
+    """The child processes of ``pid`` now, whichever of its threads started them (Linux /proc; a Dask nanny
+    starts its worker from a thread other than the main one), oldest first."""
+    kids = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return sorted(set(kids))
 
 
 def _cmdline(pid: int) -> str:
