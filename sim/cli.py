@@ -110,14 +110,14 @@ def guarded(fn):
         try:
             with api.interrupt.handling():
                 return fn(*args, **kwargs)
+        except KeyboardInterrupt:  # first: Ctrl-C while sim.api loads leaves it half-loaded, without the classes below
+            _fail(INTERRUPTED, 130)
         except api.ConfigError as err:
             _fail(f"onerecord: {err}")
         except api.EnvironmentFault as err:
             _fail(f"onerecord: {err}", 3)
         except api.TaskFailed as err:  # the model raised in a run: a bug or a case it cannot run, not retried
             _fail(f"onerecord: {err} (the model failed in this run; nothing half-written was kept)", 1)
-        except KeyboardInterrupt:
-            _fail(INTERRUPTED, 130)
         except MemoryError:
             _fail("onerecord: out of memory; nothing half-written was kept (fewer seeds or workers need less)", 3)
         except OSError as err:
