@@ -110,7 +110,7 @@ def guarded(fn):
         try:
             with api.interrupt.handling():
                 return fn(*args, **kwargs)
-        except KeyboardInterrupt:  # first: Ctrl-C while sim.api loads leaves it half-loaded, without the classes below
+        except KeyboardInterrupt:  # first (load_api loads sim.api whole before this try; kept as a second guard)
             _fail(INTERRUPTED, 130)
         except api.ConfigError as err:
             _fail(f"onerecord: {err}")
