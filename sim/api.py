@@ -73,7 +73,7 @@ from sim.sweep import Experiment, base_config, load_experiment, merge_shards, op
     sweep_status
 from sim.sweep import read_manifest as read_sweep_manifest
 from sim.sweep.experiment import design_hash, expand_runs
-from sim.validation import bass_validation, check_bass_case
+from sim.validation import bass_check, bass_validation, check_bass_case
 
 __all__ = ["ConfigError", "EnvironmentFault", "Config", "EXECUTORS", "LANGS", "RunResults", "PlotResult", "CompareResult", "UptakeResult",
            "ParamsResult", "SweepResult", "SensitivityResults", "CalibrationResults", "BassResult", "ReportResult",
@@ -526,6 +526,18 @@ class BassResult(Figures):
         """max over months of |simulated mean - F(t)|."""
         return float((self.bass_curves["share_mean"] - self.bass_curves["bass_cdf"]).abs().max())
 
+    @property
+    def check(self) -> dict:
+        """The verdict against the computed tolerance (:func:`sim.validation.bass_check`): PASS or FAIL."""
+        return bass_check(self.bass_curves)
+
+    def verdict_line(self) -> str:
+        """One line: ``PASS``/``FAIL``, the largest gap and the tolerance in that month."""
+        c = self.check
+        return (f"{c['verdict']}: max |simulated - F(t)| = {c['max_gap']:.4f} against a tolerance of "
+                f"{c['tolerance_at_max']:.4f} in that month (discretisation + finite population + {c['z']:g} standard "
+                f"errors over {c['n_seeds']} seeds); {c['months_outside']} of {len(self.bass_curves)} months outside")
+
     def save(self, out: str | Path = "results") -> Path:
         """Write ``<out>/<scenario>/<name>/`` atomically: bass_curves.csv and the figure (without a name,
         ``<out>/<scenario>/validate-bass``)."""
@@ -533,6 +545,7 @@ class BassResult(Figures):
         target = Path(out) / self.scenario / (self.name or "validate-bass")
         with atomic_dir(target) as tmp:
             self.bass_curves.to_csv(tmp / "bass_curves.csv", index=False)
+            (tmp / "bass_check.json").write_text(json.dumps(self.check, indent=2), encoding="utf-8")
             write_figures("validation", self, tmp / "figures", self.lang)
         self.path = target
         return target
