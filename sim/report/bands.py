@@ -19,14 +19,21 @@ QUANTILES = (0.05, 0.95)
 """The band's quantiles."""
 
 
+BIG = 1e300
+"""Stand-in for an infinite value (a payback that never comes) while quantiles interpolate."""
+
+
 def band(values) -> dict[str, float]:
     """Median and the 5-95 % quantiles (linear interpolation) of ``values`` over runs, NaNs left out:
-    {"median", "p05", "p95", "runs"}; all NaN when no value is finite."""
-    v = pd.Series(values, dtype=float).dropna()
-    if v.empty:
+    {"median", "p05", "p95", "runs"}; all NaN when there is no value. An infinite value (``inf``: never)
+    counts as larger than any other, and a quantile that interpolates into it is infinite."""
+    v = pd.Series(values, dtype=float).dropna().to_numpy()
+    if len(v) == 0:
         return {"median": np.nan, "p05": np.nan, "p95": np.nan, "runs": 0}
-    lo, hi = v.quantile(list(QUANTILES)).to_numpy()
-    return {"median": float(v.median()), "p05": float(lo), "p95": float(hi), "runs": int(len(v))}
+    big = np.clip(v, -BIG, BIG)  # inf ("never") sorts last; a quantile that reaches into it is inf
+    q = np.quantile(big, [0.5, *QUANTILES])
+    q = np.where(q >= BIG / 2, np.inf, np.where(q <= -BIG / 2, -np.inf, q))
+    return {"median": float(q[0]), "p05": float(q[1]), "p95": float(q[2]), "runs": int(len(v))}
 
 
 def parameter_share(values, draws) -> float:
@@ -39,9 +46,11 @@ def parameter_share(values, draws) -> float:
 
     0 = the band is all seed noise (one draw, or every draw with the same mean); 1 = all parameter
     uncertainty (the seeds agree within each draw). NaN when Var(Y) = 0 (no band to split) or no value
-    is finite. Runs with a NaN value are left out.
+    is finite, or any value is infinite. Runs with a NaN value are left out.
     """
     df = pd.DataFrame({"y": np.asarray(values, dtype=float), "d": np.asarray(draws)}).dropna(subset=["y"])
+    if not np.isfinite(df["y"]).all():
+        return float("nan")  # an infinite value (never) has no variance to split
     if df.empty:
         return float("nan")
     total = float(((df["y"] - df["y"].mean()) ** 2).sum())
