@@ -150,7 +150,7 @@ class _Writer:
             show = [T["never"] if kind in ("years", "year") and np.isinf(v) else
                     ("–" if np.isnan(v) else str(int(round(v)))) if kind == "year" else
                     self.fmt(v, "num" if kind == "years" else kind) for v in (b["median"], b["p05"], b["p95"])]
-            return f"{show[0]} ({show[1]}–{show[2]})"
+            return f"{show[0]} ({T['range'].format(lo=show[1], hi=show[2])})"
 
         gp_rows = [{self.col("scenario"): p.name(s, lang),
                     self.col("licence"): self.fmt(cases.loc[[s], "gp_licence_nok_per_gp_year"].median(), "nok"),

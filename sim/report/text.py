@@ -54,7 +54,7 @@ TEXT: dict[str, dict[str, str]] = {
         "drivers_above": "{n_above_one} total-order indices exceed one by more than their interval (too few samples)",
         "q4_refused": "The sensitivity experiment is too small to rank the parameters: {driver_reason}. The indices "
                       "are shown with their intervals, but none is named a driver.",
-        "never": "never", "not_ranked": "none named, the experiment is too small",
+        "range": "{lo} to {hi}", "never": "never", "not_ranked": "none named, the experiment is too small",
         "calib_title": "Calibration and checks",
         "calibrated": "The base is the calibrated model: {cal_method}, fitted on {cal_date} to the rollout's history up "
                       "to {cal_data_end}; draw zero holds the posterior medians, the other draws sample the fitted "
@@ -221,7 +221,7 @@ TEXT: dict[str, dict[str, str]] = {
         "drivers_above": "{n_above_one} totalindekser er større enn én med mer enn intervallet sitt (for få trekk)",
         "q4_refused": "Sensitivitetseksperimentet er for lite til å rangere parameterne: {driver_reason}. Indeksene "
                       "vises med intervallene sine, men ingen pekes ut som driver.",
-        "never": "aldri", "not_ranked": "ingen pekes ut, eksperimentet er for lite",
+        "range": "{lo} til {hi}", "never": "aldri", "not_ranked": "ingen pekes ut, eksperimentet er for lite",
         "calib_title": "Kalibrering og kontroller",
         "calibrated": "Basis er den kalibrerte modellen: {cal_method}, tilpasset {cal_date} til historikken for "
                       "innføringen fram til {cal_data_end}; trekk null har posteriormedianene, de andre trekkene tar de "
