@@ -6,6 +6,9 @@ Everything runs in one call and ends in one table (target and pass/fail per row)
 wall-clock medians over repeated measurements (CPU time beside them, so a busy machine shows);
 memory is measured in fresh processes so that nothing measured before pollutes it.
 
+0. **Start-up**: ``onerecord --version`` and ``--help`` in fresh processes (target: ``--version`` <= 1.5 s;
+   ``sim.cli`` loads ``sim.api`` lazily, on a command's first API call), and ``python -X importtime`` of
+   ``sim.cli`` beside ``sim.api``.
 1. **Run, real region** (``configs/baseline.toml``: 66 municipalities, ≈750k residents, monthly
    2020-01..2035-12). The region + network build (``load_region`` + ``build_network``, uncached)
    is timed apart from the run; runs use the build cached as a sweep worker does
@@ -80,6 +83,7 @@ TARGETS = {
     "run_real_s": 0.25, "run_norway_s": 5.0, "metric_real_ms": 2.0, "metric_budget_ms": 2.0,
     "peak_real_mb": 500.0, "scaling_2_workers": 1.8, "explore_update_s": 2.0,
     "notebook_s": 60.0,  # the quick notebook end to end (was asserted in tests/test_notebook.py)
+    "startup_s": 1.5,  # `onerecord --version` in a fresh process (issue 24: 6.6 s under load when sim.api loaded eagerly)
 }
 """Targets on a 2-core machine: the project's standards (a full-region run with every table <= 0.25 s, all of
 Norway <= 5 s, the metric pass <= 2 ms, a fresh process <= 500 MB, sweeps >= 1.8x on 2 workers); metric_budget_ms
@@ -813,6 +817,31 @@ def bench_notebook(report: Report, workdir: Path) -> None:
                target=f"<= {TARGETS['notebook_s']:g} s", ok=wall <= TARGETS["notebook_s"])
 
 
+def bench_startup(report: Report, repeat: int) -> None:
+    """Section 0: what a shell user waits for before a command starts. ``onerecord --version`` and ``--help``
+    in fresh processes (the console script; wall time, median), and the import of ``sim.cli`` (lazy ``sim.api``)
+    beside that of ``sim.api`` (the model stack a command loads), each by ``python -X importtime``."""
+    exe = Path(sys.executable).parent / "onerecord"
+    for args, target in ((["--version"], TARGETS["startup_s"]), (["--help"], None)):
+        walls = []
+        for _ in range(max(repeat, 3)):
+            t0 = time.perf_counter()
+            subprocess.run([str(exe), *args], capture_output=True, check=True, cwd=ROOT)
+            walls.append(time.perf_counter() - t0)
+        report.add("start-up", f"onerecord {' '.join(args)}", median(walls), "s",
+                   target=f"<= {target:g} s" if target else "", ok=median(walls) <= target if target else None,
+                   note=f"fresh process, median of {len(walls)}")
+    for module in ("sim.cli", "sim.api"):
+        us = []
+        for _ in range(max(repeat, 3)):
+            err = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"], capture_output=True,
+                                 text=True, check=True, cwd=ROOT).stderr
+            us.append(int(err.strip().splitlines()[-1].split("|")[1]))
+        report.add("start-up", f"import {module} (-X importtime, cumulative)", median(us) / 1e6, "s",
+                   note="lazy sim.api: what --version and --help load" if module == "sim.cli"
+                   else "the model stack a command loads on its first API call")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -820,8 +849,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=None, help="repeats of each in-process timing (default 5; quick 3)")
     ap.add_argument("--sweep-repeat", type=int, default=None, help="repeats of each sweep and batch_run (default 3; quick 1)")
     ap.add_argument("--sweep-runs", type=int, default=None, help="runs of the throughput sweeps (default 200; quick 60)")
-    ap.add_argument("--only", default="real,norway,sweeps,explore,notebook",
-                    help="comma list of: real, norway, sweeps, explore, notebook")
+    ap.add_argument("--only", default="startup,real,norway,sweeps,explore,notebook",
+                    help="comma list of: startup, real, norway, sweeps, explore, notebook")
     ap.add_argument("--json", type=Path, help="write every raw measurement here")
     ap.add_argument("--markdown", type=Path, help="write the table and the machine as Markdown here")
     ap.add_argument("--priority", action="store_true",
@@ -855,6 +884,8 @@ def _benchmark(args) -> int:
     t0 = time.perf_counter()
     from threadpoolctl import threadpool_limits
 
+    if "startup" in only:
+        bench_startup(report, repeat)
     with threadpool_limits(limits=1):  # as every sweep worker runs
         if "real" in only:
             bench_region(report, "real region", REAL_CONFIG, repeat, 500 if args.quick else 2000,

@@ -56,14 +56,14 @@ from sim.economics import expected_bill_nok, expected_net_cost_nok_per_inhabitan
 from sim.economics.bill import ONEOFF_KEYS
 from sim.paper import PaperExperiment, heatmap_experiment, load_paper, quick_version, scenario_config, \
     sensitivity_experiment
-from sim.parallel import EXECUTORS, Executor, default_workers
+from sim.parallel import EXECUTORS, Executor, TaskFailed, default_workers
 from sim.params import parameter_table, render
 from sim.plots import LANGS, check_lang, figure, names, write_figures
 from sim.region import load_region
 from sim.report import build_report
 from sim.report.tables import INPUTS_FILE, OVERRIDE_SOURCE, gp_share_gps_gaining, municipal_payback_year, read_json
-from sim.results import (RunTables, atomic_dir, check_out_dir, compare_table, manifest, now, read_manifest, read_run, read_table,
-                         run_id, write_run, write_text_atomic)
+from sim.results import (RunTables, atomic_dir, check_out_dir, compare_id, compare_table, manifest, now, read_manifest,
+                         read_run, read_table, run_id, write_run, write_text_atomic)
 from sim.runner import replicate_pool, run_replicates
 from sim.sensitivity import SensitivityResult, top_parameters
 from sim.sensitivity import sensitivity as _sensitivity
@@ -75,7 +75,7 @@ from sim.sweep import read_manifest as read_sweep_manifest
 from sim.sweep.experiment import design_hash, expand_runs
 from sim.validation import bass_check, bass_validation, check_bass_case
 
-__all__ = ["ConfigError", "EnvironmentFault", "Config", "EXECUTORS", "LANGS", "RunResults", "PlotResult", "CompareResult", "UptakeResult",
+__all__ = ["ConfigError", "EnvironmentFault", "TaskFailed", "Config", "EXECUTORS", "LANGS", "RunResults", "PlotResult", "CompareResult", "UptakeResult",
            "ParamsResult", "SweepResult", "SensitivityResults", "CalibrationResults", "BassResult", "ReportResult",
            "ProfileResult", "load_config", "load_results", "run", "plot", "compare", "uptake_curve", "params",
            "sweep", "sensitivity", "calibrate", "validate_bass", "report", "municipal_sensitivity", "bill", "BillResult",
@@ -264,8 +264,13 @@ def run(config: Config | str | Path, seeds: int | list[int] | None = None, jobs:
     started = now()
     table = draw_table(cfg, cfg.run.draws, spec)
     builds = builds if builds is not None else BuildCache()
-    tables = run_replicates(draw_configs(cfg, table), reps, jobs=jobs,
-                            on_done=_counter(progress, len(reps) * len(table)), pool=pool, builds=builds)
+    try:
+        tables = run_replicates(draw_configs(cfg, table), reps, jobs=jobs,
+                                on_done=_counter(progress, len(reps) * len(table)), pool=pool, builds=builds)
+    except TaskFailed as err:  # the model raised in one run: name it (its job is (config, replicate, draw))
+        _, replicate, draw = err.item
+        err.what = f"{cfg.scenario}: replicate {replicate}" + (f", parameter draw {draw}" if draw else "")
+        raise
     tables.draws = table
     man = manifest(cfg, reps, started, now(), draws=table, draw_spec="prior" if spec is None else "given",
                    region=builds.get(cfg)[0].summary())
@@ -361,10 +366,18 @@ class CompareResult(Figures):
     report_year: int
     lang: str = "en"
     path: Path | None = None
+    name: str = "compare"
+    """Its folder under ``<out>/compare/``: the runs' readable ids and a hash of them (:func:`sim.results.compare_id`)."""
     subject = "compare"
 
     def figure_options(self) -> dict:
         return {"report_year": self.report_year}
+
+    @property
+    def text(self) -> str:
+        """The table as the command line prints it (120 characters wide, three decimals)."""
+        with pd.option_context("display.width", 120, "display.max_columns", 10):
+            return self.table.to_string(index=False, float_format=lambda v: f"{v:,.3f}")
 
     @property
     def costs_municipality(self) -> pd.DataFrame:
@@ -372,29 +385,33 @@ class CompareResult(Figures):
         return pd.concat([t.costs_municipality.assign(scenario=k) for k, t in self.runs.items()], ignore_index=True)
 
     def save(self, out: str | Path = "results") -> Path:
-        """Write ``<out>/compare/`` atomically: compare.csv and the figures."""
+        """Write ``<out>/compare/<name>/`` atomically: compare.csv and the figures (the same runs compared
+        again replace their own folder, other runs get another)."""
         check_out_dir(out)
-        with atomic_dir(Path(out) / "compare") as tmp:
+        target = Path(out) / "compare" / self.name
+        with atomic_dir(target) as tmp:
             self.table.to_csv(tmp / "compare.csv", index=False)
             write_figures("compare", self, tmp, self.lang, **self.figure_options())
-        self.path = Path(out) / "compare"
+        self.path = target
         return self.path
 
 
 def compare(run_dirs: list[str | Path], out: str | Path | None = None, lang: str = "en") -> CompareResult:
     """Compare saved runs (``onerecord compare``): key report-year figures per scenario, median and 5-95%
-    over seeds; figures of the scenarios side by side when saved (``<out>/compare/``)."""
+    over seeds; figures of the scenarios side by side when saved (``<out>/compare/<id>/``, the id naming the
+    runs readably with a hash of their run ids: :func:`sim.results.compare_id`)."""
     _check_out(out, lang)
     if len(run_dirs) < 2:
         raise ConfigError(f"compare: give two or more run directories, got {len(run_dirs)}")
     runs: dict[str, RunTables] = {}
     year = None
-    for d in run_dirs:
-        man = read_manifest(d)
+    mans = [read_manifest(d) for d in run_dirs]
+    for d, man in zip(run_dirs, mans):
         name = man["scenario"] if man["scenario"] not in runs else f"{man['scenario']} ({Path(d).name})"
         runs[name] = read_run(d)
         year = year or man["config"]["run"]["report_year"]
-    res = CompareResult(compare_table({k: v.summary for k, v in runs.items()}, year), runs, year, lang)
+    res = CompareResult(compare_table({k: v.summary for k, v in runs.items()}, year), runs, year, lang,
+                        name=compare_id(mans))
     if out is not None:
         res.save(out)
     return res
@@ -1056,8 +1073,11 @@ class BillResult(Figures):
     subject = "bill"
 
     def __init__(self, kommunenummer: str, name: str, costs: pd.DataFrame, costs_gp: pd.DataFrame, expected: pd.DataFrame,
-                 scenarios: list[str], about: pd.DataFrame, if_joins: pd.DataFrame | None = None):
+                 scenarios: list[str], about: pd.DataFrame, if_joins: pd.DataFrame | None = None,
+                 folder: str | None = None):
         self.kommunenummer, self.name, self.scenarios = kommunenummer, name, scenarios
+        self.folder = folder or f"{scenarios[0]}/{bill_label(kommunenummer, name)}"
+        """Where under ``out`` it is saved: ``<scenario>/<run id>`` when made by :func:`bill`."""
         self.if_joins = if_joins if if_joins is not None else pd.DataFrame(columns=["scenario", "component", "kind", "nok"])
         self.costs, self.costs_gp, self.expected, self.about = costs, costs_gp, expected, about
         self.bill = sheets.bill_bands(costs, kommunenummer, scenarios)
@@ -1070,12 +1090,11 @@ class BillResult(Figures):
         return {"highlight": self.kommunenummer}
 
     def save(self, out: str | Path = "results", lang: str = "nb") -> Path:
-        """Write ``<out>/bill_<kommunenummer>_<name>/`` atomically: ``bill.xlsx`` (headers in ``lang``), the
-        CSVs in both variants (``*_nb.csv``: ``;`` and decimal comma; ``*_en.csv``: plain) and the figures
-        (nb and en). Returns the directory."""
+        """Write ``<out>/<folder>/`` (``<scenario>/<run id>``, e.g. ``baseline/baseline-bill-5037_Levanger-1a2b3c4d``)
+        atomically: ``bill.xlsx`` (headers in ``lang``), the CSVs in both variants (``*_nb.csv``: ``;`` and
+        decimal comma; ``*_en.csv``: plain) and the figures (nb and en). Returns the directory."""
         _check_out(out, lang)
-        slug = "".join(c if c.isalnum() else "_" for c in self.name.split(" - ")[0]).strip("_")
-        target = Path(out) / f"bill_{self.kommunenummer}_{slug}"
+        target = Path(out) / self.folder
         tables = {"summary": self.summary, "if_joins": self.if_joins, "bill": self.bill, "net_by_year": self.net_by_year,
                   "gp": self.gp, "about": self.about}
         with atomic_dir(target) as tmp:
@@ -1092,6 +1111,17 @@ class BillResult(Figures):
         return f"BillResult({self.name} {self.kommunenummer}, scenarios={self.scenarios})"
 
 
+ASCII_LETTERS = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "Ae", "Ø": "O", "Å": "A", "á": "a", "Á": "A"})
+"""Norwegian and Sami letters in folder names, spelled in ASCII (``Averøy`` -> ``Averoy``)."""
+
+
+def bill_label(kommunenummer: str, name: str) -> str:
+    """``bill-<kommunenummer>_<name>`` (the Norwegian part of the name in ASCII letters and digits,
+    :data:`ASCII_LETTERS`): the readable command part of a bill's run id."""
+    plain = name.split(" - ")[0].translate(ASCII_LETTERS)
+    return f"bill-{kommunenummer}_" + "".join(c if c.isascii() and c.isalnum() else "_" for c in plain).strip("_")
+
+
 def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", seeds: int | list[int] | None = None,
          scenarios: list[str | Path | Config] | None = None, jobs: int = 1,
          overrides: list[str] | dict[str, Any] | None = None, out: str | Path | None = None, lang: str = "nb",
@@ -1104,7 +1134,8 @@ def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", se
     config's, everything else stays. Each scenario runs ``seeds`` replicates (default run.seeds) x
     ``draws`` parameter draws (default run.draws; the same draws in every scenario, which change only
     levers) with the same seeds (:func:`run`); the bands are over those runs. Saved under ``out``
-    (:meth:`BillResult.save`) when given.
+    (:meth:`BillResult.save`: ``<out>/<scenario>/<run id>/``, the id naming the scenario, region kind, overrides
+    and municipality, with a hash of the config, seeds, draws and financing scenarios) when given.
     """
     check_lang(lang)
     cfg = _config(config, overrides)
@@ -1119,10 +1150,11 @@ def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", se
         scenarios = financing_scenarios(Path(config).parent if not isinstance(config, Config) else Path("configs"))
     if not scenarios:
         raise ConfigError(f"{config}: no financing scenarios found beside it")
-    costs, costs_gp, expected, if_joins, scen_names = [], [], [], [], []
+    costs, costs_gp, expected, if_joins, scen_names, scen_cfgs = [], [], [], [], [], []
     munis = region.municipalities
     for k, path in enumerate(scenarios):
         scen = path if isinstance(path, Config) else _load_config(path)
+        scen_cfgs.append(scen)
         fin = {f"financing.{key}": v for key, v in config_to_dict(scen)["financing"].items()}
         cs = with_overrides(cfg, {**fin, "scenario": scen.scenario})
         scen_names.append(cs.scenario)
@@ -1146,9 +1178,14 @@ def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", se
                                     "2023 NOK, whole kroner", "median and 5-95 % over the runs in which the municipality went live",
                                     "costs positive, savings negative; net = sum of the items",
                                     "onerecord: docs/model.md (Economics), docs/bill_validation.md"]})
-    result = BillResult(str(munis["kommunenummer"].iloc[m]), str(munis["name"].iloc[m]), pd.concat(costs, ignore_index=True),
-                        pd.concat(costs_gp, ignore_index=True), pd.concat(expected, ignore_index=True), scen_names, about,
-                        pd.concat(if_joins, ignore_index=True))
+    knr, name = str(munis["kommunenummer"].iloc[m]), str(munis["name"].iloc[m])
+    reps = _seed_list(cfg, seeds)
+    fins = [{"scenario": c.scenario, "financing": config_to_dict(c)["financing"]} for c in scen_cfgs]
+    folder = f"{cfg.scenario}/" + run_id(cfg, reps, command=bill_label(knr, name), kommunenummer=knr, scenarios=fins,
+                                         draws_count=cfg.run.draws if draws is None else int(draws))
+    result = BillResult(knr, name, pd.concat(costs, ignore_index=True), pd.concat(costs_gp, ignore_index=True),
+                        pd.concat(expected, ignore_index=True), scen_names, about, pd.concat(if_joins, ignore_index=True),
+                        folder=folder)
     if out is not None:
         result.save(out, lang)
     return result
@@ -1180,13 +1217,15 @@ class GPDriversResult(Figures):
     scenario: str
     lang: str = "en"
     path: Path | None = None
+    name: str = "gp-drivers"
+    """Its folder under ``<out>/<scenario>/``: a run id when made by :func:`gp_drivers`."""
     subject = "gp"
 
     def save(self, out: str | Path = "results", figures: bool = True) -> Path:
-        """Write ``<out>/<scenario>/gp_drivers/`` atomically: gp_uptake_split.csv, gp_residual_uptake.csv,
+        """Write ``<out>/<scenario>/<name>/`` atomically: gp_uptake_split.csv, gp_residual_uptake.csv,
         gp_levers.csv, costs_gp.csv, gp_break_even.csv and the figures."""
         check_out_dir(out)
-        target = Path(out) / self.scenario / "gp_drivers"
+        target = Path(out) / self.scenario / self.name
         with atomic_dir(target) as tmp:
             for name, df in (("gp_uptake_split", self.split), ("gp_residual_uptake", self.residual),
                              ("gp_levers", self.gp_levers), ("costs_gp", self.costs_gp), ("gp_break_even", self.break_even)):
@@ -1203,13 +1242,16 @@ def gp_drivers(config: Config | str | Path, seeds: int | list[int] | None = None
                lang: str = "en", figures: bool = True) -> GPDriversResult:
     """What drives GP uptake (``onerecord gp-drivers``): :func:`gp_uptake_split`, :func:`gp_residual_uptake`,
     :func:`gp_uptake_over_levers` and :func:`gp_break_even` of one scenario, same seeds; saved under ``out``
-    when given."""
+    when given (``<out>/<scenario>/<run id>/``: scenario, region kind, overrides, ``gp-drivers`` and a hash of
+    the config, seeds and lever grids)."""
     cfg = _config(config, overrides)
     _check_out(out, lang)
     levers = gp_uptake_over_levers(cfg, licences_nok, subsidies_nok, seeds)
     costs = run_replicates(cfg, _seed_list(cfg, seeds)).costs_gp
+    grids = {lever: sorted(set(g["value_nok_per_gp_year"])) for lever, g in levers.groupby("lever")}  # as run
     res = GPDriversResult(gp_uptake_split(cfg, seeds), gp_residual_uptake(cfg, seeds), levers, costs,
-                          gp_break_even(costs), cfg.scenario, lang)
+                          gp_break_even(costs), cfg.scenario, lang,
+                          name=run_id(cfg, _seed_list(cfg, seeds), command="gp-drivers", grids=grids))
     if out is not None:
         res.save(out, figures=figures)
     return res

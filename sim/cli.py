@@ -4,17 +4,21 @@ Every command parses its arguments, calls exactly one function of :mod:`sim.api`
 the input, computes and saves) and prints from the result; it writes no file itself
 (tests/test_cli.py checks this over the source). Bad input prints one line
 ``onerecord: <file>: <key>: <problem>`` on stderr and exits with status 2, before anything is
-created under ``--out``; Ctrl-C exits with 130 and leaves nothing half-written.
+created under ``--out``; a fault of the machine (disk, memory, a pool that does not come back) exits 3,
+the model raising in a run exits 1 (one line naming the run), Ctrl-C exits with 130; nothing is left
+half-written.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import multiprocessing.util
 import os
 import signal
 import sys
 import threading
 import time
+import types
 from functools import wraps
 from pathlib import Path
 from typing import Annotated
@@ -25,17 +29,38 @@ def _interrupted_while_starting(signum, frame) -> None:
     os._exit(130)
 
 
-# Ctrl-C while the command line's own imports load (about half a second): one line, not a traceback.
+# Ctrl-C while the command line's own imports load: one line, not a traceback.
 _BEFORE_IMPORTS = (signal.signal(signal.SIGINT, _interrupted_while_starting)
                    if threading.current_thread() is threading.main_thread() else None)
 
-import pandas as pd  # noqa: E402
 import typer  # noqa: E402
 
-from sim import __version__, api  # noqa: E402
+from sim import __version__  # noqa: E402
+
+
+def lazy_module(name: str) -> types.ModuleType:
+    """Module ``name``, loaded on its first attribute access (:class:`importlib.util.LazyLoader`).
+
+    ``sim.api`` pulls in pandas, SciPy, Mesa and the model (1.4 s of imports on a loaded 2-core machine):
+    ``onerecord --version`` and ``--help`` need none of it, a command loads it when it calls the API.
+    """
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+api = lazy_module("sim.api")  # the one way this module reaches the package (tests/test_cli.py)
 
 if _BEFORE_IMPORTS is not None:
     signal.signal(signal.SIGINT, _BEFORE_IMPORTS)
+
+EXECUTORS = ("local", "dask")
+"""sim.parallel.EXECUTORS, spelled out so that ``--help`` loads no model (tests/test_cli.py checks they agree)."""
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="onerecord: agent-based rollout simulation of a shared regional health record.")
@@ -44,7 +69,7 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a key:
 OutOpt = Annotated[Path, typer.Option("--out", help="Output root; runs go to OUT/<scenario>/<run id>/.")]
 LangOpt = Annotated[str, typer.Option("--lang", help="Figure labels: nb (Norwegian) or en (English).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
-ExecutorOpt = Annotated[str, typer.Option("--executor", help=f"Where runs are evaluated: {' or '.join(api.EXECUTORS)}.")]
+ExecutorOpt = Annotated[str, typer.Option("--executor", help=f"Where runs are evaluated: {' or '.join(EXECUTORS)}.")]
 WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (default: all cores).")]
 SchedulerOpt = Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (default: a LocalCluster).")]
 
@@ -58,7 +83,8 @@ def _fail(msg: str, code: int = 2) -> None:
 
 
 def guarded(fn):
-    """Turn ConfigError into one line on stderr and exit 2; Ctrl-C into exit 130."""
+    """One line on stderr for every expected failure: ConfigError exit 2; EnvironmentFault, memory and disk
+    exit 3; the model raising in a run (TaskFailed) exit 1; Ctrl-C exit 130."""
 
     @wraps(fn)
     def wrapper(*args, **kwargs):
@@ -69,6 +95,8 @@ def guarded(fn):
             _fail(f"onerecord: {err}")
         except api.EnvironmentFault as err:
             _fail(f"onerecord: {err}", 3)
+        except api.TaskFailed as err:  # the model raised in a run: a bug or a case it cannot run, not retried
+            _fail(f"onerecord: {err} (the model failed in this run; nothing half-written was kept)", 1)
         except KeyboardInterrupt:
             _fail(INTERRUPTED, 130)
         except MemoryError:
@@ -185,13 +213,12 @@ def plot(
 @guarded
 def compare(
     run_dirs: Annotated[list[Path], typer.Argument(help="Two or more run directories.")],
-    out: Annotated[Path, typer.Option("--out", help="Output root; the comparison goes to OUT/compare/.")] = Path("results"),
+    out: Annotated[Path, typer.Option("--out", help="Output root; the comparison goes to OUT/compare/<runs compared>-<hash>/.")] = Path("results"),
     lang: LangOpt = "en",
 ) -> None:
     """Plot scenarios side by side and print the key report-year figures with their spread over seeds."""
     res = api.compare(run_dirs, out=out, lang=lang)
-    with pd.option_context("display.width", 120, "display.max_columns", 10):
-        typer.echo(res.table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    typer.echo(res.text)
     typer.echo(f"wrote compare.csv and figures to {res.path}")
 
 
@@ -226,7 +253,7 @@ def gp_drivers(
     lang: LangOpt = "en",
 ) -> None:
     """What drives GP uptake: the split by utility term, money-losing offices' residual uptake, uptake over
-    price and subsidy, the break-even licence price; write OUT/<scenario>/gp_drivers/."""
+    price and subsidy, the break-even licence price; write OUT/<scenario>/<run id>/."""
     res = api.gp_drivers(config, seeds=seeds, licences_nok=licences, subsidies_nok=subsidies, overrides=set_,
                          out=out, lang=lang)
     be = res.break_even.set_index("quantity").loc["licence"]
@@ -357,7 +384,8 @@ def bill(
         "configs/baseline.toml"),
     seeds: Annotated[int | None, typer.Option("--seeds", help="Replicate seeds per scenario (default: run.seeds).")] = None,
     draws: Annotated[int | None, typer.Option("--draws", help="Parameter draws besides the config (default: run.draws).")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Output root; the sheet goes to OUT/bill_<number>_<name>/.")] = Path("results"),
+    out: Annotated[Path, typer.Option("--out", help="Output root; the sheet goes to OUT/<scenario>/<run id>/ "
+                                                    "(e.g. baseline-bill-5037_Levanger-<hash>).")] = Path("results"),
     set_: SetOpt = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for the replicates.")] = 1,
     lang: Annotated[str, typer.Option("--lang", help="Headers of bill.xlsx: nb (default) or en.")] = "nb",

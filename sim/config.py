@@ -247,7 +247,7 @@ class RunSection(Section):
     end_month: str = Month(desc="Last simulated month, inclusive")
     seed: int = P(unit="integer", desc="Root seed; replicate seeds are spawned from it with numpy's SeedSequence", role="fixed", ge=0)
     seeds: int = P(unit="runs", desc="Default number of replicate seeds for `onerecord run`", role="fixed", ge=1, le=MAX_SEEDS)
-    draws: int = P(unit="draws", desc="Parameter draws beside the config as given (draw 0): draws 1..K sample every uncertain input over its prior range (sim.draws); each runs every replicate seed", role="fixed", ge=0, le=10_000)
+    draws: int = P(unit="draws", desc="Parameter draws beside the config as given (draw 0): draws 1..K sample the fitted inputs jointly from the posterior of [calibration] and every other uncertain input over its prior range (sim.draws); each runs every replicate seed", role="fixed", ge=0, le=10_000)
     report_year: int = P(unit="year", desc="Year whose figures summary.csv reports beside the end of the horizon", role="fixed", ge=2000, le=2100)
 
     @model_validator(mode="after")
@@ -618,6 +618,96 @@ class NetworkSection(Section):
         return v
 
 
+POSTERIOR_WEIGHT = "weight"
+"""The weight column of a posterior file (``calibration.posterior``); every other column is a dotted key."""
+
+
+def _is_uncertain_dimension(key: str) -> bool:
+    """An uncertain scalar input with a prior range, or one age band of an uncertain rate table."""
+    fields = dict(iter_parameters())
+    if key in fields:
+        return prior_range(key) is not None
+    table, _, band = key.rpartition(".")
+    if table not in fields or (fields[table].json_schema_extra or {}).get("role") != "uncertain":
+        return False
+    try:
+        parse_band(band)
+    except ValueError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=16)
+def _read_posterior(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    """The checked particles of a posterior file (cached per file version; see :func:`load_posterior`)."""
+    try:
+        df = pd.read_csv(path)
+    except (OSError, ValueError) as err:
+        raise ValueError(f"cannot read it: {str(err).splitlines()[0]}") from None
+    cols = list(df.columns)
+    if POSTERIOR_WEIGHT not in cols:
+        raise ValueError(f"no '{POSTERIOR_WEIGHT}' column (columns: weight and dotted uncertain keys)")
+    keys = [c for c in cols if c != POSTERIOR_WEIGHT]
+    if not keys:
+        raise ValueError(f"no parameter column beside '{POSTERIOR_WEIGHT}'")
+    for key in keys:
+        if not _is_uncertain_dimension(key):
+            raise ValueError(f"column {key!r} is not an uncertain input with a prior range"
+                             f"{suggest(key.split('.')[-1], [k for k, _ in iter_parameters()])}")
+    if len(df) == 0:
+        raise ValueError("no particles (rows)")
+    for col in cols:
+        x = pd.to_numeric(df[col], errors="coerce")
+        if x.isna().any() or not x.map(math.isfinite).all():
+            raise ValueError(f"column {col!r}: every value must be a finite number")
+        df[col] = x.astype(float)
+    w = df[POSTERIOR_WEIGHT]
+    if (w < 0).any() or w.sum() <= 0:
+        raise ValueError("weights must be >= 0 with a positive sum")
+    return df
+
+
+def load_posterior(path: str | Path) -> pd.DataFrame:
+    """The weighted particles of a posterior file: column ``weight`` (>= 0, finite, positive sum, not
+    normalised) and one column per fitted dotted key (an uncertain input). ValueError on a bad file."""
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError("file not found")
+    st = p.stat()
+    return _read_posterior(str(p.resolve()), st.st_mtime_ns, st.st_size).copy()
+
+
+class CalibrationSection(Section):
+    """How this config's fitted values were obtained (``[calibration]``; absent in an uncalibrated config).
+
+    ``posterior`` names the weighted particles (a CSV beside the config that declares it, resolved
+    relative to that file as ``extends`` is; stored resolved); parameter draws (:mod:`sim.draws`)
+    resample its fitted keys jointly and draw every other uncertain input from its prior range.
+    """
+
+    date: str = Field(..., description="Date of the calibration (ISO, YYYY-MM-DD)")
+    data_end: str = Field(..., description="Last month of the data fitted (YYYY-MM; at most the history's end)",
+                          pattern=MONTH_RE.pattern)
+    method: str = Field(..., description="Method of the fit, e.g. 'importance sampling (Sobol prior design)'")
+    posterior: str = Field(..., description="Posterior file: weighted particles, columns weight + fitted dotted keys")
+
+    @field_validator("date")
+    @classmethod
+    def _iso_date(cls, v: str) -> str:
+        try:
+            date.fromisoformat(v)
+        except ValueError:
+            raise ValueError(f"must be an ISO date YYYY-MM-DD, got {v!r}") from None
+        return v
+
+    @field_validator("posterior")
+    @classmethod
+    def _posterior_file(cls, v: str) -> str:
+        p = Path(v).resolve()
+        load_posterior(p)  # ValueError names the problem
+        return str(p)
+
+
 @dataclass(frozen=True)
 class RegionNames:
     """Names a config may refer to: those of the region it builds (``trusts``, ``kommunenummer``,
@@ -632,6 +722,16 @@ class RegionNames:
     known_municipalities: frozenset[str]
 
 
+def synthetic_names(n: int, per_trust: int) -> tuple[list[str], list[str], list[str]]:
+    """The synthetic region's naming rule, one place for the region and the validation: municipality k
+    (0-based) is kommunenummer ``f"{k + 1:04d}"``, named ``"Synthetic {k + 1}"``, in trust ``"Trust {k // per_trust + 1}"``.
+
+    Returns (kommunenummer, municipality names, trust of each municipality), one entry per municipality.
+    """
+    return ([f"{k + 1:04d}" for k in range(n)], [f"Synthetic {k + 1}" for k in range(n)],
+            [f"Trust {k // per_trust + 1}" for k in range(n)])
+
+
 @lru_cache(maxsize=None)
 def _names_of(kind: str, n: int, per_trust: int) -> RegionNames:
     if kind == "real":
@@ -641,9 +741,9 @@ def _names_of(kind: str, n: int, per_trust: int) -> RegionNames:
         knr, munis = frozenset(r["kommunenummer"] for r in rows), frozenset(r["name"] for r in rows)
         return RegionNames(trusts, knr, munis, frozenset(trusts), knr, munis)
     real = _names_of("real", 0, 0)
-    trusts = tuple(f"Trust {t + 1}" for t in range((n - 1) // per_trust + 1))
-    knr = frozenset(f"{k + 1:04d}" for k in range(n))
-    munis = frozenset(f"Synthetic {k + 1}" for k in range(n))
+    knr_list, muni_list, trust_list = synthetic_names(n, per_trust)
+    trusts = tuple(dict.fromkeys(trust_list))
+    knr, munis = frozenset(knr_list), frozenset(muni_list)
     return RegionNames(trusts, knr, munis, real.known_trusts | set(trusts), real.known_kommunenummer | knr,
                        real.known_municipalities | munis)
 
@@ -675,6 +775,9 @@ class Config(Section):
     economics: EconomicsSection
     bill: BillSection
     network: NetworkSection
+    calibration: CalibrationSection | None = Field(
+        None, description="How the fitted values were obtained: date, data end, method, posterior file (absent: uncalibrated)",
+        json_schema_extra={"role": "fixed"})
 
     _overrides: dict[str, Any] = PrivateAttr(default_factory=dict)
 
@@ -760,6 +863,9 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict:
     if path.is_dir():
         raise ConfigError(f"{path}: is a directory, not a TOML file")
     data = _parse_toml(path)
+    cal = data.get("calibration")
+    if isinstance(cal, dict) and isinstance(cal.get("posterior"), str):  # like extends: relative to this file
+        data["calibration"] = {**cal, "posterior": str((path.parent / cal["posterior"]).resolve())}
     parent = data.pop("extends", None)
     if parent is None:
         return data
@@ -788,6 +894,15 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     return key.split("."), value
 
 
+def _section_type(ann: Any) -> Any:
+    """``X`` of an optional section ``X | None`` (``calibration``); any other annotation unchanged."""
+    args = [a for a in typing.get_args(ann) if a is not type(None)]
+    if typing.get_origin(ann) in (typing.Union, types.UnionType) and len(args) == 1 and isinstance(args[0], type) \
+            and issubclass(args[0], BaseModel):
+        return args[0]
+    return ann
+
+
 def _known_keys(model: type[BaseModel], path: list[str]) -> list[str] | None:
     """Field names at ``path`` in the schema (None where the path leaves the schema)."""
     cls: Any = model
@@ -798,7 +913,7 @@ def _known_keys(model: type[BaseModel], path: list[str]) -> list[str] | None:
         fields = getattr(cls, "model_fields", None)
         if fields is None or part not in fields:
             return None
-        cls = fields[part].annotation
+        cls = _section_type(fields[part].annotation)
     fields = getattr(cls, "model_fields", None)
     return list(fields) if fields is not None else None
 

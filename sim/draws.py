@@ -10,11 +10,13 @@ seeds, so the design is reproducible and draws 1..K are the first K points whate
 same seed in every draw (common random numbers), so draw-to-draw differences are the
 parameters' doing, not the dice's.
 
-The distribution spec is the hook for posteriors: :func:`draw_table` takes ``spec``, a
-mapping from dotted key to anything with a ``ppf`` (a frozen ``scipy.stats`` distribution),
-or a callable ``(unit_points) -> DataFrame`` that turns an (K, d) array of points in the unit
-cube into values (e.g. resampling weighted posterior particles). Without a spec every
-uncertain input is uniform over its prior range: ``x = low + u (high - low)``.
+The distribution spec: :func:`draw_table` takes ``spec``, a mapping from dotted key to anything
+with a ``ppf`` (a frozen ``scipy.stats`` distribution), or a callable ``(unit_points) -> DataFrame``
+that turns an (K, d) array of points in the unit cube into values. Without a spec it draws from
+:func:`posterior_spec`: in a calibrated config (``[calibration]``, :class:`sim.config.CalibrationSection`)
+the fitted keys jointly from the posterior particles, every other uncertain input uniform over its
+prior range (``x = low + u (high - low)``); in an uncalibrated config every input from its prior
+(:func:`prior_spec`, the same table). :func:`spec_sources` says which key came from where.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ import pandas as pd
 from scipy import stats
 from scipy.stats import qmc
 
-from sim.config import Config, ConfigError, config_to_dict, get_dotted, iter_parameters, prior_ranges, validate
+from sim.config import (POSTERIOR_WEIGHT, Config, ConfigError, config_to_dict, get_dotted, iter_parameters,
+                        load_posterior, prior_ranges, validate)
 
 DRAW_STREAM = 0x64726177  # "draw": the entropy word that keeps the design's stream apart from replicate seeds
 """Second entropy word of the draw design's ``SeedSequence([run.seed, DRAW_STREAM])``."""
@@ -40,6 +43,67 @@ Spec = Mapping[str, Any] | Callable[[np.ndarray], pd.DataFrame]
 def prior_spec(cfg: Config) -> dict[str, Any]:
     """Every uncertain input of ``cfg`` uniform over its prior range: ``stats.uniform(low, high - low)``."""
     return {key: stats.uniform(lo, hi - lo) for key, (lo, hi) in prior_ranges(cfg).items()}
+
+
+def posterior_table(cfg: Config) -> pd.DataFrame | None:
+    """The weighted particles of ``cfg.calibration.posterior`` (columns ``weight`` and the fitted keys),
+    or None in an uncalibrated config."""
+    if cfg.calibration is None:
+        return None
+    try:
+        return load_posterior(cfg.calibration.posterior)
+    except ValueError as err:  # the file changed after the config was loaded
+        raise ConfigError(f"{cfg.scenario}: calibration.posterior: {err}, got {cfg.calibration.posterior!r}") from None
+
+
+def spec_sources(cfg: Config) -> dict[str, str]:
+    """Where :func:`posterior_spec` draws each uncertain input of ``cfg`` from: ``"posterior"`` (a
+    fitted key, a column of the posterior file) or ``"prior"`` (uniform over its prior range);
+    keys in :func:`sim.config.prior_ranges` order."""
+    post = posterior_table(cfg)
+    fitted = set() if post is None else set(post.columns) - {POSTERIOR_WEIGHT}
+    return {k: "posterior" if k in fitted else "prior" for k in prior_ranges(cfg)}
+
+
+def particle_index(u: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Inverse weighted CDF over particle index: particle i for u in [C_{i-1}, C_i), C_i = sum_{j<=i} w_j / sum w.
+
+    A stratified u (a Sobol coordinate) picks particle i about K w_i / sum w times in K draws;
+    zero-weight particles are never picked.
+    """
+    w = np.asarray(weights, float)
+    cdf = np.cumsum(w) / w.sum()
+    return np.minimum(np.searchsorted(cdf, np.asarray(u, float), side="right"), len(w) - 1)
+
+
+def posterior_spec(cfg: Config) -> Callable[[np.ndarray], pd.DataFrame]:
+    """The draws' spec of ``cfg`` (a callable of (K, d) unit points, d = the number of uncertain inputs).
+
+    Calibrated config: the fitted keys are drawn jointly, resampling posterior particles by the first
+    coordinate through :func:`particle_index` (so draws keep the posterior's correlations); every other
+    uncertain input uniform over its prior range from the next coordinates, in :func:`prior_ranges`
+    order. Uncalibrated: coordinate j to input j through :func:`prior_spec` (the same table as it).
+    """
+    ranges = prior_ranges(cfg)
+    priors = prior_spec(cfg)
+    post = posterior_table(cfg)
+    fitted = [] if post is None else [k for k in ranges if k in post.columns]
+    if post is not None and len(fitted) != len(post.columns) - 1:
+        missing = sorted(set(post.columns) - {POSTERIOR_WEIGHT} - set(fitted))
+        raise ConfigError(f"{cfg.scenario}: calibration.posterior: {missing[0]!r} is not an uncertain input of this config")
+    others = [k for k in ranges if k not in fitted]
+
+    def spec(u: np.ndarray) -> pd.DataFrame:
+        offset = 1 if fitted else 0
+        if u.shape[1] < offset + len(others):
+            raise ValueError(f"posterior_spec: {u.shape[1]} unit coordinates, needs {offset + len(others)}")
+        out = {k: priors[k].ppf(u[:, offset + j]) for j, k in enumerate(others)}
+        if fitted:
+            rows = particle_index(u[:, 0], post[POSTERIOR_WEIGHT].to_numpy())
+            out |= {k: post[k].to_numpy(float)[rows] for k in fitted}
+        return pd.DataFrame({k: out[k] for k in ranges}, index=range(len(u)))
+
+    return spec
 
 
 def unit_points(n: int, d: int, seed: int) -> np.ndarray:
@@ -57,11 +121,12 @@ def unit_points(n: int, d: int, seed: int) -> np.ndarray:
 def draw_table(cfg: Config, draws: int, spec: Spec | None = None) -> pd.DataFrame:
     """The draws table: one row per draw (0..K), column ``draw`` then one column per drawn key.
 
-    Row 0 holds the config's own values; rows 1..K the design (see the module docstring).
+    Row 0 holds the config's own values; rows 1..K the design (see the module docstring): ``spec``,
+    by default :func:`posterior_spec` (the posterior's fitted keys, the priors of the others).
     """
     if draws < 0:
         raise ConfigError(f"--draws: must be >= 0, got {draws}")
-    spec = prior_spec(cfg) if spec is None else spec
+    spec = posterior_spec(cfg) if spec is None else spec
     data = config_to_dict(cfg)
     if callable(spec):
         keys = list(prior_ranges(cfg))

@@ -42,7 +42,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager
 from importlib import import_module
@@ -51,6 +51,7 @@ from typing import Any, Protocol, runtime_checkable
 from threadpoolctl import ThreadpoolController
 
 from sim.config import MAX_JOBS, ConfigError, EnvironmentFault
+from sim import interrupt
 from sim.interrupt import ignore_in_worker
 
 EXECUTORS: tuple[str, ...] = ("local", "dask")
@@ -59,8 +60,9 @@ EXECUTORS: tuple[str, ...] = ("local", "dask")
 CONNECT_TIMEOUT_S = 10
 """How long a Dask client tries to reach its scheduler."""
 
-NO_WORKERS_TIMEOUT_S = 30.0
-"""How long a Dask executor waits for its scheduler's first worker before saying it has none."""
+NO_WORKERS_TIMEOUT_S = 25.0
+"""How long a Dask executor waits for its scheduler's first worker before saying it has none (issue 24's aim:
+the user hears it within 30 s of starting the command, start-up included)."""
 
 
 def default_workers() -> int:
@@ -173,11 +175,97 @@ def start_pool(workers: int, preload: tuple[str, ...] = (), initializer: Callabl
     return pool
 
 
-# --------------------------------------------------------------------------- the executor interface
+# --------------------------------------------------------------------------- bugs and machinery faults
 
 
 class WorkerCrash(Exception):
     """A worker process died while tasks were in flight (which task caused it is not known)."""
+
+
+class TaskFailed(Exception):
+    """A task raised an exception of its own: a bug or a case the model cannot run (ValueError,
+    ZeroDivisionError, KeyError ...), not a fault of the pool, so it is never retried.
+
+    ``item``: what the task was given; ``error``: the exception; ``what``: the task in words (set by
+    the caller that knows, e.g. "baseline: replicate 3"). ``str()`` is one line
+    ``<what>: <ErrorType>: <first line of its message>``; the command line prints it and exits 1.
+    """
+
+    def __init__(self, item: Any, error: BaseException, what: str = ""):
+        super().__init__(item, error, what)
+        self.item, self.error, self.what = item, error, what
+
+    def __str__(self) -> str:
+        first = (str(self.error).splitlines() or [""])[0]
+        return f"{self.what + ': ' if self.what else ''}{type(self.error).__name__}: {first}".rstrip(": ")
+
+
+MACHINERY_TYPES: tuple[type[BaseException], ...] = (BrokenProcessPool, WorkerCrash, ConnectionError, EOFError,
+                                                    CancelledError, TimeoutError)
+"""Faults of the pool or scheduler: a broken pool or dead worker, a refused or reset connection (a dead fork
+server, a lost scheduler), a cancelled future (Dask's FuturesCancelledError: a lost scheduler cancels every
+future), a timeout. Dask's CommClosedError is an OSError without an errno, also counted (:func:`machinery_fault`)."""
+
+
+def machinery_fault(err: BaseException) -> bool:
+    """Whether ``err`` is a fault of the pool or scheduler (retried with back-off: :func:`restart_with_backoff`),
+    not of a task (a bug: recorded as that task's failure, never retried) nor of the disk (an OSError with an
+    errno, e.g. ENOSPC: raised as it is). ``err = f(x)``'s own exceptions never count, whatever their type: a
+    caller asks this only of what the machinery raised."""
+    if isinstance(err, MACHINERY_TYPES):
+        return True
+    return isinstance(err, OSError) and err.errno is None  # a closed comm (distributed's CommClosedError)
+
+
+RESTART_TRIES = 4
+"""Tries to bring an executor back (a new pool, a reconnected client) before giving up."""
+
+RESTART_BACKOFF_S = 0.5
+"""Wait before the first retry; doubled after each (0.5, 1, 2, 4 s)."""
+
+
+class MachineryFailure(EnvironmentFault):
+    """The executor itself failed and did not come back after :data:`RESTART_TRIES` tries (exit 3)."""
+
+
+def _first_line(err: BaseException | None) -> str:
+    return f"{type(err).__name__}: {(str(err).splitlines() or [''])[0]}" if err is not None else ""
+
+
+def restart_with_backoff(executor: "Executor", cause: BaseException | None) -> None:
+    """``executor.restart()``, retried :data:`RESTART_TRIES` times with back-off (:data:`RESTART_BACKOFF_S`,
+    doubled each time); :class:`MachineryFailure` naming the last error after the last try. A Ctrl-C
+    between tries stops it (:func:`sim.interrupt.check`)."""
+    delay = RESTART_BACKOFF_S
+    last = cause
+    for _ in range(RESTART_TRIES):
+        try:
+            executor.restart()
+            return
+        except Exception as err:  # a worker dying while the pool starts, a dead fork server, no scheduler
+            last = err
+        interrupt.check()
+        time.sleep(delay)
+        delay *= 2
+    raise MachineryFailure(f"the {type(executor).__name__} could not be restarted after {RESTART_TRIES} tries "
+                           f"({_first_line(last)})")
+
+
+def task_result(executor: "Executor", future: Any, item: Any) -> Any:
+    """``executor.result(future)``; the task's own exception raised as :class:`TaskFailed` (``item``: what it
+    was given), a machinery fault (:func:`machinery_fault`) as it is. Input errors, faults of the machine
+    (memory, disk: an OSError with an errno) and a task's TaskFailed also pass as they are."""
+    try:
+        return executor.result(future)
+    except (ConfigError, EnvironmentFault, MemoryError, TaskFailed):
+        raise
+    except Exception as err:
+        if machinery_fault(err) or isinstance(err, OSError):
+            raise
+        raise TaskFailed(item, err) from err
+
+
+# --------------------------------------------------------------------------- the executor interface
 
 
 @runtime_checkable
@@ -243,22 +331,45 @@ class _Executor:
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any],
             on_done: Callable[[int], None] | None = None) -> list[Any]:
-        """``[fn(x) for x in items]`` on the workers, in the order of ``items``."""
-        futures = [self.submit(fn, x) for x in items]
-        index = {f: i for i, f in enumerate(futures)}
-        out: list[Any] = [None] * len(futures)
-        pending = set(futures)
-        try:
-            while pending:
-                for f in self.wait_any(pending):
-                    pending.discard(f)
-                    out[index[f]] = self.result(f)
-                    if on_done is not None:
-                        on_done(index[f])
-        except BaseException:
-            for f in pending:
-                f.cancel()
-            raise
+        """``[fn(x) for x in items]`` on the workers, in the order of ``items``.
+
+        A task's own exception is :class:`TaskFailed` (not retried; the tasks not yet finished are
+        cancelled). A fault of the machinery (:func:`machinery_fault`: a dead worker breaking the pool,
+        a lost scheduler) restarts the executor with back-off (:func:`restart_with_backoff`) and submits
+        the unfinished tasks again, at most :data:`RESTART_TRIES` times in all (then
+        :class:`MachineryFailure`); tasks are pure, so the results are those of an undisturbed map.
+        """
+        items = list(items)
+        out: list[Any] = [None] * len(items)
+        todo = list(range(len(items)))
+        faults = 0
+        while todo:
+            futures: dict[Any, int] = {}
+            calling_back = False  # an exception of on_done is the caller's: never retried
+            try:
+                for i in todo:
+                    futures[self.submit(fn, items[i])] = i
+                pending = set(futures)
+                while pending:
+                    for f in self.wait_any(pending):
+                        pending.discard(f)
+                        i = futures[f]
+                        out[i] = task_result(self, f, items[i])
+                        todo.remove(i)
+                        if on_done is not None:
+                            calling_back = True
+                            on_done(i)
+                            calling_back = False
+            except BaseException as err:
+                for f in futures:
+                    f.cancel()
+                if calling_back or not isinstance(err, Exception) or not machinery_fault(err):
+                    raise
+                faults += 1
+                if faults > RESTART_TRIES:
+                    raise MachineryFailure(f"the {type(self).__name__} failed {faults} times ({_first_line(err)}); "
+                                           "nothing was kept") from None
+                restart_with_backoff(self, err)
         return out
 
     def __enter__(self):
@@ -292,9 +403,15 @@ class SerialExecutor(_Executor):
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any],
             on_done: Callable[[int], None] | None = None) -> list[Any]:
+        """``[fn(x) for x in items]`` here; a task's own exception is :class:`TaskFailed`, as on a pool."""
         out = []
         for i, x in enumerate(items):
-            out.append(fn(x))
+            try:
+                out.append(fn(x))
+            except (ConfigError, EnvironmentFault, MemoryError, OSError, TaskFailed):
+                raise
+            except Exception as err:
+                raise TaskFailed(x, err) from err
             if on_done is not None:
                 on_done(i)
         return out
@@ -368,9 +485,21 @@ class DaskExecutor(_Executor):
         self.client = self.cluster = None
         self._token, self._initargs = uuid.uuid4().hex, []
 
+    def _quiet(self) -> None:
+        """Silence Dask's own log lines (a lost scheduler logs a traceback on every reconnect) until :meth:`close`:
+        what the user needs is the one line the sweep ends with."""
+        import logging
+
+        if not hasattr(self, "_log_levels"):
+            names = [n for n in list(logging.root.manager.loggerDict) if n == "distributed" or n.startswith("distributed.")]
+            self._log_levels = {n: logging.getLogger(n).level for n in names}
+            for n in names:
+                logging.getLogger(n).setLevel(logging.CRITICAL + 1)
+
     def start(self) -> None:
         from dask.distributed import LocalCluster
 
+        self._quiet()
         if self.scheduler is None and self.cluster is None:
             self.cluster = LocalCluster(n_workers=self.workers or default_workers(), threads_per_worker=1,
                                         processes=True, dashboard_address=None)
@@ -425,11 +554,18 @@ class DaskExecutor(_Executor):
             raise WorkerCrash(str(err)) from err
 
     def close(self, cancel: bool = False) -> None:
-        if self.client is not None:
-            self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
-        self.client = self.cluster = None
+        try:
+            if self.client is not None:
+                self.client.close()
+            if self.cluster is not None:
+                self.cluster.close()
+        finally:
+            self.client = self.cluster = None
+            import logging
+
+            for n, level in getattr(self, "_log_levels", {}).items():
+                logging.getLogger(n).setLevel(level)
+            self.__dict__.pop("_log_levels", None)
 
 
 def make_executor(kind: str = "local", workers: int | None = None, scheduler: str | None = None, *,

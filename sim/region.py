@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from sim.config import RegionSection, data_path, parse_band
+from sim.config import RegionSection, data_path, parse_band, synthetic_names
 
 AGE_BANDS: tuple[str, ...] = ("0-5", "6-15", "16-19", "20-29", "30-49", "50-66", "67-79", "80-89", "90+")
 """The nine SSB age bands of the population file, in order."""
@@ -245,13 +245,14 @@ def synthetic_region(cfg: RegionSection) -> Region:
     trust = i // cfg.synthetic_municipalities_per_trust
     within = i % cfg.synthetic_municipalities_per_trust
     hosp = within * cfg.synthetic_hospitals_per_trust // cfg.synthetic_municipalities_per_trust
+    knr, names, trusts = synthetic_names(n, cfg.synthetic_municipalities_per_trust)
     munis = pd.DataFrame({
-        "kommunenummer": [f"{k + 1:04d}" for k in i],
-        "name": [f"Synthetic {k + 1}" for k in i],
+        "kommunenummer": knr,
+        "name": names,
         "county": [f"County {t + 1}" for t in trust],
         "population": pops.astype(np.int64),
         "regional_council": [f"Council {k // cfg.synthetic_municipalities_per_council + 1}" for k in i],
-        "hospital_trust": [f"Trust {t + 1}" for t in trust],
+        "hospital_trust": trusts,
         "local_hospital": [f"Hospital {t + 1}.{h + 1}" for t, h in zip(trust, hosp)],
     })
     profile = region_age_profile()

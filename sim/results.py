@@ -105,6 +105,13 @@ def readable_id(cfg: Config) -> str:
     return "-".join(parts)[:READABLE_MAX_CHARS].rstrip("-.")
 
 
+def hashed_id(readable: str, what: Any) -> str:
+    """A result folder's name: ``<readable>-<first 8 hex of sha256(json(what))>``; ``what`` is everything the
+    folder's content depends on, so equal inputs give the same name and different ones never do."""
+    blob = json.dumps(what, sort_keys=True, default=float)
+    return f"{readable}-{hashlib.sha256(blob.encode()).hexdigest()[:8]}"
+
+
 def run_id(cfg: Config, replicates: list[int], draws: pd.DataFrame | None = None, command: str | None = None,
            **params: Any) -> str:
     """The readable part (:func:`readable_id`), the command when not ``run``, and an 8-hex hash of the
@@ -113,15 +120,23 @@ def run_id(cfg: Config, replicates: list[int], draws: pd.DataFrame | None = None
     The same config and seeds land in the same place, a different one never does:
     id = f"{readable}[-{command}]-{sha256(config, seeds, draws, params)[:8]}"; a run with parameter
     draws (``draws`` has rows beyond draw 0) hashes the drawn values too, so a run over posterior
-    draws never lands where a run over prior draws did.
+    draws never lands where a run over prior draws did. ``command`` may carry a readable label of its
+    own parameters (``bill-5037_Levanger``).
     """
     what: dict[str, Any] = {"config": config_to_dict(cfg), "replicates": list(replicates)}
     if draws is not None and len(draws) > 1:
         what["draws"] = draws.to_dict("records")
     if command is not None:
         what |= {"command": command, "params": params}
-    blob = json.dumps(what, sort_keys=True, default=float)
-    return "-".join([readable_id(cfg), *([command] if command else []), hashlib.sha256(blob.encode()).hexdigest()[:8]])
+    return hashed_id("-".join([readable_id(cfg), *([_slug(command)] if command else [])]), what)
+
+
+def compare_id(manifests: list[dict]) -> str:
+    """The folder of a comparison of saved runs: the runs' readable parts joined by ``-vs-`` (cut to
+    :data:`READABLE_MAX_CHARS`) and a hash of their run ids in the order given (the figures' order)."""
+    ids = [m["run_id"] for m in manifests]
+    readable = "-vs-".join(i.rsplit("-", 1)[0] for i in ids)[:READABLE_MAX_CHARS].rstrip("-.")
+    return hashed_id(readable, {"compare": ids})
 
 
 def git_commit() -> str | None:

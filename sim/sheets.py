@@ -17,63 +17,16 @@ import numpy as np
 import pandas as pd
 
 from sim.economics.bill import BILL_COMPONENTS, LOCAL_ONEOFF
-from sim.plots.labels import label
+from sim.plots.labels import COLUMNS, LANGS, display_name
 
 BILL_ROWS: tuple[str, ...] = (*BILL_COMPONENTS, "net_cost_nok")
 """The rows of a bill: every component, then the net cost (their sum)."""
 
-NAMES: dict[str, dict[str, str]] = {
-    "nb": {
-        "platform_investment_nok": "Investeringsandel Helseplattformen", "platform_operating_nok": "Driftsavgift Helseplattformen",
-        "loan_repayment_nok": "Avdrag på lån (tilskuddsordningen)", "project_staff_nok": "Lokal prosjektstab",
-        "super_users_nok": "Superbrukere", "training_backfill_nok": "Opplæring (vikardekning)", "migration_nok": "Datakonvertering",
-        "integrations_nok": "Lokale integrasjoner", "equipment_nok": "Utstyr",
-        "state_local_share_nok": "Statens andel av lokale engangskostnader", "productivity_dip_nok": "Produktivitetsfall etter innføring",
-        "local_running_nok": "Lokal drift", "legacy_contract_saving_nok": "Avsluttet gammel journalavtale",
-        "gp_subsidy_nok": "Tilskudd til fastleger", "net_cost_nok": "Netto kostnad",
-        "scenario": "Finansieringsscenario", "component": "Post", "year": "År", "median_nok": "Median (kr)",
-        "p05_nok": "5 % (kr)", "p95_nok": "95 % (kr)", "samples": "Antall kjøringer", "kommunenummer": "Kommunenummer",
-        "name": "Kommune", "population": "Innbyggere", "golive_year": "Innføringsår (median)", "share_runs_live": "Andel kjøringer i bruk",
-        "oneoff_nok": "Engangskostnad (kr, median)", "annual_net_nok": "Netto per år etter innføring (kr, median)",
-        "annual_net_nok_per_inhabitant": "Netto per innbygger per år (kr, median)",
-        "npv_net_cost_nok": "Nåverdi netto kostnad (kr, median)", "npv_p05_nok": "Nåverdi 5 % (kr)", "npv_p95_nok": "Nåverdi 95 % (kr)",
-        "expected_nok_per_inhabitant": "Forventet netto per innbygger per år (kr)",
-        "practice_idx": "Kontor nr.", "n_gps": "Fastleger", "list_patients": "Listepasienter", "share_runs_joined": "Andel kjøringer med",
-        "net_nok_per_gp_year": "Netto per lege per år (kr, median)", "net_p05": "Netto 5 % (kr)", "net_p95": "Netto 95 % (kr)",
-        "payback_years": "Tilbakebetaling (år, median)", "licence_nok_per_gp_year": "Lisens per lege per år (kr)",
-        "annualised_oneoff_nok_per_gp_year": "Engangskostnad annualisert (kr)", "current_ehr_cost_nok_per_gp_year": "Dagens journal (kr)",
-        "subsidy_nok_per_gp_year": "Tilskudd (kr)", "time_saved_nok_per_gp_year": "Spart tid (kr)",
-        "breakeven_licence_nok_per_gp_year": "Lisenspris som går i null (kr per lege per år)",
-        "item": "Punkt", "value": "Verdi", "kind": "Type", "nok": "Kroner", "one_off": "engangs", "annual": "per år",
-        "if_joins": "Regning ved innføring", "summary": "Sammendrag", "bill": "Regning", "net_by_year": "Netto per år", "gp": "Fastlegekontor", "about": "Om tallene",
-    },
-    "en": {
-        "platform_investment_nok": "Platform investment share", "platform_operating_nok": "Platform operating fee",
-        "loan_repayment_nok": "Loan repayment (grant scheme)", "project_staff_nok": "Local project staff", "super_users_nok": "Super-users",
-        "training_backfill_nok": "Training (backfill)", "migration_nok": "Data migration", "integrations_nok": "Local integrations",
-        "equipment_nok": "Equipment", "state_local_share_nok": "State's share of the local one-off",
-        "productivity_dip_nok": "Productivity dip after go-live", "local_running_nok": "Local running cost",
-        "legacy_contract_saving_nok": "Legacy record contract ended", "gp_subsidy_nok": "GP subsidy", "net_cost_nok": "Net cost",
-        "scenario": "Financing scenario", "component": "Item", "year": "Year", "median_nok": "Median (NOK)", "p05_nok": "5% (NOK)",
-        "p95_nok": "95% (NOK)", "samples": "Runs", "kommunenummer": "Municipality number", "name": "Municipality",
-        "population": "Residents", "golive_year": "Go-live year (median)", "share_runs_live": "Share of runs live",
-        "oneoff_nok": "One-off (NOK, median)", "annual_net_nok": "Net a year after go-live (NOK, median)",
-        "annual_net_nok_per_inhabitant": "Net per resident a year (NOK, median)", "npv_net_cost_nok": "NPV net cost (NOK, median)",
-        "npv_p05_nok": "NPV 5% (NOK)", "npv_p95_nok": "NPV 95% (NOK)", "expected_nok_per_inhabitant": "Expected net per resident a year (NOK)",
-        "practice_idx": "Office no.", "n_gps": "GPs", "list_patients": "List patients", "share_runs_joined": "Share of runs joined",
-        "net_nok_per_gp_year": "Net per GP a year (NOK, median)", "net_p05": "Net 5% (NOK)", "net_p95": "Net 95% (NOK)",
-        "payback_years": "Payback (years, median)", "licence_nok_per_gp_year": "Licence per GP a year (NOK)",
-        "annualised_oneoff_nok_per_gp_year": "One-off annualised (NOK)", "current_ehr_cost_nok_per_gp_year": "Current record (NOK)",
-        "subsidy_nok_per_gp_year": "Subsidy (NOK)", "time_saved_nok_per_gp_year": "Time saved (NOK)",
-        "breakeven_licence_nok_per_gp_year": "Break-even licence price (NOK per GP a year)",
-        "item": "Item", "value": "Value", "kind": "Kind", "nok": "NOK", "one_off": "one-off", "annual": "a year",
-        "if_joins": "Bill if it joins", "summary": "Summary", "bill": "Bill", "net_by_year": "Net by year", "gp": "GP offices", "about": "About the figures",
-    },
-}
 
 def name_of(key: str, lang: str) -> str:
-    """Display name of a column, component or scenario in ``lang`` (the key itself when there is none)."""
-    return NAMES[lang].get(key) or label(key, lang)
+    """Display name of a column, sheet, component or scenario in ``lang`` (:mod:`sim.plots.labels`: the
+    sheet's columns first, then every other display name; the key itself when there is none)."""
+    return COLUMNS[key][LANGS.index(lang)] if key in COLUMNS else display_name(key, lang)
 
 
 def samples_of(df: pd.DataFrame) -> list[str]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ast
 import inspect
+import subprocess
+import sys
 
 from typer.testing import CliRunner
 
@@ -61,13 +63,31 @@ def test_commands_import_nothing_and_write_no_file():
         assert not imports, f"{name}: imports inside the command"
         names = {c.func.attr if isinstance(c.func, ast.Attribute) else getattr(c.func, "id", "") for c in _called(fn)}
         assert not names & WRITES, f"{name}: writes files itself ({names & WRITES})"
-    # the module imports sim.api and nothing else of the package (plus the version)
+    # the module reaches the package through one lazily loaded sim.api (plus the version), nothing else
     top = [n for n in SOURCE.body if isinstance(n, (ast.Import, ast.ImportFrom))]
     sim_imports = {(n.module, a.name) for n in top if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("sim")
                    for a in n.names}
-    assert sim_imports == {("sim", "api"), ("sim", "__version__")}, sim_imports
-    lazy = [n for n in ast.walk(SOURCE) if isinstance(n, (ast.Import, ast.ImportFrom)) and n not in top]
-    assert all(isinstance(n, ast.ImportFrom) and n.module.startswith("rich") for n in lazy), "only rich loads lazily"
+    assert sim_imports == {("sim", "__version__")}, sim_imports
+    lazy = [n for n in SOURCE.body if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+            and getattr(n.value.func, "id", "") == "lazy_module"]
+    assert [(n.targets[0].id, n.value.args[0].value) for n in lazy] == [("api", "sim.api")]
+    assert not any("sim" in str(getattr(n, "module", "") or "") or any("sim" in a.name for a in n.names)
+                   for n in top if isinstance(n, ast.Import))
+    inner = [n for n in ast.walk(SOURCE) if isinstance(n, (ast.Import, ast.ImportFrom)) and n not in top]
+    assert all(isinstance(n, ast.ImportFrom) and n.module.startswith("rich") for n in inner), "only rich loads lazily"
+
+
+def test_version_and_help_load_no_model():
+    """``import sim.cli``, ``onerecord --version`` and ``--help`` load neither pandas nor the model (sim.api is
+    lazy: the start-up a shell user waits for; the time is benchmarks/run.py's start-up row); a command loads it."""
+    probe = ("import sys; from sim import cli; code = cli.main(%r); "
+             "print(code, sorted(m for m in ('pandas', 'scipy.stats', 'mesa', 'sim.model') if m in sys.modules))")
+    for argv in (["--version"], ["--help"], ["sweep", "--help"]):
+        res = subprocess.run([sys.executable, "-c", probe % argv], capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert res.returncode == 0 and res.stdout.strip().splitlines()[-1] == "0 []", (argv, res.stdout, res.stderr)
+    res = subprocess.run([sys.executable, "-c", probe % ["params", "--format", "csv"]], capture_output=True, text=True,
+                         cwd=ROOT, timeout=120)
+    assert res.stdout.strip().splitlines()[-1].startswith("0 ['mesa', 'pandas'"), res.stdout[-300:]
 
 
 def test_every_api_command_has_its_command_and_documented_pattern():
@@ -96,7 +116,7 @@ def test_ctrl_c_while_loading_prints_the_commands_line():
 def test_executor_names_come_from_one_constant():
     from sim.parallel import EXECUTORS
 
-    assert api.EXECUTORS is EXECUTORS
+    assert api.EXECUTORS is EXECUTORS and cli.EXECUTORS == EXECUTORS  # the command line spells them out (no model at --help)
     help_text = CliRunner().invoke(cli.app, ["sweep", "--help"], terminal_width=200).output
     assert " or ".join(EXECUTORS) in help_text
     assert not (ROOT / "sim" / "sweep" / "__main__.py").exists()  # one command line

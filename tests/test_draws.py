@@ -11,7 +11,8 @@ from scipy import stats
 
 from sim import api
 from sim.config import ConfigError, config_to_dict, get_dotted, prior_ranges, with_overrides
-from sim.draws import draw_config, draw_configs, draw_table, unit_points
+from sim.draws import (draw_config, draw_configs, draw_table, particle_index, posterior_spec, posterior_table, prior_spec,
+                       spec_sources, unit_points)
 
 
 def test_sobol_points_are_stratified_and_a_reproducible_prefix():
@@ -119,3 +120,135 @@ def test_bad_draws_are_one_line_errors(small_config):
         api.run(small_config, seeds=1, draws=-1)
     with pytest.raises(ConfigError, match="run.draws"):
         with_overrides(small_config, {"run.draws": "many"})
+
+
+# --------------------------------------------------------------------------- posterior draws (calibrated configs)
+
+FITTED = ("municipality.threshold_mean", "gp.bass_p_per_year")
+
+
+def _posterior(n: int = 40, seed: int = 3) -> pd.DataFrame:
+    """Correlated particles inside the priors with uneven weights (some zero)."""
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(0.5, 1.5, n)
+    w = rng.uniform(0, 1, n)
+    w[:5] = 0.0
+    return pd.DataFrame({FITTED[0]: a, FITTED[1]: 0.002 + 0.01 * (a - 0.5), "weight": w})
+
+
+@pytest.fixture()
+def calibrated(tmp_path):
+    """A scenario in its own folder that extends the baseline and declares a posterior beside it."""
+    from tests.conftest import BASELINE, SMALL
+    from sim.config import load_config
+
+    folder = tmp_path / "scen"
+    folder.mkdir()
+    post = _posterior()
+    post.to_csv(folder / "post.csv", index=False)
+    (folder / "cal.toml").write_text(
+        f'extends = "{BASELINE}"\nscenario = "cal"\n\n[calibration]\ndate = "2026-12-07"\ndata_end = "2023-12"\n'
+        'method = "test"\nposterior = "post.csv"\n', encoding="utf-8")
+    return load_config(folder / "cal.toml", SMALL), post
+
+
+def test_the_posterior_file_resolves_beside_the_config_that_declares_it(calibrated, tmp_path, monkeypatch):
+    cfg, post = calibrated
+    assert cfg.calibration.posterior == str((tmp_path / "scen" / "post.csv").resolve())
+    assert cfg.calibration.data_end == "2023-12" and cfg.calibration.method == "test"
+    pd.testing.assert_frame_equal(posterior_table(cfg), post)
+    # a scenario elsewhere that extends it keeps the path of the file that declared the posterior
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "child.toml").write_text(f'extends = "{tmp_path / "scen" / "cal.toml"}"\nscenario = "child"\n')
+    monkeypatch.chdir(other)
+    from sim.config import load_config
+
+    assert load_config(other / "child.toml").calibration.posterior == cfg.calibration.posterior
+    assert spec_sources(cfg) == {k: "posterior" if k in FITTED else "prior" for k in prior_ranges(cfg)}
+
+
+def test_posterior_draws_are_joint_particles_and_other_inputs_stay_on_their_priors(calibrated):
+    cfg, post = calibrated
+    table = draw_table(cfg, 64)  # the default spec of a calibrated config is its posterior
+    assert list(table.columns) == ["draw", *prior_ranges(cfg)]
+    rows = {tuple(r) for r in post.loc[post["weight"] > 0, list(FITTED)].to_numpy()}
+    drawn = [tuple(r) for r in table.loc[1:, list(FITTED)].to_numpy()]
+    assert set(drawn) <= rows  # each draw's fitted values are one posterior particle (joint, correlation kept)
+    assert len(set(drawn)) > 10
+    for key, (lo, hi) in prior_ranges(cfg).items():
+        if key not in FITTED:
+            assert table[key].iloc[1:].between(lo, hi).all(), key
+            assert table[key].iloc[1:].nunique() > 32, key
+    # a prefix: more draws never move the earlier ones
+    pd.testing.assert_frame_equal(draw_table(cfg, 8), table.iloc[:9])
+
+
+def test_the_weighted_mean_of_many_posterior_draws_is_the_posterior_mean(calibrated):
+    """4096 stratified draws reproduce the weighted mean: the first Sobol coordinate puts K w_i / sum w
+    draws (less than 2 off: one point per bin of 1/K, two partial bins at the interval's ends) on particle i,
+    so |mean error| < 2 n_particles range / K; tolerance 1% of the posterior sd."""
+    cfg, post = calibrated
+    table = draw_table(cfg, 4096).iloc[1:]
+    w = post["weight"] / post["weight"].sum()
+    for key in FITTED:
+        mean = float(np.sum(w * post[key]))
+        sd = float(np.sqrt(np.sum(w * (post[key] - mean) ** 2)))
+        assert abs(table[key].mean() - mean) <= 0.01 * sd, key
+    counts = pd.Series(particle_index(unit_points(4096, 1, 0)[:, 0], post["weight"].to_numpy())).value_counts()
+    expected = 4096 * w
+    assert all(abs(counts.get(i, 0) - expected[i]) < 2 for i in range(len(post)))
+    assert not set(counts.index) & set(range(5))  # zero-weight particles are never drawn
+
+
+def test_an_uncalibrated_config_draws_from_its_priors(calibrated):
+    cfg, _ = calibrated
+    plain = with_overrides(cfg, {"calibration": None})
+    assert plain.calibration is None and set(spec_sources(plain).values()) == {"prior"}
+    pd.testing.assert_frame_equal(draw_table(plain, 32), draw_table(plain, 32, prior_spec(plain)))
+    pd.testing.assert_frame_equal(draw_table(plain, 32, posterior_spec(plain)), draw_table(plain, 32, prior_spec(plain)))
+
+
+def test_a_run_over_draws_of_a_calibrated_config_draws_from_its_posterior(calibrated):
+    cfg, post = calibrated
+    res = api.run(cfg, seeds=[0], draws=2)
+    rows = {tuple(r) for r in post[list(FITTED)].to_numpy()}
+    assert {tuple(r) for r in res.draws.loc[1:, list(FITTED)].to_numpy()} <= rows
+
+
+@pytest.mark.parametrize(("csv", "expect"), [
+    (None, "calibration.posterior: file not found"),
+    ("weight,gp.bass_q_per_year\n1,0.4\n", None),
+    ("w,gp.bass_q_per_year\n1,0.4\n", "no 'weight' column"),
+    ("weight,gp.licence\n1,0.4\n", "'gp.licence' is not an uncertain input"),
+    ("weight,gp_price.licence_nok_per_gp_year\n1,1000\n", "is not an uncertain input"),
+    ("weight,gp.bass_q_per_year\n-1,0.4\n2,0.5\n", "weights must be >= 0"),
+    ("weight,gp.bass_q_per_year\n0,0.4\n", "positive sum"),
+    ("weight,gp.bass_q_per_year\n1,nan\n", "'gp.bass_q_per_year': every value must be a finite number"),
+    ("weight,gp.bass_q_per_year\n1,many\n", "every value must be a finite number"),
+    ("weight\n1\n", "no parameter column"),
+])
+def test_a_bad_posterior_file_is_a_one_line_error_naming_file_and_key(tmp_path, csv, expect):
+    from tests.conftest import BASELINE
+    from sim.config import load_config
+
+    if csv is not None:
+        (tmp_path / "p.csv").write_text(csv)
+    (tmp_path / "c.toml").write_text(
+        f'extends = "{BASELINE}"\nscenario = "c"\n[calibration]\ndate = "2026-12-07"\ndata_end = "2023-12"\n'
+        'method = "m"\nposterior = "p.csv"\n')
+    if expect is None:
+        assert load_config(tmp_path / "c.toml").calibration.posterior == str(tmp_path / "p.csv")
+        return
+    with pytest.raises(ConfigError, match="c.toml: calibration.posterior") as err:
+        load_config(tmp_path / "c.toml")
+    assert expect in str(err.value) and "\n" not in str(err.value)
+
+
+def test_bad_calibration_fields_are_one_line_errors(calibrated):
+    cfg, _ = calibrated
+    for key, value, expect in [("calibration.date", "7 Dec 2026", "must be an ISO date"),
+                               ("calibration.data_end", "2023-13", "calibration.data_end: must match"),
+                               ("calibration.extra", 1, "calibration.extra: unknown key")]:
+        with pytest.raises(ConfigError, match=expect):
+            with_overrides(cfg, {key: value})

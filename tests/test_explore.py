@@ -171,7 +171,7 @@ def test_the_council_sheet_download_is_the_bill_of_the_picked_municipality():
     zf = zipfile.ZipFile(io.BytesIO(_sheet(out, "5037", "nb")))
     names = zf.namelist()
     assert any(n.endswith("bill.xlsx") for n in names) and any(n.endswith("summary_nb.csv") for n in names)
-    assert all(n.startswith("bill_5037_Levanger/") or n == "command.txt" for n in names), names
+    assert all(re.match(r"baseline-(.+-)?bill-5037_Levanger-[0-9a-f]{8}/", n) or n == "command.txt" for n in names), names
     assert zf.read("command.txt").decode().strip() == out.command
 
 

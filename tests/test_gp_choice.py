@@ -223,7 +223,8 @@ def test_gp_drivers_cli_writes_tables_and_figures(tmp_path):
             "--licence", "60000", "--subsidy", "0", "--out", str(tmp_path), *sets]
     res = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr
-    d = tmp_path / "baseline" / "gp_drivers"
+    (d,) = (tmp_path / "baseline").iterdir()  # its run id: scenario, region kind, overrides, gp-drivers, hash
+    assert d.name.startswith("baseline-synthetic-") and "-gp-drivers-" in d.name
     for name in ("gp_uptake_split", "gp_residual_uptake", "gp_levers", "costs_gp", "gp_break_even"):
         assert len(pd.read_csv(d / f"{name}.csv")) > 0
     assert (d / "figures" / "gp_levers_en.pdf").exists() and (d / "figures" / "gp_drivers_break_even_en.png").exists()

@@ -88,7 +88,7 @@ def tables(small_config, tmp_path_factory) -> dict[str, object]:
     bass = pd.DataFrame({"t": t, "t_years": (t + 1) / 12, "share_mean": bass_cdf((t + 1) / 12, 0.05, 0.4),
                          "share_se": 0.01, "bass_cdf": bass_cdf((t + 1) / 12, 0.05, 0.4), "n_seeds": 3})
     nets = {"baseline": pd.DataFrame({"net_npv_nok": [-1e8, 2e7, 5e7]}, index=["state", "municipalities", "gps"]),
-            "state_all": pd.DataFrame({"net_npv_nok": [-2e8, 6e7, 5e7]}, index=["state", "municipalities", "gps"])}
+            "state_finances_all": pd.DataFrame({"net_npv_nok": [-2e8, 6e7, 5e7]}, index=["state", "municipalities", "gps"])}
     profile = pd.DataFrame([{"output": o, "parameter": p, "value": v, "base_value": 0.5, "mean": v * k, "p10": v * k - 0.1,
                              "p90": v * k + 0.1, "min": v * k - 0.2, "max": v * k + 0.2, "n_seeds": 3}
                             for o in OUTPUTS for k, p in enumerate(PARAMS[:2], 1) for v in (0.0, 0.5, 1.0)])
@@ -107,7 +107,7 @@ def tables(small_config, tmp_path_factory) -> dict[str, object]:
             [{"lever": lever, "value_nok_per_gp_year": v, "draw": 0, "seed": s, "share_gps_2030": 0.1 + s / 10 - v / 1e6,
               "share_gps_end": 0.3 + s / 10 - v / 1e6} for lever in ("licence", "subsidy") for v in (0.0, 60_000.0)
              for s in (0, 1)])),
-        "compare": SimpleNamespace(runs={"baseline": run.tables, "other": run.tables},
+        "compare": SimpleNamespace(runs={"baseline": run.tables, "gp_agreement": run.tables},
                                    costs_municipality=run.costs_municipality),
         "uptake": uptake,
         "sensitivity": sensitivity,

@@ -209,6 +209,53 @@ def test_uptake_curves_with_and_without_override_land_apart(tmp_path):
     assert sum("functionality_fit=0.5" in d for d in dirs) == 1
 
 
+def _folders(root: Path) -> list[Path]:
+    """The result folders under ``root`` (visible, two levels: ``<scenario or compare>/<id>``)."""
+    return sorted(p for p in root.glob("*/*") if p.is_dir() and not p.name.startswith("."))
+
+
+def test_every_command_writes_under_a_run_id_idempotent_and_apart(tmp_path):
+    """bill, gp-drivers and compare (as run and uptake-curve): the folder names scenario, region kind and
+    overrides readably with a hash of the rest; the same command again lands in the same folder (and replaces
+    it whole), an override lands apart, nothing else is touched."""
+    from sim import api
+    from sim.region import load_region
+
+    sets = [a for x in SHORT for a in ("--set", x)]
+    knr = str(load_region(api.load_config(BASELINE, SHORT).region).municipalities["kommunenummer"].iloc[0])
+    commands = {
+        "bill": ["bill", knr, BASELINE, "--seeds", 1, "--draws", 0, "-q"],
+        "gp-drivers": ["gp-drivers", BASELINE, "--seeds", 1, "--licence", 0, "--licence", 60000, "--subsidy", 0],
+    }
+    for name, args in commands.items():
+        out = tmp_path / name
+        seen = []
+        for extra in ([], [], ["--set", "gp.bass_q_per_year=0.5"]):
+            code, stdout, err = run_cli(*args, "--out", out, *sets, *extra)
+            assert code == 0, (name, err)
+            seen.append(_folders(out))
+        assert len(seen[0]) == 1 and seen[1] == seen[0], (name, seen)  # same inputs: the same folder, no second one
+        (first,), (new,) = seen[0], set(seen[2]) - set(seen[0])
+        assert len(seen[2]) == 2 and first.parent.name == new.parent.name == "baseline"
+        assert first.name.startswith("baseline-synthetic-") and f"-{name}" in first.name
+        assert "bass_q_per_year=0.5" in new.name and "bass_q_per_year" not in first.name
+    # compare: the same runs compared twice share a folder, other runs get their own
+    runs = tmp_path / "runs"
+    dirs = []
+    for extra in ([], ["--set", "gp.bass_q_per_year=0.5"]):
+        code, stdout, err = run_cli("run", BASELINE, "--seeds", 1, "--out", runs, "-q", *sets, *extra)
+        assert code == 0, err
+        dirs.append(Path(re.search(r"wrote (\S+)", stdout).group(1)))
+    out = tmp_path / "cmp"
+    for pair in ([dirs[0], dirs[1]], [dirs[0], dirs[1]], [dirs[1], dirs[0]]):
+        code, _, err = run_cli("compare", *pair, "--out", out)
+        assert code == 0, err
+    made = _folders(out)
+    assert len(made) == 2 and {p.parent.name for p in made} == {"compare"}  # the order of the runs is the figures'
+    assert all(f"{dirs[0].name.rsplit('-', 1)[0]}" in p.name and "-vs-" in p.name for p in made)
+    assert not [p for p in out.rglob("*") if p.name.startswith((".tmp-", ".old-"))]
+
+
 # --------------------------------------------------------------------------- operating-system faults
 
 
@@ -312,6 +359,113 @@ def test_sweep_whose_runs_all_fail_exits_non_zero(tmp_path):
                           "--workers", "1", "-q"], capture_output=True, text=True, cwd=ROOT, timeout=600)
     code, stdout, err = res.returncode, res.stdout, res.stderr
     assert code == 1 and "0 of 2 runs done, 2 failed" in stdout and "every run failed" in one_line(err), (stdout, err)
+
+
+# --------------------------------------------------------------------------- bugs are not machinery faults
+
+PATCHED_CLI = """import os, sys, sim.parallel as par, sim.runner as r
+real = r.run_one
+def run_one(cfg, replicate, *a, **k):
+    if replicate == 1 and {crash!r} and not os.path.exists({marker!r}):
+        open({marker!r}, "w").close()
+        os._exit(1)  # the worker dies once (a machinery fault: retried)
+    if replicate == 1 and {bug!r}:
+        return {{}}["no such key"]  # a plain bug of the model (KeyError): not retried
+    return real(cfg, replicate, *a, **k)
+r.run_one = run_one
+par.RESTART_BACKOFF_S = 0.01
+restart = par.LocalExecutor.restart
+def counted(self):
+    sys.stdout.write("restarted\\n")
+    restart(self)
+par.LocalExecutor.restart = counted
+from sim.cli import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+def _patched_run(tmp_path: Path, jobs: int, crash: bool = False, bug: bool = False, out: str = "out"):
+    """``onerecord run`` (3 seeds) in a fresh process whose model raises a KeyError in replicate 1 (``bug``) or
+    whose worker for replicate 1 dies once (``crash``); its pool workers fork with the patch."""
+    script = PATCHED_CLI.format(crash=crash, bug=bug, marker=str(tmp_path / f"crashed-{out}"))
+    args = ["run", str(BASELINE), "--seeds", "3", "--jobs", str(jobs), "--out", str(tmp_path / out), "-q",
+            *[a for x in SHORT for a in ("--set", x)]]
+    return subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, cwd=ROOT, timeout=600)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_bug_in_the_model_is_one_line_naming_the_run_exit_1_not_retried(tmp_path, jobs):
+    res = _patched_run(tmp_path, jobs, bug=True)
+    assert res.returncode == 1, res.stderr
+    line = one_line(res.stderr)
+    assert line.startswith("onerecord: baseline: replicate 1: KeyError: 'no such key'"), line
+    assert "restarted" not in res.stdout and not (tmp_path / "out").exists()
+
+
+def test_a_dead_worker_during_run_is_retried_and_changes_nothing(tmp_path):
+    res = _patched_run(tmp_path, 2, crash=True, out="crashed")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.count("restarted") == 1 and (tmp_path / "crashed-crashed").exists()
+    ref = _patched_run(tmp_path, 1, out="ref")
+    assert ref.returncode == 0, ref.stderr
+    got, want = (pd.read_csv(next((tmp_path / d).glob("baseline/*/summary.csv"))) for d in ("crashed", "ref"))
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+class Unpicklable:
+    """A stand-in evaluator: :func:`tests.test_sweep.toy`, but dummy.x < 0.3 raises ZeroDivisionError (the
+    evaluator's own error) and dummy.x > 0.7 returns a result that cannot travel back from the worker (a
+    lock in its timeseries: the error surfaces in the parent, from the future)."""
+
+    def __call__(self, cfg, replicate, params):
+        import threading
+
+        from tests.test_sweep import toy
+
+        if params["dummy.x"] < 0.3:
+            return 1 / 0
+        out = toy(cfg, replicate, params)
+        if params["dummy.x"] > 0.7:
+            return out, pd.DataFrame({"lock": [threading.Lock()]})
+        return out
+
+
+def test_a_sweep_records_a_runs_own_error_and_goes_on_without_a_restart(tmp_path, monkeypatch):
+    import sim.parallel
+    import sim.sweep.run as sweep_run
+    from tests.test_sweep import write_experiment
+
+    monkeypatch.setattr(sim.parallel, "start_method", lambda: "fork")
+    restarts = []
+    monkeypatch.setattr(sweep_run, "restart_with_backoff", lambda ex, cause: restarts.append(cause))
+    exp = write_experiment(tmp_path, name="bugs")
+    root = sweep_run.run_sweep(exp, tmp_path / "out", workers=2, progress=False, evaluate=Unpicklable())
+    from sim.sweep.store import read_failures
+
+    fails = pd.read_csv(root / "failures.csv")
+    runs = pd.read_parquet(root / "runs")
+    x = pd.concat([runs["dummy.x"], fails["dummy.x"]])
+    assert len(runs) + len(fails) == 24 and set(read_failures(root / "failures.csv")) == set(fails["run_id"])
+    assert ((runs["dummy.x"] >= 0.3) & (runs["dummy.x"] <= 0.7)).all() and len(x) == 24
+    kinds = dict(zip(fails["dummy.x"] < 0.3, fails["error_type"]))
+    assert kinds.get(True) == "ZeroDivisionError" and kinds.get(False) in ("TypeError", "PicklingError"), kinds
+    assert all("\n" not in m for m in fails["message"].astype(str)) and restarts == []
+
+
+def test_machinery_faults_and_bugs_are_told_apart():
+    from concurrent.futures.process import BrokenProcessPool
+
+    from distributed.client import FuturesCancelledError
+    from distributed.comm.core import CommClosedError
+
+    from sim.parallel import WorkerCrash, machinery_fault
+
+    for err in (BrokenProcessPool("x"), WorkerCrash("x"), ConnectionRefusedError(111, "refused"), EOFError(),
+                FuturesCancelledError([]), CommClosedError("in <TCP>: Stream is closed"), TimeoutError()):
+        assert machinery_fault(err), err
+    for err in (ValueError("x"), ZeroDivisionError(), KeyError("k"), RuntimeError("boom"), TypeError("pickle"),
+                OSError(errno.ENOSPC, "No space left on device"), MemoryError()):
+        assert not machinery_fault(err), err
 
 
 def test_shard_status_counts_its_own_runs(tmp_path):
@@ -535,6 +689,7 @@ class _Made(list):
 
 
 def _flaky_sweep(tmp_path, monkeypatch, lose_at, restart_failures):
+    import sim.parallel
     import sim.sweep.run as sweep_run
     from tests.test_sweep import toy, write_experiment
 
@@ -548,7 +703,7 @@ def _flaky_sweep(tmp_path, monkeypatch, lose_at, restart_failures):
     made.faults = faults  # type: ignore[attr-defined]
 
     monkeypatch.setattr(sweep_run, "sweep_executor", make)
-    monkeypatch.setattr(sweep_run, "RESTART_BACKOFF_S", 0.001)
+    monkeypatch.setattr(sim.parallel, "RESTART_BACKOFF_S", 0.001)
     exp = write_experiment(tmp_path, name="flaky")
     return exp, made, lambda: sweep_run.run_sweep(exp, tmp_path / "out", progress=False, evaluate=toy)
 

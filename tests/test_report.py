@@ -162,9 +162,9 @@ def test_templates_hold_no_digits_and_match_across_languages():
 
 def test_fmt_formats_by_language():
     assert fmt(0.1234, "pct", "en") == "12.3%"
-    assert fmt(0.1234, "pct", "nb") == "12,3 %"
+    assert fmt(0.1234, "pct", "nb") == "12,3\u00a0%"
     assert fmt(1234567.4, "nok", "en") == "1,234,567"
-    assert fmt(1234567.4, "nok", "nb") == "1\u00a0234\u00a0567"
+    assert fmt(1234567.4, "nok", "nb") == "1\u202f234\u202f567"
     assert fmt(-2.5e8, "mnok", "en") == "-250"
     assert fmt(-0.0001, "pct", "en") == "0.0%"  # no "-0.0%"
     assert fmt(float("nan"), "pct", "nb") == "–"

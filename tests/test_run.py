@@ -193,8 +193,10 @@ def test_plot_rebuilds_figures_from_saved_results(run_dir, tmp_path):
 def test_compare_prints_key_figures(run_dir, tmp_path):
     res = cli("compare", str(run_dir), str(run_dir), "--out", str(tmp_path / "cmp"))
     assert res.returncode == 0, res.stderr
-    assert "share_gps_2030" in res.stdout and (tmp_path / "cmp" / "compare" / "compare_en.pdf").exists()
-    table = pd.read_csv(tmp_path / "cmp" / "compare" / "compare.csv")
+    (folder,) = (tmp_path / "cmp" / "compare").iterdir()  # <runs compared>-<hash>
+    assert folder.name.startswith(f"{run_dir.name.rsplit('-', 1)[0]}-vs-")
+    assert "share_gps_2030" in res.stdout and (folder / "compare_en.pdf").exists()
+    table = pd.read_csv(folder / "compare.csv")
     assert {"scenario", "figure", "median", "p05", "p95", "seeds"} <= set(table.columns)
 
 

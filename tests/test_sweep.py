@@ -47,6 +47,25 @@ def slow_toy(cfg, replicate, params):
 
 
 @dataclass(frozen=True)
+class Rendezvous:
+    """:func:`toy`, but a run waits until runs have started in ``workers`` processes (each leaves its pid
+    in ``folder``), so a pool of that many workers must share the runs however the OS schedules them.
+    (A guard of ``guard_s`` seconds, far above any start-up, keeps a broken pool from hanging the test;
+    the test does not time anything.)"""
+
+    folder: str
+    workers: int = 2
+    guard_s: float = 300.0
+
+    def __call__(self, cfg, replicate, params):
+        Path(self.folder, str(os.getpid())).touch()
+        t0 = time.monotonic()
+        while len(os.listdir(self.folder)) < self.workers and time.monotonic() - t0 < self.guard_s:
+            time.sleep(0.01)
+        return toy(cfg, replicate, params)
+
+
+@dataclass(frozen=True)
 class Flaky:
     """:func:`toy`, but raises for dummy.x > 0.6 while the marker file exists."""
 
@@ -230,11 +249,13 @@ def test_executors_agree(toy_experiment, reference, tmp_path):
     """Local with 1 (the reference) and 2 workers and Dask give the same rows, sorted by run_id."""
     exp = load_experiment(toy_experiment)
     assert len(reference) == 24 and reference["run_id"].is_unique
-    two = run_sweep(exp, tmp_path / "two", workers=2, progress=False, evaluate=slow_toy)
+    (tmp_path / "pids").mkdir()
+    two = run_sweep(exp, tmp_path / "two", workers=2, progress=False, evaluate=Rendezvous(str(tmp_path / "pids")))
     pd.testing.assert_frame_equal(frame(two), reference, check_exact=True)
     dask = run_sweep(exp, tmp_path / "dask", executor="dask", workers=2, progress=False, evaluate=toy)
     pd.testing.assert_frame_equal(frame(dask), reference, check_exact=True)
-    assert len(set(open_dataset(two).to_table().column("pid").to_pylist())) == 2  # really two processes
+    # really two processes: the first runs waited for each other (Rendezvous), whichever worker was faster
+    assert len(set(open_dataset(two).to_table().column("pid").to_pylist())) == 2
     runs = expand_runs(exp)  # every row carries its design values and the experiment seed
     pd.testing.assert_frame_equal(reference[runs.columns.tolist()], runs, check_dtype=False)
     assert (reference["seed"] == exp.seed).all()

@@ -155,9 +155,9 @@ def _sheet(out: Outcome, kommune: str, lang: str) -> bytes:
                    scenarios=api.financing_scenarios(Path(out.config).parent))
     buf = io.BytesIO()
     with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        path = res.save(tmp, lang)
+        path = res.save(tmp, lang)  # <tmp>/<scenario>/<run id>/: the zip holds <run id>/...
         for f in sorted(p for p in path.rglob("*") if p.is_file()):
-            zf.write(f, f.relative_to(tmp).as_posix())
+            zf.write(f, f.relative_to(path.parent).as_posix())
         zf.writestr("command.txt", out.command + "\n")
     return buf.getvalue()
 

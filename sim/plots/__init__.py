@@ -12,7 +12,9 @@ are arguments, never DataFrame attributes.
 :data:`FIGURES` is the one registry: figure name -> :class:`Figure`. ``onerecord plot``, every
 result's ``.save()`` (through :func:`write_figures`) and the report draw through it, so a figure
 added here appears everywhere its subject is saved. Files are ``<name>_<lang>.pdf`` and ``.png``
-(300 dpi) in one paper style (``sim/onerecord.mplstyle``).
+(300 dpi) in one paper style (``sim/onerecord.mplstyle``), one or two paper columns wide
+(:mod:`~sim.plots.style`), numbers on every axis in the figure's language, and with ``smoke=True``
+the stamp "Smoke test, not for use" / "Røyktest, ikke til bruk" across each figure.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from typing import Any
 
 from sim.config import ConfigError
 from sim.plots import calibration, economics, gp, run, sensitivity, uptake, validation
-from sim.plots.labels import LABELS, LANGS, check_lang, fmt, label, output_label
-from sim.plots.style import band, paper_style, save
+from sim.plots.labels import (
+    LABELS, LANGS, check_lang, display_name, fmt, has_name, label, number, output_label, tick_formatter,
+)
+from sim.plots.style import SMOKE, band, fit_texts, localize, paper_style, save, stamp_smoke
 
 SUBJECTS = ("run", "compare", "uptake", "sensitivity", "profile", "calibration", "validation", "bill", "gp", "report")
 """What a figure reads: one run, runs compared, the uptake curve, a sensitivity analysis, a
@@ -90,28 +94,38 @@ def names(subject: str) -> list[str]:
     return [n for n, f in FIGURES.items() if f.subject == subject and f.auto]
 
 
-def figure(name: str, tables: Any, lang: str = "en", ax=None, **options: Any):
-    """Draw the registered figure ``name`` from ``tables``; ``options`` it does not take are ignored
-    (so one set, e.g. ``report_year=2030``, serves every figure of a subject)."""
+def figure(name: str, tables: Any, lang: str = "en", ax=None, *, smoke: bool = False, **options: Any):
+    """Draw the registered figure ``name`` from ``tables`` in ``lang`` (its axes' numbers too); ``options``
+    it does not take are ignored (so one set, e.g. ``report_year=2030``, serves every figure of a
+    subject); ``smoke`` stamps it "Smoke test, not for use"."""
     check_lang(lang)
     if name not in FIGURES:
         raise ConfigError(f"unknown figure {name!r}; known: {', '.join(FIGURES)}")
     draw = FIGURES[name].draw
     accepted = inspect.signature(draw).parameters
-    return draw(tables, lang, ax, **{k: v for k, v in options.items() if k in accepted})
+    fig = draw(tables, lang, ax, **{k: v for k, v in options.items() if k in accepted})
+    localize(fig, lang)
+    fit_texts(fig)
+    if smoke:
+        stamp_smoke(fig, lang)
+    return fig
 
 
-def write_figures(subject: str, tables: Any, out_dir: str | Path, lang: str = "en", **options: Any) -> list[Path]:
-    """Every figure of ``subject`` that its tables allow, as ``out_dir/<name>_<lang>.pdf/png``; returns the files."""
+def write_figures(subject: str, tables: Any, out_dir: str | Path, lang: str = "en", *, smoke: bool = False,
+                  **options: Any) -> list[Path]:
+    """Every figure of ``subject`` that its tables allow, as ``out_dir/<name>_<lang>.pdf`` (vector) and
+    ``.png`` (300 dpi) at print width; ``smoke`` stamps each "Smoke test, not for use" (a quick pack);
+    returns the files."""
     check_lang(lang)
     if subject not in SUBJECTS:
         raise ValueError(f"unknown subject {subject!r}; known: {', '.join(SUBJECTS)}")
     paths: list[Path] = []
     for name in names(subject):
         if FIGURES[name].applies(tables):
-            paths += save(figure(name, tables, lang, **options), Path(out_dir) / f"{name}_{lang}")
+            paths += save(figure(name, tables, lang, smoke=smoke, **options), Path(out_dir) / f"{name}_{lang}")
     return paths
 
 
-__all__ = ["FIGURES", "Figure", "SUBJECTS", "LABELS", "LANGS", "band", "check_lang", "figure", "fmt", "label",
-           "names", "output_label", "paper_style", "save", "write_figures"]
+__all__ = ["FIGURES", "Figure", "SUBJECTS", "LABELS", "LANGS", "SMOKE", "band", "check_lang", "display_name", "figure",
+           "fmt", "has_name", "label", "localize", "names", "number", "output_label", "paper_style", "save", "stamp_smoke",
+           "tick_formatter", "write_figures"]

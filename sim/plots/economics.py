@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.plots.labels import label
-from sim.plots.style import axes, paper_style
+from sim.plots.labels import display_name, label
+from sim.plots.style import axes, paper_style, size, wrap
 
 
 def net_cost_per_inhabitant(costs: pd.DataFrame) -> pd.DataFrame:
@@ -26,14 +26,6 @@ def net_cost_per_inhabitant(costs: pd.DataFrame) -> pd.DataFrame:
     return per.groupby(["scenario", "kommunenummer", "name"], sort=False)["nok_per_inhabitant"].median().reset_index()
 
 
-def _thousands(ax, lang: str) -> None:
-    """x ticks with thousands separated by a thin space (nb) or a comma (en), locale-independent."""
-    from matplotlib.ticker import FuncFormatter
-
-    sep = "\u2009" if lang == "nb" else ","
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}".replace(",", sep)))
-
-
 def _by_municipality(df: pd.DataFrame, value: str, lang: str, ax, highlight: str | None, what: str):
     """Municipalities sorted by ``value`` (the first scenario's order for every scenario), names on the axis."""
     scen = list(dict.fromkeys(df["scenario"]))
@@ -43,26 +35,24 @@ def _by_municipality(df: pd.DataFrame, value: str, lang: str, ax, highlight: str
     order += [k for k in dict.fromkeys(df["kommunenummer"].astype(str)) if k not in order]
     pos = {k: i for i, k in enumerate(order)}
     with paper_style() as plt:
-        fig, (ax,) = axes(plt, ax, figsize=(6.4, max(4.0, 0.16 * len(order) + 1.2)))
+        fig, (ax,) = axes(plt, ax, figsize=size(0.125 * len(order) + 1.5))
         for i, s in reversed(list(enumerate(scen))):  # the first scenario (the order) on top, hollow
             d = df[df["scenario"] == s]
             y = d["kommunenummer"].astype(str).map(pos).to_numpy()
-            style = {"facecolors": "none", "edgecolors": "black", "s": 22, "linewidths": 0.8} if i == 0 else {"s": 10}
-            ax.scatter(d[value], y, label=label(s, lang), zorder=3 + (i == 0), marker="os^Dv<>"[i % 7], **style)
-        ax.set_yticks(range(len(order)), [names[k] for k in order], fontsize=6)
-        ax.set_ylim(-0.7, len(order) - 0.3)
-        _thousands(ax, lang)
+            style = {"facecolors": "none", "edgecolors": "black", "s": 16, "linewidths": 0.7} if i == 0 else {"s": 7}
+            ax.scatter(d[value], y, label=display_name(s, lang), zorder=3 + (i == 0), marker="os^Dv<>"[i % 7], **style)
+        ax.set_yticks(range(len(order)), [names[k] for k in order])
+        ax.set_ylim(len(order) - 0.3, -0.7)  # the largest on top
         key = next((k for k in order if k == str(highlight) or names[k].lower() == str(highlight).lower()), None) \
             if highlight is not None else None
         if key is not None:
             ax.axhspan(pos[key] - 0.5, pos[key] + 0.5, color="0.85", zorder=0)
             ax.get_yticklabels()[pos[key]].set_fontweight("bold")
-        ax.set(xlabel=label("nok_per_inhabitant", lang), title=label("by_municipality_title", lang, what=label(what, lang)))
+        ax.set(xlabel=wrap(label("nok_per_inhabitant", lang), 48),
+               title=wrap(label("by_municipality_title", lang, what=label(what, lang)), 48))
         ax.grid(axis="x", alpha=0.3)
         handles, texts = ax.get_legend_handles_labels()
-        ax.legend(handles[::-1], texts[::-1], fontsize=6, loc="upper center", ncol=2, frameon=False,
-                  bbox_to_anchor=(0.5, -0.06 * 14 / max(14, len(order) / 4)))
-        fig.tight_layout()
+        fig.legend(handles[::-1], texts[::-1], loc="outside lower center", ncol=2)
     return fig
 
 
@@ -89,48 +79,52 @@ def fig_gp_breakeven(tables, lang: str = "en", ax=None):
     g = tables.gp
     d = g[g["scenario"] == list(dict.fromkeys(g["scenario"]))[0]].sort_values("breakeven_licence_nok_per_gp_year")
     with paper_style() as plt:
-        fig, (ax,) = axes(plt, ax, figsize=(6.4, max(2.5, 0.25 * len(d) + 1.2)))
+        fig, (ax,) = axes(plt, ax, figsize=size(max(2.2, 0.16 * len(d) + 1.4)))
         y = np.arange(len(d))
         ax.barh(y, d["breakeven_licence_nok_per_gp_year"], color="C0")
         ax.axvline(float(d["licence_nok_per_gp_year"].iloc[0]) if len(d) else 0.0, color="C3", label=label("licence_in_scenario", lang))
-        ax.set_yticks(y, [f"{int(i)} ({int(n)})" for i, n in zip(d["practice_idx"], d["n_gps"])], fontsize=7)
-        _thousands(ax, lang)
-        ax.set(xlabel=label("breakeven_x", lang), ylabel=label("gp_office", lang), title=label("breakeven_title", lang))
-        ax.legend(fontsize=7)
-        fig.tight_layout()
+        ax.set_yticks(y, [f"{int(i)} ({int(n)})" for i, n in zip(d["practice_idx"], d["n_gps"])])
+        ax.set(xlabel=wrap(label("breakeven_x", lang), 48), ylabel=label("gp_office", lang),
+               title=wrap(label("breakeven_title", lang), 48))
+        ax.grid(axis="x")
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center")
     return fig
 
 
 def fig_who_pays(tables, lang: str = "en", ax=None):
-    """Pays, gains and net per actor type (NPV in NOK million, median over seeds)."""
+    """Pays, gains and net per actor type (NPV in NOK million, median over runs), one row per actor."""
     who = tables.who_pays_who_gains
     pays, gains = ("pays_npv_nok", "gains_npv_nok") if "pays_npv_nok" in who else ("pays_nok", "gains_nok")
     med = who.groupby("actor", sort=False)[[pays, gains]].median() / 1e6
     with paper_style() as plt:
-        fig, (ax,) = axes(plt, ax)
-        x = np.arange(len(med))
-        ax.bar(x - 0.2, med[pays], width=0.4, label=label("pays", lang), color="C3")
-        ax.bar(x + 0.2, med[gains], width=0.4, label=label("gains", lang), color="C2")
-        ax.scatter(x, med[gains] - med[pays], color="black", zorder=3, label=label("net", lang), s=14)
-        ax.set_xticks(x, [label(a, lang) for a in med.index])
-        ax.axhline(0, color="black", linewidth=0.6)
-        ax.set(ylabel=label("nok_million", lang), title=label("who_title", lang))
-        ax.legend()
+        fig, (ax,) = axes(plt, ax, figsize=size(0.35 * len(med) + 1.3))
+        y = np.arange(len(med))
+        ax.barh(y - 0.2, -med[pays], height=0.4, label=label("pays", lang), color="C3")
+        ax.barh(y + 0.2, med[gains], height=0.4, label=label("gains", lang), color="C2")
+        ax.scatter(med[gains] - med[pays], y, color="black", zorder=3, label=label("net", lang), s=12)
+        ax.set_yticks(y, [display_name(a, lang) for a in med.index])
+        ax.set_ylim(len(med) - 0.5, -0.5)
+        ax.axvline(0, color="black", linewidth=0.6)
+        ax.grid(axis="x")
+        ax.set(xlabel=label("nok_million", lang), title=wrap(label("who_title", lang), 52))
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=3)
     return fig
 
 
 def fig_net_by_actor(tables, lang: str = "en", ax=None):
-    """Net present value per actor (NOK million), one bar per scenario (financing split)."""
+    """Net present value per actor (NOK million), one bar per scenario (financing split), one row per actor."""
     nets = tables.nets
     with paper_style() as plt:
-        fig, (ax,) = axes(plt, ax, figsize=(6.4, 3.8))
         actors = list(next(iter(nets.values())).index)
-        width = 0.8 / len(nets)
+        fig, (ax,) = axes(plt, ax, figsize=size(0.22 * len(actors) * len(nets) + 1.6))
+        height = 0.8 / len(nets)
         for k, (name, df) in enumerate(nets.items()):
-            ax.bar(np.arange(len(actors)) - 0.4 + width * (k + 0.5), df.reindex(actors)["net_npv_nok"] / 1e6,
-                   width=width, label=label(name, lang))
-        ax.set_xticks(np.arange(len(actors)), [label(a, lang) for a in actors])
-        ax.axhline(0, color="black", linewidth=0.6)
-        ax.set(ylabel=label("nok_million", lang), title=label("net_title", lang))
-        ax.legend(title=label("scenario", lang))
+            ax.barh(np.arange(len(actors)) - 0.4 + height * (k + 0.5), df.reindex(actors)["net_npv_nok"] / 1e6,
+                    height=height, label=display_name(name, lang))
+        ax.set_yticks(np.arange(len(actors)), [display_name(a, lang) for a in actors])
+        ax.set_ylim(len(actors) - 0.5, -0.5)
+        ax.axvline(0, color="black", linewidth=0.6)
+        ax.grid(axis="x")
+        ax.set(xlabel=label("nok_million", lang), title=wrap(label("net_title", lang), 52))
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2, title=label("scenario", lang))
     return fig

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sim.plots.labels import label
-from sim.plots.style import axes, band, paper_style
+from sim.plots.labels import display_name, label
+from sim.plots.style import axes, band, paper_style, size, wrap
 
 
 def _region(ts: pd.DataFrame) -> pd.DataFrame:
@@ -26,7 +26,7 @@ def fig_adoption(tables, lang: str = "en", ax=None):
         for key in ("hospital", "municipality", "gp_office", "gp"):
             band(ax, actors[actors["key"] == key], "month", "share_adopted", label(key, lang))
         ax.set(xlabel=label("month", lang), ylabel=label("share", lang), ylim=(0, 1.02),
-               title=f"{label('adoption_title', lang)} ({label('median_band', lang)})")
+               title=wrap(f"{label('adoption_title', lang)} ({label('median_band', lang)})", 52))
         ax.legend(loc="upper left")
     return fig
 
@@ -37,9 +37,9 @@ def fig_coverage(tables, lang: str = "en", ax=None):
     with paper_style() as plt:
         fig, (ax,) = axes(plt, ax)
         for col in ("one_record_coverage", "handover_same_record", "information_available"):
-            band(ax, reg, "month", col, label(col, lang))
+            band(ax, reg, "month", col, display_name(col, lang))
         ax.set(xlabel=label("month", lang), ylabel=label("share_0_1", lang), ylim=(0, 1.02),
-               title=label("coverage_title", lang))
+               title=wrap(f"{label('coverage_title', lang)} ({label('median_band', lang)})", 52))
         ax.legend(loc="upper left")
     return fig
 
@@ -51,10 +51,10 @@ def fig_gain_vs_uptake(tables, lang: str = "en", ax=None):
         fig, (ax,) = axes(plt, ax)
         for i, (_, run) in enumerate(reg.groupby(["scenario", "seed"])):
             ax.plot(run["share_gps"], run["gain_realized"], color="C0", alpha=0.5, linewidth=1,
-                    label=label("gain_realized", lang) if i == 0 else None)
+                    label=display_name("gain_realized", lang) if i == 0 else None)
             ax.plot(run["share_gps"], run["one_record_coverage"], color="C1", alpha=0.5, linewidth=1,
-                    label=label("one_record_coverage", lang) if i == 0 else None)
-        ax.set(xlabel=label("share_gps", lang), ylabel=label("share_0_1", lang),
+                    label=display_name("one_record_coverage", lang) if i == 0 else None)
+        ax.set(xlabel=display_name("share_gps", lang), ylabel=label("share_0_1", lang),
                xlim=(0, 1), ylim=(0, 1.02), title=label("gain_title", lang))
         ax.legend(loc="upper left")
     return fig
@@ -65,13 +65,13 @@ def fig_compare(tables, lang: str = "en", ax=None):
 
     ``tables.runs``: scenario name -> its run tables; ``ax``: two Axes."""
     with paper_style() as plt:
-        fig, (left, right) = axes(plt, ax, 2, figsize=(9.0, 3.6), sharex=True)
+        fig, (left, right) = axes(plt, ax, 2, figsize=size(2.8, two_columns=True), sharex=True)
         for i, (name, t) in enumerate(tables.runs.items()):
             reg = _region(t.timeseries)
-            band(left, reg, "month", "share_gps", label(name, lang), color=f"C{i}")
-            band(right, reg, "month", "one_record_coverage", label(name, lang), color=f"C{i}")
-        left.set(ylabel=label("share_gps", lang), xlabel=label("month", lang), ylim=(0, 1.02))
-        right.set(ylabel=label("one_record_coverage", lang), xlabel=label("month", lang), ylim=(0, 1.02))
+            band(left, reg, "month", "share_gps", display_name(name, lang), color=f"C{i}")
+            band(right, reg, "month", "one_record_coverage", display_name(name, lang), color=f"C{i}")
+        left.set(ylabel=display_name("share_gps", lang), xlabel=label("month", lang), ylim=(0, 1.02))
+        right.set(ylabel=display_name("one_record_coverage", lang), xlabel=label("month", lang), ylim=(0, 1.02))
         left.legend(title=label("scenario", lang), loc="upper left")
-        fig.suptitle(f"{label('compare_title', lang)} ({label('median_band', lang)})")
+        fig.suptitle(wrap(f"{label('compare_title', lang)} ({label('median_band', lang)})", 110))
     return fig

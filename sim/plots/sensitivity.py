@@ -9,26 +9,20 @@ for :func:`fig_drivers`, ``drivers`` (output, rank, parameter, value, conf) and,
 
 from __future__ import annotations
 
-import textwrap
-
 import numpy as np
 import pandas as pd
 
-from sim.config import DUMMY_PREFIX
-from sim.plots.labels import fmt, label, output_label
-from sim.plots.style import axes, paper_style, panels
+from sim.plots.labels import display_name, fmt, label, output_label, tick_formatter
+from sim.plots.style import axes, paper_style, panels, size, wrap
 
 
-def parameter_label(key: str, lang: str) -> str:
-    """A parameter's display name: its entry in the labels table, else the last part of the dotted key
-    (a dummy parameter is marked as such)."""
-    if key.startswith(DUMMY_PREFIX):
-        return label("dummy", lang, name=key.removeprefix(DUMMY_PREFIX))
-    return label(key, lang, default=key.split(".")[-1])
+def _panel_title(a, out: str, lang: str) -> None:
+    a.set_title(wrap(output_label(out, lang), 46))
 
 
-def _number(v: float) -> str:
-    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+def _bar_height(n_params: int) -> float:
+    """Inches per panel row of a bar chart with one bar pair per parameter (7 pt labels)."""
+    return 0.17 * n_params + 0.9
 
 
 def fig_sobol(tables, lang: str = "en", ax=None):
@@ -37,46 +31,77 @@ def fig_sobol(tables, lang: str = "en", ax=None):
     sob = indices[(indices["method"] == "sobol") & indices["index"].isin(["S1", "ST"])]
     outputs = list(dict.fromkeys(sob["output"]))
     with paper_style() as plt:
-        fig, axs = panels(plt, len(outputs), height=0.25 * sob["parameter"].nunique() + 1.0, ax=ax)
+        fig, axs = panels(plt, len(outputs), height=_bar_height(sob["parameter"].nunique()), ax=ax)
         for a, out in zip(axs, outputs):
             g = sob[sob["output"] == out]
             st = g[g["index"] == "ST"].set_index("parameter").sort_values("value")
             s1 = g[g["index"] == "S1"].set_index("parameter").reindex(st.index)
             y = np.arange(len(st))
             a.barh(y + 0.2, st["value"], 0.4, xerr=st["conf"], label=label("st_total", lang), color="C0",
-                   error_kw={"lw": 0.8})
+                   error_kw={"lw": 0.6})
             a.barh(y - 0.2, s1["value"], 0.4, xerr=s1["conf"], label=label("s1_first", lang), color="C1",
-                   error_kw={"lw": 0.8})
-            a.set_yticks(y, [parameter_label(p, lang) for p in st.index])
+                   error_kw={"lw": 0.6})
+            a.set_yticks(y, [wrap(display_name(p, lang), 34) for p in st.index])
             a.axvline(0, color="black", linewidth=0.6)
             a.grid(axis="x")
-            a.set_title(output_label(out, lang), fontsize=8)
+            _panel_title(a, out, lang)
             a.set(xlabel=label("sobol_ci", lang))
-        axs[0].legend(loc="lower right")
-        if ax is None:
-            fig.tight_layout()
+        _legend_below(fig, axs[0], ax, ncol=2)
     return fig
 
 
+def _legend_below(fig, a, ax, ncol: int = 2) -> None:
+    """The legend of ``a`` below the figure (a figure of its own), else in ``a``."""
+    if ax is None:
+        fig.legend(*a.get_legend_handles_labels(), loc="outside lower center", ncol=ncol)
+    else:
+        a.legend(loc="lower right")
+
+
+def _label_points(a, xs, ys, texts) -> None:
+    """Name the points (largest x first) where a name fits beside its point without covering another name
+    or leaving the axes; a point whose name fits nowhere keeps a number, named in the caption line below."""
+    fig = a.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    placed, unnamed = [], []
+    offsets = ((3, 2, "left", "bottom"), (3, -2, "left", "top"), (-3, 2, "right", "bottom"), (-3, -2, "right", "top"))
+    for x, y, text in sorted(zip(xs, ys, texts), key=lambda r: -r[0]):
+        for dx, dy, ha, va in offsets:
+            t = a.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va)
+            bb = t.get_window_extent(renderer)
+            inside = a.bbox.x0 <= bb.x0 and bb.x1 <= a.bbox.x1 and a.bbox.y0 <= bb.y0 and bb.y1 <= a.bbox.y1
+            if inside and not any(bb.overlaps(p) for p in placed):
+                placed.append(bb)
+                break
+            t.remove()
+        else:
+            unnamed.append((x, y, text))
+    for i, (x, y, text) in enumerate(unnamed, 1):
+        t = a.annotate(str(i), (x, y), xytext=(2, 1), textcoords="offset points")
+        placed.append(t.get_window_extent(renderer))
+    if unnamed:
+        a.set_xlabel(a.get_xlabel() + "\n" + wrap("; ".join(f"{i}: {t}" for i, (_, _, t) in enumerate(unnamed, 1)), 60))
+
+
 def fig_morris(tables, lang: str = "en", ax=None):
-    """Morris mu* against sigma (with mu* confidence intervals), one panel per output."""
+    """Morris mu* against sigma (with mu* confidence intervals), one panel per output; each point named
+    where the name fits."""
     mor = tables.indices[tables.indices["method"] == "morris"]
     outputs = list(dict.fromkeys(mor["output"]))
     with paper_style() as plt:
-        fig, axs = panels(plt, len(outputs), height=3.2, ax=ax)
+        fig, axs = panels(plt, len(outputs), height=2.6, ax=ax)
         for a, out in zip(axs, outputs):
             g = mor[mor["output"] == out].pivot_table(index="parameter", columns="index", values=["value", "conf"])
             a.errorbar(g[("value", "mu_star")], g[("value", "sigma")], xerr=g[("conf", "mu_star")], fmt="o",
-                       markersize=3, color="C0", elinewidth=0.8)
-            for p, row in g.iterrows():
-                a.annotate(parameter_label(p, lang), (row[("value", "mu_star")], row[("value", "sigma")]), fontsize=6,
-                           xytext=(3, 2), textcoords="offset points")
-            a.set_title(output_label(out, lang), fontsize=8)
+                       markersize=3, color="C0", elinewidth=0.6)
+            _panel_title(a, out, lang)
             a.set(xlabel=label("mu_star_x", lang), ylabel=label("sigma", lang))
-            a.set_xlim(left=0)
-            a.set_ylim(bottom=0)
-        if ax is None:
-            fig.tight_layout()
+            a.set_xlim(0, 1.05 * float((g[("value", "mu_star")] + g[("conf", "mu_star")]).max() or 1))
+            a.set_ylim(0, 1.15 * float(g[("value", "sigma")].max() or 1))
+        for a, out in zip(axs, outputs):
+            g = mor[mor["output"] == out].pivot_table(index="parameter", columns="index", values="value")
+            _label_points(a, g["mu_star"], g["sigma"], [display_name(p, lang) for p in g.index])
     return fig
 
 
@@ -85,20 +110,18 @@ def fig_tornado(tables, lang: str = "en", ax=None):
     tornado = tables.tornado
     outputs = list(dict.fromkeys(tornado["output"]))
     with paper_style() as plt:
-        fig, axs = panels(plt, len(outputs), height=0.25 * tornado["parameter"].nunique() + 1.0, ax=ax)
+        fig, axs = panels(plt, len(outputs), height=_bar_height(tornado["parameter"].nunique()), ax=ax)
         for a, out in zip(axs, outputs):
             g = tornado[tornado["output"] == out].sort_values("swing")
             y, base = np.arange(len(g)), g["y_base"].iloc[0]
             a.barh(y, g["y_low"] - base, left=base, color="C0", label=label("at_low", lang))
             a.barh(y, g["y_high"] - base, left=base, color="C1", label=label("at_high", lang), alpha=0.8)
             a.axvline(base, color="black", linewidth=0.8)
-            a.set_yticks(y, [parameter_label(p, lang) for p in g["parameter"]])
+            a.set_yticks(y, [wrap(display_name(p, lang), 34) for p in g["parameter"]])
             a.grid(axis="x")
-            a.set_title(output_label(out, lang), fontsize=8)
-            a.set(xlabel=label("tornado_x", lang, base=f"{base:.3g}"))
-        axs[0].legend(loc="lower right")
-        if ax is None:
-            fig.tight_layout()
+            _panel_title(a, out, lang)
+            a.set(xlabel=label("tornado_x", lang, base=fmt(base, "num", lang)))
+        _legend_below(fig, axs[0], ax, ncol=2)
     return fig
 
 
@@ -106,14 +129,16 @@ def fig_prim(tables, lang: str = "en", ax=None):
     """PRIM: the peeling trajectory (coverage against density) and the chosen box's lever limits (two Axes)."""
     boxes, trajectory = tables.prim_boxes, tables.prim_trajectory
     target = (getattr(tables, "summary", None) or {}).get("target") or ""
+    m = re_target(target)
+    target = f"{output_label(m[0], lang)} {m[1]} {fmt(float(m[2]), 'num', lang)}" if m else target
     with paper_style() as plt:
-        fig, (a, b) = axes(plt, ax, 2, figsize=(9.2, 3.4))
-        sc = a.scatter(trajectory["coverage"], trajectory["density"], c=trajectory["res_dim"], cmap="viridis", s=12)
+        fig, (a, b) = axes(plt, ax, 2, figsize=size(2.8, two_columns=True), width_ratios=[1, 1.3])
+        sc = a.scatter(trajectory["coverage"], trajectory["density"], c=trajectory["res_dim"], cmap="viridis", s=10)
         ch = trajectory[trajectory["chosen"]]
-        a.scatter(ch["coverage"], ch["density"], s=80, facecolors="none", edgecolors="C3", label=label("chosen_box", lang))
-        fig.colorbar(sc, ax=a, label=label("restricted_levers", lang))
+        a.scatter(ch["coverage"], ch["density"], s=60, facecolors="none", edgecolors="C3", label=label("chosen_box", lang))
+        fig.colorbar(sc, ax=a, label=wrap(label("restricted_levers", lang), 24))
         a.set(xlabel=label("coverage", lang), ylabel=label("density", lang), xlim=(0, 1.02), ylim=(0, 1.02),
-              title=label("prim_title", lang, target=target))
+              title=wrap(label("prim_title", lang, target=target), 44))
         a.legend(loc="lower left")
         sel = boxes[boxes["chosen"]].reset_index(drop=True)
         span = (sel["range_high"] - sel["range_low"]).replace(0, 1)
@@ -122,13 +147,20 @@ def fig_prim(tables, lang: str = "en", ax=None):
         b.barh(y, np.ones(len(sel)), color="#e6e6e6")
         b.barh(y, hi - lo, left=lo, color=["C0" if r else "#bbbbbb" for r in sel["restricted"]])
         for i, r in sel.iterrows():
-            b.text(1.02, i, f"{_number(r['low'])} - {_number(r['high'])}", va="center", fontsize=7)
-        b.set_yticks(y, [parameter_label(p, lang) for p in sel["parameter"]])
-        b.set(xlim=(0, 1.45), xlabel=label("share_of_range", lang), title=label("box_title", lang))
+            b.text(1.03, i, f"{fmt(r['low'], 'num', lang)} – {fmt(r['high'], 'num', lang)}", va="center")
+        b.set_yticks(y, [wrap(display_name(p, lang), 30) for p in sel["parameter"]])
+        b.set(xlim=(0, 1.6), xlabel=label("share_of_range", lang), title=wrap(label("box_title", lang), 44))
+        b.set_xticks([0, 0.5, 1])
         b.grid(axis="x")
-        if ax is None:
-            fig.tight_layout()
     return fig
+
+
+def re_target(target: str):
+    """(output, operator, value) of a PRIM target such as ``share_gps_2030 >= 0.5``, or None."""
+    import re
+
+    m = re.fullmatch(r"\s*(\w+)\s*(>=|<=|>|<)\s*([-+0-9.eE]+)\s*", target)
+    return m.groups() if m else None
 
 
 def fig_drivers(tables, lang: str = "en", ax=None, *, method: str = "sobol"):
@@ -137,51 +169,65 @@ def fig_drivers(tables, lang: str = "en", ax=None, *, method: str = "sobol"):
     outputs = list(dict.fromkeys(top["output"]))
     k = int(top.groupby("output").size().max()) if len(top) else 1
     with paper_style() as plt:
-        cols = min(2, len(outputs))
-        rows = -(-len(outputs) // cols)
-        if ax is None:
-            fig, grid = plt.subplots(rows, cols, figsize=(4.8 * cols, 0.35 * k * rows + 1.2 * rows), squeeze=False)
-            for a in grid.flat[len(outputs):]:
-                a.set_visible(False)
-            axs = list(grid.flat)
-        else:
-            fig, axs = axes(plt, ax, len(outputs))
+        fig, axs = panels(plt, len(outputs), height=0.2 * k + 1.0, ax=ax)
         for a, out in zip(axs, outputs):
             g = top[top["output"] == out].sort_values("rank", ascending=False)
-            a.barh(np.arange(len(g)), g["value"], xerr=g["conf"].fillna(0), color="C0", error_kw={"lw": 0.8})
-            a.set_yticks(np.arange(len(g)), [parameter_label(p, lang) for p in g["parameter"]])
-            a.set(title=textwrap.fill(output_label(out, lang), 32), xlabel=label(method, lang))
+            a.barh(np.arange(len(g)), g["value"], xerr=g["conf"].fillna(0), color="C0", error_kw={"lw": 0.6})
+            a.set_yticks(np.arange(len(g)), [wrap(display_name(p, lang), 34) for p in g["parameter"]])
+            _panel_title(a, out, lang)
+            a.set(xlabel=label(method, lang))
             a.grid(axis="x")
-        fig.suptitle(label("drivers_title", lang))
         if ax is None:
-            fig.tight_layout()
+            fig.suptitle(label("drivers_title", lang))
     return fig
 
 
 def fig_heatmap(tables, lang: str = "en", ax=None, *, x_key: str, y_key: str, output: str,
                 mark: tuple[float, float] | None = None):
     """A grid of cell values (x, y, value; ``output`` a summary column, e.g. ``share_gps_2030``) as a colour
-    map with each value written in its cell (per cent); ``mark`` outlines the cell at (x, y)."""
+    map with each value written in its cell (per cent); ``mark`` (the scenario's own x, y) is drawn as a
+    point where it lies (between levels too), and its cell outlined when it is on the grid."""
     cells: pd.DataFrame = tables.heatmap
     grid = cells.pivot(index="y", columns="x", values="value").sort_index()
     values = grid.to_numpy()
     top = max(float(np.nanmax(values)), 1e-9)
     with paper_style() as plt:
-        fig, (ax,) = axes(plt, ax, figsize=(6.4, 4.6))
+        fig, (ax,) = axes(plt, ax, figsize=size(3.6, two_columns=True))
         im = ax.imshow(values, origin="lower", aspect="auto", cmap="viridis", vmin=0, vmax=top)
         for (i, j), v in np.ndenumerate(values):
             ax.text(j, i, fmt(v, "pct", lang), ha="center", va="center", fontsize=7,
                     color="white" if v < 0.6 * np.nanmax(values) else "black")
         ax.set_xticks(range(grid.shape[1]), [fmt(v, "num", lang) for v in grid.columns])
         ax.set_yticks(range(grid.shape[0]), [fmt(v, "num", lang) for v in grid.index])
-        if mark is not None and mark[0] in grid.columns and mark[1] in grid.index:
-            ax.add_patch(plt.Rectangle((list(grid.columns).index(mark[0]) - 0.5, list(grid.index).index(mark[1]) - 0.5),
-                                       1, 1, fill=False, edgecolor="red", linewidth=1.5))
-        ax.set(xlabel=label(x_key, lang), ylabel=label(y_key, lang),
-               title=f"{output_label(output, lang)} ({label('heat_mean', lang)})")
+        if mark is not None:
+            px, py = _grid_position(grid.columns, mark[0]), _grid_position(grid.index, mark[1])
+            if px is not None and py is not None:
+                if float(px).is_integer() and float(py).is_integer():  # on the grid: its cell outlined
+                    ax.add_patch(plt.Rectangle((px - 0.5, py - 0.5), 1, 1, fill=False, edgecolor="#D55E00", linewidth=2,
+                                               label=label("heat_mark", lang)))
+                else:  # between levels: a point where it lies
+                    ax.plot([px], [py], marker="o", ms=9, mfc="none", mec="#D55E00", mew=1.5, linestyle="none",
+                            label=label("heat_mark", lang))
+                ax.legend(loc="upper right", bbox_to_anchor=(1.0, -0.12), borderaxespad=0)
+        ax.set(xlabel=display_name(x_key, lang), ylabel=wrap(display_name(y_key, lang), 40),
+               title=wrap(f"{output_label(output, lang)} ({label('heat_mean', lang)})", 90))
         ax.grid(False)
-        fig.colorbar(im, ax=ax, label=output_label(output, lang, when=False))
+        bar = fig.colorbar(im, ax=ax, label=wrap(output_label(output, lang, when=False), 40))
+        bar.ax.yaxis.set_major_formatter(tick_formatter(lang, "pct"))
     return fig
+
+
+def _grid_position(levels, value: float) -> float | None:
+    """``value``'s position on an axis of sorted ``levels`` (index units; interpolated between levels), or
+    None outside them."""
+    lv = np.asarray(levels, dtype=float)
+    v = float(value)
+    hit = np.flatnonzero(np.isclose(lv, v, rtol=1e-9, atol=1e-12))
+    if len(hit):
+        return float(hit[0])
+    if len(lv) < 2 or not lv.min() <= v <= lv.max():
+        return None
+    return float(np.interp(v, lv, np.arange(len(lv))))
 
 
 def fig_profile(tables, lang: str = "en", ax=None, profile_output: str | None = None):
@@ -193,7 +239,7 @@ def fig_profile(tables, lang: str = "en", ax=None, profile_output: str | None = 
     g = prof[prof["output"] == output]
     params = list(dict.fromkeys(g["parameter"]))
     with paper_style() as plt:
-        fig, axs = panels(plt, len(params), height=2.2, ax=ax)
+        fig, axs = panels(plt, len(params), height=2.0, ax=ax)
         for a, key in zip(axs, params):
             p = g[g["parameter"] == key].sort_values("value")
             a.fill_between(p["value"], p["min"], p["max"], color="C0", alpha=0.12, linewidth=0,
@@ -202,10 +248,8 @@ def fig_profile(tables, lang: str = "en", ax=None, profile_output: str | None = 
                            label=label("profile_p10_p90", lang))
             a.plot(p["value"], p["mean"], "o-", color="C0", markersize=3, label=label("profile_mean", lang))
             a.axvline(p["base_value"].iloc[0], color="black", linewidth=0.6, linestyle=":", label=label("profile_base", lang))
-            a.set(xlabel=parameter_label(key, lang))
+            a.set(xlabel=wrap(display_name(key, lang), 46))
             a.grid(True)
-        axs[0].set_ylabel(output_label(output, lang))
-        axs[0].legend(loc="best", fontsize=6)
-        if ax is None:
-            fig.tight_layout()
+        axs[0].set_ylabel(wrap(output_label(output, lang), 40))
+        _legend_below(fig, axs[0], ax, ncol=4 if len(params) > 1 else 2)
     return fig

@@ -46,10 +46,7 @@ class _Writer:
         """Draw the registered figure ``name`` (:data:`sim.plots.FIGURES`) from ``tables``, save it as
         ``figures/<stem>_<lang>.png`` (and PDF), stamped a smoke test when the pack is one; its block."""
         stem = f"{stem}_{self.lang}"
-        fig = figure(name, tables, self.lang, **options)
-        if self.pack.smoke:
-            stamp(fig, self.text["smoke_title"])
-        save(fig, self.fig_dir / stem)
+        save(figure(name, tables, self.lang, smoke=self.pack.smoke, **options), self.fig_dir / stem)
         return ("fig", f"figures/{stem}.png", caption)
 
     def key_numbers(self) -> list[tuple]:
@@ -201,12 +198,6 @@ def title(pack: Pack, lang: str) -> str:
     """The report's title; a smoke test's says so first."""
     t = TEXT[lang]
     return f"{t['smoke_title']}: {t['title']}" if pack.smoke else t["title"]
-
-
-def stamp(fig, text: str) -> None:
-    """Write ``text`` across a figure (a smoke test's mark), large, red and half transparent."""
-    fig.text(0.5, 0.5, text, transform=fig.transFigure, ha="center", va="center", rotation=20, fontsize=16,
-             color="#b00000", alpha=0.45, fontweight="bold", zorder=100)
 
 
 def compose(pack: Pack, lang: str, fig_dir: Path) -> tuple[list[tuple], dict[str, float]]:

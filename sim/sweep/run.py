@@ -9,7 +9,7 @@ as a failure). Interrupted (Ctrl-C, SIGKILL), the same call resumes where it sto
 
 from __future__ import annotations
 
-import time
+import traceback
 from collections import deque
 from concurrent.futures import CancelledError
 from concurrent.futures.process import BrokenProcessPool
@@ -22,7 +22,8 @@ import pyarrow as pa
 
 from sim import interrupt
 from sim.config import ConfigError, EnvironmentFault, config_to_dict, suggest
-from sim.parallel import Executor, WorkerCrash
+from sim.parallel import (RESTART_TRIES, Executor, MachineryFailure, WorkerCrash, machinery_fault,
+                          restart_with_backoff)
 from sim.sweep.evaluate import TIMING_COLUMNS, ModelEvaluator, SweepContext, evaluate_in_worker, sweep_executor
 from sim.sweep.experiment import (SEED_RULE, Experiment, base_config, design_hash, expand_runs, load_experiment,
                                   make_design, sweep_run_id)
@@ -108,34 +109,6 @@ class _Progress:
             self.bar.stop()
 
 
-RESTART_TRIES = 4
-"""Tries to bring the executor back (a new pool, a reconnected client) before a sweep gives up."""
-
-RESTART_BACKOFF_S = 0.5
-"""Wait before the first retry; doubled after each (0.5, 1, 2, 4 s)."""
-
-
-class MachineryFailure(Exception):
-    """The executor itself failed and did not come back after :data:`RESTART_TRIES` tries."""
-
-
-def _restart(executor, cause: BaseException | None) -> None:
-    """``executor.restart()``, retried with back-off; MachineryFailure naming the last error after the last try."""
-    delay = RESTART_BACKOFF_S
-    last = cause
-    for _ in range(RESTART_TRIES):
-        try:
-            executor.restart()
-            return
-        except Exception as err:  # a worker dying while the pool starts, a dead fork server, no scheduler
-            last = err
-        interrupt.check()
-        time.sleep(delay)
-        delay *= 2
-    raise MachineryFailure(f"the {type(executor).__name__} could not be restarted after {RESTART_TRIES} tries "
-                           f"({type(last).__name__}: {str(last).splitlines()[0] if str(last) else ''})")
-
-
 def _drive(executor: Executor, todo, sink: Sink, chunk_size: int, on_done: Callable[[bool], None]) -> None:
     """Evaluate ``todo`` (an iterator of run dicts) with a bounded window; commit every ``chunk_size`` runs.
 
@@ -195,18 +168,31 @@ def _drive(executor: Executor, todo, sink: Sink, chunk_size: int, on_done: Calla
                 for fut in executor.wait_any(inflight):
                     run, isolated = inflight.pop(fut)
                     try:
-                        record(executor.result(fut))
+                        res = executor.result(fut)
                     except WorkerCrash as err:
                         if isolated or not executor.crash_breaks_pool:  # this run killed its worker
-                            record({"failure": {**run, "error_type": "WorkerCrash",
-                                                "message": (str(err).splitlines() or [""])[0], "traceback": ""}})
+                            res = {"failure": {**run, "error_type": "WorkerCrash",
+                                               "message": (str(err).splitlines() or [""])[0], "traceback": ""}}
                             broken |= executor.crash_breaks_pool
                         else:
                             crashed.append(run)
+                            continue
+                    except Exception as err:
+                        if machinery_fault(err):  # the run is still to do
+                            inflight[fut] = (run, isolated)
+                            raise
+                        # the task's own error (the evaluator records a run's errors itself; this is one it
+                        # could not, e.g. a result that does not pickle): that run's failure, not retried
+                        res = {"failure": {**run, "error_type": type(err).__name__,
+                                           "message": (str(err).splitlines() or [""])[0],
+                                           "traceback": "".join(traceback.format_exception(err))}}
                     failures_in_a_row = 0
+                    record(res)
             except (WorkerCrash, KeyboardInterrupt):
                 raise
             except Exception as err:  # the machinery failed (a lost scheduler, a pool broken on submit): runs kept
+                if not machinery_fault(err):
+                    raise  # a fault of this process (a full disk while committing) or a bug: not retried
                 failures_in_a_row += 1
                 if failures_in_a_row > RESTART_TRIES:
                     raise MachineryFailure(f"the {type(executor).__name__} failed {failures_in_a_row} times in a row "
@@ -215,14 +201,14 @@ def _drive(executor: Executor, todo, sink: Sink, chunk_size: int, on_done: Calla
                 suspects.extendleft(reversed([r for r, isolated in inflight.values() if isolated]))
                 inflight.clear()
                 exhausted = False
-                _restart(executor, err)
+                restart_with_backoff(executor, err)
                 continue
             if crashed:  # the broken pool lost every run in flight: retry them one at a time
                 suspects.extend(crashed + [run for run, _ in inflight.values()])
                 inflight.clear()
                 broken = True
             if broken:
-                _restart(executor, None)
+                restart_with_backoff(executor, None)
     finally:
         commit()
 
