@@ -51,7 +51,7 @@ from sim import interrupt  # noqa: F401 (public: the CLI runs every command insi
 from sim.config import (MAX_JOBS, MAX_SEEDS, MONTH_RE, Config, ConfigError, EnvironmentFault, apply_overrides,
                         config_to_dict, get_dotted, override_pairs, parse_override, validate, with_overrides)
 from sim.config import load_config as _load_config
-from sim.draws import Spec, draw_configs, draw_table
+from sim.draws import Spec, draw_configs, draw_table, spec_sources
 from sim.economics import expected_bill_nok, expected_net_cost_nok_per_inhabitant_year, scaled_to_region
 from sim.economics.bill import ONEOFF_KEYS
 from sim.paper import PaperExperiment, heatmap_experiment, load_paper, quick_version, scenario_config, \
@@ -878,12 +878,13 @@ def run_pack(paper: PaperExperiment, out: str | Path, workers: int | None = None
     table = _resolved_parameters(parameter_table(paper.scenario_path(paper.baseline)), base_cfg,
                                  Path(paper.source).name)
     table.to_csv(root / "parameters.csv", index=False)
-    calibration = getattr(base_cfg, "calibration", None)
+    calibration = base_cfg.calibration
     inputs = {
         "experiment": paper.model_dump(mode="json"), "report_year": year, "scenarios": runs,
         "bass": bass.relative_to(root).as_posix(), "business_cases": "business_cases.csv",
         "coverage": "coverage.csv" if coverage is not None else None,
         "calibration": calibration.model_dump(mode="json") if calibration is not None else None,
+        "draw_sources": spec_sources(base_cfg),
         "uptake_curve": (udir / "uptake_curve.csv").relative_to(root).as_posix(),
         "heatmap": {"dir": hroot.relative_to(root).as_posix(), "x": paper.heatmap.x.key, "y": paper.heatmap.y.key,
                     "output": f"{paper.heatmap.output}_{year}"},

@@ -109,7 +109,8 @@ class PaperExperiment(_Strict):
     adoption_scenarios: list[str] = Field(..., min_length=1, description="Question 2: GP adoption scenarios")
     financing_scenarios: list[str] = Field(..., min_length=1, description="Question 3: financing splits")
     scenarios: dict[str, str] = Field(..., min_length=1, description="Scenario name -> TOML, relative to this file")
-    labels: dict[str, dict[Literal["en", "nb"], str]] = Field(default_factory=dict, description="Display names")
+    labels: dict[str, dict[Literal["en", "nb"], str]] = Field(
+        default_factory=dict, description="Display names that replace the one table's (sim.plots.labels.display_name)")
     uptake_curve: UptakeSettings = Field(default_factory=UptakeSettings)
     heatmap: HeatmapSettings
     sensitivity: SensitivitySettings

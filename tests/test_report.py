@@ -406,3 +406,18 @@ def test_limitations_business_cases_and_checks_in_both_languages(pack):
         assert T["pass"] in md  # the Bass check's verdict
         assert T["not_calibrated"][:40] in md or T["calibrated"][:20] in md
         assert T["coverage_none"][:30] in md  # the quick pack runs a synthetic region
+
+
+def test_no_raw_keys_in_norwegian_prose(pack):
+    """Parameters, scenarios and outputs go by their display names in nb prose (headings, paragraphs, lists,
+    captions); raw keys appear only as code (file names, the parameter table's key column); a symbol
+    such as beta_u in a display name is not a key."""
+    _, root = pack
+    build_report(root, "nb")
+    md = (root / "report_nb" / "report.md").read_text(encoding="utf-8")
+    prose = [line for line in md.splitlines() if line and not line.startswith(("|", "!["))]
+    assert len(prose) > 20
+    for line in prose:
+        text = re.sub(r"`[^`]+`", "", line)
+        raw = re.findall(r"\b[a-z]+(?:_[a-z0-9]{2,})+\b|\b[a-z_]+\.[a-z_]+\b", text)
+        assert not raw, f"raw key {raw} in: {line[:160]}"

@@ -17,7 +17,7 @@ from sim.plots import figure, save
 from sim.report.tables import OVERRIDE_SOURCE, Pack, facts, municipal_costs, top_drivers, uptake_gaps, \
     who_pays_npv
 from sim.report.bands import band
-from sim.report.text import TEXT, check_lang, fmt, label, name_of, output_label
+from sim.report.text import TEXT, check_lang, display_name, fmt, label, name_of, output_label
 from sim.results import atomic_dir, compare_table
 
 
@@ -178,7 +178,8 @@ class _Writer:
         p, lang, T = self.pack, self.lang, self.text
         src = [T["override"].format(file=s.removeprefix(OVERRIDE_SOURCE)) if s.startswith(OVERRIDE_SOURCE)
                else s if s.strip() else T["assumption"] for s in p.params["source"]]
-        params = pd.DataFrame({self.col("key"): [f"`{k}`" for k in p.params["key"]], self.col("value"): p.params["value"],
+        params = pd.DataFrame({self.col("name"): [display_name(k, lang, default="") for k in p.params["key"]],
+                               self.col("key"): [f"`{k}`" for k in p.params["key"]], self.col("value"): p.params["value"],
                                self.col("unit"): p.params["unit"], self.col("source"): src})
         fin = p.exp["financing_scenarios"]
         munis = p.table(self.base, "costs_municipality").drop_duplicates("kommunenummer")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import ConfigError, get_dotted
-from sim.plots.labels import fmt, label, output_label
+from sim.plots.labels import display_name, fmt, label, output_label
 from sim.report.text import name_of
 from sim.report.bands import QUANTILES, band_with_share
 from sim.report.text import TEXT
@@ -72,8 +72,9 @@ class Pack:
         return pd.read_parquet(self.dirs[scenario] / "timeseries.parquet", filters=[("level", "==", "region")])
 
     def name(self, scenario: str, lang: str) -> str:
-        """A scenario's display name in ``lang`` (its key when the experiment gives none)."""
-        return self.exp["labels"].get(scenario, {}).get(lang, scenario)
+        """A scenario's display name in ``lang``: the experiment's ``[labels]`` if it gives one, else the one
+        display-name table (:func:`sim.plots.labels.display_name`)."""
+        return self.exp["labels"].get(scenario, {}).get(lang) or display_name(scenario, lang)
 
     def _heatmap(self) -> pd.DataFrame:
         """Mean over the replicate seeds of each grid cell: x, y, value, seeds."""
@@ -204,7 +205,7 @@ def facts(pack: Pack, lang: str) -> tuple[dict[str, str], dict[str, float]]:
     man, cfg = pack.manifest, pack.manifest["config"]
     reg = man.get("region", {})
     out |= {"version": man["package_version"], "commit": (man.get("git_commit") or "?")[:8],
-            "experiment": e["name"], "band": "", "start": cfg["run"]["start_month"], "end": cfg["run"]["end_month"],
+            "experiment": f"`{e['name']}`", "band": "", "start": cfg["run"]["start_month"], "end": cfg["run"]["end_month"],
             "region_text": TEXT[lang]["region_real" if cfg["region"]["kind"] == "real" else "region_synthetic"],
             "base_name": pack.name(base, lang)}
     out["year"] = str(y)
@@ -310,7 +311,7 @@ def facts(pack: Pack, lang: str) -> tuple[dict[str, str], dict[str, float]]:
     s = pack.sens_summary
     top = top_drivers(pack.indices)
     method = s["design"]
-    out |= {"sens_name": s["experiment"], "sens_method": label(f"{method}_method", lang),
+    out |= {"sens_name": f"`{s['experiment']}`", "sens_method": label(f"{method}_method", lang),
             "sens_index": "ST" if method == "sobol" else "mu*"}
     put("sens_rows", s["design_rows"], "int"), put("sens_reps", s["replicates"], "int"), put("sens_runs", s["runs"], "int")
     first = top[(top["output"] == f"share_gps_{y}") & (top["rank"] == 1)]
@@ -339,6 +340,9 @@ def facts(pack: Pack, lang: str) -> tuple[dict[str, str], dict[str, float]]:
     cal = pack.calibration or {}
     out |= {"cal_method": str(cal.get("method", "")), "cal_date": str(cal.get("date", "")),
             "cal_data_end": str(cal.get("data_end", HISTORY_END))}
+    sources = pd.Series(pack.inputs.get("draw_sources") or {}, dtype=str)
+    put("n_posterior", int((sources == "posterior").sum()), "int"), put("n_prior", int((sources == "prior").sum()), "int")
+    out["posterior_keys"] = ", ".join(name_of(k, lang) for k in sources[sources == "posterior"].index) or "–"
     if pack.coverage is not None:
         split = coverage_split(pack.coverage)
         for k in ("n_free", "n_free_covered", "n_constructed", "n_constructed_covered"):

@@ -56,9 +56,9 @@ TEXT: dict[str, dict[str, str]] = {
         "range": "{lo} to {hi}", "never": "never", "not_ranked": "none named, the experiment is too small",
         "calib_title": "Calibration and checks",
         "calibrated": "The base is the calibrated model: {cal_method}, fitted on {cal_date} to the rollout's history up "
-                      "to {cal_data_end}; draw zero holds the posterior medians, the other draws sample the fitted "
-                      "parameters from the posterior and every other uncertain input from its prior range. No fact after "
-                      "{cal_data_end} entered the fit.",
+                      "to {cal_data_end}; draw zero holds the posterior medians, the other draws sample the {n_posterior} "
+                      "fitted parameters jointly from the posterior ({posterior_keys}) and the {n_prior} other uncertain "
+                      "inputs from their prior ranges. No fact after {cal_data_end} entered the fit.",
         "not_calibrated": "This pack runs an uncalibrated configuration: its values are the configuration's own, not "
                           "fitted to the rollout's history, and the draws sample every uncertain input from its prior range.",
         "coverage": "Fit to the history: of the {n_free} observed points the model could miss, {n_free_covered} lie in "
@@ -179,7 +179,7 @@ TEXT: dict[str, dict[str, str]] = {
         "col_rank": "Rank", "col_param": "Parameter", "col_value": "Value", "col_conf": "± CI",
         "col_licence": "Licence", "col_break_even": "Break-even licence", "col_gaining": "Joining pays for",
         "col_payback": "Payback (years)", "col_payback_year": "Payback year",
-        "col_key": "Key", "col_unit": "Unit", "col_source": "Source", "col_muni": "Municipality",
+        "col_key": "Key", "col_name": "Name", "col_unit": "Unit", "col_source": "Source", "col_muni": "Municipality",
         "col_pop": "Population",
         "assumption": "assumption", "override": "override in {file}",
     },
@@ -222,9 +222,9 @@ TEXT: dict[str, dict[str, str]] = {
         "range": "{lo} til {hi}", "never": "aldri", "not_ranked": "ingen pekes ut, eksperimentet er for lite",
         "calib_title": "Kalibrering og kontroller",
         "calibrated": "Basis er den kalibrerte modellen: {cal_method}, tilpasset {cal_date} til historikken for "
-                      "innføringen fram til {cal_data_end}; trekk null har posteriormedianene, de andre trekkene tar de "
-                      "tilpassede parameterne fra posterioren og alle andre usikre inndata fra priorintervallet. Ingen "
-                      "fakta etter {cal_data_end} inngikk i tilpasningen.",
+                      "innføringen fram til {cal_data_end}; trekk null har posteriormedianene, de andre trekkene tar de {n_posterior} "
+                      "tilpassede parameterne samlet fra posterioren ({posterior_keys}) og de {n_prior} andre usikre "
+                      "inndataene fra priorintervallene. Ingen fakta etter {cal_data_end} inngikk i tilpasningen.",
         "not_calibrated": "Denne pakken kjører en ukalibrert konfigurasjon: verdiene er konfigurasjonens egne, ikke "
                           "tilpasset historikken, og trekkene tar alle usikre inndata fra priorintervallet.",
         "coverage": "Tilpasning til historikken: av de {n_free} observerte punktene modellen kunne bomme på, ligger "
@@ -346,7 +346,7 @@ TEXT: dict[str, dict[str, str]] = {
         "col_rank": "Rang", "col_param": "Parameter", "col_value": "Verdi", "col_conf": "± KI",
         "col_licence": "Lisens", "col_break_even": "Nullpunktslisens", "col_gaining": "Lønner seg for",
         "col_payback": "Inntjeningstid (år)", "col_payback_year": "År for inntjening",
-        "col_key": "Nøkkel", "col_unit": "Enhet", "col_source": "Kilde", "col_muni": "Kommune",
+        "col_key": "Nøkkel", "col_name": "Navn", "col_unit": "Enhet", "col_source": "Kilde", "col_muni": "Kommune",
         "col_pop": "Innbyggere",
         "assumption": "antakelse", "override": "overstyrt i {file}",
     },
