@@ -33,6 +33,7 @@ run's seed is fixed by its config and replicate, so every method gives identical
 from __future__ import annotations
 
 import gc
+import logging
 import multiprocessing
 import os
 import select
@@ -488,7 +489,6 @@ class DaskExecutor(_Executor):
     def _quiet(self) -> None:
         """Silence Dask's own log lines (a lost scheduler logs a traceback on every reconnect) until :meth:`close`:
         what the user needs is the one line the sweep ends with."""
-        import logging
 
         if not hasattr(self, "_log_levels"):
             names = [n for n in list(logging.root.manager.loggerDict) if n == "distributed" or n.startswith("distributed.")]
@@ -561,7 +561,6 @@ class DaskExecutor(_Executor):
                 self.cluster.close()
         finally:
             self.client = self.cluster = None
-            import logging
 
             for n, level in getattr(self, "_log_levels", {}).items():
                 logging.getLogger(n).setLevel(level)

@@ -9,6 +9,8 @@ for :func:`fig_drivers`, ``drivers`` (output, rank, parameter, value, conf) and,
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -157,8 +159,6 @@ def fig_prim(tables, lang: str = "en", ax=None):
 
 def re_target(target: str):
     """(output, operator, value) of a PRIM target such as ``share_gps_2030 >= 0.5``, or None."""
-    import re
-
     m = re.fullmatch(r"\s*(\w+)\s*(>=|<=|>|<)\s*([-+0-9.eE]+)\s*", target)
     return m.groups() if m else None
 
