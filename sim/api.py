@@ -838,7 +838,7 @@ def run_pack(paper: PaperExperiment, out: str | Path, workers: int | None = None
         if (target / "manifest.json").is_file():
             say(f"{name}: saved ({target})")
         else:
-            say(f"{name}: running {paper.seeds} seeds")
+            say(f"{name}: running {paper.seeds} seeds x {paper.draws + 1} draws")
             run(cfg, seeds=reps).save(root / "runs", figures=False)
         runs[name] = target.relative_to(root).as_posix()
 

@@ -421,3 +421,26 @@ def test_no_raw_keys_in_norwegian_prose(pack):
         text = re.sub(r"`[^`]+`", "", line)
         raw = re.findall(r"\b[a-z]+(?:_[a-z0-9]{2,})+\b|\b[a-z_]+\.[a-z_]+\b", text)
         assert not raw, f"raw key {raw} in: {line[:160]}"
+
+
+def test_method_section_names_the_calibration(pack, tmp_path):
+    """A pack whose base carries [calibration] says when, to which data end and how it was fitted, and which
+    inputs the draws take from the posterior; one without says it is uncalibrated (test_limitations...)."""
+    out, root = pack
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    croot = copy / root.name
+    inputs = _inputs(croot)
+    inputs["calibration"] = {"date": "2026-12-07", "data_end": "2023-12", "method": "ABC-SMC (pyabc)",
+                             "posterior": "baseline_posterior.csv"}
+    keys = list(inputs["draw_sources"])
+    inputs["draw_sources"] = {k: "posterior" if k in ("gp.bass_p_per_year", "municipality.threshold_mean") else "prior"
+                              for k in keys}
+    (croot / "report_inputs.json").write_text(json.dumps(inputs), encoding="utf-8")
+    for lang in ("en", "nb"):
+        md = build_report(croot, lang).read_text(encoding="utf-8")
+        assert "ABC-SMC (pyabc)" in md and "2026-12-07" in md and md.count("2023-12") >= 2
+        assert TEXT[lang]["not_calibrated"][:30] not in md
+        assert TEXT[lang]["lim_history"].split("{")[0] in md
+    numbers = json.loads((croot / "report_nb" / "numbers.json").read_text(encoding="utf-8"))
+    assert (numbers["n_posterior"], numbers["n_prior"]) == (2, len(keys) - 2)

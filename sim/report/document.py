@@ -165,7 +165,8 @@ class _Writer:
     def calibration_and_checks(self) -> list[tuple]:
         p, T = self.pack, self.text
         fit = self.say("calibrated") if p.calibration else self.say("not_calibrated")
-        cover = self.say("coverage") if p.coverage is not None else self.say("coverage_none")
+        cover = (self.say("coverage_none") if p.coverage is None else
+                 self.say("coverage_all_built") if self.raw["n_free"] == 0 else self.say("coverage"))
         return [("h2", T["calib_title"]), ("p", fit), ("p", cover), ("p", self.say("bass"))]
 
     def limitations(self) -> list[tuple]:

@@ -244,7 +244,7 @@ def facts(pack: Pack, lang: str) -> tuple[dict[str, str], dict[str, float]]:
     put("n_draws", sb["draw"].nunique() if "draw" in sb else 1, "int")
     put("n_runs", len(sb), "int")
     put_band("base_gp", col_runs(sb, f"share_gps_{y}"), "pct")
-    put("base_gp_end", sb["share_gps_end"].median(), "pct")
+    put_band("base_gp_end", col_runs(sb, "share_gps_end"), "pct")
     put_band("base_cov", col_runs(sb, f"one_record_coverage_{y}"), "pct")
     put_band("base_gain", col_runs(sb, f"gain_realized_{y}"), "pct")
     gp = compare_table(pack.summaries, y)

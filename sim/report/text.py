@@ -31,7 +31,8 @@ TEXT: dict[str, dict[str, str]] = {
                       "that is parameter uncertainty (the variance between the draws' means over the total variance), "
                       "the rest is the seeds' chance.",
         "key_gp": "Baseline GP uptake in {year}: {base_gp} of GPs on the platform ({band}: {base_gp_lo} to "
-                  "{base_gp_hi}; parameters {base_gp_par}); {base_gp_end} by {end_year}.",
+                  "{base_gp_hi}; parameters {base_gp_par}); {base_gp_end} by {end_year} ({base_gp_end_lo} to "
+                  "{base_gp_end_hi}).",
         "key_gain": "Baseline one-record coverage in {year}: {base_cov} ({base_cov_lo} to {base_cov_hi}; parameters "
                     "{base_cov_par}); gain realized: {base_gain} of the full gain ({base_gain_lo} to {base_gain_hi}; "
                     "parameters {base_gain_par}).",
@@ -64,12 +65,14 @@ TEXT: dict[str, dict[str, str]] = {
         "coverage": "Fit to the history: of the {n_free} observed points the model could miss, {n_free_covered} lie in "
                     "the baseline's {band90} band over draws x seeds. {n_constructed} further points hold by "
                     "construction and are left out of that count: {constructed}.",
+        "coverage_all_built": "Fit to the history: every one of the {n_constructed} observed points holds by construction, "
+                              "so the history cannot test the fit: {constructed}.",
         "coverage_none": "No coverage of the observed history: the pack runs {region_text}, not the real region.",
-        "why_n_municipalities_live": "{n} of municipalities live (the wave capacities are the historical counts)",
-        "why_share_residents_municipalities_live": "{n} of the residents' share live (the same waves)",
-        "why_n_gp_offices_live": "{n} of GP offices live (the pilot office is forced in)",
-        "why_n_municipalities_decided": "{n} of municipalities decided (the named decisions are replayed)",
-        "why_other": "{n} of {series}",
+        "why_n_municipalities_live": "municipalities live, {n} (the wave capacities are the historical counts)",
+        "why_share_residents_municipalities_live": "share of residents live, {n} (the same waves)",
+        "why_n_gp_offices_live": "GP offices live, {n} (the pilot office is forced in)",
+        "why_n_municipalities_decided": "municipalities decided, {n} (the named decisions are replayed)",
+        "why_other": "{series}, {n}",
         "bass": "Bass check ({bass_seeds} seeds): {bass_verdict}. The largest gap between the simulated mean GP share "
                 "and the Bass curve, {bass_gap}, against a computed tolerance of {bass_tol} in that month "
                 "(discretisation, finite population and {bass_z} standard errors); {bass_outside} months outside.",
@@ -195,7 +198,8 @@ TEXT: dict[str, dict[str, str]] = {
                       "som er parameterusikkerhet (variansen mellom trekkenes middelverdier over total varians), resten "
                       "er tilfeldig variasjon.",
         "key_gp": "Fastlegeoppslutning i basisscenarioet i {year}: {base_gp} av fastlegene på plattformen ({band}: "
-                  "{base_gp_lo} til {base_gp_hi}; parametere {base_gp_par}); {base_gp_end} innen {end_year}.",
+                  "{base_gp_lo} til {base_gp_hi}; parametere {base_gp_par}); {base_gp_end} innen {end_year} "
+                  "({base_gp_end_lo} til {base_gp_end_hi}).",
         "key_gain": "Én-journal-dekning i basisscenarioet i {year}: {base_cov} ({base_cov_lo} til {base_cov_hi}; "
                     "parametere {base_cov_par}); realisert gevinst: {base_gain} av full gevinst ({base_gain_lo} til "
                     "{base_gain_hi}; parametere {base_gain_par}).",
@@ -230,12 +234,14 @@ TEXT: dict[str, dict[str, str]] = {
         "coverage": "Tilpasning til historikken: av de {n_free} observerte punktene modellen kunne bomme på, ligger "
                     "{n_free_covered} i basisscenarioets {band90}-bånd over trekk x tilfeldige utfall. {n_constructed} "
                     "andre punkter stemmer per konstruksjon og er holdt utenfor tellingen: {constructed}.",
+        "coverage_all_built": "Tilpasning til historikken: alle de {n_constructed} observerte punktene stemmer per "
+                              "konstruksjon, så historikken kan ikke prøve tilpasningen: {constructed}.",
         "coverage_none": "Ingen kontroll mot observert historikk: pakken kjører {region_text}, ikke den virkelige regionen.",
-        "why_n_municipalities_live": "{n} for kommuner i drift (bølgekapasitetene er de historiske tallene)",
-        "why_share_residents_municipalities_live": "{n} for andelen innbyggere i drift (de samme bølgene)",
-        "why_n_gp_offices_live": "{n} for fastlegekontor i drift (pilotkontoret er lagt inn)",
-        "why_n_municipalities_decided": "{n} for kommuner som har bestemt seg (de navngitte vedtakene spilles av)",
-        "why_other": "{n} for {series}",
+        "why_n_municipalities_live": "kommuner i drift, {n} (bølgekapasitetene er de historiske tallene)",
+        "why_share_residents_municipalities_live": "andel innbyggere i drift, {n} (de samme bølgene)",
+        "why_n_gp_offices_live": "fastlegekontor i drift, {n} (pilotkontoret er lagt inn)",
+        "why_n_municipalities_decided": "kommuner som har bestemt seg, {n} (de navngitte vedtakene spilles av)",
+        "why_other": "{series}, {n}",
         "bass": "Bass-kontroll ({bass_seeds} tilfeldige utfall): {bass_verdict}. Største avvik mellom simulert "
                 "gjennomsnittlig fastlegeandel og Bass-kurven, {bass_gap}, mot en beregnet toleranse på {bass_tol} i "
                 "samme måned (diskretisering, endelig populasjon og {bass_z} standardfeil); {bass_outside} måneder utenfor.",
