@@ -826,7 +826,10 @@ def run_pack(paper: PaperExperiment, out: str | Path, workers: int | None = None
     """Run (or skip, when saved) every piece of the pack; write ``report_inputs.json``; return the folder.
 
     Each piece is skipped when saved (a scenario's run id, the uptake curve's settings, the sweep's
-    finished runs, the sensitivity's design hash and options), so an interrupted pack resumes.
+    finished runs, the sensitivity's design hash and options, the Bass check's run id), so an interrupted
+    pack resumes. Scenarios run ``paper.draws`` posterior draws x ``paper.seeds`` on ``workers`` processes
+    (default: the CPUs); the business cases and (real region) the coverage of the history are derived
+    from their saved tables.
     """
     root = Path(out) / paper.name
     configs = {name: scenario_config(paper, name) for name in paper.scenarios}
@@ -839,7 +842,7 @@ def run_pack(paper: PaperExperiment, out: str | Path, workers: int | None = None
             say(f"{name}: saved ({target})")
         else:
             say(f"{name}: running {paper.seeds} seeds x {paper.draws + 1} draws")
-            run(cfg, seeds=reps).save(root / "runs", figures=False)
+            run(cfg, seeds=reps, jobs=min(workers or default_workers(), MAX_JOBS)).save(root / "runs", figures=False)
         runs[name] = target.relative_to(root).as_posix()
 
     u = paper.uptake_curve
