@@ -348,7 +348,7 @@ def facts(pack: Pack, lang: str) -> tuple[dict[str, str], dict[str, float]]:
         for k in ("n_free", "n_free_covered", "n_constructed", "n_constructed_covered"):
             put(k, split[k], "int")
         out["constructed"] = "; ".join(
-            TEXT[lang].get(f"why_{series}", TEXT[lang]["why_other"]).format(n=fmt(n, "int", lang), series=label(series, lang))
+            TEXT[lang].get(f"why_{series}", TEXT[lang]["why_other"]).format(n=fmt(n, "int", lang), series=display_name(series, lang))
             for series, n in split["constructed_by_series"].items()) or "–"
     b = pack.bass
     put("bass_seeds", b["n_seeds"], "int"), put("bass_gap", b["max_gap"], "pp"), put("bass_tol", b["tolerance_at_max"], "pp")
