@@ -12,8 +12,7 @@ are written: the one table of display names and the one number formatter.
 * Figure words (:data:`WORDS`): axis, title and legend texts. :data:`LABELS` is every word and name per
   language, read by :func:`label`.
 * Numbers (:func:`fmt`, :func:`number`, :func:`tick_formatter`): ``nb`` writes a decimal comma, a narrow
-  no-break space (U+202F, :data:`THOUSANDS_NB`) between thousands and "12 %" (a no-break space before
-  the sign); ``en`` writes "1,234.5" and "12%". Locale-independent (no ``setlocale``).
+  no-break space (U+202F, :data:`THOUSANDS_NB`) between thousands and before the per cent sign ("12 %"); ``en`` writes "1,234.5" and "12%". Locale-independent (no ``setlocale``).
 """
 
 from __future__ import annotations
@@ -29,8 +28,8 @@ LANGS = ("en", "nb")
 THOUSANDS_NB = "\u202f"
 """The Norwegian thousands separator (narrow no-break space), used in every figure and report."""
 
-PERCENT_SPACE_NB = "\u00a0"
-"""The space between a Norwegian number and its per cent sign (no-break space)."""
+PERCENT_SPACE_NB = THOUSANDS_NB
+"""The space between a Norwegian number and its per cent sign or unit word: the same narrow no-break space."""
 
 
 SCENARIOS: dict[str, tuple[str, str]] = {
@@ -352,7 +351,8 @@ WORDS: dict[str, dict[str, str]] = {
         # sensitivity
         "sobol": "Sobol total index ST", "morris": "Morris mu* (change over the whole range)",
         "sobol_method": "Sobol", "morris_method": "Morris elementary effects",
-        "drivers_title": "Top drivers", "heat_mean": "mean over replicates", "heat_mark": "the scenario's values", "end": "end of horizon",
+        "drivers_title": "Top drivers", "largest_shown": "(the {k} largest of {n})",
+        "largest_named": "(the {k} largest named where the name fits)", "heat_mean": "mean over replicates", "heat_mark": "the scenario's values", "end": "end of horizon",
         "st_total": "ST (total)", "s1_first": "S1 (first order)", "sobol_ci": "Sobol index (95% CI)",
         "mu_star_x": "mu* (change over the range)", "sigma": "sigma",
         "at_low": "parameter at low bound", "at_high": "parameter at high bound",
@@ -395,7 +395,8 @@ WORDS: dict[str, dict[str, str]] = {
         "levers_title": "Fastlegeoppslutning etter pris og tilskudd",
         "sobol": "Sobol totalindeks ST", "morris": "Morris mu* (endring over hele intervallet)",
         "sobol_method": "Sobol", "morris_method": "Morris elementæreffekter",
-        "drivers_title": "Viktigste drivere", "heat_mean": "snitt over simuleringer", "heat_mark": "scenarioets verdier", "end": "slutten av perioden",
+        "drivers_title": "Viktigste drivere", "largest_shown": "(de {k} største av {n})",
+        "largest_named": "(de {k} største navngitt der navnet får plass)", "heat_mean": "snitt over simuleringer", "heat_mark": "scenarioets verdier", "end": "slutten av perioden",
         "st_total": "ST (total)", "s1_first": "S1 (første orden)", "sobol_ci": "Sobol-indeks (95 % KI)",
         "mu_star_x": "mu* (endring over intervallet)", "sigma": "sigma",
         "at_low": "parameter på nedre grense", "at_high": "parameter på øvre grense",

@@ -74,6 +74,14 @@ def panels(plt, n: int, height: float = 2.0, ax=None, cols: int = 2, **kw):
     return fig, list(grid.flat)[:n]
 
 
+def legend_below(fig, a, ax=None, ncol: int = 2, **kw) -> None:
+    """The legend of Axes ``a`` below the figure when the figure is ours (``ax`` None), else inside ``a``."""
+    if ax is None:
+        fig.legend(*a.get_legend_handles_labels(), loc="outside lower center", ncol=ncol, **kw)
+    else:
+        a.legend(loc="best", **kw)
+
+
 def localize(fig, lang: str) -> None:
     """Numbers on every axis of ``fig`` in ``lang`` (:func:`sim.plots.labels.tick_formatter`): each axis that
     still has matplotlib's default number formatter gets the project's (dates, names and formatters a
