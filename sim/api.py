@@ -474,8 +474,6 @@ def uptake_curve(config: Config | str | Path, steps: int = 21, orders: tuple[str
     of the report year) (``onerecord uptake-curve``; :func:`sim.uptake.uptake_curve`)."""
     check_lang(lang)
     cfg = _config(config, overrides)
-    if apply_to is not None and out is None:
-        raise ConfigError("calibrate: apply_to needs out (the results folder it folds in)")
     if out is not None:
         check_out_dir(out)
     if steps < 2:
@@ -582,8 +580,6 @@ def validate_bass(config: Config | str | Path = "experiments/validation/bass.tom
     """Run the Bass special case ``seeds`` times and compare with the closed form (``onerecord validate-bass``)."""
     check_lang(lang)
     cfg = _config(config, overrides)
-    if apply_to is not None and out is None:
-        raise ConfigError("calibrate: apply_to needs out (the results folder it folds in)")
     if out is not None:
         check_out_dir(out)
     try:
@@ -974,8 +970,8 @@ def _pack_coverage(cfg: Config, baseline_dir: Path) -> pd.DataFrame | None:
     bands = _calibration.bands_table(ts, cols)
     points = _calibration.decision_points_in_window(_calibration.option_decision_points(), cfg.run.start_month,
                                                     len(observed))
-    replayed = cfg.t_of(cfg.rollout.history_end_month) if cfg.rollout.replay_history else None
-    return _calibration.coverage_table(bands, observed, points, replayed)
+    held = _calibration.by_construction(cfg, cfg.rollout.replay_history, cfg.t_of(cfg.rollout.history_end_month))
+    return _calibration.coverage_table(bands, observed, points, held)
 
 
 def _sensitivity_saved(exp: Experiment, ana, out: Path) -> bool:
@@ -1169,8 +1165,6 @@ def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", se
     """
     check_lang(lang)
     cfg = _config(config, overrides)
-    if apply_to is not None and out is None:
-        raise ConfigError("calibrate: apply_to needs out (the results folder it folds in)")
     if out is not None:
         check_out_dir(out)
     region = load_region(cfg.region)
