@@ -369,7 +369,7 @@ WORDS: dict[str, dict[str, str]] = {
         "forecast_title": "Calibrated model: forecast with 50% and 90% bands (posterior draws × replicates)",
         # validation
         "bass_x": "Years since the platform was offered", "bass_y": "Cumulative share of GPs adopted",
-        "simulated_mean": "simulated mean ({n} replicates)", "bass_cdf": "Bass closed form F(t)",
+        "simulated_mean": "simulated mean, band ±4 standard errors ({n} replicates)", "bass_cdf": "Bass closed form F(t)",
         "bass_title": "Bass special case (beta_u = 0, complete peer graph)",
     },
     "nb": {
@@ -411,7 +411,7 @@ WORDS: dict[str, dict[str, str]] = {
         "fit_title": "Kalibrering: prediktive bånd (50 %, 90 %) mot historikken 2020-2023",
         "forecast_title": "Kalibrert modell: framskriving med 50 %- og 90 %-bånd (posteriortrekk × simuleringer)",
         "bass_x": "År siden plattformen ble tilbudt", "bass_y": "Kumulativ andel fastleger",
-        "simulated_mean": "simulert gjennomsnitt ({n} simuleringer)", "bass_cdf": "Bass lukket form F(t)",
+        "simulated_mean": "simulert gjennomsnitt, bånd ±4 standardfeil ({n} simuleringer)", "bass_cdf": "Bass lukket form F(t)",
         "bass_title": "Bass-spesialtilfellet (beta_u = 0, komplett nettverk)",
     },
 }
@@ -451,7 +451,8 @@ def display_name(key: str, lang: str = "en", default: str | None = None) -> str:
     """The display name of a scenario, parameter, output, component, actor or setting value in ``lang``.
 
     ``dummy.x`` -> "x (dummy)"; an age band of a table parameter -> "<name>, age 80–89"; a summary output
-    with a year -> "<name>, 2030" (``_end``: "..., end of horizon"). A key no table names gives ``default``,
+    with a year -> "<name>, 2030" (``_end``: "..., end of horizon"); "baseline (<run folder>)" (a scenario
+    compared twice) -> "Baseline (<run folder>)". A key no table names gives ``default``,
     else the key itself (the last resort; tests keep every known key named)."""
     check_lang(lang)
     key = str(key)
@@ -465,6 +466,9 @@ def display_name(key: str, lang: str = "en", default: str | None = None) -> str:
     m = re.fullmatch(r"(.+)_(\d{4}|end)", key)
     if m and m.group(1) in OUTPUTS:
         return output_label(key, lang)
+    m = re.fullmatch(r"(\S+) \((.+)\)", key)  # a scenario compared twice: "baseline (<its run folder>)"
+    if m and m.group(1) in SCENARIOS:
+        return f"{SCENARIOS[m.group(1)][LANGS.index(lang)]} ({m.group(2)})"
     return key if default is None else default
 
 
