@@ -16,7 +16,8 @@ The pattern every command follows (and every command added later, e.g. ``bill`` 
    own bar); ``lang`` (nb | en) is the language of the figures.
 2. **A result object** (a dataclass) with the command's tables as attributes, under the names of
    their files (``.summary``, ``.uptake_curve``, ``.indices``), and ``.save(out) -> Path`` that
-   writes the command's files *atomically* (a folder appears complete or not at all) with its
+   writes the command's files *atomically* (a folder appears complete or not at all) under a run id
+   (:func:`sim.results.run_id`: scenario, region kind and overrides readably, a hash of the rest) with its
    figures drawn through the one registry :data:`sim.plots.FIGURES` (:func:`sim.plots.write_figures`
    for the result's subject). ``.path`` is where it was saved.
 3. **The command line** (:mod:`sim.cli`) parses the arguments, calls exactly one function of this

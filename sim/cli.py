@@ -41,7 +41,7 @@ from sim import __version__  # noqa: E402
 def lazy_module(name: str) -> types.ModuleType:
     """Module ``name``, loaded on its first attribute access (:class:`importlib.util.LazyLoader`).
 
-    ``sim.api`` pulls in pandas, SciPy, Mesa and the model (1.4 s of imports on a loaded 2-core machine):
+    ``sim.api`` pulls in pandas, SciPy, Mesa and the model (1.7 s of imports, 3.4 s on a loaded 2-core machine):
     ``onerecord --version`` and ``--help`` need none of it, a command loads it when it calls the API.
     """
     if name in sys.modules:
@@ -77,9 +77,27 @@ SchedulerOpt = Annotated[str | None, typer.Option("--scheduler", help="Dask sche
 INTERRUPTED = "onerecord: interrupted; nothing half-written was kept"
 
 
+_SAID: list[str] = []
+"""The line a command printed on failing (so that the exit code alone does not print a second one)."""
+
+
 def _fail(msg: str, code: int = 2) -> None:
     typer.echo(msg, err=True)
+    _SAID.append(msg)
     raise typer.Exit(code)
+
+
+def load_api() -> None:
+    """Load the lazy ``sim.api`` now, a Ctrl-C meanwhile being "interrupted while starting" (one line, exit 130):
+    interrupted half-way, a module would be left half-loaded for the error handling that follows."""
+    if threading.current_thread() is not threading.main_thread():
+        api.ConfigError  # noqa: B018 (the attribute access loads it)
+        return
+    previous = signal.signal(signal.SIGINT, _interrupted_while_starting)
+    try:
+        api.ConfigError  # noqa: B018
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def guarded(fn):
@@ -88,10 +106,11 @@ def guarded(fn):
 
     @wraps(fn)
     def wrapper(*args, **kwargs):
+        load_api()
         try:
             with api.interrupt.handling():
                 return fn(*args, **kwargs)
-        except KeyboardInterrupt:  # first: Ctrl-C while sim.api loads leaves it half-loaded, without the classes below
+        except KeyboardInterrupt:  # first (load_api loads sim.api whole before this try; kept as a second guard)
             _fail(INTERRUPTED, 130)
         except api.ConfigError as err:
             _fail(f"onerecord: {err}")
@@ -441,8 +460,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     usage_error = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")  # click's, as typer vendors it
+    _SAID.clear()
     try:
-        return app(args=argv, prog_name="onerecord", standalone_mode=False) or 0
+        code = app(args=argv, prog_name="onerecord", standalone_mode=False) or 0
+        if code == 130 and not _SAID:  # typer turns a Ctrl-C outside a command (parsing the arguments) into a silent 130
+            typer.echo(INTERRUPTED, err=True)
+        return code
     except usage_error as err:
         where = f" (see {err.ctx.command_path} --help)" if err.ctx is not None else ""
         if err.format_message():  # (no arguments: the help was printed)
