@@ -475,8 +475,6 @@ def uptake_curve(config: Config | str | Path, steps: int = 21, orders: tuple[str
     of the report year) (``onerecord uptake-curve``; :func:`sim.uptake.uptake_curve`)."""
     check_lang(lang)
     cfg = _config(config, overrides)
-    if apply_to is not None and out is None:
-        raise ConfigError("calibrate: apply_to needs out (the results folder it folds in)")
     if out is not None:
         check_out_dir(out)
     if steps < 2:
@@ -583,8 +581,6 @@ def validate_bass(config: Config | str | Path = "experiments/validation/bass.tom
     """Run the Bass special case ``seeds`` times and compare with the closed form (``onerecord validate-bass``)."""
     check_lang(lang)
     cfg = _config(config, overrides)
-    if apply_to is not None and out is None:
-        raise ConfigError("calibrate: apply_to needs out (the results folder it folds in)")
     if out is not None:
         check_out_dir(out)
     try:
@@ -1176,8 +1172,6 @@ def bill(kommune: str, config: Config | str | Path = "configs/baseline.toml", se
     """
     check_lang(lang)
     cfg = _config(config, overrides)
-    if apply_to is not None and out is None:
-        raise ConfigError("calibrate: apply_to needs out (the results folder it folds in)")
     if out is not None:
         check_out_dir(out)
     region = load_region(cfg.region)
