@@ -95,7 +95,8 @@ def shown_words(fig) -> list[str]:
 @pytest.mark.parametrize("name", list(FIGURES))
 def test_figure_is_print_ready(name, lang, tables):  # noqa: F811
     spec = FIGURES[name]
-    fig = figure(name, tables[spec.subject], lang, **tables["_options"])
+    with _no_layout_warning():
+        fig = figure(name, tables[spec.subject], lang, **tables["_options"])
     try:
         problems = layout_problems(fig)
         assert not problems, f"{name}/{lang}:\n  " + "\n  ".join(problems)
@@ -183,7 +184,8 @@ def large():
 @pytest.mark.parametrize("lang", ["nb", "en"])
 @pytest.mark.parametrize("name", ["sobol_indices", "morris_mu_star_sigma", "tornado", "drivers", "bill_by_municipality"])
 def test_figures_of_real_size_are_print_ready(name, lang, large):
-    fig = figure(name, large[FIGURES[name].subject], lang, method="sobol", highlight="Trondheim")
+    with _no_layout_warning():
+        fig = figure(name, large[FIGURES[name].subject], lang, method="sobol", highlight="Trondheim")
     try:
         problems = layout_problems(fig)
         assert not problems, f"{name}/{lang}:\n  " + "\n  ".join(problems[:20])
@@ -191,3 +193,38 @@ def test_figures_of_real_size_are_print_ready(name, lang, large):
             save(fig, Path(os.environ["ONERECORD_FIGURE_DIR"]) / f"large_{name}_{lang}")
     finally:
         plt.close(fig)
+
+
+@pytest.mark.parametrize("name", ["compare", "compare_cost_per_inhabitant"])
+def test_a_scenario_compared_twice_keeps_the_legend_inside_the_figure(name, tables):  # noqa: F811
+    """``onerecord compare`` of two runs of one scenario names the second "<scenario> (<its run folder>)"."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    run = tables["run"]
+    twice = "baseline (baseline-synthetic-20220507-0123456789abcdef)"
+    costs = pd.concat([run.costs_municipality, run.costs_municipality.assign(scenario=twice)])
+    src = SimpleNamespace(runs={"baseline": run.tables, twice: run.tables}, costs_municipality=costs)
+    with _no_layout_warning():
+        fig = figure(name, src, "nb")
+    try:
+        problems = layout_problems(fig)
+        assert not problems, "\n".join(problems)
+        assert any("Basis (baseline-synthetic" in " ".join(w.split()) for w in shown_words(fig))
+    finally:
+        plt.close(fig)
+
+
+class _no_layout_warning:
+    """Fail on matplotlib's 'constrained_layout not applied' (a legend or label larger than the figure)."""
+
+    def __enter__(self):
+        import warnings
+
+        self._w = warnings.catch_warnings()
+        self._w.__enter__()
+        warnings.filterwarnings("error", message="constrained_layout not applied")
+
+    def __exit__(self, *exc):
+        return self._w.__exit__(*exc)

@@ -72,6 +72,6 @@ def fig_compare(tables, lang: str = "en", ax=None):
             band(right, reg, "month", "one_record_coverage", display_name(name, lang), color=f"C{i}")
         left.set(ylabel=display_name("share_gps", lang), xlabel=label("month", lang), ylim=(0, 1.02))
         right.set(ylabel=display_name("one_record_coverage", lang), xlabel=label("month", lang), ylim=(0, 1.02))
-        left.legend(title=label("scenario", lang), loc="upper left")
+        legend_below(fig, left, ax, ncol=3, title=label("scenario", lang))
         fig.suptitle(wrap(f"{label('compare_title', lang)} ({label('median_band', lang)})", 110))
     return fig
