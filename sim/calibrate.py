@@ -35,6 +35,7 @@ import cloudpickle
 import numpy as np
 import pandas as pd
 
+from sim import interrupt
 from sim.config import Config, ConfigError, config_to_dict, get_dotted, month_index, with_horizon, with_overrides
 from sim.config import prior_range as config_prior_range
 from sim.history import DECIDED, FORECAST_COLUMNS, HISTORY_END, observed_series, option_decision_points
@@ -462,6 +463,7 @@ def executor_sampler(executor: Executor, seed: int, batch: int = 2):
             next_job = next_take = accepted = 0
             try:
                 while accepted < n and len(taken) < max_eval:
+                    interrupt.check()  # a Ctrl-C that a library swallowed stops the fit here
                     while next_take in finished and accepted < n and len(taken) < max_eval:
                         for particle in finished.pop(next_take):
                             if accepted >= n or len(taken) >= max_eval:

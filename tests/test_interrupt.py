@@ -169,3 +169,23 @@ def test_ctrl_c_while_starting(tmp_path, cpu_s):
     code, _, err = interrupt_when(["run", str(BASELINE), "--seeds", "1", "--out", str(out)],
                                   lambda _t, proc: cpu_seconds(proc.pid) >= cpu_s)
     assert_interrupted(code, err, out)
+
+
+def test_a_library_that_fails_after_catching_ctrl_c_still_ends_in_the_one_line(tmp_path, monkeypatch):
+    """A library that catches the KeyboardInterrupt and then fails in another way (a database rollback during
+    the fit, say) still ends as an interruption: one line, exit 130, not a traceback."""
+    from sim import api
+    from tests.test_reliability import run_cli
+
+    def fails_after_ctrl_c(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise RuntimeError("rollback failed: the connection was closed") from None
+
+    monkeypatch.setattr(api, "run", fails_after_ctrl_c)
+    code, _, err = run_cli("run", BASELINE, "--seeds", 1, "--out", tmp_path / "out")
+    assert_interrupted(code, err, tmp_path / "out")
+    monkeypatch.setattr(api, "run", lambda *a, **k: 1 / 0)  # a bug of this process is still a traceback
+    with pytest.raises(ZeroDivisionError):
+        run_cli("run", BASELINE, "--seeds", 1, "--out", tmp_path / "out")
