@@ -41,6 +41,13 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
 
 
+def _terminal_sigint() -> None:
+    """In the child, before exec: SIGINT as a terminal's command gets it. A test run from a background job
+    (``pytest &`` in a script) inherits SIGINT ignored, and a process that starts with it ignored keeps
+    ignoring it until it installs a handler: a Ctrl-C in its first 0.1 s would be lost (exit 0)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupt_when(args: list[str], ready: Callable[[str, subprocess.Popen], bool]) -> tuple[int, str, str]:
     """Start ``onerecord ARGS``, SIGINT its process group once ``ready(stdout so far, process)``; (code, stdout, stderr).
 
@@ -48,7 +55,7 @@ def interrupt_when(args: list[str], ready: Callable[[str, subprocess.Popen], boo
     """
     env = dict(os.environ, FORCE_COLOR="1", COLUMNS="160")
     proc = subprocess.Popen([sys.executable, "-m", "sim", *args], cwd=ROOT, env=env, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_terminal_sigint)
     os.set_blocking(proc.stdout.fileno(), False)
     seen = b""
     t0 = time.monotonic()
