@@ -52,7 +52,7 @@ from sim import interrupt  # noqa: F401 (public: the CLI runs every command insi
 from sim.config import (MAX_JOBS, MAX_SEEDS, MONTH_RE, Config, ConfigError, EnvironmentFault, apply_overrides,
                         config_to_dict, get_dotted, override_pairs, parse_override, validate, with_overrides)
 from sim.config import load_config as _load_config
-from sim.draws import Spec, draw_configs, draw_table
+from sim.draws import Spec, draw_configs, draw_table, spec_sources
 from sim.economics import expected_bill_nok, expected_net_cost_nok_per_inhabitant_year, scaled_to_region
 from sim.economics.bill import ONEOFF_KEYS
 from sim.paper import PaperExperiment, heatmap_experiment, load_paper, quick_version, scenario_config, \
@@ -62,9 +62,9 @@ from sim.params import parameter_table, render
 from sim.plots import LANGS, check_lang, figure, names, write_figures
 from sim.region import load_region
 from sim.report import build_report
-from sim.report.tables import INPUTS_FILE, OVERRIDE_SOURCE, read_json
+from sim.report.tables import INPUTS_FILE, OVERRIDE_SOURCE, gp_share_gps_gaining, municipal_payback_year, read_json
 from sim.results import (RunTables, atomic_dir, check_out_dir, compare_id, compare_table, manifest, now, read_manifest,
-                         read_run, run_id, write_run, write_text_atomic)
+                         read_run, read_table, run_id, write_run, write_text_atomic)
 from sim.runner import replicate_pool, run_replicates
 from sim.sensitivity import SensitivityResult, top_parameters
 from sim.sensitivity import sensitivity as _sensitivity
@@ -74,7 +74,7 @@ from sim.sweep import Experiment, base_config, load_experiment, merge_shards, op
     sweep_status
 from sim.sweep import read_manifest as read_sweep_manifest
 from sim.sweep.experiment import design_hash, expand_runs
-from sim.validation import bass_validation, check_bass_case
+from sim.validation import bass_check, bass_validation, check_bass_case
 
 __all__ = ["ConfigError", "EnvironmentFault", "TaskFailed", "Config", "EXECUTORS", "LANGS", "RunResults", "PlotResult", "CompareResult", "UptakeResult",
            "ParamsResult", "SweepResult", "SensitivityResults", "CalibrationResults", "BassResult", "ReportResult",
@@ -544,6 +544,18 @@ class BassResult(Figures):
         """max over months of |simulated mean - F(t)|."""
         return float((self.bass_curves["share_mean"] - self.bass_curves["bass_cdf"]).abs().max())
 
+    @property
+    def check(self) -> dict:
+        """The verdict against the computed tolerance (:func:`sim.validation.bass_check`): PASS or FAIL."""
+        return bass_check(self.bass_curves)
+
+    def verdict_line(self) -> str:
+        """One line: ``PASS``/``FAIL``, the largest gap and the tolerance in that month."""
+        c = self.check
+        return (f"{c['verdict']}: max |simulated - F(t)| = {c['max_gap']:.4f} against a tolerance of "
+                f"{c['tolerance_at_max']:.4f} in that month (discretisation + finite population + {c['z']:g} standard "
+                f"errors over {c['n_seeds']} seeds); {c['months_outside']} of {len(self.bass_curves)} months outside")
+
     def save(self, out: str | Path = "results") -> Path:
         """Write ``<out>/<scenario>/<name>/`` atomically: bass_curves.csv and the figure (without a name,
         ``<out>/<scenario>/validate-bass``)."""
@@ -551,6 +563,7 @@ class BassResult(Figures):
         target = Path(out) / self.scenario / (self.name or "validate-bass")
         with atomic_dir(target) as tmp:
             self.bass_curves.to_csv(tmp / "bass_curves.csv", index=False)
+            (tmp / "bass_check.json").write_text(json.dumps(self.check, indent=2), encoding="utf-8")
             write_figures("validation", self, tmp / "figures", self.lang)
         self.path = target
         return target
@@ -814,7 +827,10 @@ def run_pack(paper: PaperExperiment, out: str | Path, workers: int | None = None
     """Run (or skip, when saved) every piece of the pack; write ``report_inputs.json``; return the folder.
 
     Each piece is skipped when saved (a scenario's run id, the uptake curve's settings, the sweep's
-    finished runs, the sensitivity's design hash and options), so an interrupted pack resumes.
+    finished runs, the sensitivity's design hash and options, the Bass check's run id), so an interrupted
+    pack resumes. Scenarios run ``paper.draws`` posterior draws x ``paper.seeds`` on ``workers`` processes
+    (default: the CPUs); the business cases and (real region) the coverage of the history are derived
+    from their saved tables.
     """
     root = Path(out) / paper.name
     configs = {name: scenario_config(paper, name) for name in paper.scenarios}
@@ -822,23 +838,24 @@ def run_pack(paper: PaperExperiment, out: str | Path, workers: int | None = None
     reps = list(range(paper.seeds))
     runs: dict[str, str] = {}
     for name, cfg in configs.items():
-        target = root / "runs" / name / run_id(cfg, reps)
+        target = root / "runs" / name / run_id(cfg, reps, draw_table(cfg, cfg.run.draws))
         if (target / "manifest.json").is_file():
             say(f"{name}: saved ({target})")
         else:
-            say(f"{name}: running {paper.seeds} seeds")
-            run(cfg, seeds=reps).save(root / "runs", figures=False)
+            say(f"{name}: running {paper.seeds} seeds x {paper.draws + 1} draws")
+            run(cfg, seeds=reps, jobs=min(workers or default_workers(), MAX_JOBS)).save(root / "runs", figures=False)
         runs[name] = target.relative_to(root).as_posix()
 
     u = paper.uptake_curve
     ucfg = configs[u.scenario]
-    udir = root / u.scenario / uptake_id(ucfg, u.steps, u.seeds, u.orders)
+    udir = root / u.scenario / uptake_id(ucfg, u.steps, u.seeds, u.orders, paper.draws)
     saved = read_json(udir / "settings.json")
-    if saved == _uptake_settings(ucfg, u.steps, u.seeds, u.orders):
+    if saved == _uptake_settings(ucfg, u.steps, u.seeds, u.orders, paper.draws):
         say(f"uptake curve: saved ({udir})")
     else:
-        say(f"uptake curve: {len(u.orders)} orders x {u.steps} steps")
-        uptake_curve(ucfg, steps=u.steps, orders=tuple(u.orders), seeds=u.seeds).save(root, figures=False)
+        say(f"uptake curve: {len(u.orders)} orders x {u.steps} steps x {paper.draws + 1} draws")
+        uptake_curve(ucfg, steps=u.steps, orders=tuple(u.orders), seeds=u.seeds,
+                     draws=paper.draws).save(root, figures=False)
 
     hexp = heatmap_experiment(paper, root)
     say(f"heatmap: {hexp.name} ({len(paper.heatmap.x.levels)} x {len(paper.heatmap.y.levels)} cells)")
@@ -855,11 +872,23 @@ def run_pack(paper: PaperExperiment, out: str | Path, workers: int | None = None
         say(f"sensitivity: {sexp.name} ({sexp.design})")
         sensitivity(sexp, out, workers=workers, progress=progress, analysis=ana)
 
-    table = _resolved_parameters(parameter_table(paper.scenario_path(paper.baseline)), configs[paper.baseline],
+    bass = _pack_bass(paper, root, say)
+    cases = business_cases({name: root / rel for name, rel in runs.items()}, year)
+    cases.to_csv(root / "business_cases.csv", index=False)
+    base_cfg = configs[paper.baseline]
+    coverage = _pack_coverage(base_cfg, root / runs[paper.baseline])
+    if coverage is not None:
+        coverage.to_csv(root / "coverage.csv", index=False)
+    table = _resolved_parameters(parameter_table(paper.scenario_path(paper.baseline)), base_cfg,
                                  Path(paper.source).name)
     table.to_csv(root / "parameters.csv", index=False)
+    calibration = base_cfg.calibration
     inputs = {
         "experiment": paper.model_dump(mode="json"), "report_year": year, "scenarios": runs,
+        "bass": bass.relative_to(root).as_posix(), "business_cases": "business_cases.csv",
+        "coverage": "coverage.csv" if coverage is not None else None,
+        "calibration": calibration.model_dump(mode="json") if calibration is not None else None,
+        "draw_sources": spec_sources(base_cfg),
         "uptake_curve": (udir / "uptake_curve.csv").relative_to(root).as_posix(),
         "heatmap": {"dir": hroot.relative_to(root).as_posix(), "x": paper.heatmap.x.key, "y": paper.heatmap.y.key,
                     "output": f"{paper.heatmap.output}_{year}"},
@@ -867,6 +896,61 @@ def run_pack(paper: PaperExperiment, out: str | Path, workers: int | None = None
     }
     write_text_atomic(json.dumps(inputs, indent=2, ensure_ascii=False), root / INPUTS_FILE)
     return root
+
+
+def _pack_bass(paper: PaperExperiment, root: Path, say: Callable[[str], None]) -> Path:
+    """The pack's Bass check (:func:`validate_bass`, ``paper.validation``), skipped when saved; its folder."""
+    cfg = _config(paper.bass_path())
+    seeds = paper.validation.seeds
+    target = root / "validation" / cfg.scenario / run_id(cfg, [], command="validate-bass", seeds=seeds)
+    if (target / "bass_check.json").is_file():
+        say(f"Bass check: saved ({target})")
+        return target
+    say(f"Bass check: {seeds} seeds")
+    return validate_bass(cfg, seeds=seeds, out=root / "validation").path
+
+
+def business_cases(run_dirs: dict[str, Path], year: int) -> pd.DataFrame:
+    """The GP office's and the municipalities' business case per run (scenario, draw, seed), from each
+    scenario's saved tables: ``gp_licence_nok_per_gp_year``; ``gp_break_even_licence_nok_per_gp_year``, the
+    GP-weighted median over offices (:func:`gp_break_even`); ``gp_share_gps_gaining`` (joining pays at the
+    scenario's prices, :func:`sim.report.tables.gp_share_gps_gaining`); ``gp_payback_years`` (median over
+    joined offices, inf = never; the summary's ``gp_payback_years_median``); ``muni_net_cost_nok_per_inhabitant``
+    (the median municipality in ``year``, the summary's); ``muni_payback_year``
+    (:func:`sim.report.tables.municipal_payback_year`, inf = never)."""
+    rows = []
+    for name, d in run_dirs.items():
+        summary = read_table(d, "summary").set_index(["draw", "seed"])
+        gp, cm = read_table(d, "costs_gp"), read_table(d, "costs_municipality")
+        cm_runs = dict(iter(cm.groupby(["draw", "seed"])))
+        for (draw, seed), g in gp.groupby(["draw", "seed"]):
+            be = gp_break_even(g).set_index("quantity")
+            s = summary.loc[(draw, seed)]
+            rows.append({"scenario": name, "draw": int(draw), "seed": int(seed),
+                         "gp_licence_nok_per_gp_year": float(g["licence_nok_per_gp_year"].iloc[0]),
+                         "gp_break_even_licence_nok_per_gp_year": float(be.at["licence", "q50"]),
+                         "gp_share_gps_gaining": gp_share_gps_gaining(g),
+                         "gp_payback_years": float(s["gp_payback_years_median"]),
+                         "muni_net_cost_nok_per_inhabitant": float(s[f"nok_per_inhabitant_median_municipality_{year}"]),
+                         "muni_payback_year": municipal_payback_year(cm_runs[(draw, seed)])})
+    return pd.DataFrame(rows)
+
+
+def _pack_coverage(cfg: Config, baseline_dir: Path) -> pd.DataFrame | None:
+    """Coverage of the observed 2020-2023 points by the baseline's 90 % band over draws x seeds (its saved
+    timeseries; :func:`sim.calibrate.coverage_table`), or None off the real region (no history to cover)."""
+    if cfg.region.kind != "real":
+        return None
+    ts = pd.read_parquet(baseline_dir / "timeseries.parquet", filters=[("level", "==", "region")])
+    observed = _calibration.observed_series(cfg, cfg.run.start_month, _calibration.HISTORY_END)
+    fit_end = pd.Timestamp(observed["month"].max())
+    ts = ts[pd.to_datetime(ts["month"]) <= fit_end]
+    cols = [c for c in (*_calibration.SERIES, _calibration.DECIDED) if c in ts.columns]
+    bands = _calibration.bands_table(ts, cols)
+    points = _calibration.decision_points_in_window(_calibration.option_decision_points(), cfg.run.start_month,
+                                                    len(observed))
+    replayed = cfg.t_of(cfg.rollout.history_end_month) if cfg.rollout.replay_history else None
+    return _calibration.coverage_table(bands, observed, points, replayed)
 
 
 def _sensitivity_saved(exp: Experiment, ana, out: Path) -> bool:

@@ -396,8 +396,8 @@ def validate_bass(
 ) -> None:
     """Run the Bass special case and write the simulated and analytic curves side by side (CSV and figure)."""
     res = api.validate_bass(config, seeds=seeds, overrides=set_, out=out, lang=lang)
-    typer.echo(f"wrote {res.path}/bass_curves.csv and figures: max |simulated - F(t)| = {res.max_gap:.4f} "
-               f"over {len(res.bass_curves)} months")
+    typer.echo(f"wrote {res.path}/bass_curves.csv and figures")
+    typer.echo(res.verdict_line())
 
 
 @app.command()

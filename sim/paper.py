@@ -73,10 +73,19 @@ class SensitivitySettings(_Strict):
     tornado: bool | None = Field(None, description="Replace [analysis] tornado")
 
 
+class ValidationSettings(_Strict):
+    """The Bass check the report quotes (:func:`sim.api.validate_bass`)."""
+
+    bass: str = Field("validation/bass.toml", description="The Bass special case, relative to this file")
+    seeds: int = Field(40, ge=2, description="Seeds of the Bass check")
+
+
 class QuickSettings(_Strict):
-    """What ``--quick`` shrinks the experiment to (a smoke version under ``<name>-quick``)."""
+    """What ``--quick`` shrinks the experiment to (a smoke version under ``<name>-quick``, marked a smoke test)."""
 
     seeds: int = Field(2, ge=1)
+    draws: int = Field(2, ge=0, description="Posterior draws beside draw 0")
+    bass_seeds: int = Field(4, ge=2)
     uptake_steps: int = Field(5, ge=2)
     uptake_seeds: int = Field(2, ge=1)
     heatmap_levels: int = Field(3, ge=2, description="Levels kept per axis: first, last and evenly between")
@@ -91,22 +100,31 @@ class PaperExperiment(_Strict):
     name: str = Field(..., pattern=NAME_PATTERN, description="Used in result paths (a plain name)")
     description: str = Field("", description="One line on what it answers")
     seeds: int = Field(..., ge=1, le=1000, description="Replicate seeds per scenario")
+    draws: int = Field(0, ge=0, le=1000, description="Parameter draws beside draw 0 (the posterior medians) per "
+                       "scenario: bands over (draws + 1) x seeds; fitted keys from the posterior, others from their priors")
+    smoke: bool = Field(False, description="A smoke test: every page and figure says so (set by --quick)")
     overrides: list[str] = Field(default_factory=list, description="--set overrides applied to every scenario, "
                                  "the uptake curve and the heatmap (e.g. a small region)")
     baseline: str = Field("baseline", description="The reference scenario (key numbers, parameter table)")
     adoption_scenarios: list[str] = Field(..., min_length=1, description="Question 2: GP adoption scenarios")
     financing_scenarios: list[str] = Field(..., min_length=1, description="Question 3: financing splits")
     scenarios: dict[str, str] = Field(..., min_length=1, description="Scenario name -> TOML, relative to this file")
-    labels: dict[str, dict[Literal["en", "nb"], str]] = Field(default_factory=dict, description="Display names")
+    labels: dict[str, dict[Literal["en", "nb"], str]] = Field(
+        default_factory=dict, description="Display names that replace the one table's (sim.plots.labels.display_name)")
     uptake_curve: UptakeSettings = Field(default_factory=UptakeSettings)
     heatmap: HeatmapSettings
     sensitivity: SensitivitySettings
+    validation: ValidationSettings = Field(default_factory=ValidationSettings)
     quick: QuickSettings = Field(default_factory=QuickSettings)
     source: str = Field("", description="The experiment file (set by load_paper)")
 
     def scenario_path(self, name: str) -> Path:
         """A scenario's TOML, resolved against the experiment file's folder."""
         return (Path(self.source).parent / self.scenarios[name]).resolve()
+
+    def bass_path(self) -> Path:
+        """The Bass check's TOML, resolved against the experiment file's folder."""
+        return (Path(self.source).parent / self.validation.bass).resolve()
 
 
 def load_paper(path: str | Path) -> PaperExperiment:
@@ -127,18 +145,21 @@ def load_paper(path: str | Path) -> PaperExperiment:
             raise ConfigError(f"{p}: uptake_curve.at.{i}: must be between 0 and 1, got {a!r}")
     for name in paper.scenarios:
         scenario_config(paper, name)
+    if not paper.bass_path().is_file():
+        raise ConfigError(f"{p}: validation.bass: file not found: {paper.bass_path()}")
     heatmap_experiment(paper, Path(tempfile.gettempdir()), validate_only=True)
     sensitivity_experiment(paper)
     return paper
 
 
 def scenario_config(paper: PaperExperiment, name: str):
-    """The scenario's Config: its TOML + the experiment's overrides, named ``name``."""
+    """The scenario's Config: its TOML + the experiment's overrides, named ``name``, with ``run.draws`` the
+    experiment's ``draws``."""
     path = paper.scenario_path(name)
     if not path.is_file():
         raise ConfigError(f"{paper.source}: scenarios.{name}: file not found: {path}")
     try:
-        return load_config(path, [*paper.overrides, f"scenario={name}"])
+        return load_config(path, [*paper.overrides, f"scenario={name}", f"run.draws={paper.draws}"])
     except ConfigError as err:
         raise ConfigError(f"{paper.source}: scenarios.{name}: {err}") from None
 
@@ -156,7 +177,8 @@ def quick_version(paper: PaperExperiment) -> PaperExperiment:
                                 "x": h.x.model_copy(update={"levels": fewer(h.x.levels)}),
                                 "y": h.y.model_copy(update={"levels": fewer(h.y.levels)})})
     return paper.model_copy(update={
-        "name": f"{paper.name}-quick", "seeds": q.seeds, "heatmap": heat,
+        "name": f"{paper.name}-quick", "seeds": q.seeds, "draws": min(q.draws, paper.draws), "smoke": True,
+        "heatmap": heat, "validation": paper.validation.model_copy(update={"seeds": q.bass_seeds}),
         "uptake_curve": paper.uptake_curve.model_copy(update={"steps": q.uptake_steps, "seeds": q.uptake_seeds}),
         "sensitivity": paper.sensitivity.model_copy(update={"samples": q.sensitivity_samples,
                                                             "replicates": q.sensitivity_replicates})})

@@ -11,7 +11,8 @@ F_n the adopted share at the start of the month. Three curves are compared:
   recursion by sampling error and by a finite-population bias bounded by
   :func:`finite_population_bias_bound`.
 
-The run uses ``experiments/validation/bass.toml``.
+The run uses ``experiments/validation/bass.toml``. :func:`bass_check` states the verdict: PASS when
+the simulated mean lies within the computed tolerance of F(t) in every month (:func:`bass_tolerance`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ from sim.builds import BuildCache
 from sim.config import Config
 from sim.model import RolloutModel
 from sim.runner import replicate_seed
+
+Z_SAMPLING = 4.0
+"""Standard errors of the mean over seeds allowed per month (P(|Z| > 4) = 6e-5 each; the curve is smooth,
+so its ~190 months are far fewer independent tests)."""
 
 
 def bass_cdf(t_years: np.ndarray | float, p: float, q: float) -> np.ndarray:
@@ -100,7 +105,8 @@ def bass_validation(cfg: Config, n_seeds: int, builds: BuildCache | None = None)
     One row per month: ``t``, ``t_years`` = (t + 1) / 12 (the share is recorded at the end of
     month t; the platform is offered at t_years = 0), ``share_mean``, ``share_var`` (sample
     variance over seeds), ``share_se`` = sd / sqrt(n_seeds), ``bass_discrete`` (the recursion),
-    ``bass_cdf`` (the closed form) and ``bias_bound`` (:func:`finite_population_bias_bound`).
+    ``bass_cdf`` (the closed form), ``bias_bound`` (:func:`finite_population_bias_bound`), ``n_practices`` and
+    the rates ``p_per_year``, ``q_per_year`` (so the table alone can be checked: :func:`bass_check`).
     The share is ``share_gps``; every practice has the same hazard, so its mean is the same as
     that of the office share.
     """
@@ -118,5 +124,44 @@ def bass_validation(cfg: Config, n_seeds: int, builds: BuildCache | None = None)
     return pd.DataFrame({
         "t": np.arange(n), "t_years": t_years, "share_mean": shares.mean(axis=0), "share_var": var,
         "share_se": np.sqrt(var / n_seeds), "bass_discrete": bass_discrete(n, p, q), "bass_cdf": bass_cdf(t_years, p, q),
-        "bias_bound": finite_population_bias_bound(var, p, q), "n_seeds": n_seeds,
+        "bias_bound": finite_population_bias_bound(var, p, q), "n_seeds": n_seeds, "n_practices": len(region.practices),
+        "p_per_year": p, "q_per_year": q,
     })
+
+
+def binomial_se_floor(curves: pd.DataFrame, dt_years: float = DT_YEARS) -> pd.Series:
+    """A floor for the standard error of the mean share over seeds: the one-month binomial variance at the
+    recursion's state, sqrt((1 - F_n) h_n (1 - h_n) / (N n_seeds)), h_n = 1 - e^{-dt (p + q F_n)},
+    F_n the recursion before the month, N the practices. Given the start-of-month state the month's
+    adopters are binomial, so the share's variance is at least this; it keeps a few seeds that happen
+    to agree (sample variance 0, e.g. nobody joined in the first months) from claiming a zero error."""
+    n, p, q = len(curves), float(curves["p_per_year"].iloc[0]), float(curves["q_per_year"].iloc[0])
+    before = np.concatenate([[0.0], bass_discrete(n - 1, p, q, dt_years)])
+    h = -np.expm1(-dt_years * (p + q * before))
+    var = (1.0 - before) * h * (1.0 - h) / curves["n_practices"].to_numpy(dtype=float)
+    return pd.Series(np.sqrt(var / curves["n_seeds"].to_numpy(dtype=float)), index=curves.index)
+
+
+def bass_tolerance(curves: pd.DataFrame, z: float = Z_SAMPLING) -> pd.Series:
+    """The allowed gap |simulated mean - F(t)| per month, each part computed, none a fudge factor:
+
+        tol_t = |F_rec(t) - F(t)|  (discretisation: the monthly recursion against the closed form)
+              + B_t                (finite population: :func:`finite_population_bias_bound`)
+              + z max(se_t, se_floor_t)  (sampling: z standard errors of the mean over seeds, the sample's
+                                          or :func:`binomial_se_floor`, whichever is larger)
+    """
+    se = np.maximum(curves["share_se"], binomial_se_floor(curves))
+    return (curves["bass_discrete"] - curves["bass_cdf"]).abs() + curves["bias_bound"] + z * se
+
+
+def bass_check(curves: pd.DataFrame, z: float = Z_SAMPLING) -> dict:
+    """The verdict of a Bass validation table (:func:`bass_validation`): ``passed`` (every month's gap
+    within its tolerance), ``verdict`` ("PASS" | "FAIL"), ``max_gap`` (max |mean - F(t)|), ``tolerance_at_max``
+    (the tolerance in that month), ``max_tolerance``, ``months_outside`` and ``n_seeds``."""
+    gap = (curves["share_mean"] - curves["bass_cdf"]).abs()
+    tol = bass_tolerance(curves, z)
+    i = int(gap.to_numpy().argmax())
+    passed = bool((gap <= tol).all())
+    return {"passed": passed, "verdict": "PASS" if passed else "FAIL", "max_gap": float(gap.iloc[i]),
+            "tolerance_at_max": float(tol.iloc[i]), "max_tolerance": float(tol.max()),
+            "months_outside": int((gap > tol).sum()), "n_seeds": int(curves["n_seeds"].iloc[0]), "z": float(z)}

@@ -95,7 +95,8 @@ def shown_words(fig) -> list[str]:
 @pytest.mark.parametrize("name", list(FIGURES))
 def test_figure_is_print_ready(name, lang, tables):  # noqa: F811
     spec = FIGURES[name]
-    fig = figure(name, tables[spec.subject], lang, **tables["_options"])
+    with _no_layout_warning():
+        fig = figure(name, tables[spec.subject], lang, **tables["_options"])
     try:
         problems = layout_problems(fig)
         assert not problems, f"{name}/{lang}:\n  " + "\n  ".join(problems)
@@ -141,3 +142,89 @@ def test_same_figure_gives_the_same_pdf(tables, tmp_path):  # noqa: F811
     b = write_figures("validation", tables["validation"], tmp_path / "b", "nb")
     for p, q in zip(a, b):
         assert p.read_bytes() == q.read_bytes(), p.name
+
+
+@pytest.fixture(scope="module")
+def large():
+    """Tables the size of the real analyses: the 14 parameters with the longest Norwegian names, the four
+    default sensitivity outputs and one more, the real region's 66 municipalities by name."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pandas as pd
+
+    from sim.config import load_config, prior_ranges, region_names
+    from sim.plots.labels import display_name
+    from sim.sensitivity.options import DEFAULT_OUTPUTS
+
+    from .conftest import ROOT
+
+    cfg = load_config(ROOT / "configs" / "baseline.toml")
+    params = sorted(prior_ranges(cfg), key=lambda k: -len(display_name(k, "nb")))[:14]
+    outputs = [*DEFAULT_OUTPUTS, "n_municipalities_live_end"]
+    rng = np.random.default_rng(1)
+    indices = pd.DataFrame(
+        [{"output": o, "parameter": p, "method": "sobol", "index": i, "value": rng.uniform(0, 0.6), "conf": 0.05}
+         for o in outputs for p in params for i in ("S1", "ST")]
+        + [{"output": o, "parameter": p, "method": "morris", "index": i, "value": rng.uniform(0, 1), "conf": 0.05}
+           for o in outputs for p in params for i in ("mu_star", "mu", "sigma")])
+    tornado = pd.DataFrame([{"output": o, "parameter": p, "y_base": 1234.5, "y_low": 1000.0 - 10 * k,
+                             "y_high": 1500.0 + 10 * k, "swing": 500.0 + 20 * k} for o in outputs for k, p in enumerate(params)])
+    drivers = indices[(indices["method"] == "sobol") & (indices["index"] == "ST")].assign(
+        rank=lambda d: d.groupby("output")["value"].rank(ascending=False, method="first").astype(int))
+    names = region_names(cfg.region)
+    expected = pd.DataFrame([{"scenario": s, "kommunenummer": k, "name": n, "expected_nok_per_inhabitant": 200.0 * j + i * 25.0}
+                             for j, s in enumerate(("baseline", "grant_as_loan", "ks_proposal", "floor_key"))
+                             for i, (k, n) in enumerate(zip(names.kommunenummer, names.municipalities))])
+    return {"sensitivity": SimpleNamespace(indices=indices, tornado=tornado),
+            "report": SimpleNamespace(drivers=drivers[drivers["rank"] <= 5]),
+            "bill": SimpleNamespace(expected=expected)}
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+@pytest.mark.parametrize("name", ["sobol_indices", "morris_mu_star_sigma", "tornado", "drivers", "bill_by_municipality"])
+def test_figures_of_real_size_are_print_ready(name, lang, large):
+    with _no_layout_warning():
+        fig = figure(name, large[FIGURES[name].subject], lang, method="sobol", highlight="Trondheim")
+    try:
+        problems = layout_problems(fig)
+        assert not problems, f"{name}/{lang}:\n  " + "\n  ".join(problems[:20])
+        if os.environ.get("ONERECORD_FIGURE_DIR"):
+            save(fig, Path(os.environ["ONERECORD_FIGURE_DIR"]) / f"large_{name}_{lang}")
+    finally:
+        plt.close(fig)
+
+
+@pytest.mark.parametrize("name", ["compare", "compare_cost_per_inhabitant"])
+def test_a_scenario_compared_twice_keeps_the_legend_inside_the_figure(name, tables):  # noqa: F811
+    """``onerecord compare`` of two runs of one scenario names the second "<scenario> (<its run folder>)"."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    run = tables["run"]
+    twice = "baseline (baseline-synthetic-20220507-0123456789abcdef)"
+    costs = pd.concat([run.costs_municipality, run.costs_municipality.assign(scenario=twice)])
+    src = SimpleNamespace(runs={"baseline": run.tables, twice: run.tables}, costs_municipality=costs)
+    with _no_layout_warning():
+        fig = figure(name, src, "nb")
+    try:
+        problems = layout_problems(fig)
+        assert not problems, "\n".join(problems)
+        assert any("Basis (baseline-synthetic" in " ".join(w.split()) for w in shown_words(fig))
+    finally:
+        plt.close(fig)
+
+
+class _no_layout_warning:
+    """Fail on matplotlib's 'constrained_layout not applied' (a legend or label larger than the figure)."""
+
+    def __enter__(self):
+        import warnings
+
+        self._w = warnings.catch_warnings()
+        self._w.__enter__()
+        warnings.filterwarnings("error", message="constrained_layout not applied")
+
+    def __exit__(self, *exc):
+        return self._w.__exit__(*exc)

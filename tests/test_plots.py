@@ -26,7 +26,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from sim import api  # noqa: E402
 from sim.plots import FIGURES, LABELS, SUBJECTS, figure, names, write_figures  # noqa: E402
-from sim.validation import bass_cdf  # noqa: E402
+from sim.validation import bass_cdf, bass_discrete  # noqa: E402
 
 from .conftest import ROOT  # noqa: E402
 
@@ -86,7 +86,9 @@ def tables(small_config, tmp_path_factory) -> dict[str, object]:
                         fc_months))
     t = np.arange(24)
     bass = pd.DataFrame({"t": t, "t_years": (t + 1) / 12, "share_mean": bass_cdf((t + 1) / 12, 0.05, 0.4),
-                         "share_se": 0.01, "bass_cdf": bass_cdf((t + 1) / 12, 0.05, 0.4), "n_seeds": 3})
+                         "share_se": 0.01, "bass_cdf": bass_cdf((t + 1) / 12, 0.05, 0.4), "n_seeds": 3,
+                         "share_var": 3e-4, "bass_discrete": bass_discrete(24, 0.05, 0.4), "bias_bound": 0.0,
+                         "n_practices": 200, "p_per_year": 0.05, "q_per_year": 0.4})  # bass_validation's columns
     nets = {"baseline": pd.DataFrame({"net_npv_nok": [-1e8, 2e7, 5e7]}, index=["state", "municipalities", "gps"]),
             "state_finances_all": pd.DataFrame({"net_npv_nok": [-2e8, 6e7, 5e7]}, index=["state", "municipalities", "gps"])}
     profile = pd.DataFrame([{"output": o, "parameter": p, "value": v, "base_value": 0.5, "mean": v * k, "p10": v * k - 0.1,

@@ -21,6 +21,8 @@ from sim.config import ConfigError
 from sim.api import report
 from sim.paper import load_paper, quick_version
 from sim.report import TEXT, build_report, fmt, uptake_gaps
+from sim.report.bands import band, parameter_share
+from sim.report.tables import coverage_split, drivers_verdict, municipal_payback_year, uptake_gap_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ROOT / "experiments" / "position_paper_quick.toml"
@@ -88,7 +90,7 @@ def test_report_builds_from_saved_results_with_the_model_blocked(pack):
                          env={**os.environ, "MPLBACKEND": "Agg"}, timeout=120)
     assert res.returncode == 0, res.stderr[-2000:]
     nb = (root / "report_nb" / "report.md").read_text(encoding="utf-8")
-    assert nb.startswith(f"# {TEXT['nb']['title']}")
+    assert nb.startswith(f"# {TEXT['nb']['smoke_title']}: {TEXT['nb']['title']}")
     for key in ("q1_title", "q2_title", "q3_title", "q4_title", "methods_title", "params_title"):
         assert TEXT["nb"][key] in nb and TEXT["en"][key] not in nb
     assert '<html lang="nb">' in (root / "report_nb" / "report.html").read_text(encoding="utf-8")
@@ -107,12 +109,13 @@ def test_quoted_numbers_equal_the_result_tables(pack):
     md = (root / "report_en" / "report.md").read_text(encoding="utf-8")
     assert f"Baseline GP uptake in {y}: {fmt(gp, 'pct', 'en')} of GPs" in md
 
-    # cost per inhabitant: the median over municipalities of each one's median over seeds (joined, year y)
+    # cost per inhabitant: each run's median municipality (joined, year y), then the median over runs
     cm = pd.read_csv(_baseline_dir(root) / "costs_municipality.csv", dtype={"kommunenummer": str})
     cm = cm[(cm["year"] == y) & cm["joined"].astype(bool)]
-    per_muni = cm.groupby("kommunenummer")["net_cost_nok_per_inhabitant"].median()
-    assert numbers["cost_median"] == pytest.approx(per_muni.median(), rel=1e-12)
-    assert f"{fmt(per_muni.median(), 'nok', 'en')} NOK per inhabitant" in md
+    per_run = cm.groupby(["draw", "seed"])["net_cost_nok_per_inhabitant"].median()
+    assert numbers["cost_median"] == pytest.approx(per_run.median(), rel=1e-12)
+    assert numbers["cost_median_lo"] == pytest.approx(per_run.quantile(0.05), rel=1e-12)
+    assert f"{fmt(per_run.median(), 'nok', 'en')} NOK per inhabitant" in md
 
 
 def test_heatmap_cell_at_the_baseline_values_repeats_the_baseline_runs(pack):
@@ -126,7 +129,7 @@ def test_heatmap_cell_at_the_baseline_values_repeats_the_baseline_runs(pack):
     cfg = json.loads((_baseline_dir(root) / "manifest.json").read_text(encoding="utf-8"))["config"]
     x0, y0 = cfg["gp_price"]["licence_nok_per_gp_year"], cfg["functionality"]["improvement_per_release"]
     cell = runs[np.isclose(runs[h["x"]], x0) & np.isclose(runs[h["y"]], y0)].sort_values("replicate")
-    summary = pd.read_csv(_baseline_dir(root) / "summary.csv").sort_values("seed")
+    summary = pd.read_csv(_baseline_dir(root) / "summary.csv").query("draw == 0").sort_values("seed")  # draw 0: as given
     assert len(cell) == len(summary) > 0
     np.testing.assert_allclose(cell[f"share_gps_{y}"].to_numpy(), summary[f"share_gps_{y}"].to_numpy(), rtol=1e-12)
 
@@ -159,7 +162,7 @@ def test_templates_hold_no_digits_and_match_across_languages():
 
 def test_fmt_formats_by_language():
     assert fmt(0.1234, "pct", "en") == "12.3%"
-    assert fmt(0.1234, "pct", "nb") == "12,3\u00a0%"
+    assert fmt(0.1234, "pct", "nb") == "12,3\u202f%"
     assert fmt(1234567.4, "nok", "en") == "1,234,567"
     assert fmt(1234567.4, "nok", "nb") == "1\u202f234\u202f567"
     assert fmt(-2.5e8, "mnok", "en") == "-250"
@@ -196,7 +199,7 @@ def test_second_run_skips_what_is_saved(pack):
     report(QUICK, out, "en", progress=False, say=said.append)
     assert {p: p.stat().st_mtime_ns for p in manifests} == before
     assert sens.stat().st_mtime_ns == sens_before
-    assert sum("saved" in s for s in said) == len(manifests) + 2  # scenarios, uptake curve, sensitivity
+    assert sum("saved" in s for s in said) == len(manifests) + 3  # scenarios, uptake curve, sensitivity, Bass
 
 
 def test_cli_rebuild_only_and_bad_input(pack, tmp_path):
@@ -223,7 +226,8 @@ def test_cli_rebuild_only_and_bad_input(pack, tmp_path):
 def _write(tmp_path: Path, text: str) -> Path:
     p = tmp_path / "paper.toml"
     p.write_text(text.replace("../configs/", f"{ROOT}/configs/").replace(
-        '"sensitivity_smoke.toml"', f'"{ROOT}/experiments/sensitivity_smoke.toml"'), encoding="utf-8")
+        '"sensitivity_smoke.toml"', f'"{ROOT}/experiments/sensitivity_smoke.toml"').replace(
+        '"validation/bass.toml"', f'"{ROOT}/experiments/validation/bass.toml"'), encoding="utf-8")
     return p
 
 
@@ -258,3 +262,198 @@ def test_quick_version_of_the_default_experiment():
         assert set(quick_axis.levels) <= set(full_axis.levels)
     assert q.sensitivity.samples == paper.quick.sensitivity_samples
     assert set(paper.adoption_scenarios) | set(paper.financing_scenarios) <= set(paper.scenarios)
+
+
+def test_norwegian_report_names_parameters_not_keys(pack):
+    """Prose and captions use display names (sim.plots.labels); a raw dotted key appears only as code or in
+    the parameter table's rows."""
+    from sim.config import iter_parameters
+
+    out, root = pack
+    report(QUICK, out, "nb", rebuild_only=True, progress=False)
+    md = (root / "report_nb" / "report.md").read_text(encoding="utf-8")
+    prose = re.sub(r"`[^`]*`", "", "\n".join(line for line in md.splitlines() if not line.startswith("|")))
+    raw = sorted(k for k, _ in iter_parameters() if "." in k and k in prose)
+    assert not raw, raw
+
+
+# --------------------------------------------------------------------------- bands over draws x seeds
+
+
+def test_parameter_share_analytic_case():
+    """Two draws with means +1 and -1, two seeds each at +-1 around them: y = 2, 0, 0, -2.
+    Total sum of squares 8, between draws 2 x 2 x 1^2 = 4: half the variance is the parameters'."""
+    assert parameter_share([2.0, 0.0, 0.0, -2.0], [0, 0, 1, 1]) == pytest.approx(0.5)
+    # seeds that agree within each draw: all of it; one draw, or equal draw means: none of it
+    assert parameter_share([1.0, 1.0, 3.0, 3.0], [0, 0, 1, 1]) == pytest.approx(1.0)
+    assert parameter_share([1.0, 3.0, 1.0, 3.0], [0, 0, 1, 1]) == pytest.approx(0.0)
+    assert parameter_share([1.0, 2.0, 3.0], [0, 0, 0]) == pytest.approx(0.0)
+    assert np.isnan(parameter_share([2.0, 2.0, 2.0], [0, 1, 2]))  # no band to split
+    # law of total variance on random data, unequal group sizes
+    rng = np.random.default_rng(0)
+    d = rng.integers(0, 5, 200)
+    y = rng.normal(d * 0.3, 1.0)
+    means = pd.Series(y).groupby(d).transform("mean").to_numpy()
+    assert parameter_share(y, d) == pytest.approx(np.var(means) / np.var(y), rel=1e-12)
+
+
+def test_band_treats_never_as_largest():
+    b = band([1.0, 2.0, 3.0, float("nan")])
+    assert (b["median"], b["runs"]) == (2.0, 3) and b["p05"] == pytest.approx(1.1) and b["p95"] == pytest.approx(2.9)
+    b = band([1.0, 2.0, float("inf"), float("inf"), float("inf")])
+    assert b["median"] == float("inf") and b["p05"] == pytest.approx(1.2) and b["p95"] == float("inf")
+
+
+def test_municipal_payback_year_by_hand():
+    rows = [(2022, 0, 100), (2023, 50, 50), (2024, 80, 10), (2025, 80, 10)]  # account -100, -100, -30, +40
+    costs = pd.DataFrame(rows, columns=["year", "gains_nok", "net_cost_nok"])
+    assert municipal_payback_year(costs) == 2025
+    assert municipal_payback_year(costs[costs["year"] < 2025]) == float("inf")  # never within the horizon
+    assert municipal_payback_year(costs.assign(net_cost_nok=0)) == 2022  # nothing to pay back
+
+
+def test_drivers_verdict():
+    top = pd.DataFrame({"index": ["ST", "ST"], "value": [0.5, 0.3], "conf": [0.1, 0.05]})
+    assert drivers_verdict(top)["refused"] == 0
+    assert drivers_verdict(top.assign(conf=[0.1, 0.3])) | {} == {"refused": 1, "n_wide": 1, "n_above_one": 0, "n_top": 2}
+    above = drivers_verdict(top.assign(value=[1.28, 0.3], conf=[0.2, 0.05]))
+    assert above["refused"] == 1 and above["n_above_one"] == 1 and above["n_wide"] == 0
+
+
+def test_coverage_leaves_out_points_that_hold_by_construction():
+    cov = pd.DataFrame({"series": ["n_municipalities_live"] * 3 + ["n_gp_offices_live"] * 2 + ["share_x"] * 2,
+                        "covered_90": [True, True, True, True, False, False, True],
+                        "by_construction": [True, True, True, True, False, False, False]})
+    split = coverage_split(cov)
+    assert (split["n_free"], split["n_free_covered"]) == (3, 1)
+    assert (split["n_constructed"], split["n_constructed_covered"]) == (4, 4)
+    assert split["constructed_by_series"] == {"n_municipalities_live": 3, "n_gp_offices_live": 1}
+    # an older table marks the replayed points only
+    assert coverage_split(cov.drop(columns="by_construction").assign(by_replay=cov["by_construction"]))["n_free"] == 3
+
+
+def test_uptake_gap_runs_broadcast_deterministic_orders():
+    shares = np.linspace(0, 1, 5)
+    rows = [{"order": "largest_first", "gp_share": s, "seed": 0, "draw": d, "gain_realized": s + 0.1 * d}
+            for s in shares for d in (0, 1)]
+    rows += [{"order": "random", "gp_share": s, "seed": k, "draw": d, "gain_realized": s ** 2 + 0.01 * k}
+             for s in shares for k in (0, 1) for d in (0, 1)]
+    gaps = uptake_gap_runs(pd.DataFrame(rows), 0.5).set_index(["draw", "seed"])["value"]
+    assert gaps[(0, 0)] == pytest.approx(0.25) and gaps[(0, 1)] == pytest.approx(0.24)
+    assert gaps[(1, 0)] == pytest.approx(0.35) and len(gaps) == 4
+
+
+def test_bands_over_draws_in_the_saved_tables_and_the_text(pack):
+    _, root = pack
+    y = _inputs(root)["report_year"]
+    summary = pd.read_csv(_baseline_dir(root) / "summary.csv")
+    assert summary["draw"].nunique() == _inputs(root)["experiment"]["draws"] + 1 > 1
+    assert len(summary) == summary["draw"].nunique() * summary["seed"].nunique()
+    numbers = json.loads((root / "report_en" / "numbers.json").read_text(encoding="utf-8"))
+    v = summary[f"share_gps_{y}"]
+    assert numbers["base_gp_lo"] == pytest.approx(v.quantile(0.05)) and numbers["base_gp_hi"] == pytest.approx(v.quantile(0.95))
+    assert numbers["base_gp_par"] == pytest.approx(parameter_share(v, summary["draw"]))
+    shares = {k: x for k, x in numbers.items() if k.endswith("_par")}
+    assert len(shares) >= 6 and all(0 <= x <= 1 for x in shares.values() if not np.isnan(x))
+    md = (root / "report_en" / "report.md").read_text(encoding="utf-8")
+    assert f"parameters {fmt(numbers['base_gp_par'], 'pct0', 'en')}" in md
+    cases = pd.read_csv(root / "business_cases.csv")
+    assert len(cases) == len(summary) * len(_inputs(root)["scenarios"]) and {"draw", "seed"} <= set(cases.columns)
+
+
+def test_smoke_test_marked_on_every_page_and_figure(pack, tmp_path):
+    out, root = pack
+    build_report(root, "nb")
+    for lang in ("en", "nb"):
+        mark = TEXT[lang]["smoke_title"]
+        md = (root / f"report_{lang}" / "report.md").read_text(encoding="utf-8")
+        assert md.startswith(f"# {mark}: ") and md.splitlines()[2].startswith(f"> **{mark}.")
+        page = (root / f"report_{lang}" / "report.html").read_text(encoding="utf-8")
+        assert f"<title>{mark}: " in page and f'<div class="smoke">{mark}.' in page
+        assert "position:fixed" in page  # printed: on every page
+    # figures: the same pack rebuilt as no smoke test gives other pixels in every figure, and no mark in the text
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    croot = copy / root.name
+    inputs = _inputs(croot)
+    inputs["experiment"]["smoke"] = False
+    (croot / "report_inputs.json").write_text(json.dumps(inputs), encoding="utf-8")
+    md = build_report(croot, "en").read_text(encoding="utf-8")
+    assert TEXT["en"]["smoke_title"] not in md
+    figs = sorted((root / "report_en" / "figures").glob("*.png"))
+    assert len(figs) >= 7
+    for f in figs:
+        assert f.read_bytes() != (croot / "report_en" / "figures" / f.name).read_bytes(), f.name
+
+
+def test_no_driver_named_when_intervals_exceed_the_indices(pack, tmp_path):
+    out, root = pack
+    numbers = json.loads((root / "report_en" / "numbers.json").read_text(encoding="utf-8"))
+    md = (root / "report_en" / "report.md").read_text(encoding="utf-8")
+    assert numbers["drivers_refused"] == 1 and "driver1_value" not in numbers
+    assert "Top driver" not in md and "No driver is named: " in md and TEXT["en"]["q4_refused"].split(":")[0] in md
+    # the same pack with narrow intervals names its driver
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    croot = copy / root.name
+    sens = (croot / _inputs(croot)["sensitivity"]).resolve() / "indices.csv"
+    ind = pd.read_csv(sens)
+    ind["value"] = ind["value"] + 0.01  # no index of zero
+    ind["conf"] = ind["value"] / 10
+    ind.to_csv(sens, index=False)
+    md = build_report(croot, "en").read_text(encoding="utf-8")
+    numbers = json.loads((croot / "report_en" / "numbers.json").read_text(encoding="utf-8"))
+    assert numbers["drivers_refused"] == 0 and "Top driver of GP uptake" in md and "No driver is named" not in md
+
+
+def test_limitations_business_cases_and_checks_in_both_languages(pack):
+    _, root = pack
+    build_report(root, "nb")
+    for lang in ("en", "nb"):
+        T = TEXT[lang]
+        md = (root / f"report_{lang}" / "report.md").read_text(encoding="utf-8")
+        for key in ("lim_title", "cases_title", "calib_title"):
+            assert f"## {T[key]}" in md
+        for key in ("lim_counted", "lim_not_counted", "lim_muni", "lim_gp"):
+            assert T[key].split(":")[0][:30] in md
+        assert T["pass"] in md  # the Bass check's verdict
+        assert T["not_calibrated"][:40] in md or T["calibrated"][:20] in md
+        assert T["coverage_none"][:30] in md  # the quick pack runs a synthetic region
+
+
+def test_no_raw_keys_in_norwegian_prose(pack):
+    """Parameters, scenarios and outputs go by their display names in nb prose (headings, paragraphs, lists,
+    captions); raw keys appear only as code (file names, the parameter table's key column); a symbol
+    such as beta_u in a display name is not a key."""
+    _, root = pack
+    build_report(root, "nb")
+    md = (root / "report_nb" / "report.md").read_text(encoding="utf-8")
+    prose = [line for line in md.splitlines() if line and not line.startswith(("|", "!["))]
+    assert len(prose) > 20
+    for line in prose:
+        text = re.sub(r"`[^`]+`", "", line)
+        raw = re.findall(r"\b[a-z]+(?:_[a-z0-9]{2,})+\b|\b[a-z_]+\.[a-z_]+\b", text)
+        assert not raw, f"raw key {raw} in: {line[:160]}"
+
+
+def test_method_section_names_the_calibration(pack, tmp_path):
+    """A pack whose base carries [calibration] says when, to which data end and how it was fitted, and which
+    inputs the draws take from the posterior; one without says it is uncalibrated (test_limitations...)."""
+    out, root = pack
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    croot = copy / root.name
+    inputs = _inputs(croot)
+    inputs["calibration"] = {"date": "2026-12-07", "data_end": "2023-12", "method": "ABC-SMC (pyabc)",
+                             "posterior": "baseline_posterior.csv"}
+    keys = list(inputs["draw_sources"])
+    inputs["draw_sources"] = {k: "posterior" if k in ("gp.bass_p_per_year", "municipality.threshold_mean") else "prior"
+                              for k in keys}
+    (croot / "report_inputs.json").write_text(json.dumps(inputs), encoding="utf-8")
+    for lang in ("en", "nb"):
+        md = build_report(croot, lang).read_text(encoding="utf-8")
+        assert "ABC-SMC (pyabc)" in md and "2026-12-07" in md and md.count("2023-12") >= 2
+        assert TEXT[lang]["not_calibrated"][:30] not in md
+        assert TEXT[lang]["lim_history"].split("{")[0] in md
+    numbers = json.loads((croot / "report_nb" / "numbers.json").read_text(encoding="utf-8"))
+    assert (numbers["n_posterior"], numbers["n_prior"]) == (2, len(keys) - 2)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sim.plots.labels import display_name, label
-from sim.plots.style import axes, paper_style, size, wrap
+from sim.plots.style import axes, legend_below, paper_style, size, wrap
 
 
 def net_cost_per_inhabitant(costs: pd.DataFrame) -> pd.DataFrame:
@@ -35,8 +35,9 @@ def _by_municipality(df: pd.DataFrame, value: str, lang: str, ax, highlight: str
     order += [k for k in dict.fromkeys(df["kommunenummer"].astype(str)) if k not in order]
     pos = {k: i for i, k in enumerate(order)}
     with paper_style() as plt:
+        given = ax
         fig, (ax,) = axes(plt, ax, figsize=size(0.125 * len(order) + 1.5))
-        for i, s in reversed(list(enumerate(scen))):  # the first scenario (the order) on top, hollow
+        for i, s in enumerate(scen):  # the first scenario (the order) hollow, on top (zorder)
             d = df[df["scenario"] == s]
             y = d["kommunenummer"].astype(str).map(pos).to_numpy()
             style = {"facecolors": "none", "edgecolors": "black", "s": 16, "linewidths": 0.7} if i == 0 else {"s": 7}
@@ -51,8 +52,7 @@ def _by_municipality(df: pd.DataFrame, value: str, lang: str, ax, highlight: str
         ax.set(xlabel=wrap(label("nok_per_inhabitant", lang), 48),
                title=wrap(label("by_municipality_title", lang, what=label(what, lang)), 48))
         ax.grid(axis="x", alpha=0.3)
-        handles, texts = ax.get_legend_handles_labels()
-        fig.legend(handles[::-1], texts[::-1], loc="outside lower center", ncol=2)
+        legend_below(fig, ax, given, ncol=2)
     return fig
 
 
@@ -79,6 +79,7 @@ def fig_gp_breakeven(tables, lang: str = "en", ax=None):
     g = tables.gp
     d = g[g["scenario"] == list(dict.fromkeys(g["scenario"]))[0]].sort_values("breakeven_licence_nok_per_gp_year")
     with paper_style() as plt:
+        given = ax
         fig, (ax,) = axes(plt, ax, figsize=size(max(2.2, 0.16 * len(d) + 1.4)))
         y = np.arange(len(d))
         ax.barh(y, d["breakeven_licence_nok_per_gp_year"], color="C0")
@@ -87,7 +88,7 @@ def fig_gp_breakeven(tables, lang: str = "en", ax=None):
         ax.set(xlabel=wrap(label("breakeven_x", lang), 48), ylabel=label("gp_office", lang),
                title=wrap(label("breakeven_title", lang), 48))
         ax.grid(axis="x")
-        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center")
+        legend_below(fig, ax, given, ncol=1)
     return fig
 
 
@@ -97,6 +98,7 @@ def fig_who_pays(tables, lang: str = "en", ax=None):
     pays, gains = ("pays_npv_nok", "gains_npv_nok") if "pays_npv_nok" in who else ("pays_nok", "gains_nok")
     med = who.groupby("actor", sort=False)[[pays, gains]].median() / 1e6
     with paper_style() as plt:
+        given = ax
         fig, (ax,) = axes(plt, ax, figsize=size(0.35 * len(med) + 1.3))
         y = np.arange(len(med))
         ax.barh(y - 0.2, -med[pays], height=0.4, label=label("pays", lang), color="C3")
@@ -107,7 +109,7 @@ def fig_who_pays(tables, lang: str = "en", ax=None):
         ax.axvline(0, color="black", linewidth=0.6)
         ax.grid(axis="x")
         ax.set(xlabel=label("nok_million", lang), title=wrap(label("who_title", lang), 52))
-        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=3)
+        legend_below(fig, ax, given, ncol=3)
     return fig
 
 
@@ -116,6 +118,7 @@ def fig_net_by_actor(tables, lang: str = "en", ax=None):
     nets = tables.nets
     with paper_style() as plt:
         actors = list(next(iter(nets.values())).index)
+        given = ax
         fig, (ax,) = axes(plt, ax, figsize=size(0.22 * len(actors) * len(nets) + 1.6))
         height = 0.8 / len(nets)
         for k, (name, df) in enumerate(nets.items()):
@@ -126,5 +129,5 @@ def fig_net_by_actor(tables, lang: str = "en", ax=None):
         ax.axvline(0, color="black", linewidth=0.6)
         ax.grid(axis="x")
         ax.set(xlabel=label("nok_million", lang), title=wrap(label("net_title", lang), 52))
-        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2, title=label("scenario", lang))
+        legend_below(fig, ax, given, ncol=2, title=label("scenario", lang))
     return fig

@@ -12,8 +12,8 @@ are written: the one table of display names and the one number formatter.
 * Figure words (:data:`WORDS`): axis, title and legend texts. :data:`LABELS` is every word and name per
   language, read by :func:`label`.
 * Numbers (:func:`fmt`, :func:`number`, :func:`tick_formatter`): ``nb`` writes a decimal comma, a narrow
-  no-break space (U+202F, :data:`THOUSANDS_NB`) between thousands and "12 %" (a no-break space before
-  the sign); ``en`` writes "1,234.5" and "12%". Locale-independent (no ``setlocale``).
+  no-break space (U+202F, :data:`THOUSANDS_NB`) between thousands and before the per cent sign
+  ("12 %"); ``en`` writes "1,234.5" and "12%". Locale-independent (no ``setlocale``).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ LANGS = ("en", "nb")
 THOUSANDS_NB = "\u202f"
 """The Norwegian thousands separator (narrow no-break space), used in every figure and report."""
 
-PERCENT_SPACE_NB = "\u00a0"
-"""The space between a Norwegian number and its per cent sign (no-break space)."""
+PERCENT_SPACE_NB = THOUSANDS_NB
+"""The space between a Norwegian number and its per cent sign or unit word: the same narrow no-break space."""
 
 
 SCENARIOS: dict[str, tuple[str, str]] = {
@@ -280,7 +280,7 @@ COMPONENTS: dict[str, tuple[str, str]] = {
 
 COLUMNS: dict[str, tuple[str, str]] = {
     "scenario": ("Financing scenario", "Finansieringsscenario"), "component": ("Item", "Post"), "year": ("Year", "År"),
-    "median_nok": ("Median (NOK)", "Median (kr)"), "p05_nok": ("5% (NOK)", "5 % (kr)"), "p95_nok": ("95% (NOK)", "95 % (kr)"),
+    "median_nok": ("Median (NOK)", "Median (kr)"), "p05_nok": ("5% (NOK)", "5 % (kr)"), "p95_nok": ("95% (NOK)", "95 % (kr)"),
     "samples": ("Runs", "Antall kjøringer"), "kommunenummer": ("Municipality number", "Kommunenummer"),
     "name": ("Municipality", "Kommune"), "population": ("Residents", "Innbyggere"),
     "golive_year": ("Go-live year (median)", "Innføringsår (median)"),
@@ -289,12 +289,12 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "annual_net_nok": ("Net a year after go-live (NOK, median)", "Netto per år etter innføring (kr, median)"),
     "annual_net_nok_per_inhabitant": ("Net per resident a year (NOK, median)", "Netto per innbygger per år (kr, median)"),
     "npv_net_cost_nok": ("NPV net cost (NOK, median)", "Nåverdi netto kostnad (kr, median)"),
-    "npv_p05_nok": ("NPV 5% (NOK)", "Nåverdi 5 % (kr)"), "npv_p95_nok": ("NPV 95% (NOK)", "Nåverdi 95 % (kr)"),
+    "npv_p05_nok": ("NPV 5% (NOK)", "Nåverdi 5 % (kr)"), "npv_p95_nok": ("NPV 95% (NOK)", "Nåverdi 95 % (kr)"),
     "expected_nok_per_inhabitant": ("Expected net per resident a year (NOK)", "Forventet netto per innbygger per år (kr)"),
     "practice_idx": ("Office no.", "Kontor nr."), "n_gps": ("GPs", "Fastleger"), "list_patients": ("List patients", "Listepasienter"),
     "share_runs_joined": ("Share of runs joined", "Andel kjøringer med"),
     "net_nok_per_gp_year": ("Net per GP a year (NOK, median)", "Netto per lege per år (kr, median)"),
-    "net_p05": ("Net 5% (NOK)", "Netto 5 % (kr)"), "net_p95": ("Net 95% (NOK)", "Netto 95 % (kr)"),
+    "net_p05": ("Net 5% (NOK)", "Netto 5 % (kr)"), "net_p95": ("Net 95% (NOK)", "Netto 95 % (kr)"),
     "payback_years": ("Payback (years, median)", "Tilbakebetaling (år, median)"),
     "licence_nok_per_gp_year": ("Licence per GP a year (NOK)", "Lisens per lege per år (kr)"),
     "annualised_oneoff_nok_per_gp_year": ("One-off annualised (NOK)", "Engangskostnad annualisert (kr)"),
@@ -331,7 +331,7 @@ WORDS: dict[str, dict[str, str]] = {
         "gp_office": "GP offices", "gp": "GPs", "adoption_title": "Adoption by actor type",
         "coverage_title": "Information sharing over time", "gain_title": "Gain against GP uptake",
         "median_band": "median, band 5–95% over replicates", "compare_title": "Scenarios compared", "scenario": "Scenario",
-        "share_0_1": "Share (0-1)",
+        "share_0_1": "Share (0–1)",
         # economics
         "nok_per_inhabitant": "Net cost (NOK per inhabitant per year)", "municipalities_sorted": "Municipalities, sorted",
         "cost_title": "Net cost per inhabitant, {year}", "pays": "Pays", "gains": "Gains", "net": "Net",
@@ -352,7 +352,8 @@ WORDS: dict[str, dict[str, str]] = {
         # sensitivity
         "sobol": "Sobol total index ST", "morris": "Morris mu* (change over the whole range)",
         "sobol_method": "Sobol", "morris_method": "Morris elementary effects",
-        "drivers_title": "Top drivers", "heat_mean": "mean over replicates", "heat_mark": "the scenario's values", "end": "end of horizon",
+        "drivers_title": "Top drivers", "largest_shown": "(the {k} largest of {n})",
+        "largest_named": "(the {k} largest named where the name fits)", "heat_mean": "mean over replicates", "heat_mark": "the scenario's values", "end": "end of horizon",
         "st_total": "ST (total)", "s1_first": "S1 (first order)", "sobol_ci": "Sobol index (95% CI)",
         "mu_star_x": "mu* (change over the range)", "sigma": "sigma",
         "at_low": "parameter at low bound", "at_high": "parameter at high bound",
@@ -365,19 +366,19 @@ WORDS: dict[str, dict[str, str]] = {
         # calibration
         "band_90": "90% band", "band_50": "50% band", "median": "median", "observed": "observed",
         "observed_lower": "observed (lower bound)",
-        "fit_title": "Calibration: posterior predictive bands (50%, 90%) against the 2020-2023 history",
+        "fit_title": "Calibration: posterior predictive bands (50%, 90%) against the 2020–2023 history",
         "forecast_title": "Calibrated model: forecast with 50% and 90% bands (posterior draws × replicates)",
         # validation
         "bass_x": "Years since the platform was offered", "bass_y": "Cumulative share of GPs adopted",
-        "simulated_mean": "simulated mean ({n} replicates)", "bass_cdf": "Bass closed form F(t)",
+        "simulated_mean": "simulated mean, band ±4 standard errors ({n} replicates)", "bass_cdf": "Bass closed form F(t)",
         "bass_title": "Bass special case (beta_u = 0, complete peer graph)",
     },
     "nb": {
         "month": "Måned", "share": "Andel som har tatt i bruk", "hospital": "Sykehus", "municipality": "Kommuner",
         "gp_office": "Fastlegekontor", "gp": "Fastleger", "adoption_title": "Innføring etter aktørtype",
         "coverage_title": "Informasjonsdeling over tid", "gain_title": "Gevinst mot fastlegeoppslutning",
-        "median_band": "median, bånd 5–95 % over simuleringer", "compare_title": "Scenarioer sammenlignet", "scenario": "Scenario",
-        "share_0_1": "Andel (0-1)",
+        "median_band": "median, bånd 5–95 % over simuleringer", "compare_title": "Scenarioer sammenlignet", "scenario": "Scenario",
+        "share_0_1": "Andel (0–1)",
         "nok_per_inhabitant": "Nettokostnad (kr per innbygger per år)", "municipalities_sorted": "Kommuner, sortert",
         "cost_title": "Nettokostnad per innbygger, {year}", "pays": "Betaler", "gains": "Gevinst", "net": "Netto",
         "by_municipality_title": "{what}, sortert etter første scenario", "expected_bill": "Forventet regning ved innføring",
@@ -395,22 +396,23 @@ WORDS: dict[str, dict[str, str]] = {
         "levers_title": "Fastlegeoppslutning etter pris og tilskudd",
         "sobol": "Sobol totalindeks ST", "morris": "Morris mu* (endring over hele intervallet)",
         "sobol_method": "Sobol", "morris_method": "Morris elementæreffekter",
-        "drivers_title": "Viktigste drivere", "heat_mean": "snitt over simuleringer", "heat_mark": "scenarioets verdier", "end": "slutten av perioden",
-        "st_total": "ST (total)", "s1_first": "S1 (første orden)", "sobol_ci": "Sobol-indeks (95 % KI)",
+        "drivers_title": "Viktigste drivere", "largest_shown": "(de {k} største av {n})",
+        "largest_named": "(de {k} største navngitt der navnet får plass)", "heat_mean": "snitt over simuleringer", "heat_mark": "scenarioets verdier", "end": "slutten av perioden",
+        "st_total": "ST (total)", "s1_first": "S1 (første orden)", "sobol_ci": "Sobol-indeks (95 % KI)",
         "mu_star_x": "mu* (endring over intervallet)", "sigma": "sigma",
         "at_low": "parameter på nedre grense", "at_high": "parameter på øvre grense",
         "tornado_x": "utfall (basisscenario: {base})", "dummy": "{name} (blindparameter)", "age": "alder",
-        "profile_min_max": "min–maks over simuleringer", "profile_p10_p90": "10–90 % over simuleringer", "profile_mean": "gjennomsnitt over simuleringer",
+        "profile_min_max": "min–maks over simuleringer", "profile_p10_p90": "10–90 % over simuleringer", "profile_mean": "gjennomsnitt over simuleringer",
         "profile_base": "basisverdi",
         "prim_title": "PRIM-bane: {target}", "coverage": "dekning", "density": "tetthet",
         "chosen_box": "valgt boks", "restricted_levers": "begrensede virkemidler",
         "share_of_range": "andel av utvalgsintervallet", "box_title": "Valgt boks (blå: begrenset)",
-        "band_90": "90 %-bånd", "band_50": "50 %-bånd", "median": "median", "observed": "observert",
+        "band_90": "90 %-bånd", "band_50": "50 %-bånd", "median": "median", "observed": "observert",
         "observed_lower": "observert (nedre grense)",
-        "fit_title": "Kalibrering: prediktive bånd (50 %, 90 %) mot historikken 2020-2023",
-        "forecast_title": "Kalibrert modell: framskriving med 50 %- og 90 %-bånd (posteriortrekk × simuleringer)",
+        "fit_title": "Kalibrering: prediktive bånd (50 %, 90 %) mot historikken 2020–2023",
+        "forecast_title": "Kalibrert modell: framskriving med 50 %- og 90 %-bånd (posteriortrekk × simuleringer)",
         "bass_x": "År siden plattformen ble tilbudt", "bass_y": "Kumulativ andel fastleger",
-        "simulated_mean": "simulert gjennomsnitt ({n} simuleringer)", "bass_cdf": "Bass lukket form F(t)",
+        "simulated_mean": "simulert gjennomsnitt, bånd ±4 standardfeil ({n} simuleringer)", "bass_cdf": "Bass lukket form F(t)",
         "bass_title": "Bass-spesialtilfellet (beta_u = 0, komplett nettverk)",
     },
 }
@@ -450,7 +452,8 @@ def display_name(key: str, lang: str = "en", default: str | None = None) -> str:
     """The display name of a scenario, parameter, output, component, actor or setting value in ``lang``.
 
     ``dummy.x`` -> "x (dummy)"; an age band of a table parameter -> "<name>, age 80–89"; a summary output
-    with a year -> "<name>, 2030" (``_end``: "..., end of horizon"). A key no table names gives ``default``,
+    with a year -> "<name>, 2030" (``_end``: "..., end of horizon"); "baseline (<run folder>)" (a scenario
+    compared twice) -> "Baseline (<run folder>)". A key no table names gives ``default``,
     else the key itself (the last resort; tests keep every known key named)."""
     check_lang(lang)
     key = str(key)
@@ -464,6 +467,9 @@ def display_name(key: str, lang: str = "en", default: str | None = None) -> str:
     m = re.fullmatch(r"(.+)_(\d{4}|end)", key)
     if m and m.group(1) in OUTPUTS:
         return output_label(key, lang)
+    m = re.fullmatch(r"(\S+) \((.+)\)", key)  # a scenario compared twice: "baseline (<its run folder>)"
+    if m and m.group(1) in SCENARIOS:
+        return f"{SCENARIOS[m.group(1)][LANGS.index(lang)]} ({m.group(2)})"
     return key if default is None else default
 
 
@@ -479,7 +485,7 @@ def output_label(column: str, lang: str, when: bool = True) -> str:
 def number(v: float, lang: str, decimals: int | None = None, *, percent: bool = False, sign: bool = False) -> str:
     """``v`` written in ``lang``: ``decimals`` places (None: as few as show it, at most 6), thousands
     grouped (nb: narrow no-break space, decimal comma; en: comma, decimal point); ``percent``: ``v`` is a
-    share written as per cent ("12,5 %" / "12.5%"); ``sign``: a plus sign on positive values. No "-0";
+    share written as per cent ("12,5 %" / "12.5%"); ``sign``: a plus sign on positive values. No "-0";
     NaN is a dash. ``number(1234567.5, "nb")`` -> "1 234 567,5" (U+202F between the groups)."""
     check_lang(lang)
     if v is None or math.isnan(float(v)):

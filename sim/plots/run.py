@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sim.plots.labels import display_name, label
-from sim.plots.style import axes, band, paper_style, size, wrap
+from sim.plots.style import axes, band, legend_below, paper_style, size, wrap
 
 
 def _region(ts: pd.DataFrame) -> pd.DataFrame:
@@ -21,13 +21,13 @@ def fig_adoption(tables, lang: str = "en", ax=None):
     """Share adopted over time by actor type, median and 5-95% band over seeds."""
     ts = tables.timeseries
     with paper_style() as plt:
-        fig, (ax,) = axes(plt, ax)
+        fig, (a,) = axes(plt, ax, figsize=size(2.9))
         actors = ts[ts["level"] == "actor_type"]
         for key in ("hospital", "municipality", "gp_office", "gp"):
-            band(ax, actors[actors["key"] == key], "month", "share_adopted", label(key, lang))
-        ax.set(xlabel=label("month", lang), ylabel=label("share", lang), ylim=(0, 1.02),
-               title=wrap(f"{label('adoption_title', lang)} ({label('median_band', lang)})", 52))
-        ax.legend(loc="upper left")
+            band(a, actors[actors["key"] == key], "month", "share_adopted", label(key, lang))
+        a.set(xlabel=label("month", lang), ylabel=label("share", lang), ylim=(0, 1.02),
+              title=wrap(f"{label('adoption_title', lang)} ({label('median_band', lang)})", 52))
+        legend_below(fig, a, ax)
     return fig
 
 
@@ -35,12 +35,12 @@ def fig_coverage(tables, lang: str = "en", ax=None):
     """One-record coverage, hand-overs in the same record and information available over time."""
     reg = _region(tables.timeseries)
     with paper_style() as plt:
-        fig, (ax,) = axes(plt, ax)
+        fig, (a,) = axes(plt, ax, figsize=size(2.9))
         for col in ("one_record_coverage", "handover_same_record", "information_available"):
-            band(ax, reg, "month", col, display_name(col, lang))
-        ax.set(xlabel=label("month", lang), ylabel=label("share_0_1", lang), ylim=(0, 1.02),
-               title=wrap(f"{label('coverage_title', lang)} ({label('median_band', lang)})", 52))
-        ax.legend(loc="upper left")
+            band(a, reg, "month", col, display_name(col, lang))
+        a.set(xlabel=label("month", lang), ylabel=label("share_0_1", lang), ylim=(0, 1.02),
+              title=wrap(f"{label('coverage_title', lang)} ({label('median_band', lang)})", 52))
+        legend_below(fig, a, ax, ncol=1)
     return fig
 
 
@@ -48,15 +48,15 @@ def fig_gain_vs_uptake(tables, lang: str = "en", ax=None):
     """Gain realized against GP uptake (share of GPs), one line per seed, months as points in time."""
     reg = _region(tables.timeseries)
     with paper_style() as plt:
-        fig, (ax,) = axes(plt, ax)
+        fig, (a,) = axes(plt, ax, figsize=size(2.9))
         for i, (_, run) in enumerate(reg.groupby(["scenario", "seed"])):
-            ax.plot(run["share_gps"], run["gain_realized"], color="C0", alpha=0.5, linewidth=1,
-                    label=display_name("gain_realized", lang) if i == 0 else None)
-            ax.plot(run["share_gps"], run["one_record_coverage"], color="C1", alpha=0.5, linewidth=1,
-                    label=display_name("one_record_coverage", lang) if i == 0 else None)
-        ax.set(xlabel=display_name("share_gps", lang), ylabel=label("share_0_1", lang),
-               xlim=(0, 1), ylim=(0, 1.02), title=label("gain_title", lang))
-        ax.legend(loc="upper left")
+            a.plot(run["share_gps"], run["gain_realized"], color="C0", alpha=0.5, linewidth=1,
+                   label=display_name("gain_realized", lang) if i == 0 else None)
+            a.plot(run["share_gps"], run["one_record_coverage"], color="C1", alpha=0.5, linewidth=1,
+                   label=display_name("one_record_coverage", lang) if i == 0 else None)
+        a.set(xlabel=display_name("share_gps", lang), ylabel=label("share_0_1", lang),
+              xlim=(0, 1), ylim=(0, 1.02), title=label("gain_title", lang))
+        legend_below(fig, a, ax, ncol=1)
     return fig
 
 
@@ -72,6 +72,6 @@ def fig_compare(tables, lang: str = "en", ax=None):
             band(right, reg, "month", "one_record_coverage", display_name(name, lang), color=f"C{i}")
         left.set(ylabel=display_name("share_gps", lang), xlabel=label("month", lang), ylim=(0, 1.02))
         right.set(ylabel=display_name("one_record_coverage", lang), xlabel=label("month", lang), ylim=(0, 1.02))
-        left.legend(title=label("scenario", lang), loc="upper left")
+        legend_below(fig, left, ax, ncol=3, title=label("scenario", lang))
         fig.suptitle(wrap(f"{label('compare_title', lang)} ({label('median_band', lang)})", 110))
     return fig

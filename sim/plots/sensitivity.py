@@ -15,60 +15,77 @@ import numpy as np
 import pandas as pd
 
 from sim.plots.labels import display_name, fmt, label, output_label, tick_formatter
-from sim.plots.style import axes, paper_style, panels, size, wrap
+from sim.plots.style import axes, legend_below, paper_style, panels, size, wrap
 
 
 def _panel_title(a, out: str, lang: str) -> None:
     a.set_title(wrap(output_label(out, lang), 46))
 
 
-def _bar_height(n_params: int) -> float:
-    """Inches per panel row of a bar chart with one bar pair per parameter (7 pt labels)."""
-    return 0.17 * n_params + 0.9
+TOP_BARS = 10
+"""At most this many parameters per panel of a bar chart (the largest); the tables hold them all."""
+
+
+def _bar_labels(keys, lang: str) -> list[str]:
+    return [wrap(display_name(k, lang), 36) for k in keys]
+
+
+def _bar_height(labels: list[list[str]]) -> float:
+    """Inches per panel row of bar charts with these y labels (per panel): room for each label's lines at 7 pt."""
+    lines = max((t.count("\n") + 1 for ls in labels for t in ls), default=1)
+    bars = max((len(ls) for ls in labels), default=1)
+    return bars * (0.05 + 0.125 * lines) + 1.0
+
+
+def _shown(n_shown: int, n_all: int, lang: str, xlabel: str) -> str:
+    """``xlabel``, with "(the k largest of n)" when a panel leaves parameters out."""
+    return xlabel if n_shown >= n_all else f"{xlabel}\n{label('largest_shown', lang, k=n_shown, n=n_all)}"
 
 
 def fig_sobol(tables, lang: str = "en", ax=None):
-    """S1 and ST per parameter with bootstrap confidence intervals, one panel per output."""
+    """S1 and ST per parameter with bootstrap confidence intervals, one panel per output (the
+    :data:`TOP_BARS` largest ST of each)."""
     indices = tables.indices
     sob = indices[(indices["method"] == "sobol") & indices["index"].isin(["S1", "ST"])]
     outputs = list(dict.fromkeys(sob["output"]))
+    tops = {}
+    for out in outputs:
+        g = sob[sob["output"] == out]
+        tops[out] = g[g["index"] == "ST"].set_index("parameter").sort_values("value").tail(TOP_BARS)
+    labels = {out: _bar_labels(st.index, lang) for out, st in tops.items()}
     with paper_style() as plt:
-        fig, axs = panels(plt, len(outputs), height=_bar_height(sob["parameter"].nunique()), ax=ax)
+        fig, axs = panels(plt, len(outputs), height=_bar_height(list(labels.values())), ax=ax)
         for a, out in zip(axs, outputs):
             g = sob[sob["output"] == out]
-            st = g[g["index"] == "ST"].set_index("parameter").sort_values("value")
+            st = tops[out]
             s1 = g[g["index"] == "S1"].set_index("parameter").reindex(st.index)
             y = np.arange(len(st))
             a.barh(y + 0.2, st["value"], 0.4, xerr=st["conf"], label=label("st_total", lang), color="C0",
                    error_kw={"lw": 0.6})
             a.barh(y - 0.2, s1["value"], 0.4, xerr=s1["conf"], label=label("s1_first", lang), color="C1",
                    error_kw={"lw": 0.6})
-            a.set_yticks(y, [wrap(display_name(p, lang), 34) for p in st.index])
+            a.set_yticks(y, labels[out])
             a.axvline(0, color="black", linewidth=0.6)
             a.grid(axis="x")
             _panel_title(a, out, lang)
-            a.set(xlabel=label("sobol_ci", lang))
-        _legend_below(fig, axs[0], ax, ncol=2)
+            a.set(xlabel=_shown(len(st), g["parameter"].nunique(), lang, label("sobol_ci", lang)))
+        legend_below(fig, axs[0], ax, ncol=2)
     return fig
 
 
-def _legend_below(fig, a, ax, ncol: int = 2) -> None:
-    """The legend of ``a`` below the figure (a figure of its own), else in ``a``."""
-    if ax is None:
-        fig.legend(*a.get_legend_handles_labels(), loc="outside lower center", ncol=ncol)
-    else:
-        a.legend(loc="lower right")
+MORRIS_NAMED = 6
+"""At most this many Morris points are named (the largest mu*), each where its name fits."""
 
 
-def _label_points(a, xs, ys, texts) -> None:
-    """Name the points (largest x first) where a name fits beside its point without covering another name
-    or leaving the axes; a point whose name fits nowhere keeps a number, named in the caption line below."""
+def _label_points(a, xs, ys, texts, n: int = MORRIS_NAMED) -> None:
+    """Name the ``n`` points with the largest x, each beside its point where the name fits inside the axes
+    without covering a name already placed; the figure's layout is final by then (frozen), so the names
+    stay where they were checked."""
     fig = a.figure
-    fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    placed, unnamed = [], []
+    placed = []
     offsets = ((3, 2, "left", "bottom"), (3, -2, "left", "top"), (-3, 2, "right", "bottom"), (-3, -2, "right", "top"))
-    for x, y, text in sorted(zip(xs, ys, texts), key=lambda r: -r[0]):
+    for x, y, text in sorted(zip(xs, ys, texts), key=lambda r: -r[0])[:n]:
         for dx, dy, ha, va in offsets:
             t = a.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va)
             bb = t.get_window_extent(renderer)
@@ -77,18 +94,11 @@ def _label_points(a, xs, ys, texts) -> None:
                 placed.append(bb)
                 break
             t.remove()
-        else:
-            unnamed.append((x, y, text))
-    for i, (x, y, text) in enumerate(unnamed, 1):
-        t = a.annotate(str(i), (x, y), xytext=(2, 1), textcoords="offset points")
-        placed.append(t.get_window_extent(renderer))
-    if unnamed:
-        a.set_xlabel(a.get_xlabel() + "\n" + wrap("; ".join(f"{i}: {t}" for i, (_, _, t) in enumerate(unnamed, 1)), 60))
 
 
 def fig_morris(tables, lang: str = "en", ax=None):
-    """Morris mu* against sigma (with mu* confidence intervals), one panel per output; each point named
-    where the name fits."""
+    """Morris mu* against sigma (with mu* confidence intervals), one panel per output; the
+    :data:`MORRIS_NAMED` points of largest mu* named where the name fits (the table has them all)."""
     mor = tables.indices[tables.indices["method"] == "morris"]
     outputs = list(dict.fromkeys(mor["output"]))
     with paper_style() as plt:
@@ -98,9 +108,14 @@ def fig_morris(tables, lang: str = "en", ax=None):
             a.errorbar(g[("value", "mu_star")], g[("value", "sigma")], xerr=g[("conf", "mu_star")], fmt="o",
                        markersize=3, color="C0", elinewidth=0.6)
             _panel_title(a, out, lang)
-            a.set(xlabel=label("mu_star_x", lang), ylabel=label("sigma", lang))
+            xlabel = label("mu_star_x", lang)
+            a.set(xlabel=xlabel if len(g) <= MORRIS_NAMED else f"{xlabel}\n{label('largest_named', lang, k=MORRIS_NAMED)}",
+                  ylabel=label("sigma", lang))
             a.set_xlim(0, 1.05 * float((g[("value", "mu_star")] + g[("conf", "mu_star")]).max() or 1))
             a.set_ylim(0, 1.15 * float(g[("value", "sigma")].max() or 1))
+        fig.canvas.draw()  # the layout, then frozen: the names are placed in the final axes
+        if ax is None:
+            fig.set_layout_engine("none")
         for a, out in zip(axs, outputs):
             g = mor[mor["output"] == out].pivot_table(index="parameter", columns="index", values="value")
             _label_points(a, g["mu_star"], g["sigma"], [display_name(p, lang) for p in g.index])
@@ -108,22 +123,26 @@ def fig_morris(tables, lang: str = "en", ax=None):
 
 
 def fig_tornado(tables, lang: str = "en", ax=None):
-    """One-at-a-time swings around the base scenario: bars from the low- to the high-bound output."""
+    """One-at-a-time swings around the base scenario: bars from the low- to the high-bound output (the
+    :data:`TOP_BARS` largest swings of each output)."""
     tornado = tables.tornado
     outputs = list(dict.fromkeys(tornado["output"]))
+    tops = {out: tornado[tornado["output"] == out].sort_values("swing").tail(TOP_BARS) for out in outputs}
+    labels = {out: _bar_labels(g["parameter"], lang) for out, g in tops.items()}
     with paper_style() as plt:
-        fig, axs = panels(plt, len(outputs), height=_bar_height(tornado["parameter"].nunique()), ax=ax)
+        fig, axs = panels(plt, len(outputs), height=_bar_height(list(labels.values())), ax=ax)
         for a, out in zip(axs, outputs):
-            g = tornado[tornado["output"] == out].sort_values("swing")
+            g = tops[out]
             y, base = np.arange(len(g)), g["y_base"].iloc[0]
             a.barh(y, g["y_low"] - base, left=base, color="C0", label=label("at_low", lang))
             a.barh(y, g["y_high"] - base, left=base, color="C1", label=label("at_high", lang), alpha=0.8)
             a.axvline(base, color="black", linewidth=0.8)
-            a.set_yticks(y, [wrap(display_name(p, lang), 34) for p in g["parameter"]])
+            a.set_yticks(y, labels[out])
             a.grid(axis="x")
             _panel_title(a, out, lang)
-            a.set(xlabel=label("tornado_x", lang, base=fmt(base, "num", lang)))
-        _legend_below(fig, axs[0], ax, ncol=2)
+            n_all = int((tornado["output"] == out).sum())
+            a.set(xlabel=_shown(len(g), n_all, lang, label("tornado_x", lang, base=fmt(base, "num", lang))))
+        legend_below(fig, axs[0], ax, ncol=2)
     return fig
 
 
@@ -132,7 +151,8 @@ def fig_prim(tables, lang: str = "en", ax=None):
     boxes, trajectory = tables.prim_boxes, tables.prim_trajectory
     target = (getattr(tables, "summary", None) or {}).get("target") or ""
     m = re_target(target)
-    target = f"{output_label(m[0], lang)} {m[1]} {fmt(float(m[2]), 'num', lang)}" if m else target
+    ops = {">=": "≥", "<=": "≤"}
+    target = f"{output_label(m[0], lang)} {ops.get(m[1], m[1])} {fmt(float(m[2]), 'num', lang)}" if m else target
     with paper_style() as plt:
         fig, (a, b) = axes(plt, ax, 2, figsize=size(2.8, two_columns=True), width_ratios=[1, 1.3])
         sc = a.scatter(trajectory["coverage"], trajectory["density"], c=trajectory["res_dim"], cmap="viridis", s=10)
@@ -167,13 +187,14 @@ def fig_drivers(tables, lang: str = "en", ax=None, *, method: str = "sobol"):
     """The top parameters per output by ST (Sobol) or mu* (Morris), with confidence half-widths."""
     top = tables.drivers
     outputs = list(dict.fromkeys(top["output"]))
-    k = int(top.groupby("output").size().max()) if len(top) else 1
     with paper_style() as plt:
-        fig, axs = panels(plt, len(outputs), height=0.2 * k + 1.0, ax=ax)
+        groups = {out: top[top["output"] == out].sort_values("rank", ascending=False) for out in outputs}
+        labels = {out: _bar_labels(g["parameter"], lang) for out, g in groups.items()}
+        fig, axs = panels(plt, len(outputs), height=_bar_height(list(labels.values())) - 0.2, ax=ax)
         for a, out in zip(axs, outputs):
-            g = top[top["output"] == out].sort_values("rank", ascending=False)
+            g = groups[out]
             a.barh(np.arange(len(g)), g["value"], xerr=g["conf"].fillna(0), color="C0", error_kw={"lw": 0.6})
-            a.set_yticks(np.arange(len(g)), [wrap(display_name(p, lang), 34) for p in g["parameter"]])
+            a.set_yticks(np.arange(len(g)), labels[out])
             _panel_title(a, out, lang)
             a.set(xlabel=label(method, lang))
             a.grid(axis="x")
@@ -251,5 +272,5 @@ def fig_profile(tables, lang: str = "en", ax=None, profile_output: str | None = 
             a.set(xlabel=wrap(display_name(key, lang), 46))
             a.grid(True)
         axs[0].set_ylabel(wrap(output_label(output, lang), 40))
-        _legend_below(fig, axs[0], ax, ncol=4 if len(params) > 1 else 2)
+        legend_below(fig, axs[0], ax, ncol=4 if len(params) > 1 else 2)
     return fig

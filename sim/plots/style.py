@@ -74,6 +74,21 @@ def panels(plt, n: int, height: float = 2.0, ax=None, cols: int = 2, **kw):
     return fig, list(grid.flat)[:n]
 
 
+def legend_below(fig, a, ax=None, ncol: int = 2, **kw) -> None:
+    """The legend of Axes ``a`` below the figure when the figure is ours (``ax`` None), else inside ``a``;
+    long entries are wrapped and set one to a row, so the legend never outgrows the figure."""
+    handles, texts = a.get_legend_handles_labels()
+    width = fig.get_size_inches()[0]
+    chars = int(width * 72 / (0.6 * 7)) - 6  # characters of 7 pt text across the figure, less the handle
+    texts = [wrap(t, max(12, chars)) for t in texts]
+    longest = max((len(line) for t in texts for line in t.splitlines()), default=0)
+    ncol = max(1, min(ncol, len(texts), chars // max(1, longest + 6)))
+    if ax is None:
+        fig.legend(handles, texts, loc="outside lower center", ncol=ncol, **kw)
+    else:
+        a.legend(handles, texts, loc="best", **kw)
+
+
 def localize(fig, lang: str) -> None:
     """Numbers on every axis of ``fig`` in ``lang`` (:func:`sim.plots.labels.tick_formatter`): each axis that
     still has matplotlib's default number formatter gets the project's (dates, names and formatters a

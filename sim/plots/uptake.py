@@ -38,7 +38,7 @@ def fig_uptake(tables, lang: str = "en", ax=None, *, metric: str = "gain_realize
             texts.append(label("uptake_band", lang, n=runs))
         ax.set(xlabel=wrap(label("uptake_x", lang), 52), ylabel=wrap(display_name(metric, lang), 40),
                title=label("uptake_title", lang), xlim=(0, 1), ylim=(0, 1.02))
-        ax.legend(handles, texts, loc="upper left")
+        ax.legend(handles, texts, loc="lower right")
     return fig
 
 

@@ -9,13 +9,15 @@ import re
 from pathlib import Path
 from types import SimpleNamespace as Tables
 
+import numpy as np
 import pandas as pd
 
 from sim.config import get_dotted
 from sim.plots import figure, save
 from sim.report.tables import OVERRIDE_SOURCE, Pack, facts, municipal_costs, top_drivers, uptake_gaps, \
     who_pays_npv
-from sim.report.text import TEXT, check_lang, fmt, label, output_label
+from sim.report.bands import band
+from sim.report.text import TEXT, check_lang, display_name, fmt, label, name_of, output_label
 from sim.results import atomic_dir, compare_table
 
 
@@ -42,15 +44,19 @@ class _Writer:
 
     def figure(self, stem: str, name: str, tables, caption: str, **options) -> tuple:
         """Draw the registered figure ``name`` (:data:`sim.plots.FIGURES`) from ``tables``, save it as
-        ``figures/<stem>_<lang>.png`` (and PDF); its block."""
+        ``figures/<stem>_<lang>.png`` (and PDF), stamped a smoke test when the pack is one; its block."""
         stem = f"{stem}_{self.lang}"
-        save(figure(name, tables, self.lang, **options), self.fig_dir / stem)
+        save(figure(name, tables, self.lang, smoke=self.pack.smoke, **options), self.fig_dir / stem)
         return ("fig", f"figures/{stem}.png", caption)
 
     def key_numbers(self) -> list[tuple]:
-        items = [self.say(k) for k in ("key_gp", "key_gain", "key_orders", "key_best", "key_cost")]
-        items += [self.say("key_driver")] if "driver1_value" in self.raw else []
-        return [("h1", self.text["title"]), ("p", self.say("generated")), ("h2", self.text["key_title"]), ("ul", items)]
+        items = [self.say(k) for k in ("key_gp", "key_gain", "key_orders", "key_best", "key_cost", "key_gp_case",
+                                       "key_muni_case")]
+        items += [self.say("key_driver_refused" if self.raw["drivers_refused"] else "key_driver")]
+        head = [("h1", title(self.pack, self.lang))]
+        head += [("smoke", self.say("smoke_banner"))] if self.pack.smoke else []
+        return [*head, ("p", self.say("generated")), ("h2", self.text["key_title"]), ("p", self.say("bands_note")),
+                ("ul", items)]
 
     def question1(self) -> list[tuple]:
         p, lang = self.pack, self.lang
@@ -116,25 +122,65 @@ class _Writer:
         p, lang = self.pack, self.lang
         top = top_drivers(p.indices)
         lines = [self.say("q4_line", output=output_label(out, lang), drivers=", ".join(
-                 f"`{r['parameter']}` ({self.fmt(r['value'], 'idx')})" for _, r in g.iterrows()))
+                 f"{name_of(r['parameter'], lang)} ({self.fmt(r['value'], 'idx')})" for _, r in g.iterrows()))
                  for out, g in top.groupby("output", sort=False)]
         skipped = p.sens_summary.get("skipped_outputs") or {}
         if skipped:
             lines.append(self.say("q4_skipped", skipped=", ".join(output_label(o, lang) for o in skipped)))
         table = pd.DataFrame({self.col("output"): [output_label(o, lang) for o in top["output"]],
                               self.col("rank"): top["rank"].astype(str),
-                              self.col("param"): [f"`{k}`" for k in top["parameter"]],
+                              self.col("param"): [name_of(k, lang) for k in top["parameter"]],
                               self.col("value"): [self.fmt(v, "idx") for v in top["value"]],
                               self.col("conf"): [self.fmt(v, "idx") for v in top["conf"]]})
+        if self.raw["drivers_refused"]:
+            lines = [self.say("q4_refused")]
         return [("h2", self.text["q4_title"]), ("p", self.say("q4_text")), ("ul", lines),
                 self.figure("drivers", "drivers", Tables(drivers=top), self.say("q4_fig"), method=p.sens_summary["design"]),
                 ("table", table, self.say("q4_table"))]
+
+    def business_cases(self) -> list[tuple]:
+        p, lang, T = self.pack, self.lang, self.text
+        cases = p.cases.set_index("scenario")
+
+        def cell(scenario: str, column: str, kind: str) -> str:
+            b = band(cases.loc[[scenario], column])
+            show = [T["never"] if kind in ("years", "year") and np.isinf(v) else
+                    ("–" if np.isnan(v) else str(int(round(v)))) if kind == "year" else
+                    self.fmt(v, "num" if kind == "years" else kind) for v in (b["median"], b["p05"], b["p95"])]
+            return f"{show[0]} ({T['range'].format(lo=show[1], hi=show[2])})"
+
+        gp_rows = [{self.col("scenario"): p.name(s, lang),
+                    self.col("licence"): self.fmt(cases.loc[[s], "gp_licence_nok_per_gp_year"].median(), "nok"),
+                    self.col("break_even"): cell(s, "gp_break_even_licence_nok_per_gp_year", "nok"),
+                    self.col("gaining"): cell(s, "gp_share_gps_gaining", "pct"),
+                    self.col("payback"): cell(s, "gp_payback_years", "years")} for s in p.exp["adoption_scenarios"]]
+        muni_rows = [{self.col("scenario"): p.name(s, lang),
+                      self.col("median"): cell(s, "muni_net_cost_nok_per_inhabitant", "nok"),
+                      self.col("payback_year"): cell(s, "muni_payback_year", "year")} for s in p.exp["financing_scenarios"]]
+        return [("h2", T["cases_title"]), ("p", self.say("cases_text")),
+                ("ul", [self.say("key_gp_case"), self.say("key_muni_case")]),
+                ("table", pd.DataFrame(gp_rows), self.say("cases_gp_table")),
+                ("table", pd.DataFrame(muni_rows), self.say("cases_muni_table"))]
+
+    def calibration_and_checks(self) -> list[tuple]:
+        p, T = self.pack, self.text
+        fit = self.say("calibrated") if p.calibration else self.say("not_calibrated")
+        cover = (self.say("coverage_none") if p.coverage is None else
+                 self.say("coverage_all_built") if self.raw["n_free"] == 0 else self.say("coverage"))
+        return [("h2", T["calib_title"]), ("p", fit), ("p", cover), ("p", self.say("bass"))]
+
+    def limitations(self) -> list[tuple]:
+        T = self.text
+        items = [self.say(k) for k in ("lim_counted", "lim_not_counted", "lim_muni", "lim_gp", "lim_weak")]
+        items += [self.say("lim_history")] if self.pack.calibration else []
+        return [("h2", T["lim_title"]), ("ul", items)]
 
     def methods_and_appendix(self) -> list[tuple]:
         p, lang, T = self.pack, self.lang, self.text
         src = [T["override"].format(file=s.removeprefix(OVERRIDE_SOURCE)) if s.startswith(OVERRIDE_SOURCE)
                else s if s.strip() else T["assumption"] for s in p.params["source"]]
-        params = pd.DataFrame({self.col("key"): [f"`{k}`" for k in p.params["key"]], self.col("value"): p.params["value"],
+        params = pd.DataFrame({self.col("name"): [display_name(k, lang, default="") for k in p.params["key"]],
+                               self.col("key"): [f"`{k}`" for k in p.params["key"]], self.col("value"): p.params["value"],
                                self.col("unit"): p.params["unit"], self.col("source"): src})
         fin = p.exp["financing_scenarios"]
         munis = p.table(self.base, "costs_municipality").drop_duplicates("kommunenummer")
@@ -150,12 +196,18 @@ class _Writer:
                 ("h2", self.say("appendix_title")), ("table", appendix, "")]
 
 
+def title(pack: Pack, lang: str) -> str:
+    """The report's title; a smoke test's says so first."""
+    t = TEXT[lang]
+    return f"{t['smoke_title']}: {t['title']}" if pack.smoke else t["title"]
+
+
 def compose(pack: Pack, lang: str, fig_dir: Path) -> tuple[list[tuple], dict[str, float]]:
     """The report as blocks (("h1" | "h2" | "p", text), ("ul", items), ("table", DataFrame, caption),
     ("fig", path, caption)), figures written to ``fig_dir``; and the raw values of every quoted fact."""
     w = _Writer(pack, lang, fig_dir)
     blocks = [*w.key_numbers(), *w.question1(), *w.question2(), *w.question3(), *w.question4(),
-              *w.methods_and_appendix()]
+              *w.business_cases(), *w.limitations(), *w.calibration_and_checks(), *w.methods_and_appendix()]
     return blocks, w.raw
 
 
@@ -174,6 +226,8 @@ def render_markdown(blocks: list[tuple]) -> str:
             out.append(f"## {b[1]}")
         elif kind == "p":
             out.append(b[1])
+        elif kind == "smoke":
+            out.append(f"> **{b[1]}**")
         elif kind == "ul":
             out.append("\n".join(f"- {item}" for item in b[1]))
         elif kind == "fig":
@@ -196,11 +250,14 @@ h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.8em;border-bottom:1px solid 
 table{border-collapse:collapse;margin:0.6em 0 1.2em;font-size:0.85em}th,td{border:1px solid #ccc;padding:0.2em 0.5em;
 text-align:left;vertical-align:top}th{background:#f3f3f3}caption{caption-side:top;text-align:left;font-style:italic;
 padding-bottom:0.3em}figure{margin:1em 0}figure img{max-width:100%}figcaption{font-style:italic;font-size:0.9em}
-code{font-size:0.9em;background:#f5f5f5}"""
+code{font-size:0.9em;background:#f5f5f5}
+.smoke{border:2px solid #b00;color:#b00;font-weight:bold;padding:0.5em 1em;margin:1em 0}.smoke-page{display:none}
+@media print{.smoke-page{display:block;position:fixed;top:0;right:0;color:#b00;font-weight:bold}}"""
 
 
-def render_html(blocks: list[tuple], base: Path, lang: str, title: str) -> str:
-    """Blocks as one self-contained HTML page: figures embedded as base64 PNG, no scripts, no links out."""
+def render_html(blocks: list[tuple], base: Path, lang: str, title: str, smoke_title: str = "") -> str:
+    """Blocks as one self-contained HTML page: figures embedded as base64 PNG, no scripts, no links out; a
+    smoke block shows on top and, printed, on every page."""
     out = [f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n<title>{html.escape(title)}</title>',
            f"<style>{CSS}</style>\n</head>\n<body>"]
     for b in blocks:
@@ -209,6 +266,8 @@ def render_html(blocks: list[tuple], base: Path, lang: str, title: str) -> str:
             out.append(f"<{kind}>{_inline(b[1])}</{kind}>")
         elif kind == "p":
             out.append(f"<p>{_inline(b[1])}</p>")
+        elif kind == "smoke":  # on screen at the top; in print on every page (a fixed element repeats per page)
+            out.append(f'<div class="smoke">{_inline(b[1])}</div><div class="smoke-page">{_inline(smoke_title)}</div>')
         elif kind == "ul":
             out.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in b[1]) + "</ul>")
         elif kind == "fig":
@@ -234,6 +293,7 @@ def build_report(results_dir: str | Path, lang: str = "en") -> Path:
     with atomic_dir(target) as tmp:
         blocks, raw = compose(pack, lang, tmp / "figures")
         (tmp / "report.md").write_text(render_markdown(blocks), encoding="utf-8")
-        (tmp / "report.html").write_text(render_html(blocks, tmp, lang, TEXT[lang]["title"]), encoding="utf-8")
+        (tmp / "report.html").write_text(render_html(blocks, tmp, lang, title(pack, lang), TEXT[lang]["smoke_title"]),
+                                         encoding="utf-8")
         (tmp / "numbers.json").write_text(json.dumps(raw, indent=2, sort_keys=True), encoding="utf-8")
     return target / "report.md"
