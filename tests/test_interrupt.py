@@ -139,7 +139,8 @@ def _quick_paper(tmp_path: Path) -> Path:
     """experiments/position_paper_quick.toml, its relative paths made absolute."""
     src = ROOT / "experiments" / "position_paper_quick.toml"
     text = src.read_text(encoding="utf-8")
-    text = re.sub(r'"(\.\./[^"]+|[A-Za-z_]+\.toml)"', lambda m: f'"{(src.parent / m.group(1)).resolve().as_posix()}"', text)
+    text = re.sub(r'"(\.\./[^"]+|[A-Za-z_][\w/]*\.toml)"', lambda m: f'"{(src.parent / m.group(1)).resolve().as_posix()}"',
+                  text)  # ../configs/x.toml, sensitivity_smoke.toml, validation/bass.toml
     p = tmp_path / "position_paper_quick.toml"
     p.write_text(text, encoding="utf-8")
     return p
