@@ -53,6 +53,7 @@ from sim.config import (MAX_JOBS, MAX_SEEDS, MONTH_RE, Config, ConfigError, Envi
                         config_to_dict, get_dotted, override_pairs, parse_override, validate, with_overrides)
 from sim.config import load_config as _load_config
 from sim.draws import Spec, draw_configs, draw_table, spec_sources
+from sim.history import HISTORY_END
 from sim.economics import expected_bill_nok, expected_net_cost_nok_per_inhabitant_year, scaled_to_region
 from sim.economics.bill import ONEOFF_KEYS
 from sim.paper import PaperExperiment, heatmap_experiment, load_paper, quick_version, scenario_config, \
@@ -79,7 +80,7 @@ from sim.validation import bass_check, bass_validation, check_bass_case
 __all__ = ["ConfigError", "EnvironmentFault", "TaskFailed", "Config", "EXECUTORS", "LANGS", "RunResults", "PlotResult", "CompareResult", "UptakeResult",
            "ParamsResult", "SweepResult", "SensitivityResults", "CalibrationResults", "BassResult", "ReportResult",
            "ProfileResult", "load_config", "load_results", "run", "plot", "compare", "uptake_curve", "params",
-           "sweep", "sensitivity", "calibrate", "validate_bass", "report", "municipal_sensitivity", "bill", "BillResult",
+           "sweep", "sensitivity", "calibrate", "apply_calibration", "validate_bass", "report", "municipal_sensitivity", "bill", "BillResult",
            "financing_scenarios", "find_municipality", "explore", "local_pool", "RECRUITMENT_ORDERS",
            "GPDriversResult", "gp_drivers", "gp_uptake_split", "gp_residual_uptake", "gp_break_even",
            "gp_uptake_over_levers"]
@@ -741,21 +742,29 @@ class CalibrationResults(CalibrationResult, Figures):
                    generations=csv("generations.csv"), observed=csv("observed.csv"),
                    decision_points=csv("observed_decisions.csv"), bands=csv("bands.csv"), coverage=csv("coverage.csv"),
                    forecast=csv("forecast.csv"), calibrated_config="", wall_seconds=meta.get("wall_seconds", 0.0),
-                   settings=_calibration.DEFAULT, out_dir=d, meta=meta)
+                   settings=_calibration.DEFAULT, out_dir=d, meta=meta, fitted=meta.get("fitted", {}),
+                   particles=csv("particles.csv") if (d / "particles.csv").is_file() else None,
+                   data_end=meta.get("data_end", HISTORY_END))
 
 
 def calibrate(config: Config | str | Path, quick: bool = False, seeds: int | None = None,
               overrides: list[str] | dict[str, Any] | None = None, config_out: str | Path | None = None,
-              out: str | Path | None = None, lang: str = "en", **kw: Any) -> CalibrationResults:
-    """Fit the adoption parameters to the 2020-2023 history by ABC-SMC (``onerecord calibrate``).
+              out: str | Path | None = None, lang: str = "en", apply_to: str | Path | None = None,
+              **kw: Any) -> CalibrationResults:
+    """The joint calibration to the history to 2023-12 (``onerecord calibrate``; :func:`sim.calibrate.calibrate`).
 
-    ``config_out``: where calibrated.toml goes too (the command line's default: beside the config,
-    unless ``--quick`` or ``--set``). Saved to ``<out>/<scenario>/<run id>/`` when ``out`` is given (the id
-    names the scenario, region kind, overrides, ``calibration`` and a hash of config and settings).
-    Other keywords go to :func:`sim.calibrate.calibrate` (``keys``, ``observed``, ``settings``, ``simulator``).
+    ``config_out``: where calibrated.toml (and its ``<stem>_posterior.csv``) go too. Saved to
+    ``<out>/<scenario>/<run id>/`` when ``out`` is given (the id names the scenario, region kind, overrides,
+    ``calibration`` and a hash of config and settings); that folder's calibrated.toml and posterior.csv
+    are a calibrated scenario as they stand, and :func:`apply_calibration` folds them into the config.
+    ``apply_to``: a scenario file to fold the saved result into (:func:`apply_calibration`; needs ``out``).
+    Other keywords go to :func:`sim.calibrate.calibrate` (``keys``, ``observed``, ``settings``, ``simulator``,
+    ``particles``).
     """
     check_lang(lang)
     cfg = _config(config, overrides)
+    if apply_to is not None and out is None:
+        raise ConfigError("calibrate: apply_to needs out (the results folder it folds in)")
     if out is not None:
         check_out_dir(out)
     if seeds is not None:
@@ -778,7 +787,19 @@ def calibrate(config: Config | str | Path, quick: bool = False, seeds: int | Non
     res = box["res"]
     kept = [res.config_path] if res.config_path is not None else []
     res.out_dir, res.files = target, kept + sorted(p for p in target.rglob("*") if p.is_file())
+    if apply_to is not None:
+        res.files += list(apply_calibration(target, apply_to))
     return res
+
+
+def apply_calibration(results: str | Path, config: str | Path = _calibration.BASELINE_PATH) -> tuple[Path, Path]:
+    """Fold a calibration's results folder into a scenario file (``onerecord calibrate CONFIG --apply``):
+    the posterior medians with their comments, the bill's fitted rows, the ``[calibration]`` table and
+    ``<stem>_posterior.csv`` beside it (:func:`sim.calibrate.fold_into_config`); the file is checked by
+    loading it afterwards. Returns (scenario file, posterior file)."""
+    paths = _calibration.fold_into_config(config, results)
+    _load_config(paths[0])
+    return paths
 
 
 # --------------------------------------------------------------------------- the position-paper report
@@ -949,8 +970,8 @@ def _pack_coverage(cfg: Config, baseline_dir: Path) -> pd.DataFrame | None:
     bands = _calibration.bands_table(ts, cols)
     points = _calibration.decision_points_in_window(_calibration.option_decision_points(), cfg.run.start_month,
                                                     len(observed))
-    replayed = cfg.t_of(cfg.rollout.history_end_month) if cfg.rollout.replay_history else None
-    return _calibration.coverage_table(bands, observed, points, replayed)
+    held = _calibration.by_construction(cfg, cfg.rollout.replay_history, cfg.t_of(cfg.rollout.history_end_month))
+    return _calibration.coverage_table(bands, observed, points, held)
 
 
 def _sensitivity_saved(exp: Experiment, ana, out: Path) -> bool:

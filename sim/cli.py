@@ -304,20 +304,27 @@ def calibrate(
     out: OutOpt = Path("results"),
     set_: SetOpt = None,
     seeds: Annotated[int | None, typer.Option("--seeds", help="Replicate seeds per particle (default 2; quick 1).")] = None,
-    config_out: Annotated[Path | None, typer.Option("--config-out", help="Where to write calibrated.toml too (default: "
-                                                    "beside CONFIG, unless --quick or --set).")] = None,
+    config_out: Annotated[Path | None, typer.Option("--config-out", help="Write calibrated.toml (and its posterior "
+                                                    "beside it) here too.")] = None,
+    apply: Annotated[bool, typer.Option("--apply", help="Fold the result into CONFIG: posterior medians, the bill's "
+                                        "fitted rows, [calibration] and <stem>_posterior.csv beside it.")] = False,
     lang: LangOpt = "en",
 ) -> None:
-    """Fit the adoption parameters to the 2020-2023 history (ABC-SMC); write OUT/<scenario>/<run id>/."""
-    default_out = None if quick or set_ else config.parent / "calibrated.toml"
+    """Fit the uncertain inputs jointly to the history to 2023-12; write OUT/<scenario>/<run id>/."""
+    if apply and (quick or set_):
+        _fail("onerecord: calibrate --apply: not with --quick or --set (a smoke fit or an altered config "
+              "must not become the base)", 2)
     typer.echo(f"calibrating {config} ({'quick' if quick else 'default'} settings) ...")
-    res = api.calibrate(config, quick=quick, seeds=seeds, overrides=set_, config_out=config_out or default_out,
-                        out=out, lang=lang)
+    res = api.calibrate(config, quick=quick, seeds=seeds, overrides=set_, config_out=config_out, out=out, lang=lang,
+                        apply_to=config if apply else None)
     for _, r in res.parameters.iterrows():
-        typer.echo(f"  {r['parameter']:<30} {r['posterior_median']:.4g}  [{r['p05']:.4g}, {r['p95']:.4g}]")
-    cov = res.coverage["covered_90"]
-    typer.echo(f"wrote {res.out_dir} ({res.wall_seconds:.0f} s; observed points inside the 90% band: {cov.sum()}/{len(cov)})"
-               + (f" and {res.config_path}" if res.config_path else ""))
+        typer.echo(f"  {r['parameter']:<38} {r['posterior_median']:.4g}  [{r['p05']:.4g}, {r['p95']:.4g}]")
+    cov = res.coverage[~res.coverage["by_construction"]]["covered_90"]
+    ess = f"; ESS {res.meta['ess']:.1f} of {res.meta['particles']} particles" if "ess" in res.meta else ""
+    typer.echo(f"wrote {res.out_dir} ({res.wall_seconds:.0f} s{ess}; observed points the model could miss inside the "
+               f"90% band: {cov.sum()}/{len(cov)})" + (f" and {res.config_path}" if res.config_path else ""))
+    if apply:
+        typer.echo(f"folded into {config} (posterior: {res.files[-1]})")
 
 
 @app.command()

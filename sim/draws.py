@@ -173,3 +173,14 @@ def draw_config(cfg: Config, row: Mapping[str, Any]) -> Config:
 def draw_configs(cfg: Config, table: pd.DataFrame) -> list[Config]:
     """One config per row of a draws table (row 0: ``cfg`` itself, untouched)."""
     return [cfg if int(r["draw"]) == 0 else draw_config(cfg, r) for r in table.to_dict("records")]
+
+
+def marginal_ppf(posterior: pd.DataFrame, key: str) -> Callable[[np.ndarray], np.ndarray]:
+    """The inverse weighted CDF of one fitted key's posterior marginal (a step function over its particles:
+    value x_(i) for u in [C_(i-1), C_(i)), x sorted, C the cumulative normalised weights). Applied to a
+    design's unit column it draws that key from its marginal alone (global sensitivity treats inputs as
+    independent: the posterior's correlations are not kept there)."""
+    x = posterior[key].to_numpy(float)
+    order = np.argsort(x, kind="stable")
+    x, w = x[order], posterior[POSTERIOR_WEIGHT].to_numpy(float)[order]
+    return lambda u: x[particle_index(u, w)]

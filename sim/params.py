@@ -96,7 +96,8 @@ def parameter_table(config: str | Path | None = None) -> pd.DataFrame:
             "prior_range": _range(prior) if prior else ("per band: data rows " + extra["row"] if "*" in extra.get("row", "") else ""),
             "sweep_range": _range(sweep) if sweep else "",
             "description": f.description or "",
-            "source": sources.get(key, "") or ("not set: an uncalibrated config" if node is None else ""),
+            "source": sources.get(key, "") or ("not set: an uncalibrated config" if node is None
+                                                else "written by onerecord calibrate --apply (docs/calibration.md)" if key == "calibration" else ""),
         })
     return pd.DataFrame(rows)
 

@@ -8,6 +8,7 @@ synthetic region (synthetic history made by the model with known parameters).
 from __future__ import annotations
 
 from dataclasses import replace
+import json
 from pathlib import Path
 
 import numpy as np
@@ -164,22 +165,37 @@ def test_calibrated_toml_loads_and_carries_the_medians(tmp_path):
     assert cfg.gp.bass_q_per_year == pytest.approx(0.4)
     assert cfg.gp.bass_p_per_year == base.gp.bass_p_per_year      # untouched keys come from the baseline
     comments = source_comments(path)
-    assert comments["gp.bass_q_per_year"].startswith("calibrated: median of posterior, 90% interval [")
+    assert comments["gp.bass_q_per_year"].startswith("calibrated: median, 90% interval [")
 
 
-def test_shipped_calibrated_config_is_valid():
+def test_the_shipped_calibrated_config_is_the_joint_fit():
+    """configs/calibrated.toml carries the joint calibration: [calibration] with date, data end and method,
+    its posterior beside it, each fitted key at its posterior's weighted median with a comment giving its
+    interval, date and data end; the bill's fitted rows; its draws resample the fitted keys from the
+    posterior. docs/calibration_fit/ holds the same fit's tables (``api.apply_calibration`` folds them)."""
+    from sim.config import load_posterior, prior_ranges
+    from sim.draws import spec_sources
+    from sim.params import source_comments
+
     path = ROOT / "configs" / "calibrated.toml"
-    if not path.exists():
-        pytest.skip("configs/calibrated.toml not generated yet")
     cfg = load_config(path)
-    base = load_config(ROOT / "configs" / "baseline.toml")
-    text = path.read_text()
-    for key in FIT_PARAMETERS:
-        assert key.split(".")[1] in text
+    cal = cfg.calibration
+    assert cal is not None and cal.data_end == "2023-12"
+    assert Path(cal.posterior) == (ROOT / "configs" / "calibrated_posterior.csv").resolve()
+    post = load_posterior(cal.posterior)
+    keys = [c for c in post.columns if c != "weight"]
+    assert 100 <= len(post) <= 2000 and set(keys) <= set(prior_ranges(cfg))
+    pd.testing.assert_frame_equal(post, load_posterior(ROOT / "docs" / "calibration_fit" / "posterior.csv"))
+    comments = source_comments(path)
+    for key in keys:
         lo, hi = prior_range(key)
+        q = weighted_quantile(post[key].to_numpy(), post["weight"].to_numpy(), 0.5)
         section, name = key.split(".")
-        assert lo <= getattr(getattr(cfg, section), name) <= hi
-    assert cfg.network == base.network and cfg.run == base.run
+        value = getattr(getattr(cfg, section), name)
+        assert lo <= value <= hi and value == pytest.approx(q, rel=1e-5), key
+        assert comments[key].startswith("calibrated: median, 90% interval [") and "data to 2023-12" in comments[key]
+    assert comments["bill.project_fte_base"].startswith("fitted: a bill row solved exactly")
+    assert {k for k, v in spec_sources(cfg).items() if v == "posterior"} == set(keys)
 
 
 def test_bands_and_coverage_tables():
@@ -363,15 +379,143 @@ def test_decision_points_enter_the_distance():
 
 
 def test_history_fit_coverage_check(baseline_config, tmp_path):
-    """The real history, quick settings: every observed point gets a coverage row, and the count of
-    municipalities live (pinned by the wave calendar to 2023) lies inside the 90% band every month."""
-    settings = replace(QUICK, population_size=24, max_generations=2, predictive_draws=12)
-    res = calibrate(baseline_config, out_dir=None, settings=settings)
+    """The real history, quick settings (the joint fit): every observed point gets a coverage row, the dated
+    binding counts too; the points that hold by construction in runs with the rules from the start (the
+    GP lower bound, met by the forced pilot office) are marked, the others are not; the bill's fitted rows
+    are solved and written; nothing after 2023-12 is fitted or banded."""
+    res = calibrate(baseline_config, quick=True, out_dir=tmp_path)
     cov = res.coverage
     assert set(cov["series"]) == {"n_municipalities_live", "share_residents_municipalities_live",
-                                  "n_gp_offices_live", "n_municipalities_decided"}
+                                  "n_gp_offices_live", "n_municipalities_decided", "n_municipalities_bound"}
     assert len(cov[cov["series"] == "n_municipalities_decided"]) == 3          # Dec 2020, May 2021, Nov 2021
-    assert cov.loc[cov["series"] == "n_municipalities_live", "covered_90"].all()
-    assert cov.loc[cov["series"] == "n_gp_offices_live", "observed_is_lower_bound"].all()
+    assert len(cov[cov["series"] == "n_municipalities_bound"]) == 4           # 2021-10, 2022-11, 2023-06, 2023-09
+    gp = cov[cov["series"] == "n_gp_offices_live"]
+    assert gp["observed_is_lower_bound"].all() and gp["by_construction"].all() and gp["covered_90"].all()
+    assert not cov.loc[cov["series"] != "n_gp_offices_live", "by_construction"].any()
+    owners = cov[(cov["series"] == "n_municipalities_bound") & (cov["t"] == baseline_config.t_of("2022-11"))].iloc[0]
+    assert (owners["observed"], owners["observed_high"]) == (18, 19)
     assert res.bands["month"].max() == pd.Timestamp("2023-12-01")             # bands: fit window only
     assert res.forecast["month"].min() == pd.Timestamp("2024-01-01")
+    assert set(res.fitted) == {"economics.operating_nok_per_year", "financing.fixed_part_share", "bill.project_fte_base"}
+    assert res.posterior["weight"].sum() == pytest.approx(1.0) and list(res.posterior.columns) == [
+        *res.meta["keys"], "weight"]
+    # the results folder's calibrated.toml is a calibrated scenario as it stands: its posterior drives the draws
+    cal = load_config(tmp_path / "calibrated.toml")
+    assert cal.calibration.posterior == str((tmp_path / "posterior.csv").resolve())
+    assert cal.economics.operating_nok_per_year == pytest.approx(res.fitted["economics.operating_nok_per_year"], rel=1e-5)
+    from sim.draws import spec_sources
+
+    assert {k for k, v in spec_sources(cal).items() if v == "posterior"} == set(res.meta["keys"])
+
+
+# --------------------------------------------------------------------------- the joint fit's pieces
+
+
+def test_importance_sampling_recovers_an_analytic_posterior():
+    """A Gaussian likelihood inside uniform priors: the adaptive stages' weighted particles give its
+    mean within 0.1 sd and its sd within 20%, and the fit is a function of its seed."""
+    from sim.calibrate import effective_sample_size, fit_importance
+
+    keys = ["municipality.threshold_mean", "gp.bass_q_per_year"]
+    mean, sd = np.array([1.1, 0.45]), np.array([0.05, 0.01])   # narrow against the priors (-0.5..2, 0.25..0.6)
+
+    def loglik(thetas):
+        return [{"loglik": float(-0.5 * np.sum(((np.array([t[k] for k in keys]) - mean) / sd) ** 2))} for t in thetas]
+
+    settings = replace(QUICK, stage_sizes=(256, 256, 256, 256), proposal_ess=40.0)
+    post, stages = fit_importance(keys, loglik, settings, seed=1)
+    w = post["weight"].to_numpy()
+    assert w.sum() == pytest.approx(1.0) and list(stages["stage"]) == [0, 1, 2, 3]
+    for j, key in enumerate(keys):
+        m = float(np.sum(w * post[key]))
+        s = float(np.sqrt(np.sum(w * (post[key] - m) ** 2)))
+        assert abs(m - mean[j]) < 0.1 * sd[j], key
+        assert abs(s / sd[j] - 1) < 0.2, key
+    assert stages["ess"].iloc[-1] > stages["ess"].iloc[0] and stages["ess"].iloc[-1] > 100  # the stages home in
+    assert effective_sample_size(np.log(w)) == pytest.approx(stages["ess"].iloc[-1], abs=0.01)  # rounded to 0.01
+    again, _ = fit_importance(keys, loglik, settings, seed=1)
+    pd.testing.assert_frame_equal(again, post)
+    # a key the likelihood ignores, drawn from its prior in every stage, keeps its prior: U(0, 0.1), mean 0.05, sd 0.029
+    flat, _ = fit_importance([*keys, "gp.beta_u_per_knok"], loglik, settings, seed=1, adapt=keys)
+    w = flat["weight"].to_numpy()
+    m = float(np.sum(w * flat["gp.beta_u_per_knok"]))
+    s = float(np.sqrt(np.sum(w * (flat["gp.beta_u_per_knok"] - m) ** 2)))
+    assert abs(m - 0.05) < 0.01 and abs(s / (0.1 / np.sqrt(12)) - 1) < 0.25
+
+
+def test_the_joint_likelihood_terms():
+    from sim.calibrate import gp_record_log_likelihood, joint_log_likelihood
+
+    assert gp_record_log_likelihood(np.array([0, 1, 5, 6, 8]), 5.0).tolist() == pytest.approx(
+        [0, 0, 0, -np.log(2), -3 * np.log(2)])
+    terms = pd.DataFrame({"named": [-10.0, -12.0], "counts": [-1.0, -1.0], "gp": [0.0, -np.log(2)]})
+    got = joint_log_likelihood(terms)
+    assert got["loglik"] == pytest.approx(np.log((np.exp(-11) + np.exp(-13) / 2) / 2))
+    assert got["loglik_decisions"] == pytest.approx(np.log((np.exp(-11) + np.exp(-13)) / 2))
+    assert got["loglik_gp"] == pytest.approx(np.log(0.75))
+    assert joint_log_likelihood(terms.assign(named=-np.inf))["loglik"] == -np.inf
+
+
+def test_pyabc_leaves_the_global_random_state_as_it_found_it(cfg48):
+    import random
+
+    from sim.calibrate import fit_abc
+
+    np.random.seed(2024)
+    random.seed(2024)
+    before, before_py = np.random.get_state(), random.getstate()
+    observed = fake_simulator(with_overrides(cfg48, TRUTH), 1)
+    fit_abc(cfg48, observed, FAKE_KEYS, replace(QUICK, population_size=8, max_generations=1), fake_simulator,
+            n_municipalities=FAKE_MUNICIPALITIES)
+    after = np.random.get_state()
+    assert after[0] == before[0] and np.array_equal(after[1], before[1]) and after[2:] == before[2:]
+    assert random.getstate() == before_py
+
+
+def test_coverage_marks_points_by_construction_and_count_ranges():
+    obs = _obs(lower=True)
+    runs = pd.concat([obs.assign(draw=d, replicate=d, n_gp_offices_live=obs["n_gp_offices_live_lower"] + d % 3,
+                                 n_municipalities_bound=10.0 + d % 5) for d in range(40)], ignore_index=True)
+    b = bands_table(runs, ["n_municipalities_live", "share_residents_municipalities_live", "n_gp_offices_live",
+                           "n_municipalities_bound"])
+    counts = pd.DataFrame({"month": pd.to_datetime(["2021-10-01", "2022-11-01", "2023-06-01"]), "t": [21, 34, 41],
+                           "series": "n_municipalities_bound", "low": [8.0, 13.0, 31.0], "high": [8.0, 19.0, 31.0]})
+    cov = coverage_table(b, obs, construction={"n_gp_offices_live": 47}, counts=counts)
+    bound = cov[cov["series"] == "n_municipalities_bound"].set_index("t")
+    assert bound["covered_90"].tolist() == [False, True, False]   # band 10..14: misses 8 and 31, meets 13..19
+    assert np.isnan(bound.at[21, "observed_high"]) and bound.at[34, "observed_high"] == 19
+    assert cov.loc[cov["series"] == "n_gp_offices_live", "by_construction"].all()
+    assert not cov.loc[cov["series"] != "n_gp_offices_live", "by_construction"].any()
+    assert list(cov.columns)[-2:] == ["by_construction", "observed_high"]
+
+
+def test_a_calibration_folds_into_a_scenario_file(tmp_path):
+    """``--apply``: the medians with comments that keep the data row, the bill rows, the [calibration] table
+    and the posterior beside the file; the file loads and folding twice gives the same text."""
+    import shutil
+
+    from sim import api
+
+    base = tmp_path / "baseline.toml"
+    shutil.copy(ROOT / "configs" / "baseline.toml", base)
+    res = tmp_path / "res"
+    res.mkdir()
+    post = pd.DataFrame({"gp.bass_p_per_year": [0.01, 0.02], "municipality.threshold_mean": [1.0, 1.2],
+                         "weight": [0.25, 0.75]})
+    post.to_csv(res / "posterior.csv", index=False)
+    table = parameter_table(post, load_config(base), list(post.columns[:2]))
+    table.to_csv(res / "fitted_parameters.csv", index=False)
+    (res / "calibration.json").write_text(json.dumps({"method": "m", "date": "2026-12-07", "data_end": "2023-12",
+                                                      "fitted": {"bill.project_fte_base": 7.8}}))
+    api.apply_calibration(res, base)
+    text = base.read_text()
+    cfg = load_config(base)
+    medians = dict(zip(table["parameter"], table["posterior_median"]))
+    assert cfg.gp.bass_p_per_year == pytest.approx(medians["gp.bass_p_per_year"], rel=1e-3)
+    assert cfg.municipality.threshold_mean == pytest.approx(medians["municipality.threshold_mean"], rel=1e-3)
+    assert cfg.bill.project_fte_base == 7.8
+    assert cfg.calibration.posterior == str(tmp_path / "baseline_posterior.csv") and cfg.calibration.method == "m"
+    line = next(ln for ln in text.splitlines() if ln.startswith("bass_p_per_year"))
+    assert "calibrated: median, 90% interval" in line and "data to 2023-12" in line and "PS: bass_p_ehr_physicians" in line
+    api.apply_calibration(res, base)
+    assert base.read_text() == text

@@ -46,8 +46,6 @@ RUNS_THE_MODEL = ("sim.model", "sim.agents", "sim.runner", "sim.builds", "sim.sw
 PENDING: dict[str, str] = {
     # module -> why it is exempt for now; an entry goes when its module keeps the rules (a test fails
     # while an entry is no longer needed). Found after merging main (#18, #21, #23, #17 items 1-2):
-    "sim.calibrate": "imports municipal_decision, the runner and the build cache inside functions (#18; the model "
-                     "loads when a calibration simulates)",
     "sim.explore.server": "imports the API, the app and the engine inside functions (#23)",
     "sim.__main__": "imports the CLI inside main() so that Ctrl-C while it loads ends in one line (#17 item 1)",
     "sim.report.tables": "a view reads saved sweeps through sim.sweep.store and sim.sensitivity.indices",

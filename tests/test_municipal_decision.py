@@ -325,16 +325,20 @@ levels = [0, 12]
     assert len(res.runs) == (1 + 4) * 2  # base row + 4 levels, 2 seeds each
 
 
-def test_coverage_marks_points_that_hold_by_replay():
-    from sim.calibrate import coverage_table
+def test_coverage_marks_points_that_hold_by_replay(baseline_config):
+    from sim.calibrate import by_construction, coverage_table
 
     months = pd.date_range("2022-01-01", periods=4, freq="MS")
     obs = pd.DataFrame({"month": months, "t": [24, 25, 26, 27], "n_municipalities_live": [0, 1, 1, 7],
                         "share_residents_municipalities_live": [0, 0.28, 0.28, 0.33], "n_gp_offices_live_lower": [0, 1, 1, 1]})
     bands = pd.concat([pd.DataFrame({"series": s, "t": obs["t"], "p05": 0.0, "p50": 1.0, "p95": 10.0})
                        for s in ("n_municipalities_live", "share_residents_municipalities_live", "n_gp_offices_live")])
-    cov = coverage_table(bands, obs, replayed_until_t=26)
-    live = cov[cov["series"] == "n_municipalities_live"].set_index("t")["by_replay"]
+    cfg = baseline_config
+    replayed = by_construction(with_overrides(cfg, {"gp.pilot_offices_per_precommitted_municipality": 0}), True, 26)
+    cov = coverage_table(bands, obs, construction=replayed)
+    live = cov[cov["series"] == "n_municipalities_live"].set_index("t")["by_construction"]
     assert live.to_dict() == {25: True, 26: True, 27: False}
-    assert not cov.loc[cov["series"] == "n_gp_offices_live", "by_replay"].any()
-    assert not coverage_table(bands, obs)["by_replay"].any()
+    assert not cov.loc[cov["series"] == "n_gp_offices_live", "by_construction"].any()  # no pilot office forced in
+    assert not coverage_table(bands, obs)["by_construction"].any()
+    # the rules from the start: only the GP lower bound (the forced pilot office) holds by construction
+    assert by_construction(cfg, False, 47) == {"n_gp_offices_live": 47}

@@ -254,3 +254,38 @@ def test_shipped_experiments_are_valid(name):
         assert "dummy.unused" in exp.keys
     else:
         assert target is not None and levers
+
+
+# --------------------------------------------------------------------------- a calibrated base: posterior marginals
+
+
+def test_a_calibrated_base_draws_its_fitted_keys_from_their_posterior_marginals(tmp_path):
+    """Keys the base's [calibration] fitted (and the file gives no bounds for) take the inverse weighted CDF
+    of their posterior marginal; the others stay uniform over their range; parameters.csv says which."""
+    from sim.sweep.experiment import make_design, parameter_sources
+
+    post = pd.DataFrame({"gp.bass_q_per_year": [0.30, 0.40, 0.50], "municipality.threshold_mean": [0.9, 1.0, 1.1],
+                         "weight": [0.0, 0.25, 0.75]})
+    post.to_csv(tmp_path / "post.csv", index=False)
+    (tmp_path / "cal.toml").write_text(
+        f'extends = "{BASELINE}"\nscenario = "cal"\n[calibration]\ndate = "2026-12-07"\ndata_end = "2023-12"\n'
+        'method = "m"\nposterior = "post.csv"\n')
+    body = ('name = "cal_lhs"\nbase = "cal.toml"\nseed = 3\ndesign = "lhs"\nsamples = 64\noutputs = ["share_gps_2030"]\n'
+            '[[parameters]]\nkey = "gp.bass_q_per_year"\n'
+            '[[parameters]]\nkey = "municipality.threshold_mean"\nlow = 0.5\nhigh = 1.5\n'
+            '[[parameters]]\nkey = "gp.bass_p_per_year"\n')
+    (tmp_path / "exp.toml").write_text(body)
+    exp = load_experiment(tmp_path / "exp.toml")
+    design = make_design(exp)
+    q = design["gp.bass_q_per_year"]
+    assert set(q) == {0.40, 0.50} and 0.6 < (q == 0.50).mean() < 0.9     # weight 0.75 of 0.5, never the 0-weight 0.3
+    assert design["municipality.threshold_mean"].between(0.5, 1.5).all()  # own bounds: uniform over them
+    assert design["municipality.threshold_mean"].nunique() == 64
+    src = parameter_sources(exp).set_index("parameter")
+    assert src["source"].to_dict() == {"gp.bass_q_per_year": "posterior", "municipality.threshold_mean": "prior",
+                                       "gp.bass_p_per_year": "prior"}
+    assert src.at["gp.bass_q_per_year", "dist"] == "posterior" and src.at["gp.bass_q_per_year", "low"] == 0.40
+    bad = body.replace('key = "gp.bass_p_per_year"\n', 'key = "gp.bass_p_per_year"\ndist = "posterior"\n')
+    (tmp_path / "bad.toml").write_text(bad)
+    with pytest.raises(ConfigError, match=r"parameters.2.dist: gp.bass_p_per_year has no posterior"):
+        load_experiment(tmp_path / "bad.toml")

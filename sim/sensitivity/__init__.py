@@ -10,6 +10,8 @@ averages every output over the replicate seeds of each design row, and writes, u
   Campolongo et al. 2007); ``conf`` is the half-width of the bootstrap confidence interval
   (``conf_level``, default 95 %), NaN where SALib gives none (Morris mu and sigma);
 * ``seed_variance.csv``: how much of each output's variance the replicate seeds carry;
+* ``parameters.csv``: each varied key's range, distribution, role and ``source``: "posterior" (a key the
+  calibrated base fitted, drawn from its posterior marginal) or "prior" (uniform over its range);
 * ``tornado.csv`` (+ ``tornado_runs.csv``): one parameter at a time at its low and high bound,
   the others at their base-scenario values, run through the same evaluator and seeds;
 * ``ranking.csv``: the top three parameters per output by ST (or mu*) and by tornado swing;
@@ -46,7 +48,7 @@ from sim.sensitivity.options import (DEFAULT_OUTPUTS, INDEX_COLUMNS, POLICY_LEVE
                                      load_analysis, parse_target)
 from sim.sensitivity.tornado import ranking_agreement, run_design, tornado_design, tornado_table
 from sim.sweep import Experiment, base_config, load_experiment, make_design, read_manifest, run_sweep, sweep_path
-from sim.sweep.experiment import design_hash, expand_runs
+from sim.sweep.experiment import design_hash, expand_runs, parameter_sources
 
 __all__ = ["Analysis", "Target", "SensitivityResult", "DEFAULT_OUTPUTS", "POLICY_LEVERS", "INDEX_COLUMNS",
            "sensitivity", "load_analysis", "check_analysis", "parse_target", "analysis_seed", "read_runs",
@@ -68,6 +70,7 @@ class SensitivityResult:
     prim_trajectory: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: dict = field(default_factory=dict)
     tornado_runs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    parameters: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def sensitivity(experiment: Experiment | str | Path, out_dir: str | Path = "results", *, executor: str = "local",
@@ -100,7 +103,8 @@ def sensitivity(experiment: Experiment | str | Path, out_dir: str | Path = "resu
     runs = read_runs(root, exp)
     means = replicate_means(runs, outputs, n_rows, exp.replicates)
     indices, skipped = global_indices(exp, means, outputs, ana)
-    res = SensitivityResult(root / "sensitivity", indices, seed_variance(runs, outputs))
+    res = SensitivityResult(root / "sensitivity", indices, seed_variance(runs, outputs),
+                            parameters=parameter_sources(exp))
     clock["indices"] = time.perf_counter()
     if ana.tornado:
         design = tornado_design(exp, base)
@@ -122,6 +126,7 @@ def sensitivity(experiment: Experiment | str | Path, out_dir: str | Path = "resu
         "experiment": exp.name, "design": exp.design, "design_rows": n_rows, "replicates": exp.replicates,
         "runs": len(runs), "analysis": ana.model_dump(), "outputs": outputs, "skipped_outputs": skipped,
         "top_parameters": top_parameters(indices).to_dict(orient="records"),
+        "sources": dict(zip(res.parameters["parameter"], res.parameters["source"])),
         "target": str(target) if target else None, "target_share_of_runs": share, "prim_levers": levers,
         "prim_chosen_box": chosen.iloc[0].to_dict() if len(chosen) else None,
         "seconds": {"sweep": clock["sweep"] - clock["start"], "indices": clock["indices"] - clock["sweep"],
@@ -138,7 +143,7 @@ def write_tables(res: SensitivityResult, out_dir: Path) -> None:
     """The analysis' files (module docstring) into ``out_dir``: every table that is not empty and summary.json."""
     res.indices.to_csv(out_dir / "indices.csv", index=False)
     res.seed_variance.to_csv(out_dir / "seed_variance.csv", index=False)
-    for name in ("tornado", "ranking", "prim_boxes", "prim_trajectory", "tornado_runs"):
+    for name in ("tornado", "ranking", "prim_boxes", "prim_trajectory", "tornado_runs", "parameters"):
         if len(getattr(res, name)):
             getattr(res, name).to_csv(out_dir / f"{name}.csv", index=False)
     (out_dir / "summary.json").write_text(json.dumps(res.summary, indent=2, default=_json_default), encoding="utf-8")

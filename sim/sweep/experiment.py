@@ -8,7 +8,9 @@ It is validated like a scenario: one line ``<file>: <key.path>: <problem>``.
 
 Designs sample the unit cube through SALib and map each column through its
 parameter's bounds (``uniform``: low + u (high - low); ``loguniform``:
-low (high / low)^u), so a design knows nothing of the model. Keys under ``dummy.``
+low (high / low)^u) or, for a key the calibrated base scenario fitted (``posterior``, the default
+there), through the inverse weighted CDF of its posterior marginal (:func:`sim.draws.marginal_ppf`),
+so a design knows nothing of the model. Keys under ``dummy.``
 are sampled but never given to the model: their sensitivity index is exactly 0.
 """
 
@@ -26,7 +28,8 @@ from pydantic import ConfigDict, Field
 from SALib.sample import latin, morris, sobol
 
 from sim.config import (DUMMY_PREFIX, NAME_PATTERN, Config, ConfigError, StrictModel, config_to_dict, iter_parameters,
-                        load_config, load_toml_as, sweep_range, with_overrides)
+                        load_config, load_toml_as, parameter_role, sweep_range, with_overrides)
+from sim.draws import POSTERIOR_WEIGHT, marginal_ppf, posterior_table
 
 
 DUMMY_RANGE = (0.0, 1.0)
@@ -44,7 +47,10 @@ class Parameter(StrictModel):
     low: float | None = Field(None, description="Lower bound (default: the key's declared sweep range)")
     high: float | None = Field(None, description="Upper bound (default: the key's declared sweep range)")
     levels: list[float] | None = Field(None, description="Values of a grid design")
-    dist: Literal["uniform", "loguniform"] = Field("uniform", description="Distribution on [low, high]")
+    dist: Literal["uniform", "loguniform", "posterior"] | None = Field(
+        None, description="Distribution on [low, high]; posterior: the calibrated base's posterior marginal of the key "
+                          "(default for a key the base's [calibration] fitted and the file gives no bounds for; "
+                          "uniform otherwise)")
 
 
 class Experiment(StrictModel):
@@ -118,6 +124,18 @@ def _resolve_parameter(i: int, p: Parameter, exp: Experiment, base: Config, src:
         if kind is None:
             raise ConfigError(f"{at}.key: {p.key} is not a numeric parameter")
         default = sweep_range(p.key)
+    post = posterior_table(base)
+    fitted = post is not None and p.key in post.columns
+    own_bounds = p.low is not None or p.high is not None
+    dist = p.dist or ("posterior" if fitted and exp.design != "grid" and not own_bounds else "uniform")
+    if dist == "posterior":
+        if not fitted:
+            raise ConfigError(f"{at}.dist: {p.key} has no posterior in the base scenario ([calibration] does not fit it)")
+        if own_bounds:
+            raise ConfigError(f"{at}.low: a posterior parameter takes its range from the posterior; give dist = \"uniform\" "
+                              "to sweep a range of your own")
+        x = post.loc[post[POSTERIOR_WEIGHT] > 0, p.key]
+        default = (float(x.min()), float(x.max()))
     if exp.design == "grid":
         if not p.levels:
             raise ConfigError(f"{at}.levels: a grid design needs levels = [...] for every parameter")
@@ -130,7 +148,7 @@ def _resolve_parameter(i: int, p: Parameter, exp: Experiment, base: Config, src:
             raise ConfigError(f"{at}: {p.key} has no declared sweep range; give low and high")
         if not low < high:
             raise ConfigError(f"{at}.low: must be < high, got low {low!r} and high {high!r}")
-        if p.dist == "loguniform" and low <= 0:
+        if dist == "loguniform" and low <= 0:
             raise ConfigError(f"{at}.low: a loguniform parameter needs low > 0, got {low!r}")
         checks = [("low", low), ("high", high)]
     if not p.key.startswith(DUMMY_PREFIX):
@@ -138,7 +156,7 @@ def _resolve_parameter(i: int, p: Parameter, exp: Experiment, base: Config, src:
             if kind is int and not float(v).is_integer():
                 raise ConfigError(f"{at}.{field}: {p.key} takes whole numbers, got {v!r}")
             _check_value(base, p.key, int(v) if kind is int else v, f"{at}.{field}")
-    return p.model_copy(update={"low": float(low), "high": float(high)})
+    return p.model_copy(update={"low": float(low), "high": float(high), "dist": dist})
 
 
 def load_experiment(path: str | Path) -> Experiment:
@@ -200,8 +218,20 @@ def unit_sample(exp: Experiment) -> np.ndarray:
     raise ValueError(f"design {exp.design!r} has no unit-cube sample")
 
 
-def _scale(u: np.ndarray, p: Parameter) -> np.ndarray:
-    """uniform: low + u (high - low); loguniform: low (high / low)^u."""
+def parameter_sources(exp: Experiment) -> pd.DataFrame:
+    """Where each varied key's values come from: parameter, low, high, dist, role (uncertain, lever, fixed;
+    dummy) and source: "posterior" (the calibrated base's posterior marginal) or "prior" (uniform or
+    loguniform over its range: an uncertain input's prior range, a lever's sweep range, or the file's bounds)."""
+    return pd.DataFrame([{"parameter": p.key, "low": p.low, "high": p.high, "dist": p.dist,
+                          "role": "dummy" if p.key.startswith(DUMMY_PREFIX) else parameter_role(p.key),
+                          "source": "posterior" if p.dist == "posterior" else "prior"} for p in exp.parameters])
+
+
+def _scale(u: np.ndarray, p: Parameter, posterior: pd.DataFrame | None = None) -> np.ndarray:
+    """uniform: low + u (high - low); loguniform: low (high / low)^u; posterior: the inverse weighted CDF
+    of the key's posterior marginal (:func:`sim.draws.marginal_ppf`)."""
+    if p.dist == "posterior":
+        return marginal_ppf(posterior, p.key)(u)
     if p.dist == "loguniform":
         return p.low * (p.high / p.low) ** u
     return p.low + u * (p.high - p.low)
@@ -217,7 +247,8 @@ def make_design(exp: Experiment) -> pd.DataFrame:
         values = np.array(list(itertools.product(*[p.levels for p in exp.parameters])), dtype=float)
     else:
         u = unit_sample(exp)
-        values = np.column_stack([_scale(u[:, j], p) for j, p in enumerate(exp.parameters)])
+        post = posterior_table(base_config(exp)) if any(p.dist == "posterior" for p in exp.parameters) else None
+        values = np.column_stack([_scale(u[:, j], p, post) for j, p in enumerate(exp.parameters)])
     design = pd.DataFrame({"design_row": np.arange(len(values), dtype=np.int64)})
     kinds = {k: (float if k.startswith(DUMMY_PREFIX) else _numeric_kind(k)) for k in exp.keys}
     for j, key in enumerate(exp.keys):
