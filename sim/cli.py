@@ -123,12 +123,27 @@ def guarded(fn):
         except OSError as err:
             _fail(f"onerecord: {describe_os_error(err, kwargs.get('out'))}; nothing half-written was kept", 3)
         except Exception as err:
+            if isinstance(err, typer.Exit):  # a command's own exit (a sweep whose runs all failed)
+                raise
+            if api.interrupt.requested() or in_chain(err, KeyboardInterrupt):
+                _fail(INTERRUPTED, 130)  # a library that caught the Ctrl-C failed in another way after it
             cause = os_fault_in(err)
             if cause is None:
                 raise
             _fail(f"onerecord: {describe_os_error(cause, kwargs.get('out'))}; nothing half-written was kept", 3)
 
     return wrapper
+
+
+def in_chain(err: BaseException, kind: type[BaseException]) -> bool:
+    """Whether ``err`` or an exception it was raised from or while handling is a ``kind``."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, kind):
+            return True
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return False
 
 
 def os_fault_in(err: BaseException) -> OSError | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import hashlib
 import math
 import numbers
 import re
@@ -1067,6 +1068,29 @@ def load_config(path: str | Path, overrides: list[str] | dict[str, Any] | None =
 def config_to_dict(cfg: Config) -> dict:
     """The resolved config as plain data (JSON/TOML-able)."""
     return cfg.model_dump(mode="json")
+
+
+@lru_cache(maxsize=16)
+def _file_sha256(path: str, mtime_ns: int, size: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 (hex) of a file's bytes, cached per file version (path, mtime, size)."""
+    st = Path(path).stat()
+    return _file_sha256(str(Path(path).resolve()), st.st_mtime_ns, st.st_size)
+
+
+def config_identity(cfg: Config) -> dict:
+    """The resolved config as it identifies a result (run ids, sweep design hashes): :func:`config_to_dict`
+    with the posterior file named by its content, ``"sha256:<hex of its bytes>"``, not by the absolute path
+    it was resolved to, so the same configs give the same ids wherever the repository is checked out (and
+    an edited posterior never reuses an old id)."""
+    data = config_to_dict(cfg)
+    cal = data.get("calibration")
+    if isinstance(cal, dict) and cal.get("posterior"):
+        data["calibration"] = {**cal, "posterior": f"sha256:{file_sha256(cal['posterior'])}"}
+    return data
 
 
 def with_overrides(cfg: Config, overrides: dict[str, Any]) -> Config:

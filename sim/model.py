@@ -226,7 +226,7 @@ class RolloutModel(mesa.Model):
         self.muni_p_binding = np.zeros((self.n_munis, 3))
         self.muni_p_postpone = np.zeros(self.n_munis)
         self.muni_p_exit = np.zeros(self.n_munis)
-        self._decision_log: list[tuple[int, np.ndarray, np.ndarray]] = []
+        self._decision_log: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
         self._stage_hist = np.zeros((self.n_months, self.n_munis), dtype=np.int8)
         self._deferred_hist = np.zeros((self.n_months, self.n_munis), dtype=bool)
         self._option_hist = np.zeros((self.n_months, self.n_munis), dtype=bool)
@@ -586,16 +586,18 @@ class RolloutModel(mesa.Model):
         self.muni_p_postpone = postpone_probability(s, th, mc.decision_noise, mc.postpone_margin)
         self.muni_p_exit = exit_probability(s, th, mc.decision_noise, mc.exit_margin, self.muni_switch_back_score,
                                             mc.exit_enabled)
-        self._decision_log.append((self.t, self.muni_p_option, self.muni_p_binding))
+        self._decision_log.append((self.t, self.muni_p_option, self.muni_p_binding, self.muni_p_postpone))
 
     def decision_log(self) -> dict[str, np.ndarray]:
         """The probabilities logged at each decision point so far: ``points_t`` (K,), ``p_option`` and
-        ``p_binding`` (K, M, 3; YES, DEFER, NO), ``binding_open`` (K,): what the likelihood reads."""
+        ``p_binding`` (K, M, 3; YES, DEFER, NO), ``p_postpone`` (K, M; a bound municipality's, whatever its
+        stage), ``binding_open`` (K,): what the likelihood reads."""
         t = np.array([e[0] for e in self._decision_log], dtype=np.int64)
         shape = (0, self.n_munis, 3)
         return {"points_t": t,
                 "p_option": np.stack([e[1] for e in self._decision_log]) if len(t) else np.zeros(shape),
                 "p_binding": np.stack([e[2] for e in self._decision_log]) if len(t) else np.zeros(shape),
+                "p_postpone": np.stack([e[3] for e in self._decision_log]) if len(t) else np.zeros(shape[:2]),
                 "binding_open": t >= self.binding_first_t}
 
     def _waves_go_live(self) -> None:

@@ -154,16 +154,47 @@ def exit_probability(score: np.ndarray, threshold: np.ndarray, noise: float, mar
 # --------------------------------------------------------------------------- the likelihood
 
 
-def transition_matrices(p_option: np.ndarray, p_binding: np.ndarray, binding_open: np.ndarray) -> np.ndarray:
+WAVE_NO_RECORD, WAVE_KEPT, WAVE_POSTPONED = 0, 1, 2
+"""What the record says of a municipality's booked wave at a decision point (``DecisionEvidence.wave``):
+nothing; kept (its recorded go-live is still ahead and came on time: it did not postpone here);
+postponed here (a recorded postponement)."""
+
+
+def wave_record_factor(p_postpone: np.ndarray, wave: np.ndarray) -> np.ndarray:
+    """The probability of what the record says of a bound municipality's wave at each decision point:
+
+        f[k, m] = 1 - p_post[k, m]   where the record has the wave kept at k (WAVE_KEPT),
+                  p_post[k, m]       where it records a postponement at k (WAVE_POSTPONED),
+                  1                  where it says nothing (WAVE_NO_RECORD),
+
+    p_post = :func:`postpone_probability` as the model logged it at point k. The model lets a municipality
+    bound before point k postpone at k while its wave is still ahead (t_k < go-live), so a recorded on-time
+    go-live at g after binding at point b contributes prod_{b < k, t_k < g} (1 - p_post[k]);
+    :func:`transition_matrices` puts f on the bound -> bound step, so the chain integrates an unrecorded
+    binding date. ``p_postpone`` and ``wave``: (K, M).
+    """
+    p = np.asarray(p_postpone, dtype=float)
+    w = np.asarray(wave)
+    return np.where(w == WAVE_KEPT, 1.0 - p, np.where(w == WAVE_POSTPONED, p, 1.0))
+
+
+def transition_matrices(p_option: np.ndarray, p_binding: np.ndarray, binding_open: np.ndarray,
+                        p_postpone: np.ndarray | None = None, wave: np.ndarray | None = None) -> np.ndarray:
     """Per decision point k and municipality m, the chain's transition matrix P[k, m, from, to]
     over (undecided, option, bound, declined):
 
         undecided -> option P_opt(yes), undecided P_opt(defer), declined P_opt(no)
         option    -> bound  P_bind(yes), option P_bind(defer), declined P_bind(no)   (binding open at k)
         option    -> option 1                                                       (not yet open)
-        bound, declined absorbing
+        bound     -> bound  f[k, m]  (:func:`wave_record_factor`; 1 without a wave record)
+        declined absorbing
 
-    ``p_option``, ``p_binding``: (K, M, 3) answer probabilities; ``binding_open``: (K,) bool.
+    With the wave record, bound -> bound is the probability of what the record says of the wave (kept:
+    1 - P_post; postponed: P_post), so the rows are sub-stochastic where the record rules a path out; at a
+    recorded postponement a municipality still at the option stage deferred (option -> bound and
+    option -> declined are 0 there: the record shows neither a yes nor a no).
+    ``p_option``, ``p_binding``: (K, M, 3) answer probabilities; ``binding_open``: (K,) bool;
+    ``p_postpone``, ``wave``: (K, M) or None.
     """
     K, M, _ = p_option.shape
     P = np.zeros((K, M, 4, 4))
@@ -173,6 +204,11 @@ def transition_matrices(p_option: np.ndarray, p_binding: np.ndarray, binding_ope
     P[:, :, 1, 1] = np.where(open_, p_binding[..., DEFER], 1.0)
     P[:, :, 1, 3] = np.where(open_, p_binding[..., NO], 0.0)
     P[:, :, 2, 2] = P[:, :, 3, 3] = 1.0
+    if p_postpone is not None and wave is not None:
+        P[:, :, 2, 2] = wave_record_factor(p_postpone, wave)
+        postponed = np.asarray(wave) == WAVE_POSTPONED
+        P[:, :, 1, 2] = np.where(postponed, 0.0, P[:, :, 1, 2])
+        P[:, :, 1, 3] = np.where(postponed, 0.0, P[:, :, 1, 3])
     return P
 
 
@@ -266,28 +302,32 @@ class DecisionEvidence:
     each (k, states, low, high): the number of municipalities whose chain state after point k is
     in ``states`` lies in [low, high]; ``labels``: a name per count (for tables); ``start``: (M, 4)
     initial distribution (None: every municipality undecided; a municipality committed before the
-    start begins bound).
+    start begins bound); ``wave``: (K, M) what the record says of each booked wave at each point
+    (:data:`WAVE_KEPT`, :data:`WAVE_POSTPONED`, :data:`WAVE_NO_RECORD`; None: nothing).
     """
 
     allowed: np.ndarray
     counts: tuple[tuple[int, tuple[int, ...], int, int], ...]
     labels: tuple[str, ...] = ()
     start: np.ndarray | None = None
+    wave: np.ndarray | None = None
 
 
 def path_log_likelihood(p_option: np.ndarray, p_binding: np.ndarray, binding_open: np.ndarray,
-                        evidence: DecisionEvidence) -> tuple[float, float]:
+                        evidence: DecisionEvidence, p_postpone: np.ndarray | None = None) -> tuple[float, float]:
     """(named, counts) log-likelihood of the record given one simulated path's probabilities.
 
     named = sum_m log P(evidence_m) (the rule's probability of each municipality's recorded
-    yes / defer / no, including the deferrals a dated yes implies); counts = sum_j log
+    yes / defer / no, including the deferrals a dated yes implies, and, given ``p_postpone`` (K, M) and
+    the evidence's wave record, of each booked wave kept or postponed as recorded:
+    :func:`wave_record_factor`); counts = sum_j log
     P(low_j <= N_j <= high_j | evidence), N_j Poisson-binomial in the posterior marginals
     gamma_{k_j}(states_j) of every municipality, named or not (unnamed ones are unknown: their
     marginals are the rule's). Counts at different dates enter as independent terms (a composite
     likelihood). Each marginal is kept within [eps, 1 - eps] (:data:`PROBABILITY_FLOOR`), so a count
     the rule finds practically impossible costs about log(eps) = -28 per municipality it is short, not -inf.
     """
-    P = transition_matrices(p_option, p_binding, binding_open)
+    P = transition_matrices(p_option, p_binding, binding_open, p_postpone, evidence.wave)
     p_ev, gamma = chain_forward_backward(P, evidence.allowed, evidence.start)
     with np.errstate(divide="ignore"):
         named = float(np.log(p_ev).sum())
@@ -299,19 +339,22 @@ def path_log_likelihood(p_option: np.ndarray, p_binding: np.ndarray, binding_ope
 
 
 def decision_log_likelihood(p_option: np.ndarray, p_binding: np.ndarray, binding_open: np.ndarray,
-                            evidence: DecisionEvidence) -> float:
+                            evidence: DecisionEvidence, p_postpone: np.ndarray | None = None) -> float:
     """Simulated log-likelihood of the decision rule over R paths (the latent peers, functionality
     and drawn thresholds integrated by Monte Carlo):
 
         log L = log (1/R) sum_r exp(named_r + counts_r)
 
     ``p_option``, ``p_binding``: (R, K, M, 3) answer probabilities logged by R runs
-    (``RolloutModel.decision_log``). -inf when no path can give the record.
+    (``RolloutModel.decision_log``); ``p_postpone``: (R, K, M) or None (no wave term). -inf when no
+    path can give the record.
     """
     p_option, p_binding = np.asarray(p_option, dtype=float), np.asarray(p_binding, dtype=float)
     if p_option.ndim == 3:
         p_option, p_binding = p_option[None], p_binding[None]
-    terms = np.array([sum(path_log_likelihood(p_option[r], p_binding[r], binding_open, evidence))
+        p_postpone = None if p_postpone is None else np.asarray(p_postpone, dtype=float)[None]
+    terms = np.array([sum(path_log_likelihood(p_option[r], p_binding[r], binding_open, evidence,
+                                              None if p_postpone is None else p_postpone[r]))
                       for r in range(len(p_option))])
     top = terms.max()
     if not np.isfinite(top):
@@ -328,8 +371,11 @@ def history_evidence(cfg, region, points_t: np.ndarray) -> DecisionEvidence:
     after (so every earlier point was a deferral); option by k: option or bound after k; binding
     by k, or a go-live after k: bound; decline exact at k: undecided or option before, declined
     after. Events before the first point set the start (the pre-committed start bound).
-    Postponements are not decisions of the chain (a named one counts as a deferral in the model only).
-    Counts: options -> (option, bound), bound -> (bound,), option_stage -> (option,).
+    Wave record (``wave``, :func:`wave_record_factor`): a municipality with a recorded go-live at month g
+    kept its wave at every point k with t_k < g (the rule could have postponed it there had it been bound:
+    the on-time go-lives of 2022-05, 2022-11, 2023-02, 2023-04 and 2023-11), except at the point of a
+    recorded postponement (Kristiansund 2022-06), where it postponed (or, still at the option stage,
+    deferred). Counts: options -> (option, bound), bound -> (bound,), option_stage -> (option,).
     """
     pts = np.asarray(points_t, dtype=np.int64)
     K, M = len(pts), len(region.municipalities)
@@ -348,10 +394,18 @@ def history_evidence(cfg, region, points_t: np.ndarray) -> DecisionEvidence:
         t = cfg.t_of(f"{month:%Y-%m}")
         return int(np.searchsorted(pts, t, side="right"))
 
+    wave = np.full((K, M), WAVE_NO_RECORD, dtype=np.int8)
     for _, r in recorded_decisions().iterrows():
-        if r["kommunenummer"] not in index or r["event"] == "postpone":
+        if r["kommunenummer"] not in index:
             continue
         m, row = index[r["kommunenummer"]], point(r["month"])
+        if r["event"] == "golive":
+            ahead = (pts < cfg.t_of(f"{r['month']:%Y-%m}")) & (wave[:, m] == WAVE_NO_RECORD)
+            wave[ahead, m] = WAVE_KEPT
+        if r["event"] == "postpone":
+            if row > 0:
+                wave[row - 1, m] = WAVE_POSTPONED
+            continue
         if row == 0:  # before the first point: the start
             if start[m, 2] == 0 and r["event"] in ("option", "binding", "golive"):
                 start[m] = only["O"] if r["event"] == "option" else only["B"]
@@ -375,4 +429,4 @@ def history_evidence(cfg, region, points_t: np.ndarray) -> DecisionEvidence:
             continue
         counts.append((row - 1, states[c["measure"]], int(c["low"]), int(min(c["high"], M))))
         labels.append(c["label"])
-    return DecisionEvidence(allowed=allowed, counts=tuple(counts), labels=tuple(labels), start=start)
+    return DecisionEvidence(allowed=allowed, counts=tuple(counts), labels=tuple(labels), start=start, wave=wave)

@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 
 from sim import __version__, interrupt
-from sim.config import Config, ConfigError, config_to_dict
+from sim.config import Config, ConfigError, config_identity, config_to_dict
 
 TABLE_FILES: dict[str, str] = {
     "timeseries": "timeseries.parquet",
@@ -118,12 +118,13 @@ def run_id(cfg: Config, replicates: list[int], draws: pd.DataFrame | None = None
     resolved config, the replicate list, any drawn values and the command's own parameters.
 
     The same config and seeds land in the same place, a different one never does:
-    id = f"{readable}[-{command}]-{sha256(config, seeds, draws, params)[:8]}"; a run with parameter
+    id = f"{readable}[-{command}]-{sha256(config, seeds, draws, params)[:8]}" (the config as
+    :func:`sim.config.config_identity` gives it: a posterior file by its content, not its path); a run with parameter
     draws (``draws`` has rows beyond draw 0) hashes the drawn values too, so a run over posterior
     draws never lands where a run over prior draws did. ``command`` may carry a readable label of its
     own parameters (``bill-5037_Levanger``).
     """
-    what: dict[str, Any] = {"config": config_to_dict(cfg), "replicates": list(replicates)}
+    what: dict[str, Any] = {"config": config_identity(cfg), "replicates": list(replicates)}
     if draws is not None and len(draws) > 1:
         what["draws"] = draws.to_dict("records")
     if command is not None:

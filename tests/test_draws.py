@@ -252,3 +252,37 @@ def test_bad_calibration_fields_are_one_line_errors(calibrated):
                                ("calibration.extra", 1, "calibration.extra: unknown key")]:
         with pytest.raises(ConfigError, match=expect):
             with_overrides(cfg, {key: value})
+
+
+def test_run_ids_and_design_hashes_do_not_depend_on_where_the_configs_are(tmp_path):
+    """A calibrated config resolves its posterior to an absolute path; the ids hash the file's content."""
+    import shutil
+    from pathlib import Path
+
+    from sim.config import load_config
+    from sim.results import run_id
+    from sim.sweep.experiment import base_config, design_hash, expand_runs, load_experiment
+
+    repo = Path(__file__).resolve().parents[1]
+    ids, hashes, paths = [], [], []
+    for place in ("a/deep/checkout", "b"):
+        root = tmp_path / place
+        shutil.copytree(repo / "configs", root / "configs")
+        (root / "experiments").mkdir()
+        text = (repo / "experiments" / "smoke.toml").read_text(encoding="utf-8")
+        (root / "experiments" / "smoke.toml").write_text(
+            text.replace('base = "../configs/baseline.toml"', 'base = "../configs/calibrated.toml"'), encoding="utf-8")
+        cfg = load_config(root / "configs" / "calibrated.toml")
+        paths.append(cfg.calibration.posterior)
+        ids.append(run_id(cfg, [0, 1]))
+        exp = load_experiment(root / "experiments" / "smoke.toml")
+        hashes.append(design_hash(exp, base_config(exp), expand_runs(exp)))
+        assert len(posterior_table(cfg)) > 0  # loading still works from the copy
+    assert paths[0] != paths[1] and Path(paths[0]).is_file() and Path(paths[1]).is_file()
+    assert ids[0] == ids[1] and hashes[0] == hashes[1]
+    # an edited posterior is a different input: a new id
+    post = tmp_path / "b" / "configs" / "calibrated_posterior.csv"
+    df = pd.read_csv(post)
+    df.loc[0, "weight"] *= 2
+    df.to_csv(post, index=False)
+    assert run_id(load_config(tmp_path / "b" / "configs" / "calibrated.toml"), [0, 1]) != ids[0]

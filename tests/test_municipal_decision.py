@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from sim.config import with_overrides
 from sim.history import NAMED_IN_TEXT, decision_count_points, golive_months, load_history, recorded_decisions
-from sim.municipal_decision import (DECLINED, DEFER, NO, YES, DecisionEvidence, answers,
+from sim.municipal_decision import (DECLINED, DEFER, NO, WAVE_KEPT, WAVE_NO_RECORD, WAVE_POSTPONED, YES,
+                                    DecisionEvidence, answers, path_log_likelihood, wave_record_factor,
                                     budget_capacity_nok_per_inhabitant_year, chain_forward_backward,
                                     count_probability, decision_log_likelihood, exit_probability, headroom,
                                     history_evidence, legacy_overlap_nok_per_inhabitant_year,
@@ -142,6 +143,62 @@ def test_likelihood_of_an_impossible_record_is_minus_infinity():
     allowed[K, 0] = [0, 1, 1, 0]  # the record: it took the option
     ev = DecisionEvidence(allowed=allowed, counts=())
     assert decision_log_likelihood(po, pb, np.ones(K, bool), ev) == -np.inf
+
+
+def test_wave_record_factor_by_hand():
+    p = np.array([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]])
+    w = np.array([[WAVE_KEPT, WAVE_POSTPONED, WAVE_NO_RECORD], [WAVE_NO_RECORD, WAVE_KEPT, WAVE_POSTPONED]])
+    np.testing.assert_allclose(wave_record_factor(p, w), [[0.9, 0.2, 1.0], [1.0, 0.5, 0.6]])
+
+
+def test_the_wave_record_in_the_likelihood_by_hand():
+    """Two points, binding open. (a) At the option stage, binding yes a_k at point k, else defer; live after
+    point 1 on time, postponement probability q_k: P = a0 (1 - q1) + (1 - a0) a1 (bound at point 0 it could
+    postpone at point 1; bound at point 1 it never had the chance). (b) Bound from the start, a postponement
+    recorded at point 0 and the wave kept at point 1: P = q0 (1 - q1). (c) Still at the option stage at the
+    recorded postponement: it deferred there, P = (1 - a0) a1."""
+    a0, a1, q0, q1 = 0.3, 0.6, 0.2, 0.45
+    po = np.tile([0.0, 1.0, 0.0], (2, 1, 1))
+    pb = np.array([[[a0, 1 - a0, 0.0]], [[a1, 1 - a1, 0.0]]])
+    q = np.array([[q0], [q1]])
+    live = np.ones((3, 1, 4))
+    live[2, 0] = [0, 0, 1, 0]
+    option = np.array([[0.0, 1.0, 0.0, 0.0]])
+    ev = DecisionEvidence(allowed=live, counts=(), start=option, wave=np.full((2, 1), WAVE_KEPT))
+    named, _ = path_log_likelihood(po, pb, np.ones(2, bool), ev, q)
+    assert np.exp(named) == pytest.approx(a0 * (1 - q1) + (1 - a0) * a1)
+    # without the postponement probabilities the record scores the decisions alone, as before
+    named, _ = path_log_likelihood(po, pb, np.ones(2, bool), ev)
+    assert np.exp(named) == pytest.approx(a0 + (1 - a0) * a1)
+    bound = np.array([[0.0, 0.0, 1.0, 0.0]])
+    wave = np.array([[WAVE_POSTPONED], [WAVE_KEPT]])
+    named, _ = path_log_likelihood(po, pb, np.ones(2, bool), DecisionEvidence(live, (), start=bound, wave=wave), q)
+    assert np.exp(named) == pytest.approx(q0 * (1 - q1))
+    named, _ = path_log_likelihood(po, pb, np.ones(2, bool), DecisionEvidence(live, (), start=option, wave=wave), q)
+    assert np.exp(named) == pytest.approx((1 - a0) * a1)
+    # a rule that always postpones cannot give an on-time go-live of a municipality bound from the start
+    ev = DecisionEvidence(allowed=live, counts=(), start=bound, wave=np.full((2, 1), WAVE_KEPT))
+    assert decision_log_likelihood(po, pb, np.ones(2, bool), ev, np.ones((2, 1))) == -np.inf
+
+
+def test_history_evidence_marks_the_on_time_waves_and_kristiansunds_postponement(baseline_config):
+    model, region = simulate(baseline_config, 0)[:2]
+    pts = model.decision_points
+    ev = history_evidence(baseline_config, region, pts)
+    knr = list(region.municipalities["kommunenummer"])
+    live = golive_months()
+    assert ((ev.wave != WAVE_NO_RECORD).any(axis=0)).sum() == len(live) == 19
+    for k, month in live.items():
+        ahead = pts < baseline_config.t_of(f"{month:%Y-%m}")
+        col = ev.wave[:, knr.index(k)]
+        assert np.all(col[~ahead] == WAVE_NO_RECORD), k
+        if k != "1505":
+            assert np.all(col[ahead] == WAVE_KEPT), k
+    kristiansund = ev.wave[:, knr.index("1505")]
+    june = int(np.flatnonzero(pts == baseline_config.t_of("2022-06"))[0])
+    assert kristiansund[june] == WAVE_POSTPONED and (kristiansund == WAVE_POSTPONED).sum() == 1
+    assert np.all(ev.wave[:, knr.index("1554")] == WAVE_NO_RECORD)  # Averoy: no wave
+    assert ev.wave[:, knr.index("5001")].sum() == WAVE_KEPT * np.sum(pts < baseline_config.t_of("2022-05"))
 
 
 # --------------------------------------------------------------------------- the history by name

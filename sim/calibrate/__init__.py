@@ -29,11 +29,12 @@ from sim.calibrate.likelihood import (SERIES, decision_error, decision_likelihoo
                                       gp_record_log_likelihood, joint_log_likelihood, make_target, series_distance)
 from sim.calibrate.outputs import (POSTERIOR_FILE, CalibrationResult, bands_table, calibrated_toml, coverage_table,
                                    draw_posterior, fold_into_config, parameter_table, weighted_quantile, write_files)
+from sim.history import DECIDED, HISTORY_END, observed_series, option_decision_points  # re-exported (old module)
 from sim.calibrate.settings import (BASELINE_PATH, CALIBRATION_STREAM, DEFAULT, FIT_PARAMETERS, JOINT_PARAMETERS, METHOD,
                                     METHOD_JOINT, QUANTILES, QUICK, QUICK_REGION, ROOT, CalibrationSettings, Simulator,
                                     prior_range)
 
-__all__ = ["BOUND", "JOINT_PARAMETERS", "METHOD_JOINT", "POSTERIOR_FILE", "by_construction", "effective_sample_size",
+__all__ = ["DECIDED", "HISTORY_END", "observed_series", "option_decision_points", "BOUND", "JOINT_PARAMETERS", "METHOD_JOINT", "POSTERIOR_FILE", "by_construction", "effective_sample_size",
            "fit_importance", "fold_into_config", "gp_record_log_likelihood", "joint_log_likelihood",
            "joint_log_likelihoods", "trim_posterior", "BASELINE_PATH", "CALIBRATION_STREAM", "DEFAULT", "FIT_PARAMETERS", "METHOD", "QUANTILES", "QUICK",
            "QUICK_REGION", "ROOT", "SERIES", "CalibrationResult", "CalibrationSettings", "Simulator", "bands_table",

@@ -129,7 +129,7 @@ def decision_likelihood(cfg: Config, evidence=None, replicates: int = 8, simulat
     K = evidence.allowed.shape[0] - 1
     return decision_log_likelihood(np.stack([lg["p_option"][:K] for lg in logs]),
                                    np.stack([lg["p_binding"][:K] for lg in logs]), logs[0]["binding_open"][:K],
-                                   evidence)
+                                   evidence, np.stack([lg["p_postpone"][:K] for lg in logs]))
 
 
 
@@ -159,12 +159,14 @@ def log_mean_exp(terms: np.ndarray) -> float:
 
 def path_terms(logs: list[dict], gp_end: np.ndarray, evidence, soft_max: float) -> pd.DataFrame:
     """Per simulated path r: the decision record's log-likelihood (named, counts; the rule's probabilities
-    logged along the path, :func:`sim.municipal_decision.path_log_likelihood`) and the GP record's
+    logged along the path, the postponement probabilities of the recorded waves included,
+    :func:`sim.municipal_decision.path_log_likelihood`) and the GP record's
     (:func:`gp_record_log_likelihood` of the offices live at the history's end)."""
     K = evidence.allowed.shape[0] - 1
     rows = []
     for lg, g in zip(logs, gp_end):
-        named, counts = path_log_likelihood(lg["p_option"][:K], lg["p_binding"][:K], lg["binding_open"][:K], evidence)
+        named, counts = path_log_likelihood(lg["p_option"][:K], lg["p_binding"][:K], lg["binding_open"][:K], evidence,
+                                            lg["p_postpone"][:K] if "p_postpone" in lg else None)
         rows.append({"named": named, "counts": counts, "gp": float(gp_record_log_likelihood(g, soft_max))})
     return pd.DataFrame(rows)
 

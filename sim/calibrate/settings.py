@@ -32,14 +32,16 @@ JOINT_PARAMETERS: tuple[str, ...] = (
     "municipality.decision_noise",
     "municipality.binding_threshold_offset",
     "municipality.decline_margin",
+    "municipality.postpone_margin",
     "gp.bass_p_per_year",
     "gp.bass_q_per_year",
     "gp.beta_u_per_knok",
     "functionality.golive_shock",
 )
 """The keys of the joint calibration against the real history (:func:`sim.calibrate.driver.fit_importance`):
-the municipal rule's threshold, its spread and noise, the binding stage's offset and the decline margin
-(the decision likelihood's parameters that the record can inform), the GP choice's p, q and beta_u, and the
+the municipal rule's threshold, its spread and noise, the binding stage's offset, the decline margin and the
+postponement margin (the decision likelihood's parameters that the record can inform; the postponement
+margin by the recorded on-time go-lives and Kristiansund's postponement), the GP choice's p, q and beta_u, and the
 go-live shock (both read perceived functionality). The score's weights, budget capacity and contract ends,
 and the GP window rate stay on their priors (drawn from them in parameter draws)."""
 

@@ -27,7 +27,7 @@ import pandas as pd
 from pydantic import ConfigDict, Field
 from SALib.sample import latin, morris, sobol
 
-from sim.config import (DUMMY_PREFIX, NAME_PATTERN, Config, ConfigError, StrictModel, config_to_dict, iter_parameters,
+from sim.config import (DUMMY_PREFIX, NAME_PATTERN, Config, ConfigError, StrictModel, config_identity, iter_parameters,
                         load_config, load_toml_as, parameter_role, sweep_range, with_overrides)
 from sim.draws import POSTERIOR_WEIGHT, marginal_ppf, posterior_table
 
@@ -275,7 +275,8 @@ def expand_runs(exp: Experiment, design: pd.DataFrame | None = None) -> pd.DataF
 
 def design_hash(exp: Experiment, base: Config, runs: pd.DataFrame) -> str:
     """sha256 of what fixes the results: resolved base config, outputs, timeseries flag and every run's
-    id and parameters (not the description, chunk size or file location)."""
-    blob = json.dumps({"base": config_to_dict(base), "outputs": exp.outputs, "timeseries": exp.timeseries,
+    id and parameters (not the description, chunk size or file location; a posterior file by its
+    content, :func:`sim.config.config_identity`)."""
+    blob = json.dumps({"base": config_identity(base), "outputs": exp.outputs, "timeseries": exp.timeseries,
                        "seed": exp.seed, "runs": runs.to_dict(orient="split")}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
