@@ -66,6 +66,8 @@ def said(code: int, err: str) -> str:
     ls = lines(err)
     first = (ls[0][:140] + ("..." if len(ls[0]) > 140 else "")) if ls else ""
     tb = " (a traceback)" if "Traceback" in err else ""
+    if tb:  # the whole of it in this script's output, for whoever fixes it
+        print(f"---- traceback (exit {code}):\n{err}\n----", flush=True)
     return f"exit {code}, {len(ls)} line{'s' if len(ls) != 1 else ''}{tb}: `{first.replace('|', '/')}`"
 
 

@@ -48,12 +48,13 @@ from sim import sheets
 from sim import uptake as _uptake
 from sim.builds import BuildCache
 from sim.calibrate import CalibrationResult
+from sim.calibrate.driver import coverage_counts
 from sim import interrupt  # noqa: F401 (public: the CLI runs every command inside interrupt.handling())
 from sim.config import (MAX_JOBS, MAX_SEEDS, MONTH_RE, Config, ConfigError, EnvironmentFault, apply_overrides,
                         config_to_dict, get_dotted, override_pairs, parse_override, validate, with_overrides)
 from sim.config import load_config as _load_config
 from sim.draws import Spec, draw_configs, draw_table, spec_sources
-from sim.history import HISTORY_END
+from sim.history import DECIDED, HISTORY_END, observed_series, option_decision_points
 from sim.economics import expected_bill_nok, expected_net_cost_nok_per_inhabitant_year, scaled_to_region
 from sim.economics.bill import ONEOFF_KEYS
 from sim.paper import PaperExperiment, heatmap_experiment, load_paper, quick_version, scenario_config, \
@@ -897,7 +898,7 @@ def run_pack(paper: PaperExperiment, out: str | Path, workers: int | None = None
     cases = business_cases({name: root / rel for name, rel in runs.items()}, year)
     cases.to_csv(root / "business_cases.csv", index=False)
     base_cfg = configs[paper.baseline]
-    coverage = _pack_coverage(base_cfg, root / runs[paper.baseline])
+    coverage = _pack_coverage(base_cfg, paper.seeds, workers)
     if coverage is not None:
         coverage.to_csv(root / "coverage.csv", index=False)
     table = _resolved_parameters(parameter_table(paper.scenario_path(paper.baseline)), base_cfg,
@@ -957,21 +958,27 @@ def business_cases(run_dirs: dict[str, Path], year: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _pack_coverage(cfg: Config, baseline_dir: Path) -> pd.DataFrame | None:
-    """Coverage of the observed 2020-2023 points by the baseline's 90 % band over draws x seeds (its saved
-    timeseries; :func:`sim.calibrate.coverage_table`), or None off the real region (no history to cover)."""
+def _pack_coverage(cfg: Config, seeds: int, workers: int | None) -> pd.DataFrame | None:
+    """Coverage of the observed points to 2023-12 by the 90 % band of the pack's draws, as the calibration
+    checks itself (:func:`sim.calibrate.calibrate`): the fitted inputs at the pack's posterior draws
+    (:func:`draw_table`, the ``posterior`` keys of :func:`spec_sources`) x ``seeds``, the rules from the start
+    (no replayed history) to the last observed month; ``by_construction`` marks what holds by how the model
+    is set up (:func:`sim.calibrate.by_construction`). None off the real region (no history to cover)."""
     if cfg.region.kind != "real":
         return None
-    ts = pd.read_parquet(baseline_dir / "timeseries.parquet", filters=[("level", "==", "region")])
-    observed = _calibration.observed_series(cfg, cfg.run.start_month, _calibration.HISTORY_END)
-    fit_end = pd.Timestamp(observed["month"].max())
-    ts = ts[pd.to_datetime(ts["month"]) <= fit_end]
-    cols = [c for c in (*_calibration.SERIES, _calibration.DECIDED) if c in ts.columns]
-    bands = _calibration.bands_table(ts, cols)
-    points = _calibration.decision_points_in_window(_calibration.option_decision_points(), cfg.run.start_month,
-                                                    len(observed))
-    held = _calibration.by_construction(cfg, cfg.rollout.replay_history, cfg.t_of(cfg.rollout.history_end_month))
-    return _calibration.coverage_table(bands, observed, points, held)
+    observed = observed_series(cfg, cfg.run.start_month, HISTORY_END)
+    fit_month = f"{pd.Timestamp(observed['month'].max()):%Y-%m}"
+    table, sources = draw_table(cfg, cfg.run.draws), spec_sources(cfg)
+    fitted = [k for k in table.columns if sources.get(k) == "posterior"]
+    rules = with_overrides(cfg, {"rollout.replay_history": False})
+    runs = _calibration.predictive_runs(rules, table[fitted] if fitted else None, len(table), seeds, fit_month,
+                                        n_procs=min(workers or default_workers(), MAX_JOBS))
+    bands = _calibration.bands_table(runs, [c for c in (*_calibration.SERIES, DECIDED, _calibration.BOUND)
+                                            if c in runs.columns])
+    points = _calibration.decision_points_in_window(option_decision_points(), cfg.run.start_month, len(observed))
+    return _calibration.coverage_table(bands, observed, points,
+                                       _calibration.by_construction(cfg, False, cfg.t_of(fit_month)),
+                                       coverage_counts(cfg))
 
 
 def _sensitivity_saved(exp: Experiment, ana, out: Path) -> bool:

@@ -11,7 +11,7 @@ half-written.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import multiprocessing.util
 import os
 import signal
@@ -38,20 +38,24 @@ import typer  # noqa: E402
 from sim import __version__  # noqa: E402
 
 
+class _LazyModule(types.ModuleType):
+    """A stand-in that imports the module it names on its first attribute access and hands every attribute on.
+
+    It is not put into ``sys.modules``: a library that walks the loaded modules (Mesa's logger does) would
+    otherwise trigger the import half-way through an unrelated one (``import sim.cli; import sim.model``
+    failed with a circular import when a :class:`importlib.util.LazyLoader` module stood there)."""
+
+    def __getattr__(self, attr: str):
+        return getattr(importlib.import_module(self.__name__), attr)
+
+
 def lazy_module(name: str) -> types.ModuleType:
-    """Module ``name``, loaded on its first attribute access (:class:`importlib.util.LazyLoader`).
+    """Module ``name``, imported on its first attribute access.
 
     ``sim.api`` pulls in pandas, SciPy, Mesa and the model (1.7 s of imports, 3.4 s on a loaded 2-core machine):
     ``onerecord --version`` and ``--help`` need none of it, a command loads it when it calls the API.
     """
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    spec.loader = importlib.util.LazyLoader(spec.loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return sys.modules.get(name) or _LazyModule(name)
 
 
 api = lazy_module("sim.api")  # the one way this module reaches the package (tests/test_cli.py)
@@ -123,12 +127,27 @@ def guarded(fn):
         except OSError as err:
             _fail(f"onerecord: {describe_os_error(err, kwargs.get('out'))}; nothing half-written was kept", 3)
         except Exception as err:
+            if isinstance(err, typer.Exit):  # a command's own exit (a sweep whose runs all failed)
+                raise
+            if api.interrupt.requested() or in_chain(err, KeyboardInterrupt):
+                _fail(INTERRUPTED, 130)  # a library that caught the Ctrl-C failed in another way after it
             cause = os_fault_in(err)
             if cause is None:
                 raise
             _fail(f"onerecord: {describe_os_error(cause, kwargs.get('out'))}; nothing half-written was kept", 3)
 
     return wrapper
+
+
+def in_chain(err: BaseException, kind: type[BaseException]) -> bool:
+    """Whether ``err`` or an exception it was raised from or while handling is a ``kind``."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, kind):
+            return True
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return False
 
 
 def os_fault_in(err: BaseException) -> OSError | None:

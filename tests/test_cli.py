@@ -90,6 +90,14 @@ def test_version_and_help_load_no_model():
     assert res.stdout.strip().splitlines()[-1].startswith("0 ['mesa', 'pandas'"), res.stdout[-300:]
 
 
+def test_the_lazy_api_does_not_break_other_imports():
+    """A notebook that imports the command line first and the model after (Mesa's logger walks the loaded
+    modules: a lazy module in sys.modules was imported half-way through sim.agents, a circular ImportError)."""
+    res = subprocess.run([sys.executable, "-c", "import sim.cli, sim.model, sim.runner; print(sim.cli.api.run.__name__)"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert res.returncode == 0 and res.stdout.strip() == "run", res.stderr[-500:]
+
+
 def test_every_api_command_has_its_command_and_documented_pattern():
     commands = {c.name or c.callback.__name__.replace("_", "-") for c in cli.app.registered_commands}
     assert commands == {c.replace("_", "-") for c in API_COMMANDS}

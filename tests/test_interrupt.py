@@ -41,6 +41,13 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
 
 
+def _terminal_sigint() -> None:
+    """In the child, before exec: SIGINT as a terminal's command gets it. A test run from a background job
+    (``pytest &`` in a script) inherits SIGINT ignored, and a process that starts with it ignored keeps
+    ignoring it until it installs a handler: a Ctrl-C in its first 0.1 s would be lost (exit 0)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupt_when(args: list[str], ready: Callable[[str, subprocess.Popen], bool]) -> tuple[int, str, str]:
     """Start ``onerecord ARGS``, SIGINT its process group once ``ready(stdout so far, process)``; (code, stdout, stderr).
 
@@ -48,7 +55,7 @@ def interrupt_when(args: list[str], ready: Callable[[str, subprocess.Popen], boo
     """
     env = dict(os.environ, FORCE_COLOR="1", COLUMNS="160")
     proc = subprocess.Popen([sys.executable, "-m", "sim", *args], cwd=ROOT, env=env, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_terminal_sigint)
     os.set_blocking(proc.stdout.fileno(), False)
     seen = b""
     t0 = time.monotonic()
@@ -132,7 +139,8 @@ def _quick_paper(tmp_path: Path) -> Path:
     """experiments/position_paper_quick.toml, its relative paths made absolute."""
     src = ROOT / "experiments" / "position_paper_quick.toml"
     text = src.read_text(encoding="utf-8")
-    text = re.sub(r'"(\.\./[^"]+|[A-Za-z_]+\.toml)"', lambda m: f'"{(src.parent / m.group(1)).resolve().as_posix()}"', text)
+    text = re.sub(r'"(\.\./[^"]+|[A-Za-z_][\w/]*\.toml)"', lambda m: f'"{(src.parent / m.group(1)).resolve().as_posix()}"',
+                  text)  # ../configs/x.toml, sensitivity_smoke.toml, validation/bass.toml
     p = tmp_path / "position_paper_quick.toml"
     p.write_text(text, encoding="utf-8")
     return p
@@ -169,3 +177,23 @@ def test_ctrl_c_while_starting(tmp_path, cpu_s):
     code, _, err = interrupt_when(["run", str(BASELINE), "--seeds", "1", "--out", str(out)],
                                   lambda _t, proc: cpu_seconds(proc.pid) >= cpu_s)
     assert_interrupted(code, err, out)
+
+
+def test_a_library_that_fails_after_catching_ctrl_c_still_ends_in_the_one_line(tmp_path, monkeypatch):
+    """A library that catches the KeyboardInterrupt and then fails in another way (a database rollback during
+    the fit, say) still ends as an interruption: one line, exit 130, not a traceback."""
+    from sim import api
+    from tests.test_reliability import run_cli
+
+    def fails_after_ctrl_c(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise RuntimeError("rollback failed: the connection was closed") from None
+
+    monkeypatch.setattr(api, "run", fails_after_ctrl_c)
+    code, _, err = run_cli("run", BASELINE, "--seeds", 1, "--out", tmp_path / "out")
+    assert_interrupted(code, err, tmp_path / "out")
+    monkeypatch.setattr(api, "run", lambda *a, **k: 1 / 0)  # a bug of this process is still a traceback
+    with pytest.raises(ZeroDivisionError):
+        run_cli("run", BASELINE, "--seeds", 1, "--out", tmp_path / "out")

@@ -26,6 +26,7 @@ from sim.calibrate.outputs import (CalibrationResult, bands_table, calibrated_to
                                    parameter_table, write_files)
 from sim.calibrate.settings import (BASELINE_PATH, CALIBRATION_STREAM, DEFAULT, FIT_PARAMETERS, JOINT_PARAMETERS, METHOD,
                                     METHOD_JOINT, QUICK, CalibrationSettings, Simulator, prior_range)
+from sim import interrupt
 from sim.builds import BuildCache
 from sim.config import Config, config_to_dict, with_horizon, with_overrides
 from sim.economics.observed import fit_bill_parameters
@@ -209,6 +210,7 @@ def executor_sampler(executor: Executor, seed: int, batch: int = 2):
             next_job = next_take = accepted = 0
             try:
                 while accepted < n and len(taken) < max_eval:
+                    interrupt.check()  # a Ctrl-C that a library swallowed stops the fit here
                     while next_take in finished and accepted < n and len(taken) < max_eval:
                         for particle in finished.pop(next_take):
                             if accepted >= n or len(taken) >= max_eval:
