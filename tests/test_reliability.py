@@ -518,8 +518,8 @@ def _toml_value(v) -> str:
 
 def _schema_value(cfg, path: tuple):
     node = cfg
-    for p in path:
-        node = getattr(node, p)
+    for p in path:  # sections and models by attribute, tables (a service's in_use_from by actor) by key
+        node = node[p] if isinstance(node, dict) else getattr(node, p)
     return node
 
 
