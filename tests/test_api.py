@@ -64,7 +64,7 @@ def api_run() -> api.RunResults:
 def test_keyword_overrides_equal_set_strings():
     by_set = load_config(BASELINE, SMALL + EXTRA_SETS).model_dump()
     assert api.load_config(BASELINE, SMALL, **EXTRA_KW).model_dump() == by_set
-    small = {"region.kind": "synthetic", "region.synthetic_municipalities": 8, "region.synthetic_population": 20000}
+    small = {"region.kind": "synthetic", "region.synthetic_municipalities": 8, "region.synthetic_population": 60000}
     assert [f"{k}={v}" for k, v in small.items()] == SMALL
     assert api.load_config(BASELINE, small, **EXTRA_KW).model_dump() == by_set  # dict overrides plus keywords
     cfg = api.load_config(BASELINE, municipality__pre_committed=["5001", "5006"], financing__allocation_key="per_user",

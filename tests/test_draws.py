@@ -269,10 +269,8 @@ def test_run_ids_and_design_hashes_do_not_depend_on_where_the_configs_are(tmp_pa
         root = tmp_path / place
         shutil.copytree(repo / "configs", root / "configs")
         (root / "experiments").mkdir()
-        text = (repo / "experiments" / "smoke.toml").read_text(encoding="utf-8")
-        (root / "experiments" / "smoke.toml").write_text(
-            text.replace('base = "../configs/baseline.toml"', 'base = "../configs/calibrated.toml"'), encoding="utf-8")
-        cfg = load_config(root / "configs" / "calibrated.toml")
+        shutil.copy(repo / "experiments" / "smoke.toml", root / "experiments" / "smoke.toml")
+        cfg = load_config(root / "configs" / "baseline.toml")  # the calibrated base
         paths.append(cfg.calibration.posterior)
         ids.append(run_id(cfg, [0, 1]))
         exp = load_experiment(root / "experiments" / "smoke.toml")
@@ -281,8 +279,8 @@ def test_run_ids_and_design_hashes_do_not_depend_on_where_the_configs_are(tmp_pa
     assert paths[0] != paths[1] and Path(paths[0]).is_file() and Path(paths[1]).is_file()
     assert ids[0] == ids[1] and hashes[0] == hashes[1]
     # an edited posterior is a different input: a new id
-    post = tmp_path / "b" / "configs" / "calibrated_posterior.csv"
+    post = tmp_path / "b" / "configs" / "baseline_posterior.csv"
     df = pd.read_csv(post)
     df.loc[0, "weight"] *= 2
     df.to_csv(post, index=False)
-    assert run_id(load_config(tmp_path / "b" / "configs" / "calibrated.toml"), [0, 1]) != ids[0]
+    assert run_id(load_config(tmp_path / "b" / "configs" / "baseline.toml"), [0, 1]) != ids[0]

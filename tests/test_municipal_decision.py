@@ -4,6 +4,7 @@ maths against analytic cases, the history replayed by name, and the likelihood o
 from __future__ import annotations
 
 import itertools
+import json
 
 import numpy as np
 import pandas as pd
@@ -354,12 +355,12 @@ def test_municipal_sensitivity_end_to_end(tmp_path, small_config):
     seeds, files and figures in both languages; a key the model never reads has a flat profile."""
     import sim.api as api
 
-    from .conftest import BASELINE
+    from .conftest import BASELINE, SMALL
 
     exp = tmp_path / "prof.toml"
     exp.write_text(f'''name = "prof"
 base = "{BASELINE.resolve().as_posix()}"
-overrides = ["region.kind=synthetic", "region.synthetic_municipalities=8", "region.synthetic_population=20000"]
+overrides = {json.dumps(SMALL)}
 seed = 3
 replicates = 2
 design = "grid"

@@ -17,12 +17,12 @@ TABLE = Path(__file__).parent / "regression" / "summary.csv"
 CASES = {  # case -> (--set overrides, replicates)
     "baseline_real": ([], [0]),
     "baseline_small": (["region.kind=synthetic", "region.synthetic_municipalities=8",
-                        "region.synthetic_population=20000"], [0, 1]),
+                        "region.synthetic_population=60000"], [0, 1]),
     "gp_agreement_small": (["region.kind=synthetic", "region.synthetic_municipalities=8",
-                            "region.synthetic_population=20000", "agreement.subsidy_nok_per_gp_year=50000"], [0, 1]),
+                            "region.synthetic_population=60000", "agreement.subsidy_nok_per_gp_year=50000"], [0, 1]),
     # two parameter draws beside draw 0 (sim.draws): pins the draw design and common random numbers
     "baseline_small_draws": (["region.kind=synthetic", "region.synthetic_municipalities=8",
-                              "region.synthetic_population=20000", "run.draws=2"], [0]),
+                              "region.synthetic_population=60000", "run.draws=2"], [0]),
 }
 KEYS = ["case", "scenario", "draw", "seed"]
 

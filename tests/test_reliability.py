@@ -174,7 +174,7 @@ def test_overrides_and_synthetic_region_are_in_the_run_id(tmp_path):
 
     ids = [run_id(c, [0]) for c in (plain, small, faster)]
     assert ids[0].startswith("baseline-") and "synthetic" not in ids[0]
-    assert ids[1].startswith("baseline-synthetic-synthetic_municipalities=8-synthetic_population=20000-")
+    assert ids[1].startswith("baseline-synthetic-synthetic_municipalities=8-synthetic_population=60000-")
     assert "-bass_q_per_year=0.5-" in ids[2] and len(set(ids)) == 3
     # a config carries its overrides through with_overrides and a manifest round trip
     from sim.config import with_overrides

@@ -24,9 +24,10 @@ from sim.sweep import (TIMING_COLUMNS, base_config, expand_runs, load_experiment
                        run_sweep, salib_problem, sweep_status)
 from sim.sweep.store import read_failures
 
+from .conftest import SMALL
+
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "configs" / "baseline.toml"
-SMALL = ["region.kind=synthetic", "region.synthetic_municipalities=8", "region.synthetic_population=20000"]
 
 
 # --------------------------------------------------------------------------- stand-in evaluators

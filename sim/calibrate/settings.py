@@ -100,7 +100,7 @@ QUICK = CalibrationSettings(population_size=16, max_generations=2, max_walltime_
                             likelihood_replicates=1, proposal_ess=8.0)
 """A quick fit for tests: a few seconds to a minute on a small region."""
 
-QUICK_REGION = ["region.kind=synthetic", "region.synthetic_municipalities=8", "region.synthetic_population=20000"]
+QUICK_REGION = ["region.kind=synthetic", "region.synthetic_municipalities=8", "region.synthetic_population=60000"]
 """The small region ``quick=True`` switches to, so a quick fit stays fast."""
 
 
