@@ -61,9 +61,14 @@ def fake_simulator(cfg, replicate: int) -> pd.DataFrame:
     })
 
 
+#: The fake's inputs other than the fitted keys, fixed here so the fake does not follow the baseline's calibration
+#: (at the fitted spread 0.057 its 48 thresholds fall in one step and 60 particles cannot place it).
+FAKE_FIXED = {"municipality.threshold_sd": 0.3, "functionality.golive_shock": 0.2, "gp.bass_p_per_year": 0.005}
+
+
 @pytest.fixture(scope="module")
 def cfg48(small_config):
-    return with_horizon(small_config, "2023-12")
+    return with_overrides(with_horizon(small_config, "2023-12"), FAKE_FIXED)
 
 
 # --------------------------------------------------------------------------- pieces
@@ -196,7 +201,7 @@ def test_the_baseline_is_the_joint_fit():
         value = getattr(getattr(cfg, section), name)
         assert lo <= value <= hi and value == pytest.approx(q, rel=5e-4), key  # written to 4 significant digits
         assert comments[key].startswith("calibrated: median, 90% interval [") and "data to 2023-12" in comments[key]
-    assert comments["bill.project_fte_base"].startswith("fitted: a bill row solved exactly")
+    assert comments["bill.project_fte_base"].startswith("fitted: ")
     assert {k for k, v in spec_sources(cfg).items() if v == "posterior"} == set(keys)
     for scenario in sorted((ROOT / "configs").glob("*.toml")):  # every shipped scenario inherits the fit
         assert load_config(scenario).calibration == cal, scenario.name
@@ -501,6 +506,7 @@ def test_a_calibration_folds_into_a_scenario_file(tmp_path):
 
     base = tmp_path / "baseline.toml"
     shutil.copy(ROOT / "configs" / "baseline.toml", base)
+    shutil.copy(ROOT / "configs" / "baseline_posterior.csv", tmp_path)  # the baseline's own [calibration]
     res = tmp_path / "res"
     res.mkdir()
     post = pd.DataFrame({"gp.bass_p_per_year": [0.01, 0.02], "municipality.threshold_mean": [1.0, 1.2],

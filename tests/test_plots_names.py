@@ -51,7 +51,7 @@ def test_every_uncertain_input_and_lever_has_a_name_in_both_languages():
 
 def test_every_shipped_scenario_output_component_and_actor_has_a_name():
     scenarios = {tomllib.loads(p.read_text(encoding="utf-8")).get("scenario") for p in (ROOT / "configs").glob("*.toml")}
-    assert {"baseline", "calibrated", "gp_all_levers", "norway"} <= scenarios
+    assert {"baseline", "gp_all_levers", "norway"} <= scenarios
     outputs = summary_columns(load_config(ROOT / "configs" / "baseline.toml"))
     for key in [*scenarios, *outputs, *BILL_COMPONENTS, "net_cost_nok", *ACTORS]:
         _named_in_both(key)
