@@ -94,6 +94,7 @@ class _Writer:
         p, lang, y = self.pack, self.lang, self.year
         fin = p.exp["financing_scenarios"]
         rows, lines = [], []
+        base_c = municipal_costs(p.table(self.base, "costs_municipality"), y)["nok_per_inhabitant"]
         for s in fin:
             c = municipal_costs(p.table(s, "costs_municipality"), y)["nok_per_inhabitant"]
             n_live = self.fmt(p.summaries[s][f"n_municipalities_live_{y}"].median(), "int")
@@ -102,8 +103,9 @@ class _Writer:
                          self.col("high"): high, self.col("live"): n_live,
                          self.col("npv"): self.fmt(p.summaries[s]["npv_municipal_net_cost_nok"].median(), "mnok")})
             if s != self.base:
-                lines.append(self.say("q3_scen", name=p.name(s, lang), median=median, min=low, max=high,
-                                      n_joined=n_live))
+                same = c.shape == base_c.shape and np.allclose(c.to_numpy(), base_c.to_numpy())  # e.g. a floor no one is below
+                lines.append(self.say("q3_scen_same" if same else "q3_scen", name=p.name(s, lang), median=median,
+                                      min=low, max=high, n_joined=n_live))
         costs = pd.concat([p.table(s, "costs_municipality").assign(scenario=p.name(s, lang)) for s in fin])
         nets = {p.name(s, lang): who_pays_npv(p.table(s, "who_pays_who_gains")) for s in fin}
         who = pd.DataFrame({self.col("actor"): [label(a, lang) for a in next(iter(nets.values())).index]})

@@ -300,6 +300,7 @@ def facts(pack: Pack, lang: str) -> tuple[dict[str, str], dict[str, float]]:
     for tag, i in (("cost_min", cm["nok_per_inhabitant"].idxmin()), ("cost_max", cm["nok_per_inhabitant"].idxmax())):
         put(tag, cm.at[i, "nok_per_inhabitant"], "nok")
         out[f"{tag}_name"] = str(cm.at[i, "name"])
+    put("cost_mid", cm["nok_per_inhabitant"].median(), "nok")  # the q3 table's median, not cost_median (over runs)
     put("n_joined", pack.summaries[base][f"n_municipalities_live_{y}"].median(), "int")
     who = who_pays_npv(pack.table(base, "who_pays_who_gains"))
     for tag, actor, col in (("muni_pays", "municipalities", "pays_npv_nok"), ("muni_gains", "municipalities", "gains_npv_nok"),

@@ -139,9 +139,12 @@ TEXT: dict[str, dict[str, str]] = {
         "q2_heat_fig": "{output} in {year} over the grid (mean over seeds); the scenario's own values are marked.",
         "q3_title": "Question three: what does each municipality pay, and who gains what the others pay for?",
         "q3_text": "In {year}, the median municipality pays {cost_median} NOK per inhabitant net of its status-quo EPJ "
-                   "cost in {base_name} ({cost_min} in {cost_min_name} to {cost_max} in {cost_max_name}; {n_joined} "
-                   "of {n_munis} municipalities live).",
+                   "cost in {base_name} (median over the runs). Taken one by one, each at its own median over the runs, "
+                   "the live municipalities pay from {cost_min} in {cost_min_name} to {cost_max} in {cost_max_name}, "
+                   "{cost_mid} in the middle ({n_joined} of {n_munis} municipalities live; the table below).",
         "q3_scen": "{name}: median {median} NOK per inhabitant ({min} to {max}), {n_joined} municipalities live.",
+        "q3_scen_same": "{name}: median {median} NOK per inhabitant ({min} to {max}), {n_joined} municipalities live: "
+                        "the same bills as {base_name}; this key changes no live municipality's bill.",
         "q3_who": "Over the horizon, in present value ({base_name}), municipalities pay {muni_pays} and gain "
                   "{muni_gains} (NOK million); GPs pay {gp_pays} and gain {gp_gains}; patients gain {pat_gains}; "
                   "the state pays {state_pays}.",
@@ -309,9 +312,12 @@ TEXT: dict[str, dict[str, str]] = {
         "q2_heat_fig": "{output} i {year} over rutenettet (snitt over tilfeldige utfall); scenarioets egne verdier er markert.",
         "q3_title": "Spørsmål tre: hva betaler hver kommune, og hvem vinner på det andre betaler for?",
         "q3_text": "I {year} betaler mediankommunen {cost_median} kr per innbygger utover dagens EPJ-kostnad i "
-                   "{base_name} ({cost_min} i {cost_min_name} til {cost_max} i {cost_max_name}; {n_joined} av "
-                   "{n_munis} kommuner i drift).",
+                   "{base_name} (median over kjøringene). Tatt én og én, hver med sin egen median over kjøringene, "
+                   "betaler kommunene i drift fra {cost_min} i {cost_min_name} til {cost_max} i {cost_max_name}, "
+                   "{cost_mid} i midten ({n_joined} av {n_munis} kommuner i drift; tabellen nedenfor).",
         "q3_scen": "{name}: median {median} kr per innbygger ({min} til {max}), {n_joined} kommuner i drift.",
+        "q3_scen_same": "{name}: median {median} kr per innbygger ({min} til {max}), {n_joined} kommuner i drift: "
+                        "samme regninger som {base_name}; denne nøkkelen endrer ingen regning for kommunene i drift.",
         "q3_who": "Over hele perioden, i nåverdi ({base_name}), betaler kommunene {muni_pays} og vinner {muni_gains} "
                   "(mill. kr); fastlegene betaler {gp_pays} og vinner {gp_gains}; pasientene vinner {pat_gains}; "
                   "staten betaler {state_pays}.",
