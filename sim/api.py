@@ -110,7 +110,7 @@ def load_config(path: str | Path, overrides: list[str] | dict[str, Any] | None =
         man = read_manifest(Path(path).parent)
         data = man["config"]
         cfg = validate(apply_overrides(data, pairs, source=f"{path}: --set") if pairs else data, str(path))
-        return cfg.with_override_record({**man.get("overrides", {}), **pairs})
+        return cfg.with_override_record({**man.get("overrides", {}), **pairs}).with_held([*man.get("held", []), *pairs])
     return _load_config(path, pairs or None)
 
 
@@ -121,7 +121,8 @@ def _config(config: Config | str | Path, overrides: list[str] | dict[str, Any] |
     if not overrides:
         return config
     return validate(apply_overrides(config_to_dict(config), overrides, source=f"{config.scenario}: --set"),
-                    config.scenario).with_override_record({**config.overrides, **override_pairs(overrides)})
+                    config.scenario).with_override_record({**config.overrides, **override_pairs(overrides)}).with_held(
+        [*config.held, *override_pairs(overrides)])
 
 
 def _check_counts(**counts: int | None) -> None:
@@ -307,7 +308,8 @@ def explore(config: str | Path = "configs/baseline.toml", port: int = 8765, seed
 def load_results(run_dir: str | Path) -> RunResults:
     """A saved run directory as :class:`RunResults` (no re-run)."""
     man = read_manifest(run_dir)
-    cfg = validate(man["config"], f"{run_dir}/manifest.json").with_override_record(man.get("overrides", {}))
+    cfg = validate(man["config"], f"{run_dir}/manifest.json").with_override_record(man.get("overrides", {})).with_held(
+        man.get("held", []))
     return RunResults(cfg, read_run(run_dir), man, Path(run_dir))
 
 

@@ -20,6 +20,7 @@ import re
 import tomllib
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -248,7 +249,7 @@ class RunSection(Section):
     end_month: str = Month(desc="Last simulated month, inclusive")
     seed: int = P(unit="integer", desc="Root seed; replicate seeds are spawned from it with numpy's SeedSequence", role="fixed", ge=0)
     seeds: int = P(unit="runs", desc="Default number of replicate seeds for `onerecord run`", role="fixed", ge=1, le=MAX_SEEDS)
-    draws: int = P(unit="draws", desc="Parameter draws beside the config as given (draw 0): draws 1..K sample the fitted inputs jointly from the posterior of [calibration] and every other uncertain input over its prior range (sim.draws); each runs every replicate seed", role="fixed", ge=0, le=10_000)
+    draws: int = P(unit="draws", desc="Parameter draws beside the config as given (draw 0): draws 1..K sample the fitted inputs jointly from the posterior of [calibration] and every other uncertain input over its prior range, keys the scenario sets itself held (sim.draws); each runs every replicate seed", role="fixed", ge=0, le=10_000)
     report_year: int = P(unit="year", desc="Year whose figures summary.csv reports beside the end of the horizon", role="fixed", ge=2000, le=2100)
 
     @model_validator(mode="after")
@@ -781,11 +782,24 @@ class Config(Section):
         json_schema_extra={"role": "fixed"})
 
     _overrides: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _held: frozenset[str] = PrivateAttr(default_factory=frozenset)
 
     @property
     def overrides(self) -> dict[str, Any]:
         """Dotted keys set on top of the scenario file (``--set``, the API), in order: named in the run id."""
         return dict(self._overrides)
+
+    @property
+    def held(self) -> frozenset[str]:
+        """Dotted keys this scenario sets itself: those of the files that extend its base (the last file of the
+        ``extends`` chain with a ``[calibration]``, or the chain's root) and of ``--set``. Parameter draws keep
+        them at this config's values (:func:`sim.draws.draw_table`): a scenario's lever is not redrawn."""
+        return self._held
+
+    def with_held(self, keys: Iterable[str]) -> "Config":
+        """This config, holding ``keys`` as well as those it holds."""
+        self._held = self._held | frozenset(keys)
+        return self
 
     def with_override_record(self, overrides: dict[str, Any]) -> "Config":
         """This config, recording ``overrides`` (already applied) after those it records."""
@@ -874,6 +888,29 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict:
         raise ConfigError(f"{path}: extends: must be a file name string, got {parent!r}")
     base = _read_toml((path.parent / parent).resolve(), (*chain, path))
     return _deep_merge(base, data)
+
+
+def _dotted_leaves(data: dict, prefix: str = "") -> set[str]:
+    """Every leaf of nested tables as a dotted key (``functionality.golive_shock``, an age band of a rate table)."""
+    out: set[str] = set()
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        out |= _dotted_leaves(value, f"{dotted}.") if isinstance(value, dict) else {dotted}
+    return out
+
+
+def scenario_keys(path: Path) -> set[str]:
+    """The dotted keys a scenario file sets on top of its base (:attr:`Config.held`): the keys of the files
+    of its ``extends`` chain after the last one that declares ``[calibration]`` (or after the chain's root)."""
+    files: list[dict] = []
+    p: Path | None = Path(path).resolve()
+    while p is not None:  # _read_toml has checked the chain (files exist, no cycle)
+        data = _parse_toml(p)
+        files.insert(0, data)
+        parent = data.get("extends")
+        p = (p.parent / parent).resolve() if isinstance(parent, str) else None
+    base = max([0] + [i for i, d in enumerate(files) if "calibration" in d])
+    return set().union(*(_dotted_leaves(d) for d in files[base + 1:])) - {"extends", "scenario", "description"}
 
 
 def parse_override(item: str) -> tuple[list[str], Any]:
@@ -1062,7 +1099,8 @@ def load_config(path: str | Path, overrides: list[str] | dict[str, Any] | None =
     check_kind(p, data, "scenario")
     if overrides:
         data = apply_overrides(data, overrides, source=f"{p}: --set")
-    return validate(data, str(p)).with_override_record(override_pairs(overrides))
+    pairs = override_pairs(overrides)
+    return validate(data, str(p)).with_override_record(pairs).with_held(scenario_keys(p) | set(pairs))
 
 
 def config_to_dict(cfg: Config) -> dict:
@@ -1090,13 +1128,16 @@ def config_identity(cfg: Config) -> dict:
     cal = data.get("calibration")
     if isinstance(cal, dict) and cal.get("posterior"):
         data["calibration"] = {**cal, "posterior": f"sha256:{file_sha256(cal['posterior'])}"}
+    held = sorted(k for k in cfg.held if any(r == k or r.startswith(f"{k}.") for r in prior_ranges(cfg)))
+    if held:  # the draws keep them: another result than the same values drawn (sim.draws)
+        data["held_in_draws"] = held
     return data
 
 
 def with_overrides(cfg: Config, overrides: dict[str, Any]) -> Config:
     """A copy of ``cfg`` with dotted-key overrides applied and re-validated."""
     data = apply_overrides(config_to_dict(cfg), overrides, source=f"{cfg.scenario}: override")
-    return validate(data, cfg.scenario).with_override_record({**cfg.overrides, **overrides})
+    return validate(data, cfg.scenario).with_override_record({**cfg.overrides, **overrides}).with_held(cfg.held)
 
 
 def with_horizon(cfg: Config, end_month: str) -> Config:

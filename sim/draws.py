@@ -16,13 +16,17 @@ that turns an (K, d) array of points in the unit cube into values. Without a spe
 :func:`posterior_spec`: in a calibrated config (``[calibration]``, :class:`sim.config.CalibrationSection`)
 the fitted keys jointly from the posterior particles, every other uncertain input uniform over its
 prior range (``x = low + u (high - low)``); in an uncalibrated config every input from its prior
-(:func:`prior_spec`, the same table). :func:`spec_sources` says which key came from where.
+(:func:`prior_spec`, the same table). A key the scenario sets itself (:attr:`sim.config.Config.held`:
+its file's keys on top of the calibrated base, ``--set``) keeps its value in every draw, so a policy
+scenario's lever (``functionality_fixed``: no go-live shock) is not redrawn away. Its column is overwritten
+after the design is drawn, so the other inputs take the same values in every scenario (common draws).
+:func:`spec_sources` says which key came from where.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -58,11 +62,13 @@ def posterior_table(cfg: Config) -> pd.DataFrame | None:
 
 def spec_sources(cfg: Config) -> dict[str, str]:
     """Where :func:`posterior_spec` draws each uncertain input of ``cfg`` from: ``"posterior"`` (a
-    fitted key, a column of the posterior file) or ``"prior"`` (uniform over its prior range);
-    keys in :func:`sim.config.prior_ranges` order."""
+    fitted key, a column of the posterior file), ``"prior"`` (uniform over its prior range) or ``"held"``
+    (the scenario sets it: every draw keeps its value); keys in :func:`sim.config.prior_ranges` order."""
     post = posterior_table(cfg)
     fitted = set() if post is None else set(post.columns) - {POSTERIOR_WEIGHT}
-    return {k: "posterior" if k in fitted else "prior" for k in prior_ranges(cfg)}
+    ranges = prior_ranges(cfg)
+    held = set(held_keys(cfg, ranges))
+    return {k: "held" if k in held else "posterior" if k in fitted else "prior" for k in ranges}
 
 
 def particle_index(u: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -141,8 +147,16 @@ def draw_table(cfg: Config, draws: int, spec: Spec | None = None) -> pd.DataFram
     for key in keys:  # integer keys take whole values
         if _annotation(key) is int:
             table[key] = table[key].round().astype(np.int64)
+    for key in held_keys(cfg, keys):  # the scenario's own settings stay as set; the other columns stay put (CRN)
+        table[key] = table.at[0, key]
     table.insert(0, "draw", np.arange(len(table), dtype=np.int64))
     return table
+
+
+def held_keys(cfg: Config, keys: Iterable[str]) -> list[str]:
+    """The drawn ``keys`` that ``cfg`` holds (:attr:`sim.config.Config.held`: the key, or a table it is a band of)."""
+    held = cfg.held
+    return [k for k in keys if any(".".join(k.split(".")[:n]) in held for n in range(1, k.count(".") + 2))]
 
 
 def _annotation(key: str):

@@ -160,6 +160,7 @@ def manifest(cfg: Config, replicates: list[int], started: datetime, ended: datet
         "scenario": cfg.scenario,
         "config": config_to_dict(cfg),
         "overrides": cfg.overrides,
+        "held": sorted(cfg.held),
         "root_seed": cfg.run.seed,
         "replicates": list(replicates),
         "seed_rule": "numpy.random.SeedSequence(root_seed, spawn_key=(replicate,))",

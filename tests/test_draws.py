@@ -284,3 +284,63 @@ def test_run_ids_and_design_hashes_do_not_depend_on_where_the_configs_are(tmp_pa
     df.loc[0, "weight"] *= 2
     df.to_csv(post, index=False)
     assert run_id(load_config(tmp_path / "b" / "configs" / "baseline.toml"), [0, 1]) != ids[0]
+
+
+def test_a_scenario_keeps_its_own_settings_in_every_draw():
+    """functionality_fixed sets two uncertain inputs (golive_shock, fitted; improvement_per_release, a prior):
+    every draw keeps them; every other column is the baseline's draw for draw (common draws across scenarios);
+    --set holds a key too, and the baseline and a config that declares [calibration] hold none of their keys."""
+    from sim.config import config_identity, load_config
+    from tests.conftest import ROOT
+
+    base = load_config(ROOT / "configs" / "baseline.toml")
+    fixed = load_config(ROOT / "configs" / "functionality_fixed.toml")
+    own = ["functionality.golive_shock", "functionality.improvement_per_release"]
+    assert not {k for k, v in spec_sources(base).items() if v == "held"}
+    assert {k for k, v in spec_sources(fixed).items() if v == "held"} == set(own)
+    tb, tf = draw_table(base, 16), draw_table(fixed, 16)
+    assert (tf[own].to_numpy() == [0.0, 0.04]).all() and tb[own].iloc[1:].nunique().min() > 8
+    pd.testing.assert_frame_equal(tf.drop(columns=own), tb.drop(columns=own))
+    assert config_identity(fixed)["held_in_draws"] == own and "held_in_draws" not in config_identity(base)
+    # a held key survives with_overrides; --set holds
+    assert set(own) <= with_overrides(fixed, {"run.draws": 2}).held
+    cli = load_config(ROOT / "configs" / "baseline.toml", ["network.share_images_repeated=0.05"])
+    assert (draw_table(cli, 4)["network.share_images_repeated"] == 0.05).all()
+    # a rate table set whole holds each of its age bands
+    table_keys = [k for k in prior_ranges(base) if k.startswith("network.gp_consultations_per_person_year.")]
+    assert table_keys and all(spec_sources(with_overrides(base, {}).with_held(["network.gp_consultations_per_person_year"]))[k]
+                              == "held" for k in table_keys)
+
+
+def test_a_fit_folded_into_a_file_is_drawn_not_held(tmp_path):
+    """A calibration's calibrated.toml sets the medians on top of the baseline and declares [calibration]:
+    it is the base, so its fitted keys are drawn from its posterior, not held at the medians."""
+    from sim.config import load_config
+    from tests.conftest import BASELINE
+
+    pd.DataFrame({FITTED[0]: [0.9, 1.1], FITTED[1]: [0.004, 0.006], "weight": [0.5, 0.5]}).to_csv(
+        tmp_path / "posterior.csv", index=False)
+    (tmp_path / "calibrated.toml").write_text(
+        f'extends = "{BASELINE}"\nscenario = "calibrated"\n\n[municipality]\nthreshold_mean = 1.0\n\n'
+        '[calibration]\ndate = "2026-12-07"\ndata_end = "2023-12"\nmethod = "test"\nposterior = "posterior.csv"\n',
+        encoding="utf-8")
+    (tmp_path / "child.toml").write_text('extends = "calibrated.toml"\nscenario = "child"\n\n[financing]\n'
+                                         'state_share = 1.0\n', encoding="utf-8")
+    cal, child = load_config(tmp_path / "calibrated.toml"), load_config(tmp_path / "child.toml")
+    assert not cal.held
+    assert child.held == {"financing.state_share"}
+    assert set(draw_table(cal, 8)[FITTED[0]].iloc[1:]) == {0.9, 1.1}
+
+
+def test_a_saved_run_of_a_scenario_keeps_what_it_holds(tmp_path):
+    """The manifest records the held keys: the run reloaded, or re-run from its manifest.json, draws the same."""
+    from sim.config import load_config
+    from tests.conftest import ROOT, SMALL
+
+    cfg = load_config(ROOT / "configs" / "functionality_fixed.toml", SMALL)
+    res = api.run(cfg, seeds=[0], draws=2, out=tmp_path, figures=False)
+    assert set(res.draws["functionality.improvement_per_release"]) == {0.04}
+    back = api.load_results(res.path)
+    assert back.config.held == cfg.held and back.config == res.config
+    again = api.load_config(res.path / "manifest.json")
+    pd.testing.assert_frame_equal(draw_table(again, 2), res.draws)
