@@ -228,3 +228,31 @@ class _no_layout_warning:
 
     def __exit__(self, *exc):
         return self._w.__exit__(*exc)
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_many_scenarios_compared_show_their_bands_as_bars_at_the_end(lang, tables):  # noqa: F811
+    """Six scenarios' 5-95% bands over each other are unreadable in print (the position paper's adoption
+    figure): beyond BANDS_AT_MOST each scenario draws its median line and one bar at the period's end."""
+    from types import SimpleNamespace
+
+    from matplotlib.collections import PolyCollection
+
+    from sim.plots.run import BANDS_AT_MOST
+
+    run = tables["run"]
+    six = ["baseline", "gp_agreement", "gp_price_half", "functionality_fixed", "gp_all_levers", "no_gp_network_benefit"]
+    for names, bars in ((six[:BANDS_AT_MOST], False), (six, True)):
+        with _no_layout_warning():
+            fig = figure("compare", SimpleNamespace(runs={s: run.tables for s in names}), lang)
+        try:
+            assert not layout_problems(fig), layout_problems(fig)
+            for ax in fig.axes[:2]:
+                fills = [c for c in ax.collections if isinstance(c, PolyCollection)]
+                errorbars = [c for c in ax.containers if type(c).__name__ == "ErrorbarContainer"]
+                assert (len(fills), len(errorbars)) == ((0, len(names)) if bars else (len(names), 0))
+                if bars:  # every bar to the right of the lines' last month
+                    end = max(line.get_xdata()[-1] for line in ax.get_lines() if len(line.get_xdata()) > 2)
+                    assert all(c.lines[0].get_xdata()[0] > end for c in errorbars)
+        finally:
+            plt.close(fig)

@@ -331,6 +331,7 @@ WORDS: dict[str, dict[str, str]] = {
         "gp_office": "GP offices", "gp": "GPs", "adoption_title": "Adoption by actor type",
         "coverage_title": "Information sharing over time", "gain_title": "Gain against GP uptake",
         "median_band": "median, band 5–95% over replicates", "compare_title": "Scenarios compared", "scenario": "Scenario",
+        "median_bars": "median; bars: 5–95% at the end of the period",
         "share_0_1": "Share (0–1)",
         # economics
         "nok_per_inhabitant": "Net cost (NOK per inhabitant per year)", "municipalities_sorted": "Municipalities, sorted",
@@ -378,6 +379,7 @@ WORDS: dict[str, dict[str, str]] = {
         "gp_office": "Fastlegekontor", "gp": "Fastleger", "adoption_title": "Innføring etter aktørtype",
         "coverage_title": "Informasjonsdeling over tid", "gain_title": "Gevinst mot fastlegeoppslutning",
         "median_band": "median, bånd 5–95 % over simuleringer", "compare_title": "Scenarioer sammenlignet", "scenario": "Scenario",
+        "median_bars": "median; stolper: 5–95 % ved periodens slutt",
         "share_0_1": "Andel (0–1)",
         "nok_per_inhabitant": "Nettokostnad (kr per innbygger per år)", "municipalities_sorted": "Kommuner, sortert",
         "cost_title": "Nettokostnad per innbygger, {year}", "pays": "Betaler", "gains": "Gevinst", "net": "Netto",

@@ -6,11 +6,13 @@ for :func:`fig_compare`, ``runs``: a mapping scenario name -> such tables.
 
 from __future__ import annotations
 
-
 import pandas as pd
 
 from sim.plots.labels import display_name, label
 from sim.plots.style import axes, band, legend_below, paper_style, size, wrap
+
+BANDS_AT_MOST = 2
+"""fig_compare draws bands over time for up to this many scenarios; beyond, one 5-95% bar each at the end."""
 
 
 def _region(ts: pd.DataFrame) -> pd.DataFrame:
@@ -66,12 +68,14 @@ def fig_compare(tables, lang: str = "en", ax=None):
     ``tables.runs``: scenario name -> its run tables; ``ax``: two Axes."""
     with paper_style() as plt:
         fig, (left, right) = axes(plt, ax, 2, figsize=size(2.8, two_columns=True), sharex=True)
+        n = len(tables.runs)
+        bars = n > BANDS_AT_MOST  # more bands than that over each other are unreadable: bars at the end instead
         for i, (name, t) in enumerate(tables.runs.items()):
             reg = _region(t.timeseries)
-            band(left, reg, "month", "share_gps", display_name(name, lang), color=f"C{i}")
-            band(right, reg, "month", "one_record_coverage", display_name(name, lang), color=f"C{i}")
+            for a, col in ((left, "share_gps"), (right, "one_record_coverage")):
+                band(a, reg, "month", col, display_name(name, lang), color=f"C{i}", bar_slot=(i, n) if bars else None)
         left.set(ylabel=display_name("share_gps", lang), xlabel=label("month", lang), ylim=(0, 1.02))
         right.set(ylabel=display_name("one_record_coverage", lang), xlabel=label("month", lang), ylim=(0, 1.02))
         legend_below(fig, left, ax, ncol=3, title=label("scenario", lang))
-        fig.suptitle(wrap(f"{label('compare_title', lang)} ({label('median_band', lang)})", 110))
+        fig.suptitle(wrap(f"{label('compare_title', lang)} ({label('median_bars' if bars else 'median_band', lang)})", 110))
     return fig

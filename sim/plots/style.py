@@ -154,10 +154,22 @@ def save(fig, stem: Path) -> list[Path]:
     return paths
 
 
-def band(ax, df: pd.DataFrame, x: str, y: str, label_text: str, color=None, **line_kw):
-    """Median over the runs as a line, their 5-95% quantiles as a band (x shared by all runs)."""
+def band(ax, df: pd.DataFrame, x: str, y: str, label_text: str, color=None, bar_slot: tuple[int, int] | None = None,
+         **line_kw):
+    """Median over the runs as a line, their 5-95% quantiles as a band (x shared by all runs).
+
+    ``bar_slot = (i, n)``: the band as a bar at the last x instead, the i-th of n side by side to the right of
+    the lines (many scenarios' bands over each other are unreadable in print)."""
     g = df.groupby(x)[y]
     q = pd.DataFrame({"lo": g.quantile(0.05), "mid": g.median(), "hi": g.quantile(0.95)})
     (line,) = ax.plot(q.index, q["mid"], label=label_text, color=color, **line_kw)
-    ax.fill_between(q.index, q["lo"], q["hi"], color=line.get_color(), alpha=0.2, linewidth=0)
+    if bar_slot is None:
+        ax.fill_between(q.index, q["lo"], q["hi"], color=line.get_color(), alpha=0.2, linewidth=0)
+        return line
+    i, n = bar_slot
+    step = (q.index[-1] - q.index[0]) / 60  # n bars in the tenth of the axis to the right of the end
+    at = q.index[-1] + step * (1.5 + i * 4 / max(n - 1, 1))
+    last = q.iloc[-1]
+    ax.errorbar([at], [last["mid"]], yerr=[[last["mid"] - last["lo"]], [last["hi"] - last["mid"]]], fmt="o",
+                color=line.get_color(), markersize=2.5, elinewidth=1.2, capsize=1.5)
     return line

@@ -14,6 +14,7 @@ import pandas as pd
 
 from sim.config import get_dotted
 from sim.plots import figure, save
+from sim.plots.run import BANDS_AT_MOST
 from sim.report.tables import OVERRIDE_SOURCE, Pack, facts, municipal_costs, top_drivers, uptake_gaps, \
     who_pays_npv
 from sim.report.bands import band
@@ -87,7 +88,8 @@ class _Writer:
         heat = self.figure("heatmap", "heatmap", Tables(heatmap=p.heat), self.say("q2_heat_fig"), x_key=h["x"],
                            y_key=h["y"], output=h["output"], mark=(get_dotted(cfg, h["x"]), get_dotted(cfg, h["y"])))
         return [("h2", self.text["q2_title"]), ("p", self.say("q2_text")),
-                self.figure("adoption_scenarios", "compare", runs, self.say("q2_fig")),
+                self.figure("adoption_scenarios", "compare", runs,
+                            self.say("q2_fig" if len(adopt) > BANDS_AT_MOST else "q2_fig_band")),
                 ("table", pd.DataFrame(rows), self.say("q2_table")), ("p", self.say("q2_heat")), heat]
 
     def question3(self) -> list[tuple]:

@@ -127,8 +127,10 @@ TEXT: dict[str, dict[str, str]] = {
         "q2_text": "In the baseline, {base_gp} of GPs are on the platform in {year} ({band}: {base_gp_lo} to "
                    "{base_gp_hi}). {top_name} gives the highest uptake, {top_gp} ({top_gp_lo} to {top_gp_hi}); "
                    "{low_name} the lowest, {low_gp} ({low_gp_lo} to {low_gp_hi}).",
-        "q2_fig": "GP uptake (left) and one-record coverage (right) over time per scenario; median and {band} band "
-                  "over {n_runs} runs.",
+        "q2_fig_band": "GP uptake (left) and one-record coverage (right) over time per scenario; median and {band} band "
+                       "over {n_runs} runs.",
+        "q2_fig": "GP uptake (left) and one-record coverage (right) over time per scenario; median over {n_runs} runs, "
+                  "and the {band} band at the end of the period (bars at the right).",
         "q2_table": "GP uptake (share of GPs) in {year} and at the end of the horizon, per scenario: median and {band} "
                     "range over runs (parameter draws x seeds).",
         "q2_heat": "Over the grid of {x_key} ({x_min} to {x_max}) and {y_key} ({y_min} to {y_max}), "
@@ -300,8 +302,10 @@ TEXT: dict[str, dict[str, str]] = {
         "q2_text": "I basisscenarioet er {base_gp} av fastlegene på plattformen i {year} ({band}: {base_gp_lo} til "
                    "{base_gp_hi}). {top_name} gir høyest oppslutning, {top_gp} ({top_gp_lo} til {top_gp_hi}); "
                    "{low_name} lavest, {low_gp} ({low_gp_lo} til {low_gp_hi}).",
-        "q2_fig": "Fastlegeoppslutning (venstre) og én-journal-dekning (høyre) over tid per scenario; median og "
-                  "{band}-bånd over {n_runs} kjøringer.",
+        "q2_fig_band": "Fastlegeoppslutning (venstre) og én-journal-dekning (høyre) over tid per scenario; median og "
+                       "{band}-bånd over {n_runs} kjøringer.",
+        "q2_fig": "Fastlegeoppslutning (venstre) og én-journal-dekning (høyre) over tid per scenario; median over "
+                  "{n_runs} kjøringer, og {band}-båndet ved periodens slutt (stolpene til høyre).",
         "q2_table": "Fastlegeoppslutning (andel fastleger) i {year} og ved slutten av perioden, per scenario: median og "
                     "{band}-intervall over kjøringene (parametertrekk x tilfeldige utfall).",
         "q2_heat": "Over rutenettet av {x_key} ({x_min} til {x_max}) og {y_key} ({y_min} til {y_max}), {n_cells} "
