@@ -1000,7 +1000,8 @@ def _resolved_parameters(table: pd.DataFrame, cfg: Config, experiment_file: str)
     out = table.copy()
     for i, key in enumerate(out["key"]):
         node = get_dotted(data, key)
-        if node != out.at[i, "value"] and key != "scenario":
+        if node != out.at[i, "value"] and key not in ("scenario", "calibration"):  # the table names the posterior
+            # as its config does (relative), the resolved config where this checkout is
             out.at[i, "value"], out.at[i, "source"] = node, f"{OVERRIDE_SOURCE}{experiment_file}"
     out["value"] = [v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in out["value"]]
     return out

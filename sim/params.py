@@ -9,6 +9,7 @@ so it cannot drift from the code (``onerecord params --format md`` feeds docs/mo
 from __future__ import annotations
 
 import io
+import os
 import re
 from pathlib import Path
 
@@ -82,6 +83,8 @@ def parameter_table(config: str | Path | None = None) -> pd.DataFrame:
     data = cfg.model_dump(mode="json")
     for key, f in iter_parameters():
         node = get_dotted(data, key)
+        if key == "calibration" and node:  # the posterior as the config names it, not where this checkout is
+            node = {**node, "posterior": Path(os.path.relpath(node["posterior"], path.resolve().parent)).as_posix()}
         extra = f.json_schema_extra or {}
         numeric = f.annotation in (int, float)
         prior = prior_range(key) if numeric else None

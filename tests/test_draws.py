@@ -260,11 +260,12 @@ def test_run_ids_and_design_hashes_do_not_depend_on_where_the_configs_are(tmp_pa
     from pathlib import Path
 
     from sim.config import load_config
+    from sim.params import parameter_table
     from sim.results import run_id
     from sim.sweep.experiment import base_config, design_hash, expand_runs, load_experiment
 
     repo = Path(__file__).resolve().parents[1]
-    ids, hashes, paths = [], [], []
+    ids, hashes, paths, tables = [], [], [], []
     for place in ("a/deep/checkout", "b"):
         root = tmp_path / place
         shutil.copytree(repo / "configs", root / "configs")
@@ -276,8 +277,10 @@ def test_run_ids_and_design_hashes_do_not_depend_on_where_the_configs_are(tmp_pa
         exp = load_experiment(root / "experiments" / "smoke.toml")
         hashes.append(design_hash(exp, base_config(exp), expand_runs(exp)))
         assert len(posterior_table(cfg)) > 0  # loading still works from the copy
+        tables.append(parameter_table(root / "configs" / "baseline.toml"))  # docs/params.md, a report's parameters
     assert paths[0] != paths[1] and Path(paths[0]).is_file() and Path(paths[1]).is_file()
     assert ids[0] == ids[1] and hashes[0] == hashes[1]
+    pd.testing.assert_frame_equal(tables[0], tables[1])  # the posterior named as the config names it
     # an edited posterior is a different input: a new id
     post = tmp_path / "b" / "configs" / "baseline_posterior.csv"
     df = pd.read_csv(post)
