@@ -95,8 +95,8 @@ def test_the_sheet_and_the_explorer_read_their_names_from_the_table():
 @pytest.mark.parametrize("v, nb, en", [
     (1234567.5, f"1{NNBSP}234{NNBSP}567,5", "1,234,567.5"),
     (0.125, "0,125", "0.125"),
-    (-3, "-3", "-3"),
-    (-0.00001, "-0,00001", "-0.00001"),
+    (-3, "\u22123", "-3"),  # nb: the minus sign U+2212, as Norwegian typesetting writes it
+    (-0.00001, "\u22120,00001", "-0.00001"),
 ])
 def test_numbers_in_both_languages(v, nb, en):
     assert number(v, "nb") == nb and number(v, "en") == en
@@ -108,8 +108,8 @@ def test_number_kinds_in_both_languages():
     assert fmt(0.125, "pct", "nb") == f"12,5{NBSP}%" and fmt(0.125, "pct", "en") == "12.5%"
     assert fmt(0.125, "pct0", "nb") == f"12{NBSP}%" and fmt(0.12, "pct0", "en") == "12%"
     assert fmt(1234567.5, "nok", "nb") == f"1{NNBSP}234{NNBSP}568" and fmt(1234567.5, "nok", "en") == "1,234,568"
-    assert fmt(-3, "nok", "nb") == "-3" and fmt(-0.2, "nok", "en") == "0"  # no "-0"
-    assert fmt(-3.0e6, "mnok", "nb") == "-3" and fmt(0.126, "idx", "nb") == "0,13"
+    assert fmt(-3, "nok", "nb") == "\u22123" and fmt(-0.2, "nok", "en") == "0" and fmt(-0.2, "nok", "nb") == "0"  # no "-0"
+    assert fmt(-3.0e6, "mnok", "nb") == "\u22123" and fmt(0.126, "idx", "nb") == "0,13"
     assert fmt(1234567.5, "num", "nb") == f"1{NNBSP}230{NNBSP}000" and fmt(0.125, "num", "en") == "0.125"
     assert fmt(0.0125, "pp", "nb") == f"1,2{NBSP}prosentpoeng" and fmt(0.0125, "pp", "en") == "1.2 pp"
     assert tick_formatter("nb", "pct")(0.125) == f"12,5{NBSP}%" and tick_formatter("en", "pct")(0.2) == "20%"

@@ -29,6 +29,9 @@ LANGS = ("en", "nb")
 THOUSANDS_NB = "\u202f"
 """The Norwegian thousands separator (narrow no-break space), used in every figure and report."""
 
+MINUS = "\u2212"
+"""The minus sign Norwegian numbers take (nb); English keeps the hyphen-minus."""
+
 PERCENT_SPACE_NB = THOUSANDS_NB
 """The space between a Norwegian number and its per cent sign or unit word: the same narrow no-break space."""
 
@@ -486,7 +489,7 @@ def output_label(column: str, lang: str, when: bool = True) -> str:
 
 def number(v: float, lang: str, decimals: int | None = None, *, percent: bool = False, sign: bool = False) -> str:
     """``v`` written in ``lang``: ``decimals`` places (None: as few as show it, at most 6), thousands
-    grouped (nb: narrow no-break space, decimal comma; en: comma, decimal point); ``percent``: ``v`` is a
+    grouped (nb: narrow no-break space, decimal comma, minus sign U+2212; en: comma, decimal point, hyphen); ``percent``: ``v`` is a
     share written as per cent ("12,5 %" / "12.5%"); ``sign``: a plus sign on positive values. No "-0";
     NaN is a dash. ``number(1234567.5, "nb")`` -> "1 234 567,5" (U+202F between the groups)."""
     check_lang(lang)
@@ -494,14 +497,14 @@ def number(v: float, lang: str, decimals: int | None = None, *, percent: bool = 
         return "–"
     v = float(v) * (100 if percent else 1)
     if math.isinf(v):
-        return "∞" if v > 0 else "-∞"
+        return "∞" if v > 0 else ("−∞" if lang == "nb" else "-∞")
     if decimals is None:
         decimals = next((d for d in range(7) if abs(round(v, d) - v) <= 1e-9 * max(1.0, abs(v))), 6)
     s = format(v, f"{'+' if sign else ''},.{decimals}f")
     if float(s.replace(",", "")) == 0:
         s = s.lstrip("-+")  # no "-0.0"
-    if lang == "nb":
-        s = s.replace(",", THOUSANDS_NB).replace(".", ",")
+    if lang == "nb":  # Norwegian typesetting: a minus sign (U+2212), not a hyphen
+        s = s.replace(",", THOUSANDS_NB).replace(".", ",").replace("-", MINUS)
     if percent:
         s += PERCENT_SPACE_NB + "%" if lang == "nb" else "%"
     return s
