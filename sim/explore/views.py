@@ -17,7 +17,7 @@ import pandas as pd
 
 from sim.explore.text import t
 
-from sim.plots import band, fmt, label, paper_style
+from sim.plots import band, fmt, label, localize, paper_style
 from sim.plots.uptake import fig_uptake
 
 ACTORS = ("municipality", "gp_office", "gp")
@@ -127,13 +127,6 @@ def svg(fig) -> bytes:
     return buf.getvalue()
 
 
-def _thousands(ax, lang: str, axis: str = "y") -> None:
-    from matplotlib.ticker import FuncFormatter
-
-    f = FuncFormatter(lambda v, _: fmt(v, "num", lang))
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(f)
-
-
 def fig_adoption(res, base, lang: str = "en"):
     """Share adopted over time for municipalities, GP offices and GPs: setting (median, band) and base (dashed)."""
     with paper_style() as plt:
@@ -148,6 +141,7 @@ def fig_adoption(res, base, lang: str = "en"):
                title=f"{label('adoption_title', lang)}")
         ax.legend(loc="upper left", title=t("against_base", lang), fontsize="small", title_fontsize="small")
         ax.annotate(band_text(res, lang), (0.99, 0.01), xycoords="axes fraction", ha="right", fontsize=6)
+    localize(fig, lang)  # every number axis in lang: shares and kroner alike
     return fig
 
 
@@ -173,6 +167,7 @@ def fig_gain_coverage(res, base, uptake: pd.DataFrame | None, order: str, lang: 
         ax2.set(xlabel=label("share_gps", lang), ylabel=label("share_0_1", lang), xlim=(0, 1), ylim=(0, 1.02),
                 title=label("gain_title", lang))
         ax2.legend(loc="upper left", fontsize="small")
+    localize(fig, lang)  # every number axis in lang: shares and kroner alike
     return fig
 
 
@@ -187,7 +182,6 @@ def fig_bill(res, base, kommune: str, name: str, year: int, lang: str = "en"):
         ax.plot(b["year"], b["median"], color="black", label=t("base_scenario", lang), **BASE_STYLE)
         ax.axhline(0, color="black", linewidth=0.5)
         ax.set(xlabel="", ylabel=label("nok_per_inhabitant", lang), title=t("bill_years", lang, name=name))
-        _thousands(ax, lang)
         ax.legend(fontsize="small")
         ranked = bills_ranked(res, base, year)
         y = np.arange(len(ranked))
@@ -200,8 +194,8 @@ def fig_bill(res, base, kommune: str, name: str, year: int, lang: str = "en"):
                 tick.set(fontsize=6, fontweight="bold", color="C5")
         ax2.invert_yaxis()
         ax2.set(xlabel=label("nok_per_inhabitant", lang), title=t("bill_ranked", lang, year=year))
-        _thousands(ax2, lang, "x")
         ax2.legend(fontsize="small", loc="lower right")
+    localize(fig, lang)  # every number axis in lang: shares and kroner alike
     return fig
 
 
@@ -219,8 +213,8 @@ def fig_who_pays(res, base, lang: str = "en"):
         ax.set_xticks(x, [label(a, lang) for a in w["actor"]], fontsize="small")
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set(ylabel=label("nok_million", lang), title=label("who_title", lang))
-        _thousands(ax, lang)
         ax.legend(fontsize="small")
+    localize(fig, lang)  # every number axis in lang: shares and kroner alike
     return fig
 
 
@@ -234,6 +228,6 @@ def fig_gp_case(res, base, lang: str = "en"):
         ax.hist(b, bins=bins, histtype="step", color="black", label=t("base_scenario", lang), linestyle="--")
         ax.axvline(0, color="black", linewidth=0.6)
         ax.set(xlabel=t("gp_net", lang), ylabel=t("gp_offices", lang), title=t("view_gp", lang))
-        _thousands(ax, lang, "x")
         ax.legend(fontsize="small")
+    localize(fig, lang)  # every number axis in lang: shares and kroner alike
     return fig
