@@ -1128,7 +1128,8 @@ def config_identity(cfg: Config) -> dict:
     cal = data.get("calibration")
     if isinstance(cal, dict) and cal.get("posterior"):
         data["calibration"] = {**cal, "posterior": f"sha256:{file_sha256(cal['posterior'])}"}
-    held = sorted(k for k in cfg.held if any(r == k or r.startswith(f"{k}.") for r in prior_ranges(cfg)))
+    unc = set(uncertain_keys()) if cfg.held else set()
+    held = sorted(k for k in cfg.held if k in unc or k.rpartition(".")[0] in unc)  # an input, or a band of a table
     if held:  # the draws keep them: another result than the same values drawn (sim.draws)
         data["held_in_draws"] = held
     return data
