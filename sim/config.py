@@ -1159,9 +1159,15 @@ def iter_parameters(model: type[BaseModel] = Config, prefix: str = ""):
             yield f"{prefix}{name}", f
 
 
+@lru_cache(maxsize=1)
+def _fields() -> dict[str, Any]:
+    """Dotted key -> schema field, built once (the schema is fixed at import)."""
+    return dict(iter_parameters())
+
+
 def _field(key: str):
     """The schema field of a dotted key; ConfigError (with a suggestion) for an unknown key."""
-    fields = dict(iter_parameters())
+    fields = _fields()
     if key not in fields:
         raise ConfigError(f"{key}: unknown key{suggest(key.split('.')[-1], list(fields))}")
     return fields[key]

@@ -132,8 +132,10 @@ def draw_table(cfg: Config, draws: int, spec: Spec | None = None) -> pd.DataFram
     """
     if draws < 0:
         raise ConfigError(f"--draws: must be >= 0, got {draws}")
-    spec = posterior_spec(cfg) if spec is None else spec
     data = config_to_dict(cfg)
+    if draws == 0 and spec is None:  # draw 0 alone: the config's own values, no design to build
+        spec = lambda u: pd.DataFrame(columns=list(prior_ranges(cfg)), dtype=float)  # noqa: E731
+    spec = posterior_spec(cfg) if spec is None else spec
     if callable(spec):
         keys = list(prior_ranges(cfg))
         values = spec(unit_points(draws, len(keys), cfg.run.seed))
