@@ -23,7 +23,7 @@ import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import lru_cache, reduce
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -867,8 +867,9 @@ def _parse_toml(path: Path) -> dict:
         raise ConfigError(f"{path}: not UTF-8 text: {err}") from None
 
 
-def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict:
-    """Read ``path`` and resolve its ``extends`` chain (relative to the file that says it)."""
+def _read_chain(path: Path, chain: tuple[Path, ...] = ()) -> list[dict]:
+    """The tables of ``path`` and of the files it ``extends`` (relative to the file that says it), root first,
+    each with ``extends`` removed and its posterior resolved beside it."""
     if path in chain:
         cycle = " -> ".join(str(p) for p in (*chain, path))
         raise ConfigError(f"{chain[0]}: extends: cycle: {cycle}")
@@ -883,11 +884,10 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict:
         data["calibration"] = {**cal, "posterior": str((path.parent / cal["posterior"]).resolve())}
     parent = data.pop("extends", None)
     if parent is None:
-        return data
+        return [data]
     if not isinstance(parent, str):
         raise ConfigError(f"{path}: extends: must be a file name string, got {parent!r}")
-    base = _read_toml((path.parent / parent).resolve(), (*chain, path))
-    return _deep_merge(base, data)
+    return [*_read_chain((path.parent / parent).resolve(), (*chain, path)), data]
 
 
 def _dotted_leaves(data: dict, prefix: str = "") -> set[str]:
@@ -899,18 +899,12 @@ def _dotted_leaves(data: dict, prefix: str = "") -> set[str]:
     return out
 
 
-def scenario_keys(path: Path) -> set[str]:
-    """The dotted keys a scenario file sets on top of its base (:attr:`Config.held`): the keys of the files
-    of its ``extends`` chain after the last one that declares ``[calibration]`` (or after the chain's root)."""
-    files: list[dict] = []
-    p: Path | None = Path(path).resolve()
-    while p is not None:  # _read_toml has checked the chain (files exist, no cycle)
-        data = _parse_toml(p)
-        files.insert(0, data)
-        parent = data.get("extends")
-        p = (p.parent / parent).resolve() if isinstance(parent, str) else None
+def scenario_keys(files: list[dict]) -> set[str]:
+    """The dotted keys a scenario sets on top of its base (:attr:`Config.held`), from its ``extends`` chain
+    (root first, :func:`_read_chain`): the keys of the files after the last one that declares ``[calibration]``
+    (or after the chain's root)."""
     base = max([0] + [i for i, d in enumerate(files) if "calibration" in d])
-    return set().union(*(_dotted_leaves(d) for d in files[base + 1:])) - {"extends", "scenario", "description"}
+    return set().union(*(_dotted_leaves(d) for d in files[base + 1:])) - {"scenario", "description"}
 
 
 def parse_override(item: str) -> tuple[list[str], Any]:
@@ -1095,12 +1089,13 @@ def load_config(path: str | Path, overrides: list[str] | dict[str, Any] | None =
     Raises :class:`ConfigError` with one line ``<file>: <key.path>: <problem>``.
     """
     p = Path(path)
-    data = _read_toml(p.resolve(), ())
+    files = _read_chain(p.resolve())
+    data = reduce(_deep_merge, files)
     check_kind(p, data, "scenario")
     if overrides:
         data = apply_overrides(data, overrides, source=f"{p}: --set")
     pairs = override_pairs(overrides)
-    return validate(data, str(p)).with_override_record(pairs).with_held(scenario_keys(p) | set(pairs))
+    return validate(data, str(p)).with_override_record(pairs).with_held(scenario_keys(files) | set(pairs))
 
 
 def config_to_dict(cfg: Config) -> dict:
@@ -1160,14 +1155,14 @@ def iter_parameters(model: type[BaseModel] = Config, prefix: str = ""):
 
 
 @lru_cache(maxsize=1)
-def _fields() -> dict[str, Any]:
-    """Dotted key -> schema field, built once (the schema is fixed at import)."""
+def schema_fields() -> dict[str, Any]:
+    """Dotted key -> schema field (:func:`iter_parameters`), built once: the schema is fixed at import."""
     return dict(iter_parameters())
 
 
 def _field(key: str):
     """The schema field of a dotted key; ConfigError (with a suggestion) for an unknown key."""
-    fields = _fields()
+    fields = schema_fields()
     if key not in fields:
         raise ConfigError(f"{key}: unknown key{suggest(key.split('.')[-1], list(fields))}")
     return fields[key]

@@ -34,8 +34,8 @@ import pandas as pd
 from scipy import stats
 from scipy.stats import qmc
 
-from sim.config import (POSTERIOR_WEIGHT, Config, ConfigError, config_to_dict, get_dotted, iter_parameters,
-                        load_posterior, prior_ranges, validate)
+from sim.config import (POSTERIOR_WEIGHT, Config, ConfigError, config_to_dict, get_dotted,
+                        load_posterior, prior_ranges, schema_fields, validate)
 
 DRAW_STREAM = 0x64726177  # "draw": the entropy word that keeps the design's stream apart from replicate seeds
 """Second entropy word of the draw design's ``SeedSequence([run.seed, DRAW_STREAM])``."""
@@ -163,7 +163,7 @@ def held_keys(cfg: Config, keys: Iterable[str]) -> list[str]:
 
 def _annotation(key: str):
     """The type of a scalar key (None for an age band of a table)."""
-    f = dict(iter_parameters()).get(key)
+    f = schema_fields().get(key)
     return None if f is None else f.annotation
 
 
